@@ -1,0 +1,43 @@
+// Errors raised by crossmodal's C++ core.
+//
+// Every failure that can reach a caller is a crossmodal::Error carrying a stable code
+// (ERR_...). Pure C++ code (image/, text/, search/, model/) throws these and never touches
+// Napi values; the binding layer converts them into JS Errors whose `code` property is the
+// same string, so JS callers can branch on it.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace crossmodal {
+
+// Stable error codes. Adding one is an API change: document it in lib/errors.ts too.
+namespace codes {
+inline constexpr const char* kInvalidArgument = "ERR_INVALID_ARGUMENT";
+inline constexpr const char* kIo = "ERR_IO";
+inline constexpr const char* kImageFormat = "ERR_IMAGE_FORMAT";
+inline constexpr const char* kImageDecode = "ERR_IMAGE_DECODE";
+inline constexpr const char* kImageTooLarge = "ERR_IMAGE_TOO_LARGE";
+inline constexpr const char* kTokenizer = "ERR_TOKENIZER";
+inline constexpr const char* kModelLoad = "ERR_MODEL_LOAD";
+inline constexpr const char* kRuntime = "ERR_RUNTIME";
+inline constexpr const char* kRuntimeUnavailable = "ERR_RUNTIME_UNAVAILABLE";
+inline constexpr const char* kIndex = "ERR_INDEX";
+inline constexpr const char* kDimensionMismatch = "ERR_DIMENSION_MISMATCH";
+inline constexpr const char* kDisposed = "ERR_DISPOSED";
+inline constexpr const char* kInternal = "ERR_INTERNAL";
+}  // namespace codes
+
+class Error : public std::runtime_error {
+ public:
+  Error(std::string code, const std::string& message)
+      : std::runtime_error(message), code_(std::move(code)) {}
+
+  const std::string& code() const noexcept { return code_; }
+
+ private:
+  std::string code_;
+};
+
+}  // namespace crossmodal

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Installs what crossmodal's native build (and its fixture generators) need on Debian 12.
+# Idempotent: re-running it only fills in what is missing. Run as root (or through sudo).
+#
+#   tools/setup-native.sh            build dependencies + ONNX Runtime headers
+#   tools/setup-native.sh --python   also the Python packages the fixture generators use
+#
+# ONNX Runtime headers come from Debian trixie's libonnxruntime-dev, downloaded with a private
+# apt configuration and unpacked under deps/ (git-ignored): trixie packages are never installed
+# system-wide, because trixie's runtime library would pull in a newer libc. Set
+# CROSSMODAL_ORT_ROOT to an existing ONNX Runtime distribution (include/ + lib/) to skip that.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+deps="$here/deps"
+want_python=0
+for arg in "$@"; do
+  case "$arg" in
+    --python) want_python=1 ;;
+    *) echo "setup-native: unknown argument $arg" >&2; exit 2 ;;
+  esac
+done
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then sudo_cmd=(sudo); else
+    echo "setup-native: run as root (apt-get install is needed)" >&2; exit 1
+  fi
+fi
+
+build_packages=(
+  cmake g++ make pkg-config
+  libfaiss-dev libopenblas-dev libopenblas0-pthread libgomp1
+  libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libwebp-dev libgif-dev
+  nlohmann-json3-dev libutf8proc-dev
+)
+python_packages=(python3-torch python3-onnx python3-numpy python3-pil python3-regex)
+
+missing=()
+wanted=("${build_packages[@]}")
+[ "$want_python" = 1 ] && wanted+=("${python_packages[@]}")
+for pkg in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup-native: installing ${missing[*]}"
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# FAISS links libblas.so.3 through Debian's alternatives; make sure they point at OpenBLAS rather
+# than the reference BLAS, which is several times slower.
+blas_alt=libblas.so.3-x86_64-linux-gnu
+if update-alternatives --query "$blas_alt" >/dev/null 2>&1; then
+  current=$(update-alternatives --query "$blas_alt" | awk '/^Value:/ {print $2}')
+  case "$current" in
+    *openblas*) ;;
+    *) openblas=$(update-alternatives --list "$blas_alt" | grep openblas | head -n1 || true)
+       [ -n "$openblas" ] && "${sudo_cmd[@]}" update-alternatives --set "$blas_alt" "$openblas" ;;
+  esac
+fi
+
+if [ -n "${CROSSMODAL_ORT_ROOT:-}" ]; then
+  [ -f "$CROSSMODAL_ORT_ROOT/include/onnxruntime_c_api.h" ] || [ -f "$CROSSMODAL_ORT_ROOT/include/onnxruntime/onnxruntime_c_api.h" ] || {
+    echo "setup-native: CROSSMODAL_ORT_ROOT=$CROSSMODAL_ORT_ROOT has no include/onnxruntime_c_api.h" >&2; exit 1; }
+  echo "setup-native: using ONNX Runtime headers from $CROSSMODAL_ORT_ROOT"
+  exit 0
+fi
+
+ort_include="$deps/onnxruntime/usr/include/onnxruntime"
+if [ ! -f "$ort_include/onnxruntime_cxx_api.h" ]; then
+  echo "setup-native: fetching ONNX Runtime headers (Debian trixie libonnxruntime-dev)"
+  apt_dir="$deps/.apt-trixie"
+  mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$deps/onnxruntime"
+  # Reuse the mirror this machine already uses for bookworm.
+  # deb822 .sources files first (Debian 12's default), then one-line sources.list entries;
+  # comments are skipped (they often name snapshot mirrors that are not reachable).
+  mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -E '^URIs:' | awk '{print $2}' \
+             | grep -v security | head -n1 || true)
+  if [ -z "$mirror" ]; then
+    mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | grep -E '^deb ' \
+               | sed -E 's/\[[^]]*\]//' | awk '{print $2}' | grep -v security | head -n1 || true)
+  fi
+  [ -n "$mirror" ] || { echo "setup-native: cannot find the configured Debian mirror" >&2; exit 1; }
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main" > "$apt_dir/sources.list"
+  apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+            -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache"
+            -o APT::Sandbox::User=root)
+  apt-get "${apt_opts[@]}" update -qq
+  (cd "$apt_dir" && apt-get "${apt_opts[@]}" download libonnxruntime-dev >/dev/null)
+  deb=$(ls "$apt_dir"/libonnxruntime-dev_*.deb | head -n1)
+  dpkg -x "$deb" "$deps/onnxruntime"
+  rm -rf "$apt_dir/lists" "$apt_dir/cache"
+fi
+[ -f "$ort_include/onnxruntime_cxx_api.h" ] || { echo "setup-native: ONNX Runtime headers missing after download" >&2; exit 1; }
+echo "setup-native: ready (ONNX Runtime headers in ${ort_include#$here/})"
