@@ -1,0 +1,181 @@
+// Private: the raw addon's shape, and how it is found and loaded. Not exported from the package.
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import { CrossmodalError } from './errors';
+
+export interface NativeEmbeddings {
+  buffer: ArrayBuffer;
+  count: number;
+  dim: number;
+}
+
+export interface NativeProviderReport {
+  provider: string;
+  skipped: string[];
+}
+
+export interface NativeModelInfo {
+  root: string;
+  modelType: string;
+  dim: number;
+  contextLength: number;
+  imageHeight: number;
+  imageWidth: number;
+  logitScale: number;
+  visionProvider: NativeProviderReport;
+  textProvider: NativeProviderReport;
+}
+
+export interface NativeTokens {
+  ids: ArrayBuffer;
+  lengths: ArrayBuffer;
+  contextLength: number;
+  count: number;
+}
+
+export interface NativeLoadOptions {
+  ortLibrary?: string;
+  device?: string;
+  deviceId?: number;
+  intraOpThreads?: number;
+  maxPixels?: number;
+}
+
+export type NativeImageInput = string | Uint8Array | { data: Uint8Array; width: number; height: number; channels: number };
+
+export interface NativeEncoderSession {
+  embedTexts(texts: string[], normalize: boolean): Promise<NativeEmbeddings>;
+  embedImages(images: NativeImageInput[], normalize: boolean): Promise<NativeEmbeddings>;
+  tokenize(texts: string[]): Promise<NativeTokens>;
+  info(): NativeModelInfo;
+  dispose(): void;
+}
+
+export interface NativeSearchResult {
+  ids: ArrayBuffer;
+  scores: ArrayBuffer;
+  queries: number;
+  k: number;
+}
+
+export interface NativeVectorIndex {
+  add(vectors: Float32Array, ids?: BigInt64Array): Promise<number>;
+  search(queries: Float32Array, k: number): Promise<NativeSearchResult>;
+  size(): number;
+  dim(): number;
+  metric(): string;
+  dispose(): void;
+}
+
+export interface NativeRuntimeInfo {
+  path: string;
+  version: string;
+  apiVersion: number;
+  availableProviders: string[];
+}
+
+export interface NativeSimilarityOptions {
+  scale: number;
+  softmax: boolean;
+}
+
+export interface NativeAddon {
+  EncoderSession: { load(dir: string, options: NativeLoadOptions): Promise<NativeEncoderSession> };
+  VectorIndex: new (dim: number, metric: string) => NativeVectorIndex;
+  loadRuntime(libraryPath: string): Promise<NativeRuntimeInfo>;
+  runtimeInfo(): NativeRuntimeInfo | null;
+  similarity(a: Float32Array, b: Float32Array, dim: number, options: NativeSimilarityOptions): Promise<ArrayBuffer>;
+  napiVersion: number;
+}
+
+/**
+ * The package root (where package.json, build/ and prebuilds/ are): the nearest directory above
+ * this file whose package.json is crossmodal's. Works from dist/cjs/ and from lib/ (tests).
+ */
+export const packageRoot = ((): string => {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string };
+      if (pkg.name === 'crossmodal') return dir;
+    } catch {
+      // no package.json here; keep walking up
+    }
+    if (path.dirname(dir) === dir) return path.resolve(__dirname, '..', '..');
+  }
+})();
+
+let addon: NativeAddon | undefined;
+
+interface NodeGypBuild {
+  (dir: string): unknown;
+  path(dir: string): string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const nodeGypBuild = (): NodeGypBuild => require('node-gyp-build') as NodeGypBuild;
+
+/** The addon file node-gyp-build picks: prebuilds/<platform>-<arch>/ first, then build/Release. */
+export function nativePath(): string {
+  return nodeGypBuild().path(packageRoot);
+}
+
+/** Loads the addon on first use (prebuilt binary first, then a local build). */
+export function native(): NativeAddon {
+  if (addon) return addon;
+  try {
+    addon = nodeGypBuild()(packageRoot) as NativeAddon;
+  } catch (error) {
+    const platform = `${process.platform}-${process.arch}`;
+    throw new CrossmodalError(
+      'ERR_NATIVE_BINDING',
+      `crossmodal: could not load the native addon for ${platform} (Node ${process.versions.node}, ` +
+        `N-API ${process.versions.napi}). ${(error as Error).message}\n` +
+        `Prebuilt binaries exist for linux-x64 (glibc); they need libgomp1 and a BLAS (libopenblas0) ` +
+        `installed: on Debian/Ubuntu run \`apt-get install libgomp1 libopenblas0-pthread\`. ` +
+        `To build from source instead, install cmake, g++ and the libraries listed by ` +
+        `tools/setup-native.sh, then run \`npm rebuild crossmodal\`.`,
+      { cause: error },
+    );
+  }
+  return addon;
+}
+
+/**
+ * Where ONNX Runtime's shared library is: the `ortLibrary` option, else CROSSMODAL_ORT_LIBRARY,
+ * else the library shipped by the `onnxruntime-node` package.
+ */
+export function resolveOrtLibrary(explicit?: string): string {
+  if (explicit) return path.resolve(explicit);
+  const fromEnv = process.env.CROSSMODAL_ORT_LIBRARY;
+  if (fromEnv) return path.resolve(fromEnv);
+  let ortRoot: string;
+  try {
+    ortRoot = path.dirname(require.resolve('onnxruntime-node/package.json'));
+  } catch (error) {
+    throw new CrossmodalError(
+      'ERR_RUNTIME_UNAVAILABLE',
+      'ONNX Runtime not found: install the onnxruntime-node package, or set CROSSMODAL_ORT_LIBRARY ' +
+        'to a libonnxruntime shared library',
+      { cause: error },
+    );
+  }
+  const names: Record<string, string> = {
+    linux: 'libonnxruntime.so.1',
+    darwin: 'libonnxruntime.1.dylib',
+    win32: 'onnxruntime.dll',
+  };
+  const name = names[process.platform] ?? 'libonnxruntime.so.1';
+  const dir = path.join(ortRoot, 'bin', 'napi-v6', process.platform, process.arch);
+  const candidate = path.join(dir, name);
+  if (fs.existsSync(candidate)) return candidate;
+  // onnxruntime-node names the macOS library with its full version; take whichever is there.
+  if (fs.existsSync(dir)) {
+    const found = fs.readdirSync(dir).find((f) => /^(lib)?onnxruntime[.\d]*\.(so[.\d]*|dylib|dll)$/.test(f));
+    if (found) return path.join(dir, found);
+  }
+  throw new CrossmodalError(
+    'ERR_RUNTIME_UNAVAILABLE',
+    `onnxruntime-node ships no ONNX Runtime library for ${process.platform}-${process.arch} (looked in ${dir}); ` +
+      'set CROSSMODAL_ORT_LIBRARY to one',
+  );
+}

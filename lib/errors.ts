@@ -1,0 +1,57 @@
+/**
+ * Stable error codes. Native code raises the same strings (native/common/error.h).
+ */
+export type ErrorCode =
+  | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_IO'
+  | 'ERR_IMAGE_FORMAT'
+  | 'ERR_IMAGE_DECODE'
+  | 'ERR_IMAGE_TOO_LARGE'
+  | 'ERR_TOKENIZER'
+  | 'ERR_MODEL_LOAD'
+  | 'ERR_RUNTIME'
+  | 'ERR_RUNTIME_UNAVAILABLE'
+  | 'ERR_INDEX'
+  | 'ERR_DIMENSION_MISMATCH'
+  | 'ERR_DISPOSED'
+  | 'ERR_NATIVE_BINDING'
+  | 'ERR_INTERNAL';
+
+/** Every error crossmodal throws or rejects with. Branch on `code`, not on the message. */
+export class CrossmodalError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CrossmodalError';
+    this.code = code;
+  }
+}
+
+const KNOWN_CODES = new Set<string>([
+  'ERR_INVALID_ARGUMENT', 'ERR_IO', 'ERR_IMAGE_FORMAT', 'ERR_IMAGE_DECODE', 'ERR_IMAGE_TOO_LARGE',
+  'ERR_TOKENIZER', 'ERR_MODEL_LOAD', 'ERR_RUNTIME', 'ERR_RUNTIME_UNAVAILABLE', 'ERR_INDEX',
+  'ERR_DIMENSION_MISMATCH', 'ERR_DISPOSED', 'ERR_NATIVE_BINDING', 'ERR_INTERNAL',
+]);
+
+/** Turns an error thrown by the addon (a plain Error with `code`) into a CrossmodalError. */
+export function fromNative(error: unknown): CrossmodalError {
+  if (error instanceof CrossmodalError) return error;
+  const err = error as { code?: unknown; message?: unknown };
+  const code = typeof err?.code === 'string' && KNOWN_CODES.has(err.code) ? (err.code as ErrorCode) : 'ERR_INTERNAL';
+  const message = typeof err?.message === 'string' ? err.message : String(error);
+  return new CrossmodalError(code, message, { cause: error });
+}
+
+/** Awaits a native call, converting both synchronous throws and rejections. */
+export async function callNative<T>(fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw fromNative(error);
+  }
+}
+
+export function invalidArgument(message: string): CrossmodalError {
+  return new CrossmodalError('ERR_INVALID_ARGUMENT', message);
+}

@@ -1,0 +1,34 @@
+// Module entry point: registers the wrapped classes and the module functions. Nothing else
+// belongs here; each class lives in its own file pair.
+#include <napi.h>
+
+#include "binding/addon_data.h"
+#include "binding/module_functions.h"
+#include "encoder_session.h"
+#include "vector_index.h"
+
+namespace crossmodal {
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new binding::AddonData();
+  env.SetInstanceData(data);
+  // Worker threads load the addon into their own environment. When one ends, drop its
+  // constructor references first; Node then deletes the instance data itself.
+  env.AddCleanupHook([data]() {
+    data->encoder_session_constructor.Reset();
+    data->vector_index_constructor.Reset();
+  });
+  EncoderSession::Init(env, exports);
+  VectorIndex::Init(env, exports);
+  binding::RegisterModuleFunctions(env, exports);
+  exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
+  return exports;
+}
+
+}  // namespace
+}  // namespace crossmodal
+
+// NODE_API_MODULE pastes its second argument into an identifier, so it needs an unqualified name.
+static Napi::Object InitCrossmodal(Napi::Env env, Napi::Object exports) { return crossmodal::Init(env, exports); }
+NODE_API_MODULE(crossmodal, InitCrossmodal)

@@ -1,0 +1,121 @@
+#include "binding/napi_util.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace crossmodal::binding {
+
+Napi::Error MakeError(Napi::Env env, const std::string& code, const std::string& message) {
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Value().Set("code", Napi::String::New(env, code));
+  return error;
+}
+
+void PromiseWorker::Execute() {
+  try {
+    Run();
+  } catch (const Error& e) {
+    failed_ = true;
+    error_code_ = e.code();
+    error_message_ = e.what();
+  } catch (const std::bad_alloc&) {
+    failed_ = true;
+    error_code_ = codes::kInternal;
+    error_message_ = "out of memory";
+  } catch (const std::exception& e) {
+    failed_ = true;
+    error_code_ = codes::kInternal;
+    error_message_ = e.what();
+  } catch (...) {
+    failed_ = true;
+    error_code_ = codes::kInternal;
+    error_message_ = "unknown native exception";
+  }
+}
+
+void PromiseWorker::OnOK() {
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  if (failed_) {
+    napi_value error = nullptr;
+    try {
+      error = MakeError(env, error_code_, error_message_).Value();
+    } catch (...) {
+      return;  // cannot even create an Error: the environment is going away
+    }
+    Settle(false, error);
+    return;
+  }
+  try {
+    Settle(true, Result(env));
+  } catch (const Napi::Error& e) {
+    Settle(false, e.Value());
+  } catch (const Error& e) {
+    try { Settle(false, MakeError(env, e).Value()); } catch (...) {}
+  } catch (const std::exception& e) {
+    try { Settle(false, MakeError(env, codes::kInternal, e.what()).Value()); } catch (...) {}
+  }
+}
+
+void PromiseWorker::Settle(bool resolve, napi_value value) {
+  if (deferred_ == nullptr) return;
+  napi_deferred deferred = deferred_;
+  deferred_ = nullptr;  // a deferred may be settled once
+  if (resolve) {
+    napi_resolve_deferred(Env(), deferred, value);
+  } else {
+    napi_reject_deferred(Env(), deferred, value);
+  }
+}
+
+void PromiseWorker::OnError(const Napi::Error& error) { Settle(false, error.Value()); }
+
+PromiseWorker::PromiseWorker(Napi::Env env, const char* resource_name) : Napi::AsyncWorker(env, resource_name) {
+  napi_status status = napi_create_promise(env, &deferred_, &promise_);
+  NAPI_THROW_IF_FAILED_VOID(env, status);
+}
+
+std::string RequireString(const Napi::Value& value, const char* what) {
+  if (!value.IsString()) {
+    throw Error(codes::kInvalidArgument, std::string(what) + " must be a string");
+  }
+  return value.As<Napi::String>().Utf8Value();
+}
+
+std::vector<std::string> RequireStringArray(const Napi::Value& value, const char* what) {
+  if (!value.IsArray()) throw Error(codes::kInvalidArgument, std::string(what) + " must be an array of strings");
+  Napi::Array array = value.As<Napi::Array>();
+  std::vector<std::string> out;
+  out.reserve(array.Length());
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    Napi::Value item = array.Get(i);
+    if (!item.IsString()) {
+      throw Error(codes::kInvalidArgument, std::string(what) + "[" + std::to_string(i) + "] must be a string");
+    }
+    out.push_back(item.As<Napi::String>().Utf8Value());
+  }
+  return out;
+}
+
+uint32_t RequireUint32(const Napi::Value& value, const char* what) {
+  if (!value.IsNumber()) throw Error(codes::kInvalidArgument, std::string(what) + " must be a number");
+  double d = value.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > 4294967295.0 || std::floor(d) != d) {
+    throw Error(codes::kInvalidArgument, std::string(what) + " must be a non-negative integer");
+  }
+  return static_cast<uint32_t>(d);
+}
+
+std::vector<float> CopyFloat32Rows(const Napi::Value& value, size_t dim, const char* what) {
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw Error(codes::kInvalidArgument, std::string(what) + " must be a Float32Array");
+  }
+  Napi::Float32Array array = value.As<Napi::Float32Array>();
+  if (array.ElementLength() % dim != 0) {
+    throw Error(codes::kDimensionMismatch, std::string(what) + " has " + std::to_string(array.ElementLength()) +
+                                               " values, not a multiple of the dimension " + std::to_string(dim));
+  }
+  return std::vector<float>(array.Data(), array.Data() + array.ElementLength());
+}
+
+}  // namespace crossmodal::binding

@@ -1,0 +1,196 @@
+// JPEG decoding with libjpeg(-turbo), matching Pillow 9.4's JpegDecode + convert("RGB").
+//
+// libjpeg reports fatal errors through error_exit, which must not return: we longjmp out of it.
+// To keep setjmp/longjmp well-defined in C++, every function that calls setjmp below
+// (JpegReadHeader, JpegDecodeRows) touches only trivially destructible state (a POD struct and
+// raw pointers); all C++ objects with destructors (std::vector, std::string, the RAII guard)
+// live in DecodeJpeg, which never calls setjmp itself.
+
+#include <csetjmp>
+#include <cstdio>  // jpeglib.h needs FILE
+#include <cstring>
+#include <string>
+
+extern "C" {
+#include <jerror.h>
+#include <jpeglib.h>
+}
+
+#include "common/error.h"
+#include "image/codecs_internal.h"
+
+namespace crossmodal::image::detail {
+
+namespace {
+
+struct JpegErrorManager {
+  jpeg_error_mgr pub;  // must be first: libjpeg hands us a jpeg_error_mgr*
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+};
+
+struct JpegState {
+  jpeg_decompress_struct cinfo;
+  JpegErrorManager err;
+  jpeg_progress_mgr progress;
+};
+
+// A legitimate progressive JPEG has about 10 scans (libjpeg's standard script; optimising
+// encoders stay well under 100); a crafted one can repeat scans thousands of times, each
+// costing a pass over the whole coefficient buffer (~1 ms per scan per 0.2 MP here), so a small
+// file can burn minutes of CPU. Pillow has no such limit (it is the one deliberate divergence);
+// libjpeg-turbo suggests applications set one (djpeg -maxscans, TJPARAM_SCANLIMIT).
+constexpr int kMaxScans = 100;
+
+[[noreturn]] void JpegErrorExit(j_common_ptr cinfo) {
+  auto* err = reinterpret_cast<JpegErrorManager*>(cinfo->err);
+  (*cinfo->err->format_message)(cinfo, err->message);
+  std::longjmp(err->jump, 1);
+}
+
+// Warnings (msg_level == -1) and trace messages (> 0). Pillow installs a no-op output_message,
+// so libjpeg's recoverable "Corrupt JPEG data: ..." warnings do not fail a decode there; we do
+// the same. The exception is "Premature end of JPEG file": with an in-memory source libjpeg
+// pads the missing data with an EOI marker and would hand back a partly gray image, whereas
+// Pillow (without ImageFile.LOAD_TRUNCATED_IMAGES) raises "image file is truncated". We make it
+// fatal.
+void JpegEmitMessage(j_common_ptr cinfo, int msg_level) {
+  if (msg_level < 0) {
+    if (cinfo->err->msg_code == JWRN_JPEG_EOF) JpegErrorExit(cinfo);
+    cinfo->err->num_warnings++;
+  }
+}
+
+void JpegOutputMessage(j_common_ptr) {}  // never print to stderr
+
+void JpegProgress(j_common_ptr cinfo) {
+  auto* dinfo = reinterpret_cast<j_decompress_ptr>(cinfo);
+  if (dinfo->input_scan_number > kMaxScans) {
+    auto* err = reinterpret_cast<JpegErrorManager*>(cinfo->err);
+    std::snprintf(err->message, sizeof(err->message),
+                  "more than %d progressive scans (rejected as a likely decompression bomb)",
+                  kMaxScans);
+    std::longjmp(err->jump, 1);
+  }
+}
+
+// Returns 0 on success, 1 on a libjpeg error (message in st->err.message).
+int JpegReadHeader(JpegState* st, const uint8_t* data, size_t size) {
+  st->cinfo.err = jpeg_std_error(&st->err.pub);
+  st->err.pub.error_exit = JpegErrorExit;
+  st->err.pub.emit_message = JpegEmitMessage;
+  st->err.pub.output_message = JpegOutputMessage;
+  if (setjmp(st->err.jump)) return 1;
+  jpeg_create_decompress(&st->cinfo);
+  st->progress.progress_monitor = JpegProgress;
+  st->cinfo.progress = &st->progress;
+  jpeg_mem_src(&st->cinfo, data, static_cast<unsigned long>(size));
+  jpeg_read_header(&st->cinfo, TRUE);
+  return 0;
+}
+
+// Decodes all scanlines into `out` (rows of `stride` bytes). Returns 0 / 1 like above.
+int JpegDecodeRows(JpegState* st, J_COLOR_SPACE out_space, int expected_components,
+                   uint8_t* out, size_t stride) {
+  if (setjmp(st->err.jump)) return 1;
+  st->cinfo.out_color_space = out_space;
+  // Pillow's defaults (no draft mode): accurate integer IDCT, fancy upsampling, no scaling.
+  st->cinfo.dct_method = JDCT_ISLOW;
+  st->cinfo.do_fancy_upsampling = TRUE;
+  st->cinfo.scale_num = 1;
+  st->cinfo.scale_denom = 1;
+  jpeg_start_decompress(&st->cinfo);
+  if (st->cinfo.output_components != expected_components) {
+    std::snprintf(st->err.message, sizeof(st->err.message),
+                  "unexpected JPEG output components %d", st->cinfo.output_components);
+    return 1;
+  }
+  JSAMPROW rows[16];
+  while (st->cinfo.output_scanline < st->cinfo.output_height) {
+    const JDIMENSION y = st->cinfo.output_scanline;
+    JDIMENSION n = st->cinfo.output_height - y;
+    if (n > 16) n = 16;
+    for (JDIMENSION i = 0; i < n; ++i) rows[i] = out + static_cast<size_t>(y + i) * stride;
+    jpeg_read_scanlines(&st->cinfo, rows, n);
+  }
+  // jpeg_finish_decompress is deliberately not called: it only reads up to EOI, and Pillow also
+  // accepts a baseline file whose scan data is complete but whose EOI marker is missing.
+  return 0;
+}
+
+struct JpegGuard {
+  JpegState* st;
+  ~JpegGuard() { jpeg_destroy_decompress(&st->cinfo); }
+};
+
+// Pillow's MULDIV255: (a * b + 128) scaled by 1/255 with rounding.
+inline int MulDiv255(int a, int b) {
+  const int tmp = a * b + 128;
+  return ((tmp >> 8) + tmp) >> 8;
+}
+
+}  // namespace
+
+DecodedImage DecodeJpeg(const uint8_t* data, size_t size, const DecodeLimits& limits) {
+  JpegState st;
+  std::memset(&st, 0, sizeof(st));  // cinfo.mem == nullptr keeps jpeg_destroy safe on any path
+  JpegGuard guard{&st};
+
+  if (JpegReadHeader(&st, data, size) != 0) {
+    throw Error(codes::kImageDecode, std::string("invalid JPEG: ") + st.err.message);
+  }
+  const jpeg_decompress_struct& ci = st.cinfo;
+  if (ci.data_precision != 8) {
+    throw Error(codes::kImageFormat, "unsupported JPEG: " + std::to_string(ci.data_precision) +
+                                         "-bit samples (only 8-bit is supported)");
+  }
+  J_COLOR_SPACE out_space;
+  int comps;
+  switch (ci.num_components) {  // Pillow picks the mode from the SOF component count
+    case 1: out_space = JCS_GRAYSCALE; comps = 1; break;
+    case 3: out_space = JCS_RGB; comps = 3; break;
+    case 4: out_space = JCS_CMYK; comps = 4; break;
+    default:
+      throw Error(codes::kImageFormat, "unsupported JPEG: " + std::to_string(ci.num_components) +
+                                           " color components");
+  }
+  CheckDimensions(ci.image_width, ci.image_height, limits, "JPEG");
+
+  const size_t w = ci.image_width, h = ci.image_height;
+  DecodedImage img;
+  img.width = static_cast<int>(w);
+  img.height = static_cast<int>(h);
+  img.channels = 3;
+  // Decode in place into the output buffer (CMYK needs 4 bytes per pixel, then shrinks).
+  img.pixels.resize(w * h * (comps == 4 ? 4 : 3));
+  uint8_t* px = img.pixels.data();
+  if (JpegDecodeRows(&st, out_space, comps, px, w * comps) != 0) {
+    throw Error(codes::kImageDecode, std::string("corrupt JPEG data: ") + st.err.message);
+  }
+
+  const size_t n = w * h;
+  if (comps == 1) {
+    // Expand gray -> RGB in place, back to front.
+    for (size_t i = n; i-- > 0;) {
+      const uint8_t v = px[i];
+      px[3 * i] = px[3 * i + 1] = px[3 * i + 2] = v;
+    }
+  } else if (comps == 4) {
+    // Pillow reads 4-component JPEGs with rawmode "CMYK;I" (always assumes Adobe's inverted
+    // polarity; libjpeg has already turned YCCK into CMYK), then cmyk2rgb:
+    //   nk = 255 - K;  out = clip(nk - MULDIV255(C, nk))
+    for (size_t i = 0; i < n; ++i) {
+      const int c = 255 - px[4 * i], m = 255 - px[4 * i + 1], y = 255 - px[4 * i + 2];
+      const int nk = px[4 * i + 3];  // 255 - (255 - raw K)
+      // nk - MULDIV255(x, nk) is always within 0..255, so no clipping is needed.
+      px[3 * i] = static_cast<uint8_t>(nk - MulDiv255(c, nk));
+      px[3 * i + 1] = static_cast<uint8_t>(nk - MulDiv255(m, nk));
+      px[3 * i + 2] = static_cast<uint8_t>(nk - MulDiv255(y, nk));
+    }
+    img.pixels.resize(n * 3);
+    img.pixels.shrink_to_fit();
+  }
+  return img;
+}
+
+}  // namespace crossmodal::image::detail

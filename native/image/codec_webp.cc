@@ -1,0 +1,157 @@
+// WebP decoding with libwebp. Pillow 9.4 decodes every WebP through WebPAnimDecoder (RGBA, not
+// premultiplied) and reports mode RGB or RGBA; its colour channels are exactly what decoding
+// with MODE_RGB produces, and convert("RGB") drops alpha without compositing.
+//
+// Animated WebP: only libwebp's core decoder is linked (not libwebpdemux), so the first frame
+// is located by walking the RIFF chunks ourselves. WebPAnimDecoder renders the first frame
+// (always a key frame) onto a zero-filled (transparent black) canvas without blending, so we do
+// the same: canvas = (0,0,0), first ANMF frame decoded into its rectangle.
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include <webp/decode.h>
+
+#include "common/error.h"
+#include "image/codecs_internal.h"
+
+namespace crossmodal::image::detail {
+
+namespace {
+
+const char* StatusText(VP8StatusCode s) {
+  switch (s) {
+    case VP8_STATUS_OK: return "ok";
+    case VP8_STATUS_OUT_OF_MEMORY: return "out of memory";
+    case VP8_STATUS_INVALID_PARAM: return "invalid parameter";
+    case VP8_STATUS_BITSTREAM_ERROR: return "bitstream error";
+    case VP8_STATUS_UNSUPPORTED_FEATURE: return "unsupported feature";
+    case VP8_STATUS_SUSPENDED: return "suspended";
+    case VP8_STATUS_USER_ABORT: return "aborted";
+    case VP8_STATUS_NOT_ENOUGH_DATA: return "not enough data (truncated file)";
+  }
+  return "unknown error";
+}
+
+inline uint32_t Le24(const uint8_t* p) {
+  return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16);
+}
+inline uint32_t Le32(const uint8_t* p) { return Le24(p) | (uint32_t{p[3]} << 24); }
+
+// Decodes `data` (a complete WebP file, or an ANMF frame payload) as RGB into `out`.
+void DecodeInto(const uint8_t* data, size_t size, uint8_t* out, size_t out_size, size_t stride) {
+  WebPDecoderConfig config;
+  if (!WebPInitDecoderConfig(&config)) {
+    throw Error(codes::kInternal, "libwebp version mismatch");
+  }
+  config.output.colorspace = MODE_RGB;
+  config.output.is_external_memory = 1;
+  config.output.u.RGBA.rgba = out;
+  config.output.u.RGBA.stride = static_cast<int>(stride);
+  config.output.u.RGBA.size = out_size;
+  const VP8StatusCode status = WebPDecode(data, size, &config);
+  WebPFreeDecBuffer(&config.output);  // no-op for external memory, but keeps the API contract
+  if (status != VP8_STATUS_OK) {
+    throw Error(codes::kImageDecode, std::string("corrupt WebP data: ") + StatusText(status));
+  }
+}
+
+// Finds the first ANMF chunk; sets *frame / *frame_size to its payload.
+bool FindFirstFrame(const uint8_t* data, size_t size, const uint8_t** frame, size_t* frame_size) {
+  size_t riff_end = size;
+  const size_t riff_size = Le32(data + 4);  // SniffFormat guaranteed >= 12 bytes
+  if (riff_size <= SIZE_MAX - 8 && riff_size + 8 < riff_end) riff_end = riff_size + 8;
+  size_t pos = 12;
+  while (riff_end >= 8 && pos <= riff_end - 8) {
+    const uint8_t* tag = data + pos;
+    const size_t len = Le32(data + pos + 4);
+    if (len > riff_end - pos - 8) return false;  // truncated chunk
+    if (std::memcmp(tag, "ANMF", 4) == 0) {
+      *frame = data + pos + 8;
+      *frame_size = len;
+      return true;
+    }
+    pos += 8 + len + (len & 1);
+  }
+  return false;
+}
+
+// Pillow parses every WebP with WebPDemux, which rejects a file shorter than its RIFF header
+// says or with an incomplete chunk; WebPDecode alone would accept some of those.
+void CheckRiffComplete(const uint8_t* data, size_t size) {
+  const size_t riff_size = Le32(data + 4);  // SniffFormat guaranteed >= 12 bytes
+  if (riff_size < 4 || riff_size > size - 8) {
+    throw Error(codes::kImageDecode, "truncated WebP file (RIFF size " +
+                                         std::to_string(riff_size) + ", " +
+                                         std::to_string(size - 8) + " bytes present)");
+  }
+  const size_t riff_end = riff_size + 8;
+  size_t pos = 12;
+  while (pos < riff_end) {
+    if (riff_end - pos < 8) throw Error(codes::kImageDecode, "truncated WebP chunk header");
+    const size_t len = Le32(data + pos + 4);
+    if (len > riff_end - pos - 8) throw Error(codes::kImageDecode, "truncated WebP chunk");
+    pos += 8 + len + (len & 1);
+  }
+}
+
+}  // namespace
+
+DecodedImage DecodeWebp(const uint8_t* data, size_t size, const DecodeLimits& limits) {
+  CheckRiffComplete(data, size);
+  WebPBitstreamFeatures features;
+  const VP8StatusCode status = WebPGetFeatures(data, size, &features);
+  if (status != VP8_STATUS_OK) {
+    throw Error(codes::kImageDecode, std::string("invalid WebP: ") + StatusText(status));
+  }
+  if (features.width <= 0 || features.height <= 0) {
+    throw Error(codes::kImageDecode, "invalid WebP dimensions");
+  }
+  CheckDimensions(static_cast<uint64_t>(features.width), static_cast<uint64_t>(features.height),
+                  limits, "WebP");
+
+  DecodedImage img;
+  img.width = features.width;
+  img.height = features.height;
+  img.channels = 3;
+  const size_t stride = static_cast<size_t>(img.width) * 3;
+  if (stride > static_cast<size_t>(INT32_MAX)) {
+    throw Error(codes::kImageTooLarge, "WebP row too large");
+  }
+  img.pixels.resize(stride * static_cast<size_t>(img.height));
+
+  if (!features.has_animation) {
+    DecodeInto(data, size, img.pixels.data(), img.pixels.size(), stride);
+    return img;
+  }
+
+  // Animated: first frame on a zero canvas (features.width/height are the canvas size).
+  const uint8_t* frame = nullptr;
+  size_t frame_size = 0;
+  if (!FindFirstFrame(data, size, &frame, &frame_size) || frame_size < 16) {
+    throw Error(codes::kImageDecode, "corrupt animated WebP: no complete first frame");
+  }
+  const uint64_t fx = 2 * uint64_t{Le24(frame)}, fy = 2 * uint64_t{Le24(frame + 3)};
+  const uint64_t fw = uint64_t{Le24(frame + 6)} + 1, fh = uint64_t{Le24(frame + 9)} + 1;
+  if (fx + fw > static_cast<uint64_t>(img.width) || fy + fh > static_cast<uint64_t>(img.height)) {
+    throw Error(codes::kImageDecode, "corrupt animated WebP: first frame outside the canvas");
+  }
+  const uint8_t* bits = frame + 16;
+  const size_t bits_size = frame_size - 16;
+  WebPBitstreamFeatures ff;
+  const VP8StatusCode fstatus = WebPGetFeatures(bits, bits_size, &ff);
+  if (fstatus != VP8_STATUS_OK) {
+    throw Error(codes::kImageDecode,
+                std::string("corrupt animated WebP frame: ") + StatusText(fstatus));
+  }
+  if (static_cast<uint64_t>(ff.width) != fw || static_cast<uint64_t>(ff.height) != fh) {
+    throw Error(codes::kImageDecode, "corrupt animated WebP: frame size mismatch");
+  }
+  std::memset(img.pixels.data(), 0, img.pixels.size());
+  const size_t offset = static_cast<size_t>(fy) * stride + static_cast<size_t>(fx) * 3;
+  DecodeInto(bits, bits_size, img.pixels.data() + offset, img.pixels.size() - offset, stride);
+  return img;
+}
+
+}  // namespace crossmodal::image::detail

@@ -1,0 +1,21 @@
+// Internal: per-format decoders used by decode.cc. Not part of the public image API.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "image/decode.h"
+
+namespace crossmodal::image::detail {
+
+// Throws ERR_IMAGE_TOO_LARGE if width * height > limits.max_pixels, and ERR_IMAGE_DECODE for
+// a zero dimension.
+void CheckDimensions(uint64_t width, uint64_t height, const DecodeLimits& limits,
+                     const char* format_name);
+
+DecodedImage DecodeJpeg(const uint8_t* data, size_t size, const DecodeLimits& limits);
+DecodedImage DecodePng(const uint8_t* data, size_t size, const DecodeLimits& limits);
+DecodedImage DecodeWebp(const uint8_t* data, size_t size, const DecodeLimits& limits);
+DecodedImage DecodeGif(const uint8_t* data, size_t size, const DecodeLimits& limits);
+
+}  // namespace crossmodal::image::detail

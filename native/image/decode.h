@@ -1,0 +1,62 @@
+// Image decoding to 8-bit RGB, matching Pillow 9.4's `Image.open(f).convert("RGB")` pixel for pixel.
+//
+// Pure C++ (no Napi); thread-safe (no global mutable state) and safe on untrusted input: every
+// failure is reported as a crossmodal::Error, never a crash or an exit.
+//
+// Error codes:
+//   ERR_INVALID_ARGUMENT  null/empty input, bad dimensions for RgbFromPixels
+//   ERR_IMAGE_FORMAT      unrecognised magic bytes, or a recognised container with an
+//                         unsupported variant (animated WebP, 12-bit JPEG, 2-channel JPEG, ...)
+//   ERR_IMAGE_TOO_LARGE   width * height > DecodeLimits::max_pixels (checked from the header,
+//                         before any pixel buffer is allocated)
+//   ERR_IMAGE_DECODE      corrupt or truncated data
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "image/decoded_image.h"
+
+namespace crossmodal::image {
+
+enum class ImageFormat { kUnknown = 0, kJpeg, kPng, kWebp, kGif };
+
+// "jpeg", "png", "webp", "gif" or "unknown".
+const char* ImageFormatName(ImageFormat format);
+
+struct DecodeLimits {
+  // Maximum width * height of the decoded image (for GIF: of the logical screen, enlarged to
+  // the first frame's extent as Pillow does).
+  uint64_t max_pixels = 100'000'000;
+};
+
+// Identifies the container from its magic bytes. Never throws; kUnknown for null/short input.
+ImageFormat SniffFormat(const uint8_t* data, size_t size);
+
+// Decodes the first image in `data` to 3-channel RGB. See the file comment for error codes.
+//  JPEG: libjpeg-turbo, JDCT_ISLOW + fancy upsampling (Pillow's defaults); grayscale is
+//        replicated; 4-component (CMYK/YCCK) data is treated as Adobe-inverted CMYK and
+//        converted with Pillow's cmyk2rgb. EXIF orientation is NOT applied (Pillow's open()
+//        does not apply it either). Truncated data ("Premature end of JPEG file") is an
+//        ERR_IMAGE_DECODE; libjpeg's other corrupt-data warnings are ignored, as in Pillow,
+//        which returns the (possibly damaged) image.
+//  PNG:  libpng; palette via PLTE (indices past the end of PLTE map to gray i,i,i like
+//        Pillow), tRNS and alpha dropped (no compositing), 16-bit RGB(A)/LA keep the high
+//        byte, 16-bit grayscale is clamped to 0..255 (Pillow's I -> RGB), 1/2/4-bit gray is
+//        scaled to 0..255, interlaced supported. Gamma/iCCP/sBIT are ignored (as in Pillow).
+//  WebP: libwebp WebPDecodeRGB (alpha dropped). Animated WebP -> ERR_IMAGE_FORMAT.
+//  GIF:  giflib, first frame only, Pillow semantics: canvas = logical screen enlarged to the
+//        frame, pixels outside the frame take the GCE transparency index if any else index 0,
+//        palette = local colour table else global, missing entries map to gray (i,i,i).
+DecodedImage DecodeToRgb(const uint8_t* data, size_t size, const DecodeLimits& limits = {});
+
+// Wraps raw interleaved pixels (row-major, no row padding) as RGB: channels 1 (gray,
+// replicated), 3 (RGB, copied) or 4 (RGBA, alpha dropped without compositing).
+// Throws ERR_INVALID_ARGUMENT on null data, non-positive dimensions, bad channel count or
+// size overflow.
+DecodedImage RgbFromPixels(const uint8_t* data, int width, int height, int channels);
+// Same, additionally checking that the buffer holds exactly width*height*channels bytes.
+DecodedImage RgbFromPixels(const uint8_t* data, size_t data_size, int width, int height,
+                           int channels);
+
+}  // namespace crossmodal::image

@@ -1,0 +1,138 @@
+#include "runtime/execution_providers.h"
+
+#include <algorithm>
+
+#include "common/error.h"
+#include "runtime/ort_library.h"
+
+namespace crossmodal::runtime {
+namespace {
+
+constexpr const char* kCpuProvider = "CPUExecutionProvider";
+constexpr const char* kCudaProvider = "CUDAExecutionProvider";
+constexpr const char* kTensorRtProvider = "TensorrtExecutionProvider";
+
+Ort::SessionOptions BaseOptions(const SessionSettings& settings) {
+  Ort::SessionOptions options;
+  options.SetGraphOptimizationLevel(settings.optimization);
+  if (settings.intra_op_threads > 0) options.SetIntraOpNumThreads(settings.intra_op_threads);
+  // Each Run() is already issued from its own worker thread; inter-op parallelism only adds threads.
+  options.SetInterOpNumThreads(1);
+  options.SetExecutionMode(ORT_SEQUENTIAL);
+  options.AddConfigEntry("session.intra_op.allow_spinning", settings.allow_spinning ? "1" : "0");
+  options.AddConfigEntry("session.inter_op.allow_spinning", "0");
+  if (!settings.optimized_model_path.empty()) options.SetOptimizedModelFilePath(settings.optimized_model_path.c_str());
+  return options;
+}
+
+void AppendCuda(Ort::SessionOptions& options, const SessionSettings& settings) {
+  const OrtApi& api = Ort::GetApi();
+  OrtCUDAProviderOptionsV2* cuda = nullptr;
+  Ort::ThrowOnError(api.CreateCUDAProviderOptions(&cuda));
+  std::unique_ptr<OrtCUDAProviderOptionsV2, decltype(api.ReleaseCUDAProviderOptions)> guard(
+      cuda, api.ReleaseCUDAProviderOptions);
+  const std::string device_id = std::to_string(settings.device_id);
+  // Exhaustive search picks the fastest convolution algorithms once per shape; embedding servers
+  // see few distinct shapes, so the one-time cost pays off.
+  const char* keys[] = {"device_id", "cudnn_conv_algo_search", "do_copy_in_default_stream"};
+  const char* values[] = {device_id.c_str(), "EXHAUSTIVE", "1"};
+  Ort::ThrowOnError(api.UpdateCUDAProviderOptions(cuda, keys, values, 3));
+  Ort::ThrowOnError(api.SessionOptionsAppendExecutionProvider_CUDA_V2(options, cuda));
+}
+
+void AppendTensorRt(Ort::SessionOptions& options, const SessionSettings& settings) {
+  const OrtApi& api = Ort::GetApi();
+  OrtTensorRTProviderOptionsV2* trt = nullptr;
+  Ort::ThrowOnError(api.CreateTensorRTProviderOptions(&trt));
+  std::unique_ptr<OrtTensorRTProviderOptionsV2, decltype(api.ReleaseTensorRTProviderOptions)> guard(
+      trt, api.ReleaseTensorRTProviderOptions);
+  std::vector<std::string> keys = {"device_id", "trt_fp16_enable"};
+  std::vector<std::string> values = {std::to_string(settings.device_id), settings.trt_fp16 ? "1" : "0"};
+  if (!settings.trt_cache_dir.empty()) {
+    // Engines are specific to the GPU, the TensorRT version and the model; ONNX Runtime keys its
+    // cache files by the latter two, and the directory is chosen per model fingerprint by the caller.
+    keys.insert(keys.end(), {"trt_engine_cache_enable", "trt_engine_cache_path", "trt_timing_cache_enable",
+                             "trt_timing_cache_path"});
+    values.insert(values.end(), {"1", settings.trt_cache_dir, "1", settings.trt_cache_dir});
+  }
+  std::vector<const char*> key_ptrs, value_ptrs;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    key_ptrs.push_back(keys[i].c_str());
+    value_ptrs.push_back(values[i].c_str());
+  }
+  Ort::ThrowOnError(api.UpdateTensorRTProviderOptions(trt, key_ptrs.data(), value_ptrs.data(), keys.size()));
+  Ort::ThrowOnError(api.SessionOptionsAppendExecutionProvider_TensorRT_V2(options, trt));
+}
+
+}  // namespace
+
+Device ParseDevice(const std::string& name) {
+  if (name == "auto" || name.empty()) return Device::kAuto;
+  if (name == "cpu") return Device::kCpu;
+  if (name == "cuda") return Device::kCuda;
+  if (name == "tensorrt") return Device::kTensorRt;
+  throw Error(codes::kInvalidArgument, "device must be 'auto', 'cpu', 'cuda' or 'tensorrt', got '" + name + "'");
+}
+
+const char* DeviceName(Device device) {
+  switch (device) {
+    case Device::kAuto: return "auto";
+    case Device::kCpu: return "cpu";
+    case Device::kCuda: return "cuda";
+    case Device::kTensorRt: return "tensorrt";
+  }
+  return "unknown";
+}
+
+std::unique_ptr<Ort::Session> CreateSessionWithFallback(const std::string& model_path,
+                                                        const SessionSettings& settings, ProviderReport* report) {
+  std::vector<const char*> candidates;
+  switch (settings.device) {
+    case Device::kAuto: candidates = {kTensorRtProvider, kCudaProvider, kCpuProvider}; break;
+    case Device::kTensorRt: candidates = {kTensorRtProvider}; break;
+    case Device::kCuda: candidates = {kCudaProvider}; break;
+    case Device::kCpu: candidates = {kCpuProvider}; break;
+  }
+  Ort::Env& env = SharedEnv();
+  const auto& compiled_in = LoadOrtLibrary("").available_providers;
+  std::vector<std::string> skipped;
+  for (const char* provider : candidates) {
+    const bool explicit_choice = candidates.size() == 1;
+    if (provider != std::string(kCpuProvider) &&
+        std::find(compiled_in.begin(), compiled_in.end(), provider) == compiled_in.end()) {
+      std::string why = std::string(provider) + ": not built into the loaded ONNX Runtime library (" +
+                        LoadOrtLibrary("").path + ")";
+      if (explicit_choice) throw Error(codes::kRuntimeUnavailable, why);
+      skipped.push_back(why);
+      continue;
+    }
+    try {
+      Ort::SessionOptions options = BaseOptions(settings);
+      if (provider == std::string(kTensorRtProvider)) {
+        AppendTensorRt(options, settings);
+        // TensorRT hands unsupported nodes back to ONNX Runtime; CUDA then runs them on the GPU
+        // instead of the CPU (provider order is priority order).
+        try { AppendCuda(options, settings); } catch (const Ort::Exception&) {}
+      } else if (provider == std::string(kCudaProvider)) {
+        AppendCuda(options, settings);
+      }
+      auto session = std::make_unique<Ort::Session>(env, model_path.c_str(), options);
+      if (report != nullptr) {
+        report->provider = provider;
+        report->skipped = skipped;
+      }
+      return session;
+    } catch (const Ort::Exception& e) {
+      std::string why = std::string(provider) + ": " + e.what();
+      if (provider == std::string(kCpuProvider)) {
+        // The CPU provider failing means the model itself could not be loaded.
+        throw Error(codes::kModelLoad, "cannot load " + model_path + ": " + e.what());
+      }
+      if (explicit_choice) throw Error(codes::kRuntimeUnavailable, why);
+      skipped.push_back(why);
+    }
+  }
+  throw Error(codes::kRuntimeUnavailable, "no execution provider could load " + model_path);
+}
+
+}  // namespace crossmodal::runtime

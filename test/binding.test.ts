@@ -1,0 +1,82 @@
+// Packaging: the prebuilt addon loads, both module systems work, ONNX Runtime is found at run time.
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadRuntime, nativeInfo } from '../lib/index';
+import { repoRoot, tinyBundle } from './helpers';
+
+const distCjs = path.join(repoRoot, 'dist', 'cjs', 'index.js');
+const distEsm = path.join(repoRoot, 'dist', 'esm', 'index.mjs');
+
+function runNode(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+}
+
+describe('native addon', () => {
+  it('loads the stripped prebuilt binary from prebuilds/ when PREBUILDS_ONLY=1', () => {
+    const dir = path.join(repoRoot, 'prebuilds', `${process.platform}-${process.arch}`);
+    const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.node')) : [];
+    expect(files.length, `no prebuilt binary in ${dir}: run npm run prebuild`).toBeGreaterThan(0);
+    const out = runNode(['-e', `const m = require(${JSON.stringify(distCjs)}); console.log(JSON.stringify(m.nativeInfo()))`], {
+      PREBUILDS_ONLY: '1',
+    });
+    expect(out.status, out.stderr).toBe(0);
+    const info = JSON.parse(out.stdout) as { path: string; napiVersion: number };
+    expect(path.relative(dir, info.path).startsWith('..')).toBe(false);
+    expect(info.napiVersion).toBe(8);
+    // Stripped: no symbol table left.
+    const symbols = spawnSync('nm', [info.path], { encoding: 'utf8' });
+    expect(symbols.stderr + symbols.stdout).toMatch(/no symbols/);
+  });
+
+  it('does not link ONNX Runtime at build time', () => {
+    const deps = execFileSync('ldd', [nativeInfo().path], { encoding: 'utf8' });
+    expect(deps).not.toMatch(/onnxruntime/);
+    expect(deps).not.toMatch(/not found/);
+  });
+
+  it('works through require() and import', () => {
+    const cjs = runNode(['-e', `const m = require(${JSON.stringify(distCjs)}); console.log(typeof m.load, typeof m.createIndex)`]);
+    expect(cjs.status, cjs.stderr).toBe(0);
+    expect(cjs.stdout.trim()).toBe('function function');
+    const esm = runNode([
+      '--input-type=module',
+      '-e',
+      `import { load, createIndex, CrossmodalError } from ${JSON.stringify(distEsm)};
+       const index = createIndex({ dim: 2 });
+       await index.add(new Float32Array([1, 0]));
+       try { createIndex({ dim: -1 }); } catch (e) { console.log(e instanceof CrossmodalError, e.code, typeof load, index.size); }`,
+    ]);
+    expect(esm.status, esm.stderr).toBe(0);
+    expect(esm.stdout.trim()).toBe('true ERR_INVALID_ARGUMENT function 1');
+  });
+});
+
+describe('ONNX Runtime loading', () => {
+  it('loads onnxruntime-node\'s library by default and reports its version and path', async () => {
+    const info = await loadRuntime();
+    const expectedVersion = (JSON.parse(fs.readFileSync(require.resolve('onnxruntime-node/package.json'), 'utf8')) as { version: string }).version;
+    expect(info.version).toBe(expectedVersion);
+    expect(info.path).toContain(path.join('onnxruntime-node', 'bin'));
+    expect(info.availableProviders).toContain('CPUExecutionProvider');
+  });
+
+  it('honours CROSSMODAL_ORT_LIBRARY and fails clearly for a bad path', () => {
+    const out = runNode(
+      ['-e', `require(${JSON.stringify(distCjs)}).load(${JSON.stringify(tinyBundle)}).then(() => console.log('loaded'), (e) => console.log(e.code, e.message))`],
+      { CROSSMODAL_ORT_LIBRARY: '/nonexistent/libonnxruntime.so.1' },
+    );
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toMatch(/^ERR_RUNTIME_UNAVAILABLE .*\/nonexistent\/libonnxruntime\.so\.1/);
+  });
+
+  it('refuses a library that is not ONNX Runtime', () => {
+    const notOrt = execFileSync('sh', ['-c', 'ldconfig -p | grep -m1 -o "/[^ ]*libz.so.1$"'], { encoding: 'utf8' }).trim();
+    const out = runNode(
+      ['-e', `require(${JSON.stringify(distCjs)}).loadRuntime().then(() => console.log('loaded'), (e) => console.log(e.code, e.message))`],
+      { CROSSMODAL_ORT_LIBRARY: notOrt },
+    );
+    expect(out.stdout).toMatch(/^ERR_RUNTIME_UNAVAILABLE .*OrtGetApiBase/);
+  });
+});

@@ -1,0 +1,135 @@
+// Bad input rejects with typed errors that carry a stable code, and never crashes the process.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIndex, CrossmodalError, load, type Model } from '../lib/index';
+import { readTinyReference, referenceImagePaths, tinyBundle } from './helpers';
+
+let model: Model;
+beforeAll(async () => {
+  model = await load(tinyBundle, { device: 'cpu' });
+});
+afterAll(() => model?.dispose());
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(CrossmodalError);
+    return (error as CrossmodalError).code;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('load', () => {
+  it('rejects a missing directory', async () => {
+    expect(await codeOf(load(path.join(os.tmpdir(), 'no-such-bundle-crossmodal')))).toBe('ERR_MODEL_LOAD');
+  });
+
+  it('rejects a bundle with a missing file, naming it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crossmodal-bundle-'));
+    for (const f of ['config.json', 'preprocessor_config.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json']) {
+      fs.copyFileSync(path.join(tinyBundle, f), path.join(dir, f));
+    }
+    fs.mkdirSync(path.join(dir, 'onnx'));
+    fs.copyFileSync(path.join(tinyBundle, 'onnx', 'text_model.onnx'), path.join(dir, 'onnx', 'text_model.onnx'));
+    await expect(load(dir)).rejects.toMatchObject({ code: 'ERR_MODEL_LOAD', message: expect.stringContaining('vision_model.onnx') });
+    fs.writeFileSync(path.join(dir, 'onnx', 'vision_model.onnx'), 'not an onnx model');
+    await expect(load(dir)).rejects.toMatchObject({ code: 'ERR_MODEL_LOAD' });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('rejects malformed JSON in the bundle', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crossmodal-bundle-'));
+    fs.cpSync(tinyBundle, dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'preprocessor_config.json'), '{ "size": ');
+    await expect(load(dir)).rejects.toMatchObject({ code: 'ERR_MODEL_LOAD', message: expect.stringContaining('preprocessor_config.json') });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('validates options', async () => {
+    expect(await codeOf(load(''))).toBe('ERR_INVALID_ARGUMENT');
+    expect(await codeOf(load(tinyBundle, { device: 'gpu' as never }))).toBe('ERR_INVALID_ARGUMENT');
+    expect(await codeOf(load(tinyBundle, { intraOpThreads: -1 }))).toBe('ERR_INVALID_ARGUMENT');
+  });
+});
+
+describe('embedding calls', () => {
+  it('rejects non-array and non-string texts', async () => {
+    expect(await codeOf(model.embedTexts('a cat' as never))).toBe('ERR_INVALID_ARGUMENT');
+    expect(await codeOf(model.embedTexts(['ok', 3 as never]))).toBe('ERR_INVALID_ARGUMENT');
+  });
+
+  it('names the failing image of a batch', async () => {
+    const good = referenceImagePaths(readTinyReference())[0] as string;
+    const missing = path.join(os.tmpdir(), 'crossmodal-missing.jpg');
+    await expect(model.embedImages([good, missing])).rejects.toMatchObject({ code: 'ERR_IO', message: expect.stringContaining('image 1') });
+    await expect(model.embedImages([good, Buffer.from('definitely not an image')])).rejects.toMatchObject({
+      code: 'ERR_IMAGE_FORMAT',
+      message: expect.stringContaining('image 1'),
+    });
+  });
+
+  it('rejects truncated and corrupt images without crashing', async () => {
+    const bytes = fs.readFileSync(referenceImagePaths(readTinyReference())[0] as string);
+    expect(await codeOf(model.embedImages([bytes.subarray(0, bytes.length >> 1)]))).toBe('ERR_IMAGE_DECODE');
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 1, 2, 3]);
+    expect(await codeOf(model.embedImages([png]))).toBe('ERR_IMAGE_DECODE');
+  });
+
+  it('rejects images over the pixel limit before decoding', async () => {
+    const small = await load(tinyBundle, { device: 'cpu', maxPixels: 1000 });
+    const file = referenceImagePaths(readTinyReference())[0] as string;
+    expect(await codeOf(small.embedImages([file]))).toBe('ERR_IMAGE_TOO_LARGE');
+    small.dispose();
+  });
+
+  it('rejects malformed raw pixel inputs', async () => {
+    expect(await codeOf(model.embedImages([{ data: new Uint8Array(10), width: 2, height: 2, channels: 3 }]))).toBe('ERR_INVALID_ARGUMENT');
+    expect(await codeOf(model.embedImages([{ data: new Uint8Array(8), width: 2, height: 2, channels: 2 as never }]))).toBe('ERR_INVALID_ARGUMENT');
+    expect(await codeOf(model.embedImages([42 as never]))).toBe('ERR_INVALID_ARGUMENT');
+  });
+});
+
+describe('dispose', () => {
+  it('is idempotent and makes later calls reject with ERR_DISPOSED', async () => {
+    const m = await load(tinyBundle, { device: 'cpu' });
+    const pending = m.embedTexts(['still running when disposed']);
+    m.dispose();
+    m.dispose();
+    // A call already started completes normally.
+    expect((await pending).count).toBe(1);
+    expect(await codeOf(m.embedTexts(['x']))).toBe('ERR_DISPOSED');
+    expect(await codeOf(m.embedImages([]))).toBe('ERR_DISPOSED');
+  });
+
+  it('applies to indexes too', async () => {
+    const index = createIndex({ dim: 2 });
+    index.dispose();
+    index.dispose();
+    expect(await codeOf(index.search(new Float32Array(2), 1))).toBe('ERR_DISPOSED');
+    expect(() => index.size).toThrow(CrossmodalError);
+  });
+});
+
+describe('index arguments', () => {
+  it('validates creation options', () => {
+    expect(() => createIndex({ dim: 0 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => createIndex({ dim: 4, metric: 'hamming' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+  });
+
+  it('rejects wrong widths, NaN values, duplicate ids and bad k', async () => {
+    const index = createIndex({ dim: 3 });
+    expect(await codeOf(index.add(new Float32Array(4)))).toBe('ERR_DIMENSION_MISMATCH');
+    expect(await codeOf(index.add(new Float32Array([1, NaN, 0])))).toBe('ERR_INVALID_ARGUMENT');
+    await index.add(new Float32Array([1, 0, 0]), [5]);
+    expect(await codeOf(index.add(new Float32Array([0, 1, 0]), [5]))).toBe('ERR_INDEX');
+    expect(await codeOf(index.add(new Float32Array([0, 1, 0, 0, 0, 1]), [7, 7]))).toBe('ERR_INDEX');
+    expect(index.size).toBe(1); // failed adds left nothing behind
+    expect(await codeOf(index.add(new Float32Array([0, 1, 0]), [1.5]))).toBe('ERR_INVALID_ARGUMENT');
+    expect(await codeOf(index.add(new Float32Array([0, 1, 0]), [-3]))).toBe('ERR_INVALID_ARGUMENT');
+    expect(await codeOf(index.search(new Float32Array(3), 0))).toBe('ERR_INVALID_ARGUMENT');
+    expect(await codeOf(index.search([1, 2, 3] as never, 1))).toBe('ERR_INVALID_ARGUMENT');
+  });
+});

@@ -1,0 +1,42 @@
+// Shared test helpers: fixture locations and numeric comparisons.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const repoRoot = path.resolve(__dirname, '..');
+export const tinyBundle = path.join(repoRoot, 'test', 'fixtures', 'tiny-clip');
+export const tinyReferenceDir = path.join(repoRoot, 'test', 'fixtures', 'tiny-clip-reference');
+export const flickrDir = path.resolve(repoRoot, '..', 'shared', 'data', 'flickr8k-1k');
+
+export interface TinyReference {
+  logit_scale: number;
+  captions: string[];
+  input_ids: number[][];
+  lengths: number[];
+  text_embeds: number[][];
+  text_embeds_normalized: number[][];
+  images: { file: string; width: number; height: number; mode: string }[];
+  image_embeds: number[][];
+  image_embeds_normalized: number[][];
+}
+
+export function readTinyReference(): TinyReference {
+  return JSON.parse(fs.readFileSync(path.join(tinyReferenceDir, 'reference.json'), 'utf8')) as TinyReference;
+}
+
+export function referenceImagePaths(reference: TinyReference): string[] {
+  return reference.images.map((image) => path.join(tinyReferenceDir, image.file));
+}
+
+/** Largest absolute difference between a row of `actual` and `expected`. */
+export function maxAbsDiff(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length) throw new Error(`length ${actual.length} != ${expected.length}`);
+  let max = 0;
+  for (let i = 0; i < actual.length; i++) max = Math.max(max, Math.abs((actual[i] as number) - (expected[i] as number)));
+  return max;
+}
+
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += (a[i] as number) * (b[i] as number);
+  return sum;
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Brings a checkout to a runnable state: system packages, npm dependencies, the native addon,
+# its prebuilt copy under prebuilds/, and the TypeScript build. Every step is skipped or
+# incremental when already done, so `npm test` and `npm run demo` can call it every time.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+log() { printf 'bootstrap: %s\n' "$*"; }
+
+# 1. System packages and ONNX Runtime headers (needs root the first time; a no-op afterwards).
+bash tools/setup-native.sh
+
+# 2. npm dependencies. `npm ci` also runs our own install script (node-gyp-build), which builds
+#    the addon from source through binding.gyp when no prebuilt binary fits: the same path a
+#    user's `npm install` takes.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+# 3. Native addon (incremental CMake build in build-native/).
+log "native build"
+node tools/build-native.mjs
+
+# 4. Prebuilt binary, as published: prebuildify drives node-gyp, whose only target delegates to
+#    CMake again (a no-op build here), then strips and tags the result.
+log "prebuild"
+npx --no-install prebuildify --napi --strip --tag-libc --name crossmodal >/dev/null
+
+# 5. TypeScript.
+log "typescript"
+npx --no-install tsc -p tsconfig.json
+node tools/write-esm-entry.mjs >/dev/null
+log "ready"
