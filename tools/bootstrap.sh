@@ -10,12 +10,16 @@ log() { printf 'bootstrap: %s\n' "$*"; }
 # 1. System packages and ONNX Runtime headers (needs root the first time; a no-op afterwards).
 bash tools/setup-native.sh
 
-# 2. npm dependencies. `npm ci` also runs our own install script (node-gyp-build), which builds
-#    the addon from source through binding.gyp when no prebuilt binary fits: the same path a
-#    user's `npm install` takes.
+# 2. npm dependencies, exactly as package-lock.json pins them. This also runs our own install
+#    script (node-gyp-build), which builds the addon from source through binding.gyp when no
+#    prebuilt binary fits: the same path a user's `npm install` takes.
+#    `npm install` rather than `npm ci`: npm 11's `ci` insists that every platform variant of
+#    rollup's optional native packages is in the lock file, and the registry reachable here does
+#    not serve the non-Linux ones, so no lock file written here can satisfy it. With a lock file
+#    present, `npm install` installs the locked versions just the same.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  log "npm ci"
-  npm ci --no-audit --no-fund
+  log "npm install (locked versions)"
+  npm install --no-audit --no-fund
 fi
 
 # 3. Native addon (incremental CMake build in build-native/).
