@@ -1,6 +1,7 @@
 // Packaging: the prebuilt addon loads, both module systems work, ONNX Runtime is found at run time.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRuntime, nativeInfo } from '../lib/index';
@@ -78,5 +79,36 @@ describe('ONNX Runtime loading', () => {
       { CROSSMODAL_ORT_LIBRARY: notOrt },
     );
     expect(out.stdout).toMatch(/^ERR_RUNTIME_UNAVAILABLE .*OrtGetApiBase/);
+  });
+});
+
+describe('load failures', () => {
+  it('names the platform and what to install when no binary fits', () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'crossmodal-nobinary-'));
+    fs.copyFileSync(path.join(repoRoot, 'package.json'), path.join(tmp, 'package.json'));
+    fs.cpSync(path.join(repoRoot, 'dist'), path.join(tmp, 'dist'), { recursive: true });
+    fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(tmp, 'node_modules'));
+    // A copy of the package without build/ or prebuilds/.
+    const res = spawnSync(process.execPath, ['-e', `try { require('./dist/cjs/index.js').nativeInfo(); console.log('loaded'); } catch (e) { console.log(e.code); console.log(e.message); }`], {
+      cwd: tmp,
+      encoding: 'utf8',
+    });
+    expect(res.status, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/^ERR_NATIVE_BINDING/);
+    expect(res.stdout).toContain(`${process.platform}-${process.arch}`);
+    expect(res.stdout).toMatch(/apt-get install/);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('uses the ONNX Runtime library named by CROSSMODAL_ORT_LIBRARY', () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'crossmodal-ort-'));
+    const link = path.join(tmp, 'libonnxruntime.so.1');
+    const shipped = path.join(path.dirname(require.resolve('onnxruntime-node/package.json')), 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime.so.1');
+    fs.symlinkSync(shipped, link);
+    const out = runNode(['-e', `require(${JSON.stringify(distCjs)}).loadRuntime().then((i) => console.log(i.path), (e) => console.log(e.code))`], {
+      CROSSMODAL_ORT_LIBRARY: link,
+    });
+    expect(out.stdout.trim()).toBe(link);
+    fs.rmSync(tmp, { recursive: true, force: true });
   });
 });

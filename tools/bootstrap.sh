@@ -29,7 +29,11 @@ node tools/build-native.mjs
 # 4. Prebuilt binary, as published: prebuildify drives node-gyp, whose only target delegates to
 #    CMake again (a no-op build here), then strips and tags the result.
 log "prebuild"
-npx --no-install prebuildify --napi --strip --tag-libc --name crossmodal >/dev/null
+mkdir -p build
+if ! npx --no-install prebuildify --napi --strip --tag-libc --name crossmodal >build/prebuild.log 2>&1; then
+  cat build/prebuild.log >&2
+  exit 1
+fi
 
 # 5. TypeScript.
 log "typescript"

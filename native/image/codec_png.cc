@@ -9,18 +9,22 @@
 //   RGBA 8/16-bit     -> "RGBA" (16-bit: high byte)               -> alpha dropped
 // tRNS never changes the colour values; gamma, iCCP, sBIT are ignored (Pillow ignores them).
 //
-// Integrity checks follow Pillow too: CRCs of all chunks before the image data are verified
-// (Pillow raises "broken PNG file"), IDAT CRCs are not (Pillow skips them), and once every row
-// has been decoded nothing after it matters (a truncated final CRC / zlib trailer / IEND is
-// accepted, as Pillow stops reading when the image is complete). Truncation before the last
-// row is an ERR_IMAGE_DECODE.
+// Integrity semantics follow Pillow as well. Pillow feeds the IDAT stream to a push decoder and
+// is done as soon as the last row is decoded, so we use libpng's progressive (push) reader the
+// same way:
+//  * CRCs of chunks before the image data are verified (Pillow raises "broken PNG file"); IDAT
+//    CRCs are not (Pillow skips them);
+//  * once every row has been decoded nothing after it matters: a truncated IDAT tail / zlib
+//    trailer / CRC, a missing IEND or damaged chunks after the image are accepted;
+//  * data ending before the last row is an ERR_IMAGE_DECODE ("truncated").
 //
-// setjmp discipline: functions calling setjmp (Png*Phase) only hold PODs and raw pointers.
+// setjmp discipline: PngProcess is the only function calling setjmp; it holds only PODs. The
+// libpng callbacks never throw (they do plain copies, or png_error on inconsistency). All
+// buffers are allocated in DecodePng (C++), before libpng starts, from a pre-parse of IHDR.
 
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,78 +40,36 @@ namespace {
 struct PngState {
   png_structp png;
   png_infop info;
-  const uint8_t* data;
-  size_t size;
-  size_t pos;
+  // Geometry from our IHDR pre-parse; libpng's view is checked against it in PngInfoFn.
+  png_uint_32 width;
+  png_uint_32 height;
+  int bit_depth;
+  int color_type;
   bool interlaced;
-  bool rows_complete;  // set by PngErrorFn: the error came after the last row was delivered
+  size_t rowbytes;  // libpng row size after our transforms (png_set_packing)
+  uint8_t palette[256 * 3];
+  uint8_t* out;       // RGB output, width * 3 bytes per row
+  png_bytepp rows;    // interlaced only: libpng-format rows of the whole image
+  bool info_done;
+  bool rows_complete;  // set on error: the error came after the last row was delivered
   char message[256];
 };
 
-// True once libpng has delivered every row (it is then only finishing the IDAT stream).
-// png_read_row copies a row out before png_read_finish_row advances these counters, and the
-// final png_read_finish_row is where the IDAT trailer (zlib end, CRC) is consumed.
+// True once libpng has delivered every row of the image (every pass when interlaced).
 bool RowsComplete(png_structp png, const PngState* st) {
+  if (!st->info_done) return false;
   if (st->interlaced) return png_get_current_pass_number(png) >= 7;
-  return png_get_current_row_number(png) >= png_get_image_height(png, st->info);
+  return png_get_current_row_number(png) >= st->height;
 }
 
 void PngErrorFn(png_structp png, png_const_charp msg) {
   auto* st = static_cast<PngState*>(png_get_error_ptr(png));
   std::snprintf(st->message, sizeof(st->message), "%s", msg ? msg : "unknown libpng error");
-  st->rows_complete = st->info != nullptr && RowsComplete(png, st);
+  st->rows_complete = RowsComplete(png, st);
   png_longjmp(png, 1);
 }
 
-void PngWarningFn(png_structp, png_const_charp) {}  // Pillow ignores ancillary problems too
-
-void PngReadFn(png_structp png, png_bytep out, size_t length) {
-  auto* st = static_cast<PngState*>(png_get_io_ptr(png));
-  if (length > st->size - st->pos) png_error(png, "unexpected end of data (truncated PNG)");
-  std::memcpy(out, st->data + st->pos, length);
-  st->pos += length;
-}
-
-int PngInfoPhase(PngState* st) {
-  if (setjmp(png_jmpbuf(st->png))) return 1;
-  png_set_read_fn(st->png, st, PngReadFn);
-  // Our own max_pixels check applies instead of libpng's 1,000,000 x 1,000,000 default.
-  png_set_user_limits(st->png, 0x7fffffff, 0x7fffffff);
-  // Chunks before the image data: any CRC error is fatal (libpng would only warn and skip
-  // a bad ancillary chunk; Pillow rejects the file).
-  png_set_crc_action(st->png, PNG_CRC_DEFAULT, PNG_CRC_ERROR_QUIT);
-  png_read_info(st->png, st->info);
-  // From the first IDAT on: CRCs are not checked, like Pillow.
-  png_set_crc_action(st->png, PNG_CRC_QUIET_USE, PNG_CRC_QUIET_USE);
-  return 0;
-}
-
-int PngSetupPhase(PngState* st, int bit_depth, int* passes) {
-  if (setjmp(png_jmpbuf(st->png))) return 1;
-  if (bit_depth < 8) png_set_packing(st->png);  // one byte per sample, values unscaled
-  *passes = png_set_interlace_handling(st->png);
-  png_read_update_info(st->png, st->info);
-  return 0;
-}
-
-int PngRowPhase(PngState* st, uint8_t* row) {
-  if (setjmp(png_jmpbuf(st->png))) return 1;
-  png_read_row(st->png, row, nullptr);
-  return 0;
-}
-
-int PngImagePhase(PngState* st, png_bytepp rows) {
-  if (setjmp(png_jmpbuf(st->png))) return 1;
-  png_read_image(st->png, rows);
-  return 0;
-}
-
-struct PngGuard {
-  PngState* st;
-  ~PngGuard() {
-    if (st->png) png_destroy_read_struct(&st->png, st->info ? &st->info : nullptr, nullptr);
-  }
-};
+void PngWarningFn(png_structp, png_const_charp) {}  // never print to stderr
 
 // Converts one row of libpng output (after png_set_packing) to RGB.
 void ConvertRow(const uint8_t* raw, uint8_t* out, size_t w, int color_type, int bit_depth,
@@ -157,93 +119,157 @@ void ConvertRow(const uint8_t* raw, uint8_t* out, size_t w, int color_type, int 
   }
 }
 
+// Called by libpng at the first IDAT chunk (all header chunks read).
+void PngInfoFn(png_structp png, png_infop info) {
+  auto* st = static_cast<PngState*>(png_get_progressive_ptr(png));
+  if (png_get_image_width(png, info) != st->width ||
+      png_get_image_height(png, info) != st->height ||
+      png_get_bit_depth(png, info) != st->bit_depth ||
+      png_get_color_type(png, info) != st->color_type ||
+      (png_get_interlace_type(png, info) != PNG_INTERLACE_NONE) != st->interlaced) {
+    png_error(png, "inconsistent IHDR");
+  }
+  // Palette: Pillow initialises all 256 entries to the gray ramp, then overwrites the first
+  // num_palette entries with PLTE.
+  for (int i = 0; i < 256; ++i) {
+    st->palette[3 * i] = st->palette[3 * i + 1] = st->palette[3 * i + 2] = static_cast<uint8_t>(i);
+  }
+  if (st->color_type == PNG_COLOR_TYPE_PALETTE) {
+    png_colorp plte = nullptr;
+    int num = 0;
+    if (!png_get_PLTE(png, info, &plte, &num) || !plte) png_error(png, "palette image without PLTE");
+    if (num > 256) num = 256;
+    for (int i = 0; i < num; ++i) {
+      st->palette[3 * i] = plte[i].red;
+      st->palette[3 * i + 1] = plte[i].green;
+      st->palette[3 * i + 2] = plte[i].blue;
+    }
+  }
+  // From the first IDAT on, CRCs are not checked (Pillow skips IDAT CRCs).
+  png_set_crc_action(png, PNG_CRC_QUIET_USE, PNG_CRC_QUIET_USE);
+  if (st->bit_depth < 8) png_set_packing(png);  // one byte per sample, values unscaled
+  if (st->interlaced) png_set_interlace_handling(png);
+  png_read_update_info(png, info);
+  if (png_get_rowbytes(png, info) != st->rowbytes) png_error(png, "unexpected PNG row size");
+  st->info_done = true;
+}
+
+void PngRowFn(png_structp png, png_bytep new_row, png_uint_32 row_num, int pass) {
+  auto* st = static_cast<PngState*>(png_get_progressive_ptr(png));
+  if (new_row == nullptr || row_num >= st->height) return;  // no new data for this row
+  if (st->interlaced) {
+    png_progressive_combine_row(png, st->rows[row_num], new_row);
+  } else {
+    ConvertRow(new_row, st->out + static_cast<size_t>(row_num) * st->width * 3, st->width,
+               st->color_type, st->bit_depth, st->palette);
+  }
+}
+
+// Feeds the whole file to libpng's push reader. Returns 0 if libpng did not fail, 1 on a libpng
+// error (message and rows_complete in *st).
+int PngProcess(PngState* st, const uint8_t* data, size_t size) {
+  if (setjmp(png_jmpbuf(st->png))) return 1;
+  // Our own max_pixels check applies instead of libpng's 1,000,000 x 1,000,000 default.
+  png_set_user_limits(st->png, 0x7fffffff, 0x7fffffff);
+  // Chunks before the image data: any CRC error is fatal (libpng would only warn and skip a
+  // bad ancillary chunk; Pillow rejects the file).
+  png_set_crc_action(st->png, PNG_CRC_DEFAULT, PNG_CRC_ERROR_QUIT);
+  png_set_progressive_read_fn(st->png, st, PngInfoFn, PngRowFn, nullptr);
+  png_process_data(st->png, st->info, const_cast<png_bytep>(data), size);
+  return 0;
+}
+
+struct PngGuard {
+  PngState* st;
+  ~PngGuard() {
+    if (st->png) png_destroy_read_struct(&st->png, st->info ? &st->info : nullptr, nullptr);
+  }
+};
+
+inline png_uint_32 Be32(const uint8_t* p) {
+  return (png_uint_32{p[0]} << 24) | (png_uint_32{p[1]} << 16) | (png_uint_32{p[2]} << 8) | p[3];
+}
+
 }  // namespace
 
 DecodedImage DecodePng(const uint8_t* data, size_t size, const DecodeLimits& limits) {
-  PngState st;
-  std::memset(&st, 0, sizeof(st));
-  st.data = data;
-  st.size = size;
-  st.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &st, PngErrorFn, PngWarningFn);
-  if (!st.png) throw Error(codes::kInternal, "png_create_read_struct failed");
-  PngGuard guard{&st};
-  st.info = png_create_info_struct(st.png);
-  if (!st.info) throw Error(codes::kInternal, "png_create_info_struct failed");
-
-  if (PngInfoPhase(&st) != 0) {
-    throw Error(codes::kImageDecode, std::string("invalid PNG: ") + st.message);
+  // Pre-parse IHDR (always the first chunk) to size the buffers before libpng runs.
+  if (size < 33 || Be32(data + 8) != 13 || std::memcmp(data + 12, "IHDR", 4) != 0) {
+    throw Error(codes::kImageDecode, "invalid PNG: missing or truncated IHDR chunk");
   }
-  const png_uint_32 w = png_get_image_width(st.png, st.info);
-  const png_uint_32 h = png_get_image_height(st.png, st.info);
-  const int bit_depth = png_get_bit_depth(st.png, st.info);
-  const int color_type = png_get_color_type(st.png, st.info);
-  const bool interlaced = png_get_interlace_type(st.png, st.info) != PNG_INTERLACE_NONE;
-  st.interlaced = interlaced;
+  const png_uint_32 w = Be32(data + 16), h = Be32(data + 20);
+  const int bit_depth = data[24], color_type = data[25];
+  const bool interlaced = data[28] != 0;
+  int samples;
+  bool depth_ok;
+  switch (color_type) {
+    case PNG_COLOR_TYPE_GRAY:
+      samples = 1;
+      depth_ok = bit_depth == 1 || bit_depth == 2 || bit_depth == 4 || bit_depth == 8 ||
+                 bit_depth == 16;
+      break;
+    case PNG_COLOR_TYPE_PALETTE:
+      samples = 1;
+      depth_ok = bit_depth == 1 || bit_depth == 2 || bit_depth == 4 || bit_depth == 8;
+      break;
+    case PNG_COLOR_TYPE_RGB: samples = 3; depth_ok = bit_depth == 8 || bit_depth == 16; break;
+    case PNG_COLOR_TYPE_GRAY_ALPHA: samples = 2; depth_ok = bit_depth == 8 || bit_depth == 16; break;
+    case PNG_COLOR_TYPE_RGB_ALPHA: samples = 4; depth_ok = bit_depth == 8 || bit_depth == 16; break;
+    default: samples = 0; depth_ok = false; break;
+  }
+  if (!depth_ok) {
+    throw Error(codes::kImageDecode, "invalid PNG: color type " + std::to_string(color_type) +
+                                         " with bit depth " + std::to_string(bit_depth));
+  }
   CheckDimensions(w, h, limits, "PNG");
 
-  // Palette: Pillow initialises all 256 entries to the gray ramp, then overwrites the first
-  // num_palette entries with PLTE.
-  uint8_t palette[256 * 3];
-  for (int i = 0; i < 256; ++i) palette[3 * i] = palette[3 * i + 1] = palette[3 * i + 2] = i;
-  if (color_type == PNG_COLOR_TYPE_PALETTE) {
-    png_colorp plte = nullptr;
-    int num = 0;
-    if (!png_get_PLTE(st.png, st.info, &plte, &num) || !plte) {
-      throw Error(codes::kImageDecode, "invalid PNG: palette image without PLTE chunk");
-    }
-    if (num > 256) num = 256;
-    for (int i = 0; i < num; ++i) {
-      palette[3 * i] = plte[i].red;
-      palette[3 * i + 1] = plte[i].green;
-      palette[3 * i + 2] = plte[i].blue;
-    }
-  }
-
-  int passes = 1;
-  if (PngSetupPhase(&st, bit_depth, &passes) != 0) {
-    throw Error(codes::kImageDecode, std::string("invalid PNG: ") + st.message);
-  }
-  const size_t rowbytes = png_get_rowbytes(st.png, st.info);
+  PngState st;
+  std::memset(&st, 0, sizeof(st));
+  st.width = w;
+  st.height = h;
+  st.bit_depth = bit_depth;
+  st.color_type = color_type;
+  st.interlaced = interlaced;
+  st.rowbytes = bit_depth < 8 ? size_t{w} : size_t{w} * samples * (bit_depth / 8);
 
   DecodedImage img;
   img.width = static_cast<int>(w);
   img.height = static_cast<int>(h);
   img.channels = 3;
   img.pixels.resize(size_t{w} * h * 3);
-  uint8_t* out = img.pixels.data();
-  const size_t out_stride = size_t{w} * 3;
-  const bool direct = color_type == PNG_COLOR_TYPE_RGB && bit_depth == 8;
-  if (direct && rowbytes != out_stride) {
-    throw Error(codes::kInternal, "unexpected PNG row size");
+  st.out = img.pixels.data();
+  std::vector<uint8_t> raw;
+  std::vector<png_bytep> rows;
+  if (interlaced) {  // Adam7 needs the whole image in libpng's row format
+    raw.resize(st.rowbytes * h);
+    rows.resize(h);
+    for (png_uint_32 y = 0; y < h; ++y) rows[y] = raw.data() + y * st.rowbytes;
+    st.rows = rows.data();
   }
 
-  if (!interlaced) {
-    std::vector<uint8_t> row(direct ? 0 : rowbytes);
+  st.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &st, PngErrorFn, PngWarningFn);
+  if (!st.png) throw Error(codes::kInternal, "png_create_read_struct failed");
+  PngGuard guard{&st};
+  st.info = png_create_info_struct(st.png);
+  if (!st.info) throw Error(codes::kInternal, "png_create_info_struct failed");
+
+  if (PngProcess(&st, data, size) != 0) {
+    if (!st.rows_complete) {
+      throw Error(codes::kImageDecode, std::string(st.info_done ? "corrupt PNG data: "
+                                                                : "invalid PNG: ") +
+                                           st.message);
+    }
+  } else if (!RowsComplete(st.png, &st)) {
+    throw Error(codes::kImageDecode, st.info_done
+                                         ? "truncated PNG: image data ends before the last row"
+                                         : "truncated PNG: no image data");
+  }
+
+  if (interlaced) {
     for (png_uint_32 y = 0; y < h; ++y) {
-      uint8_t* dst = out + y * out_stride;
-      if (PngRowPhase(&st, direct ? dst : row.data()) != 0 && !st.rows_complete) {
-        throw Error(codes::kImageDecode, std::string("corrupt PNG data: ") + st.message);
-      }
-      if (!direct) ConvertRow(row.data(), dst, w, color_type, bit_depth, palette);
-    }
-  } else {
-    // Adam7 needs the whole image in libpng's row format.
-    std::vector<uint8_t> raw(direct ? 0 : rowbytes * h);
-    std::vector<png_bytep> rows(h);
-    for (png_uint_32 y = 0; y < h; ++y) {
-      rows[y] = direct ? out + y * out_stride : raw.data() + y * rowbytes;
-    }
-    if (PngImagePhase(&st, rows.data()) != 0 && !st.rows_complete) {
-      throw Error(codes::kImageDecode, std::string("corrupt PNG data: ") + st.message);
-    }
-    if (!direct) {
-      for (png_uint_32 y = 0; y < h; ++y) {
-        ConvertRow(rows[y], out + y * out_stride, w, color_type, bit_depth, palette);
-      }
+      ConvertRow(rows[y], st.out + size_t{y} * w * 3, w, color_type, bit_depth, st.palette);
     }
   }
-  // png_read_end is not called: like Pillow, data after the last IDAT (including a missing
-  // IEND) does not matter once the image rows are complete.
   return img;
 }
 
