@@ -16,7 +16,15 @@ export interface NativeProviderReport {
 
 export interface NativeModelInfo {
   root: string;
+  layout: 'huggingface' | 'open_clip';
+  combined: boolean;
   modelType: string;
+  fingerprint: string;
+  precision: string;
+  availablePrecisions: string[];
+  visionModel: string;
+  textModel: string;
+  batching: { maxImageBatchSize: number; maxTextBatchSize: number; maxQueueDelayMs: number; maxQueueSize: number };
   dim: number;
   contextLength: number;
   imageHeight: number;
@@ -39,13 +47,30 @@ export interface NativeLoadOptions {
   deviceId?: number;
   intraOpThreads?: number;
   maxPixels?: number;
+  precision?: string;
+  maxBatchSize?: number;
+  maxImageBatchSize?: number;
+  maxTextBatchSize?: number;
+  maxQueueDelayMs?: number;
+  maxQueueSize?: number;
+  preprocessThreads?: number;
+  allowSpinning?: boolean;
+  cpuMemoryArena?: boolean;
+  graphOptimizationLevel?: string;
+  optimizedModelPath?: string;
+  trtCacheDir?: string;
+  trtFp16?: boolean;
 }
+
+/** An opaque handle on a queued call, for cancel(). Null when the call was rejected at once. */
+export type NativeCallHandle = object | null;
 
 export type NativeImageInput = string | Uint8Array | { data: Uint8Array; width: number; height: number; channels: number };
 
 export interface NativeEncoderSession {
-  embedTexts(texts: string[], normalize: boolean): Promise<NativeEmbeddings>;
-  embedImages(images: NativeImageInput[], normalize: boolean): Promise<NativeEmbeddings>;
+  embedTexts(texts: string[], normalize: boolean, timeoutMs?: number): [Promise<NativeEmbeddings>, NativeCallHandle];
+  embedImages(images: NativeImageInput[], normalize: boolean, timeoutMs?: number): [Promise<NativeEmbeddings>, NativeCallHandle];
+  cancel(handle: NativeCallHandle, code: 'ERR_ABORTED' | 'ERR_DEADLINE_EXCEEDED'): void;
   tokenize(texts: string[]): Promise<NativeTokens>;
   info(): NativeModelInfo;
   dispose(): void;
@@ -85,6 +110,7 @@ export interface NativeAddon {
   loadRuntime(libraryPath: string): Promise<NativeRuntimeInfo>;
   runtimeInfo(): NativeRuntimeInfo | null;
   similarity(a: Float32Array, b: Float32Array, dim: number, options: NativeSimilarityOptions): Promise<ArrayBuffer>;
+  groupMeans(rows: Float32Array, dim: number, group: number): Promise<ArrayBuffer>;
   napiVersion: number;
 }
 

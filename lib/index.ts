@@ -23,6 +23,7 @@ import {
   nativePath,
   packageRoot,
   resolveOrtLibrary,
+  type NativeCallHandle,
   type NativeEmbeddings,
   type NativeEncoderSession,
   type NativeImageInput,
@@ -63,6 +64,40 @@ export interface LoadOptions {
    * by the `onnxruntime-node` package. One library per process: the first load wins.
    */
   ortLibrary?: string;
+  /**
+   * Which variant of the ONNX files to load: `fp32` (`vision_model.onnx`), `fp16` (`*_fp16.onnx`),
+   * `int8` (`*_quantized.onnx` / `*_int8.onnx` / `*_uint8.onnx`), `q4` (`*_q4.onnx`). `auto` (default)
+   * takes fp32 when present (fp16 first with `device: 'cuda' | 'tensorrt'`). A missing variant fails
+   * with `ERR_MODEL_LOAD` listing those present.
+   */
+  precision?: 'auto' | 'fp32' | 'fp16' | 'int8' | 'q4';
+  /** Largest batch the dynamic batcher forms, for both towers (default 32 images, 128 texts). */
+  maxBatchSize?: number;
+  maxImageBatchSize?: number;
+  maxTextBatchSize?: number;
+  /**
+   * How long the batcher may hold the oldest waiting call to gather a fuller batch (default 2 ms).
+   * Under load batches fill while the previous one runs, so this only matters for sparse traffic.
+   */
+  maxQueueDelayMs?: number;
+  /** Rows (images or texts) that may wait per tower before calls reject with `ERR_QUEUE_FULL` (default 8192). */
+  maxQueueSize?: number;
+  /** Threads decoding and preprocessing images (default: one per CPU). */
+  preprocessThreads?: number;
+  /** Let ONNX Runtime's threads spin between batches (lower latency, burns CPU; default false). */
+  allowSpinning?: boolean;
+  /** ONNX Runtime's CPU memory arena (default true). */
+  cpuMemoryArena?: boolean;
+  /** ONNX Runtime graph optimisation level (default `all`). */
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Where ONNX Runtime writes the optimised graph (for inspection or faster later loads). */
+  optimizedModelPath?: string;
+  /** TensorRT engine and timing cache directory (default: none; engines are rebuilt at each load). */
+  trtCacheDir?: string;
+  /** Allow TensorRT to use fp16 kernels (default true). */
+  trtFp16?: boolean;
+  /** Run one image and one text through the model after loading; see {@link Model.ready}. Default true. */
+  warmup?: boolean;
 }
 
 export interface ProviderReport {
@@ -75,8 +110,23 @@ export interface ProviderReport {
 export interface ModelInfo {
   /** Absolute path of the bundle. */
   root: string;
-  /** `model_type` from config.json, e.g. `clip`. */
+  /** `huggingface` (onnx/…) or `open_clip` (visual/, textual/). */
+  layout: 'huggingface' | 'open_clip';
+  /** True when one combined `model.onnx` serves both towers. */
+  combined: boolean;
+  /** `model_type` from config.json, e.g. `clip` (`open_clip` for that layout). */
   modelType: string;
+  /**
+   * Identity of the model: a hash of the ONNX files' bytes, the preprocessing and the tokenizer.
+   * Indexes and collections use it to refuse vectors from a different model.
+   */
+  fingerprint: string;
+  /** The variant that was loaded, and all variants present in the bundle. */
+  precision: string;
+  availablePrecisions: string[];
+  visionModel: string;
+  textModel: string;
+  batching: { maxImageBatchSize: number; maxTextBatchSize: number; maxQueueDelayMs: number; maxQueueSize: number };
   /** Embedding size shared by both towers. */
   dim: number;
   /** Tokens per text including start and end tokens (77 for CLIP). */
@@ -92,6 +142,32 @@ export interface ModelInfo {
 export interface EmbedOptions {
   /** Scale each embedding to unit L2 norm (default true), so dot products are cosines. */
   normalize?: boolean;
+  /** Abort the call: it rejects with `ERR_ABORTED` and its rows are dropped if not yet batched. */
+  signal?: AbortSignal;
+  /** Reject with `ERR_DEADLINE_EXCEEDED` if the call has not completed within this many ms. */
+  timeoutMs?: number;
+}
+
+export interface ClassifyOptions {
+  /**
+   * Prompt templates with `{}` standing for the label (default `['a photo of a {}.']`). With several,
+   * each label's text embedding is the normalised mean of its templates' embeddings (CLIP's
+   * prompt ensembling).
+   */
+  templates?: string[];
+  /** Labels returned per image, best first (default: all). */
+  topK?: number;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/** One zero-shot prediction. */
+export interface LabelScore {
+  label: string;
+  /** Softmax probability over the labels. */
+  probability: number;
+  /** Cosine similarity between the image and the label's (ensembled) text embedding. */
+  similarity: number;
 }
 
 /**
@@ -196,11 +272,28 @@ export class Model {
   #session: NativeEncoderSession | undefined;
   /** Static facts about the bundle and where its towers run. */
   readonly info: ModelInfo;
+  /**
+   * Resolves once the warm-up run (one image, one text) has finished, so the first real request
+   * does not pay for ONNX Runtime's lazy initialisation. Calls made earlier simply queue.
+   */
+  readonly ready: Promise<void>;
 
   /** @internal */
-  constructor(session: NativeEncoderSession) {
+  constructor(session: NativeEncoderSession, warmup: boolean) {
     this.#session = session;
-    this.info = session.info();
+    this.info = session.info() as ModelInfo;
+    if (warmup) {
+      const pixels = new Uint8Array(this.info.imageHeight * this.info.imageWidth * 3);
+      this.ready = Promise.all([
+        this.embedTexts(['warm-up']),
+        this.embedImages([{ data: pixels, width: this.info.imageWidth, height: this.info.imageHeight, channels: 3 }]),
+      ]).then(() => undefined);
+      // Observed or not, a failed warm-up must not surface as an unhandled rejection; later calls
+      // report the same failure.
+      this.ready.catch(() => undefined);
+    } else {
+      this.ready = Promise.resolve();
+    }
   }
 
   /** Embedding size. */
@@ -208,43 +301,86 @@ export class Model {
     return this.info.dim;
   }
 
+  /** See {@link ModelInfo.fingerprint}. */
+  get fingerprint(): string {
+    return this.info.fingerprint;
+  }
+
   #live(): NativeEncoderSession {
     if (!this.#session) throw new CrossmodalError('ERR_DISPOSED', 'the model has been disposed');
     return this.#session;
   }
 
+  async #embed(submit: (session: NativeEncoderSession, normalize: boolean, timeoutMs?: number) => [Promise<NativeEmbeddings>, NativeCallHandle], options: EmbedOptions): Promise<Embeddings> {
+    const { signal, timeoutMs } = options;
+    if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw invalidArgument('timeoutMs must be a positive number');
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgument('signal must be an AbortSignal');
+    if (signal?.aborted) throw new CrossmodalError('ERR_ABORTED', 'the call was aborted before it started', { cause: signal.reason });
+    const session = this.#live();
+    const [pending, handle] = await callNative(() => submit(session, options.normalize ?? true, timeoutMs));
+    if (handle === null || (signal === undefined && timeoutMs === undefined)) {
+      return Embeddings.fromNative(await callNative(() => pending));
+    }
+    // The native call keeps running until its rows are dropped or finished; whichever settles
+    // first wins, and the loser's rejection is swallowed.
+    pending.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const interrupted = new Promise<never>((_, reject) => {
+      if (signal) {
+        onAbort = () => {
+          session.cancel(handle, 'ERR_ABORTED');
+          reject(new CrossmodalError('ERR_ABORTED', 'the call was aborted', { cause: signal.reason }));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          session.cancel(handle, 'ERR_DEADLINE_EXCEEDED');
+          reject(new CrossmodalError('ERR_DEADLINE_EXCEEDED', `the call did not complete within ${timeoutMs} ms`));
+        }, timeoutMs);
+      }
+    });
+    try {
+      return Embeddings.fromNative(await callNative(() => Promise.race([pending, interrupted])));
+    } finally {
+      if (timer) clearTimeout(timer);
+      if (signal && onAbort) signal.removeEventListener('abort', onAbort);
+    }
+  }
+
   /**
-   * Embeds texts with the text tower.
+   * Embeds texts with the text tower. Concurrent calls are batched together natively.
    * @param texts - any strings; longer texts are truncated to the model's context length
-   * @param options - `normalize` (default true)
+   * @param options - `normalize` (default true), `signal`, `timeoutMs`
    * @returns one embedding per text, in order
-   * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT`, `ERR_DISPOSED`, `ERR_RUNTIME`
+   * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT`, `ERR_DISPOSED`, `ERR_QUEUE_FULL`, `ERR_ABORTED`,
+   *   `ERR_DEADLINE_EXCEEDED`, `ERR_RUNTIME`
    * @example
    * const e = await model.embedTexts(['a dog', 'a cat']);
    * e.row(1); // Float32Array(dim)
    */
   async embedTexts(texts: string[], options: EmbedOptions = {}): Promise<Embeddings> {
     checkTexts(texts);
-    const result = await callNative(() => this.#live().embedTexts(texts, options.normalize ?? true));
-    return Embeddings.fromNative(result);
+    return this.#embed((session, normalize, timeoutMs) => session.embedTexts(texts, normalize, timeoutMs), options);
   }
 
   /**
    * Embeds images with the image tower, after decoding and preprocessing them natively the way
-   * the bundle's `preprocessor_config.json` prescribes.
+   * the bundle's preprocessing config prescribes. Concurrent calls are batched together natively.
    * @param images - file paths, encoded bytes, or decoded pixels
-   * @param options - `normalize` (default true)
+   * @param options - `normalize` (default true), `signal`, `timeoutMs`
    * @returns one embedding per image, in order
    * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT`, `ERR_IO`, `ERR_IMAGE_FORMAT`, `ERR_IMAGE_DECODE`,
-   *   `ERR_IMAGE_TOO_LARGE` (the message names the failing input; the call fails as a whole), `ERR_DISPOSED`
+   *   `ERR_IMAGE_TOO_LARGE` (the message names the failing input; the call fails as a whole, other
+   *   calls batched with it are unaffected), `ERR_DISPOSED`, `ERR_QUEUE_FULL`, `ERR_ABORTED`, `ERR_DEADLINE_EXCEEDED`
    * @example
    * const e = await model.embedImages(['a.jpg', await fs.readFile('b.png')]);
    */
   async embedImages(images: ImageInput[], options: EmbedOptions = {}): Promise<Embeddings> {
     checkImages(images);
     const inputs = images.map(toNativeImage);
-    const result = await callNative(() => this.#live().embedImages(inputs, options.normalize ?? true));
-    return Embeddings.fromNative(result);
+    return this.#embed((session, normalize, timeoutMs) => session.embedImages(inputs, normalize, timeoutMs), options);
   }
 
   /**
@@ -283,7 +419,55 @@ export class Model {
     return similarity(a, b, { scale, softmax });
   }
 
-  /** Releases the model. Idempotent; calls made afterwards reject with `ERR_DISPOSED`. Calls already running finish. */
+  /**
+   * Zero-shot classification: which of `labels` each image shows, with CLIP's prompt ensembling.
+   * @param images - images, or their embeddings
+   * @param labels - class names, e.g. `['cat', 'dog']`
+   * @param options - `templates` (default `['a photo of a {}.']`), `topK`, `signal`, `timeoutMs`
+   * @returns per image, labels with probabilities, best first
+   * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT` and the errors of the embed calls
+   * @example
+   * const [top] = await model.classify(['pet.jpg'], ['cat', 'dog'], { templates: ['a photo of a {}.', 'a blurry photo of a {}.'] });
+   * top[0].label; // 'cat'
+   */
+  async classify(images: ImageInput[] | Embeddings, labels: string[], options: ClassifyOptions = {}): Promise<LabelScore[][]> {
+    checkTexts(labels);
+    if (labels.length === 0) throw invalidArgument('labels must not be empty');
+    const templates = options.templates ?? ['a photo of a {}.'];
+    checkTexts(templates);
+    if (templates.length === 0 || templates.some((t) => !t.includes('{}'))) {
+      throw invalidArgument("templates must be a non-empty array of strings containing '{}'");
+    }
+    const topK = options.topK ?? labels.length;
+    if (!Number.isInteger(topK) || topK < 1) throw invalidArgument('topK must be a positive integer');
+    const callOptions = { signal: options.signal, timeoutMs: options.timeoutMs };
+    const prompts = labels.flatMap((label) => templates.map((t) => t.split('{}').join(label)));
+    const [imageEmbeddings, promptEmbeddings] = await Promise.all([
+      images instanceof Embeddings ? images : this.embedImages(images, callOptions),
+      this.embedTexts(prompts, callOptions),
+    ]);
+    const classifier = new Embeddings(
+      new Float32Array(await callNative(() => native().groupMeans(promptEmbeddings.data, promptEmbeddings.dim, templates.length))),
+      labels.length,
+      promptEmbeddings.dim,
+    );
+    const [cosines, probabilities] = await Promise.all([
+      similarity(imageEmbeddings, classifier),
+      similarity(imageEmbeddings, classifier, { scale: this.info.logitScale, softmax: true }),
+    ]);
+    const results: LabelScore[][] = [];
+    for (let i = 0; i < imageEmbeddings.count; i++) {
+      const row = labels.map((label, j) => ({ label, probability: probabilities.get(i, j), similarity: cosines.get(i, j) }));
+      row.sort((x, y) => y.probability - x.probability);
+      results.push(row.slice(0, topK));
+    }
+    return results;
+  }
+
+  /**
+   * Releases the model. Idempotent; calls made afterwards reject with `ERR_DISPOSED`, calls still
+   * queued reject with `ERR_DISPOSED`, and batches already running finish and resolve.
+   */
   dispose(): void {
     this.#session?.dispose();
     this.#session = undefined;
@@ -330,9 +514,10 @@ export async function loadRuntime(options: { ortLibrary?: string } = {}): Promis
 }
 
 /**
- * Loads a model bundle (Hugging Face / Transformers.js layout: `config.json`,
- * `preprocessor_config.json`, `vocab.json` + `merges.txt`, `onnx/vision_model.onnx`,
- * `onnx/text_model.onnx`).
+ * Loads a model bundle: a Hugging Face / Transformers.js export (`config.json`,
+ * `preprocessor_config.json`, `vocab.json` + `merges.txt`, `onnx/vision_model*.onnx` +
+ * `onnx/text_model*.onnx`, or a combined `onnx/model*.onnx`) or an open_clip export
+ * (`visual/model.onnx`, `textual/model.onnx`, open_clip `config.json`).
  * @param dir - the bundle directory
  * @param options - device, threads and limits
  * @returns the loaded model
@@ -356,17 +541,21 @@ export async function load(dir: string, options: LoadOptions = {}): Promise<Mode
   if (options.maxPixels !== undefined && !(Number.isFinite(options.maxPixels) && options.maxPixels >= 1)) {
     throw invalidArgument('options.maxPixels must be a positive number');
   }
-  const ortLibrary = resolveOrtLibrary(options.ortLibrary);
-  const session = await callNative(() =>
-    native().EncoderSession.load(path.resolve(dir), {
-      ortLibrary,
-      device: options.device,
-      deviceId: options.deviceId,
-      intraOpThreads: options.intraOpThreads,
-      maxPixels: options.maxPixels,
-    }),
-  );
-  return new Model(session);
+  const precisions = ['auto', 'fp32', 'fp16', 'int8', 'q4'];
+  if (options.precision !== undefined && !precisions.includes(options.precision)) {
+    throw invalidArgument(`options.precision must be one of ${precisions.join(', ')}`);
+  }
+  for (const key of ['maxBatchSize', 'maxImageBatchSize', 'maxTextBatchSize', 'maxQueueSize'] as const) {
+    const value = options[key];
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw invalidArgument(`options.${key} must be a positive integer`);
+  }
+  if (options.maxQueueDelayMs !== undefined && !(Number.isFinite(options.maxQueueDelayMs) && options.maxQueueDelayMs >= 0)) {
+    throw invalidArgument('options.maxQueueDelayMs must be a non-negative number');
+  }
+  const { warmup = true, ortLibrary: explicitLibrary, ...rest } = options;
+  const ortLibrary = resolveOrtLibrary(explicitLibrary);
+  const session = await callNative(() => native().EncoderSession.load(path.resolve(dir), { ...rest, ortLibrary }));
+  return new Model(session, warmup);
 }
 
 export type Metric = 'cosine' | 'ip' | 'l2';

@@ -1,5 +1,6 @@
 // Module entry point: registers the wrapped classes and the module functions. Nothing else
 // belongs here; each class lives in its own file pair.
+#include <dlfcn.h>
 #include <napi.h>
 
 #include "binding/addon_data.h"
@@ -10,7 +11,20 @@
 namespace crossmodal {
 namespace {
 
+// Node unloads an addon when the last environment that loaded it goes away (a Worker exiting
+// in a process whose main thread never required it). Our batcher threads and the detached
+// threads that finish disposing a model may still be running then, so pin the library in
+// memory for the life of the process.
+void PinAddonInMemory() {
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&PinAddonInMemory), &info) != 0 && info.dli_fname != nullptr) {
+    // RTLD_NOLOAD: take one more reference to the already-loaded library, never released.
+    dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+  }
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  PinAddonInMemory();
   auto* data = new binding::AddonData();
   env.SetInstanceData(data);
   // Worker threads load the addon into their own environment. When one ends, drop its

@@ -1,6 +1,8 @@
 #include "encoder_session.h"
 
 #include <cstring>
+#include <mutex>
+#include <thread>
 
 #include "binding/addon_data.h"
 #include "binding/napi_util.h"
@@ -56,6 +58,44 @@ model::EncoderOptions ParseEncoderOptions(const Napi::Object& options, std::stri
     }
     parsed.decode_limits.max_pixels = static_cast<uint64_t>(v.As<Napi::Number>().DoubleValue());
   }
+  auto number = [&](const char* key, double min, double max) -> double {
+    Napi::Value v = options.Get(key);
+    if (!v.IsNumber()) throw Error(codes::kInvalidArgument, std::string("options.") + key + " must be a number");
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (!(d >= min && d <= max)) {
+      throw Error(codes::kInvalidArgument, std::string("options.") + key + " is out of range");
+    }
+    return d;
+  };
+  auto has = [&](const char* key) { return options.Has(key) && !options.Get(key).IsUndefined(); };
+  if (has("precision")) parsed.precision = model::ParsePrecision(binding::RequireString(options.Get("precision"), "options.precision"));
+  if (has("maxBatchSize")) {
+    const size_t n = static_cast<size_t>(number("maxBatchSize", 1, 4096));
+    parsed.max_image_batch = n;
+    parsed.max_text_batch = n;
+  }
+  if (has("maxImageBatchSize")) parsed.max_image_batch = static_cast<size_t>(number("maxImageBatchSize", 1, 4096));
+  if (has("maxTextBatchSize")) parsed.max_text_batch = static_cast<size_t>(number("maxTextBatchSize", 1, 4096));
+  if (has("maxQueueDelayMs")) {
+    parsed.max_queue_delay = std::chrono::microseconds(static_cast<int64_t>(number("maxQueueDelayMs", 0, 60000) * 1000));
+  }
+  if (has("maxQueueSize")) parsed.max_queued_rows = static_cast<size_t>(number("maxQueueSize", 1, 1e9));
+  if (has("preprocessThreads")) parsed.preprocess_threads = static_cast<size_t>(number("preprocessThreads", 0, 1024));
+  if (has("allowSpinning")) parsed.session.allow_spinning = options.Get("allowSpinning").ToBoolean().Value();
+  if (has("cpuMemoryArena")) parsed.session.cpu_memory_arena = options.Get("cpuMemoryArena").ToBoolean().Value();
+  if (has("graphOptimizationLevel")) {
+    std::string level = binding::RequireString(options.Get("graphOptimizationLevel"), "options.graphOptimizationLevel");
+    if (level == "disabled") parsed.session.optimization = ORT_DISABLE_ALL;
+    else if (level == "basic") parsed.session.optimization = ORT_ENABLE_BASIC;
+    else if (level == "extended") parsed.session.optimization = ORT_ENABLE_EXTENDED;
+    else if (level == "all") parsed.session.optimization = ORT_ENABLE_ALL;
+    else throw Error(codes::kInvalidArgument, "options.graphOptimizationLevel must be 'disabled', 'basic', 'extended' or 'all'");
+  }
+  if (has("optimizedModelPath")) {
+    parsed.session.optimized_model_path = binding::RequireString(options.Get("optimizedModelPath"), "options.optimizedModelPath");
+  }
+  if (has("trtCacheDir")) parsed.session.trt_cache_dir = binding::RequireString(options.Get("trtCacheDir"), "options.trtCacheDir");
+  if (has("trtFp16")) parsed.session.trt_fp16 = options.Get("trtFp16").ToBoolean().Value();
   return parsed;
 }
 
@@ -77,47 +117,6 @@ class LoadWorker : public PromiseWorker {
   std::string ort_library_;
   model::EncoderOptions options_;
   std::shared_ptr<model::ClipEncoder> encoder_;
-};
-
-class EmbedTextsWorker : public PromiseWorker {
- public:
-  EmbedTextsWorker(Napi::Env env, std::shared_ptr<model::ClipEncoder> encoder, std::vector<std::string> texts,
-                   bool normalize)
-      : PromiseWorker(env, "crossmodal.embedTexts"), encoder_(std::move(encoder)), texts_(std::move(texts)),
-        normalize_(normalize) {}
-
- protected:
-  void Run() override {
-    result_ = std::make_unique<EmbeddingMatrix>(encoder_->EmbedTexts(texts_, normalize_));
-  }
-  Napi::Value Result(Napi::Env env) override { return EmbeddingsToJs(env, std::move(result_)); }
-
- private:
-  std::shared_ptr<model::ClipEncoder> encoder_;
-  std::vector<std::string> texts_;
-  bool normalize_;
-  std::unique_ptr<EmbeddingMatrix> result_;
-};
-
-class EmbedImagesWorker : public PromiseWorker {
- public:
-  EmbedImagesWorker(Napi::Env env, std::shared_ptr<model::ClipEncoder> encoder,
-                    std::vector<model::ImageSource> sources, std::vector<std::vector<uint8_t>> owned, bool normalize)
-      : PromiseWorker(env, "crossmodal.embedImages"), encoder_(std::move(encoder)), sources_(std::move(sources)),
-        owned_(std::move(owned)), normalize_(normalize) {}
-
- protected:
-  void Run() override {
-    result_ = std::make_unique<EmbeddingMatrix>(encoder_->EmbedImages(sources_, normalize_));
-  }
-  Napi::Value Result(Napi::Env env) override { return EmbeddingsToJs(env, std::move(result_)); }
-
- private:
-  std::shared_ptr<model::ClipEncoder> encoder_;
-  std::vector<model::ImageSource> sources_;
-  std::vector<std::vector<uint8_t>> owned_;  // bytes the sources point into
-  bool normalize_;
-  std::unique_ptr<EmbeddingMatrix> result_;
 };
 
 struct TokenIds {
@@ -158,7 +157,93 @@ class TokenizeWorker : public PromiseWorker {
   std::unique_ptr<TokenIds> result_;
 };
 
+
 }  // namespace
+
+// --- completion of batched calls -------------------------------------------------------------
+
+struct Completion {
+  napi_deferred deferred;
+  std::shared_ptr<model::EmbedRequest> request;
+  EncoderSession* session;  // alive: it holds a strong reference to itself while calls are in flight
+};
+
+static void DeliverCompletion(Napi::Env env, Napi::Function, std::nullptr_t*, Completion* completion);
+using CompletionTsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, Completion, DeliverCompletion>;
+
+// Whether the thread-safe function may still be called. Node frees a thread-safe function
+// when its environment is torn down (a Worker exiting) even if threads still hold it, so the
+// finalizer flips `closed` and every poster checks it under the same mutex.
+struct ChannelState {
+  std::mutex mutex;
+  bool closed = false;
+};
+
+// Owns the session's thread-safe function. Shared by the session and every in-flight request,
+// so the function is released only when neither can post to it any more.
+class CompletionChannel {
+ public:
+  explicit CompletionChannel(Napi::Env env) : state_(std::make_shared<ChannelState>()) {
+    tsfn_ = CompletionTsfn::New(
+        env, "crossmodal.embed", 0, 1, nullptr,
+        [](Napi::Env, std::shared_ptr<ChannelState>* state, std::nullptr_t*) {
+          {
+            std::lock_guard<std::mutex> lock((*state)->mutex);
+            (*state)->closed = true;
+          }
+          delete state;
+        },
+        new std::shared_ptr<ChannelState>(state_));
+    tsfn_.Unref(env);  // an idle model must not keep the process alive
+  }
+  ~CompletionChannel() {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    if (!state_->closed) tsfn_.Release();
+  }
+  CompletionChannel(const CompletionChannel&) = delete;
+  CompletionChannel& operator=(const CompletionChannel&) = delete;
+
+  // Any thread. After the environment is gone nobody awaits the result: drop it.
+  void Post(Completion* completion) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    if (state_->closed || tsfn_.NonBlockingCall(completion) != napi_ok) delete completion;
+  }
+  // JS thread only.
+  void Ref(Napi::Env env) { tsfn_.Ref(env); }
+  void Unref(Napi::Env env) { tsfn_.Unref(env); }
+
+ private:
+  std::shared_ptr<ChannelState> state_;
+  CompletionTsfn tsfn_;
+};
+
+static void DeliverCompletion(Napi::Env env, Napi::Function, std::nullptr_t*, Completion* completion) {
+  std::unique_ptr<Completion> owned(completion);
+  if (env == nullptr) return;  // the environment is going away
+  Napi::HandleScope scope(env);
+  model::EmbedRequest& request = *owned->request;
+  napi_value value = nullptr;
+  bool ok = request.error_code.empty();
+  try {
+    if (ok) {
+      value = EmbeddingsToJs(env, std::move(request.result));
+    } else {
+      value = MakeError(env, request.error_code, request.error_message).Value();
+    }
+  } catch (const Napi::Error& e) {
+    ok = false;
+    value = e.Value();
+  } catch (const std::exception& e) {
+    ok = false;
+    value = MakeError(env, codes::kInternal, e.what()).Value();
+  }
+  if (ok) napi_resolve_deferred(env, owned->deferred, value);
+  else napi_reject_deferred(env, owned->deferred, value);
+  owned->session->CallFinished();
+}
+
+// Wraps a request handle for JS: cancel() needs to find the request while it may still run.
+using RequestHandle = std::weak_ptr<model::EmbedRequest>;
 
 void EncoderSession::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = DefineClass(env, "EncoderSession",
@@ -166,6 +251,7 @@ void EncoderSession::Init(Napi::Env env, Napi::Object exports) {
                                         StaticMethod<&EncoderSession::Load>("load"),
                                         InstanceMethod<&EncoderSession::EmbedTexts>("embedTexts"),
                                         InstanceMethod<&EncoderSession::EmbedImages>("embedImages"),
+                                        InstanceMethod<&EncoderSession::Cancel>("cancel"),
                                         InstanceMethod<&EncoderSession::Tokenize>("tokenize"),
                                         InstanceMethod<&EncoderSession::Info>("info"),
                                         InstanceMethod<&EncoderSession::Dispose>("dispose"),
@@ -181,9 +267,12 @@ EncoderSession::EncoderSession(const Napi::CallbackInfo& info) : Napi::ObjectWra
   if (info.Length() != 1 || !info[0].IsExternal()) {
     throw MakeError(env, codes::kInvalidArgument, "use EncoderSession.load(dir, options) to create a session");
   }
-  auto* encoder = info[0].As<Napi::External<std::shared_ptr<model::ClipEncoder>>>().Data();
-  encoder_ = *encoder;
+  encoder_ = *info[0].As<Napi::External<std::shared_ptr<model::ClipEncoder>>>().Data();
+  channel_ = std::make_shared<CompletionChannel>(env);
+  self_ = Napi::Weak(info.This().As<Napi::Object>());
 }
+
+EncoderSession::~EncoderSession() { ReleaseEncoder(); }
 
 Napi::Object EncoderSession::Wrap(Napi::Env env, std::shared_ptr<model::ClipEncoder> encoder) {
   // The External only lives for the duration of the constructor call.
@@ -192,9 +281,29 @@ Napi::Object EncoderSession::Wrap(Napi::Env env, std::shared_ptr<model::ClipEnco
   return binding::GetAddonData(env).encoder_session_constructor.New({external});
 }
 
-std::shared_ptr<model::ClipEncoder> EncoderSession::Acquire(Napi::Env env) {
+void EncoderSession::ReleaseEncoder() {
+  if (!encoder_) return;
+  encoder_->Shutdown();
+  std::thread([encoder = std::move(encoder_)]() mutable { encoder.reset(); }).detach();
+}
+
+std::shared_ptr<model::ClipEncoder> EncoderSession::Acquire() {
   if (!encoder_) throw Error(codes::kDisposed, "the model has been disposed");
   return encoder_;
+}
+
+void EncoderSession::CallStarted() {
+  if (in_flight_++ == 0) {
+    self_.Ref();
+    channel_->Ref(Env());
+  }
+}
+
+void EncoderSession::CallFinished() {
+  if (--in_flight_ == 0) {
+    channel_->Unref(Env());
+    self_.Unref();
+  }
 }
 
 Napi::Value EncoderSession::Load(const Napi::CallbackInfo& info) {
@@ -211,33 +320,75 @@ Napi::Value EncoderSession::Load(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value EncoderSession::Submit(Napi::Env env, std::shared_ptr<model::EmbedRequest> request) {
+  auto encoder = Acquire();
+  napi_deferred deferred;
+  napi_value promise;
+  NAPI_THROW_IF_FAILED(env, napi_create_promise(env, &deferred, &promise), Napi::Value());
+  std::shared_ptr<CompletionChannel> channel = channel_;
+  EncoderSession* self = this;
+  request->on_complete = [channel, deferred, self](std::shared_ptr<model::EmbedRequest> done) {
+    channel->Post(new Completion{deferred, std::move(done), self});
+  };
+  try {
+    encoder->Submit(request);
+  } catch (const Error& e) {
+    request->on_complete = nullptr;
+    napi_reject_deferred(env, deferred, MakeError(env, e).Value());
+    Napi::Array rejected = Napi::Array::New(env, 2);
+    rejected.Set(0u, Napi::Value(env, promise));
+    rejected.Set(1u, env.Null());
+    return rejected;
+  }
+  CallStarted();
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Value(env, promise));
+  out.Set(1u, Napi::External<RequestHandle>::New(env, new RequestHandle(request),
+                                                 [](Napi::Env, RequestHandle* handle) { delete handle; }));
+  return out;
+}
+
+namespace {
+
+std::chrono::steady_clock::time_point DeadlineFrom(const Napi::CallbackInfo& info, size_t index) {
+  if (info.Length() <= index || !info[index].IsNumber()) return std::chrono::steady_clock::time_point::max();
+  const double ms = info[index].As<Napi::Number>().DoubleValue();
+  if (!(ms > 0)) throw Error(codes::kInvalidArgument, "timeout must be a positive number of milliseconds");
+  return std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<int64_t>(ms * 1000));
+}
+
+}  // namespace
+
 Napi::Value EncoderSession::EmbedTexts(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
-    auto encoder = Acquire(env);
-    std::vector<std::string> texts = binding::RequireStringArray(info[0], "texts");
-    bool normalize = info.Length() < 2 || !info[1].IsBoolean() || info[1].As<Napi::Boolean>().Value();
-    auto* worker = new EmbedTextsWorker(env, std::move(encoder), std::move(texts), normalize);
-    Napi::Value promise = worker->Promise();
-    worker->Queue();
-    return promise;
+    Acquire();
+    auto request = std::make_shared<model::EmbedRequest>();
+    request->kind = model::EmbedRequest::Kind::kText;
+    request->texts = binding::RequireStringArray(info[0], "texts");
+    request->normalize = info.Length() < 2 || !info[1].IsBoolean() || info[1].As<Napi::Boolean>().Value();
+    request->deadline = DeadlineFrom(info, 2);
+    return Submit(env, std::move(request));
   });
 }
 
 Napi::Value EncoderSession::EmbedImages(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
-    auto encoder = Acquire(env);
+    Acquire();
     if (!info[0].IsArray()) throw Error(codes::kInvalidArgument, "images must be an array");
-    bool normalize = info.Length() < 2 || !info[1].IsBoolean() || info[1].As<Napi::Boolean>().Value();
+    auto request = std::make_shared<model::EmbedRequest>();
+    request->kind = model::EmbedRequest::Kind::kImage;
+    request->normalize = info.Length() < 2 || !info[1].IsBoolean() || info[1].As<Napi::Boolean>().Value();
+    request->deadline = DeadlineFrom(info, 2);
     Napi::Array array = info[0].As<Napi::Array>();
-    std::vector<model::ImageSource> sources(array.Length());
+    request->images.resize(array.Length());
     // Input bytes are copied (one memcpy each) rather than referenced: a caller may transfer or
-    // detach an ArrayBuffer while the worker runs, which would free memory under it.
-    std::vector<std::vector<uint8_t>> owned(array.Length());
+    // detach an ArrayBuffer while the batcher works, which would free memory under it.
+    request->owned_bytes.resize(array.Length());
     for (uint32_t i = 0; i < array.Length(); ++i) {
       Napi::Value item = array.Get(i);
-      model::ImageSource& source = sources[i];
+      model::ImageSource& source = request->images[i];
       const std::string where = "images[" + std::to_string(i) + "]";
       if (item.IsString()) {
         source.kind = model::ImageSource::Kind::kPath;
@@ -261,22 +412,36 @@ Napi::Value EncoderSession::EmbedImages(const Napi::CallbackInfo& info) {
         throw Error(codes::kInvalidArgument,
                     where + " must be a file path, a Buffer/Uint8Array, or { data, width, height, channels }");
       }
-      Napi::Uint8Array bytes = bytes_value.As<Napi::Uint8Array>();
-      owned[i].assign(bytes.Data(), bytes.Data() + bytes.ByteLength());
-      source.data = owned[i].data();
-      source.size = owned[i].size();
+      Napi::TypedArray bytes = bytes_value.As<Napi::TypedArray>();
+      const uint8_t* data = static_cast<const uint8_t*>(bytes.ArrayBuffer().Data()) + bytes.ByteOffset();
+      request->owned_bytes[i].assign(data, data + bytes.ByteLength());
+      source.data = request->owned_bytes[i].data();
+      source.size = request->owned_bytes[i].size();
     }
-    auto* worker = new EmbedImagesWorker(env, std::move(encoder), std::move(sources), std::move(owned), normalize);
-    Napi::Value promise = worker->Promise();
-    worker->Queue();
-    return promise;
+    return Submit(env, std::move(request));
+  });
+}
+
+Napi::Value EncoderSession::Cancel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsExternal()) return env.Undefined();
+    std::string code = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : codes::kAborted;
+    if (code != codes::kAborted && code != codes::kDeadlineExceeded) code = codes::kAborted;
+    if (auto request = info[0].As<Napi::External<RequestHandle>>().Data()->lock()) {
+      if (!request->cancelled.load()) {
+        request->cancel_code = code;
+        request->cancelled.store(true);
+      }
+    }
+    return env.Undefined();
   });
 }
 
 Napi::Value EncoderSession::Tokenize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
-    auto encoder = Acquire(env);
+    auto encoder = Acquire();
     std::vector<std::string> texts = binding::RequireStringArray(info[0], "texts");
     auto* worker = new TokenizeWorker(env, std::move(encoder), std::move(texts));
     Napi::Value promise = worker->Promise();
@@ -288,24 +453,40 @@ Napi::Value EncoderSession::Tokenize(const Napi::CallbackInfo& info) {
 Napi::Value EncoderSession::Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
-    auto encoder = Acquire(env);
+    auto encoder = Acquire();
     const model::ModelBundle& bundle = encoder->bundle();
     Napi::Object out = Napi::Object::New(env);
     out.Set("root", bundle.root);
+    out.Set("layout", bundle.layout == model::BundleLayout::kOpenClip ? "open_clip" : "huggingface");
+    out.Set("combined", Napi::Boolean::New(env, !bundle.combined_model_path.empty()));
     out.Set("modelType", bundle.model_type);
+    out.Set("fingerprint", bundle.fingerprint);
+    out.Set("precision", model::PrecisionName(bundle.precision));
+    Napi::Array precisions = Napi::Array::New(env, bundle.available_precisions.size());
+    for (size_t i = 0; i < bundle.available_precisions.size(); ++i) precisions.Set(static_cast<uint32_t>(i), bundle.available_precisions[i]);
+    out.Set("availablePrecisions", precisions);
     out.Set("dim", Napi::Number::New(env, static_cast<double>(encoder->embedding_dim())));
     out.Set("contextLength", Napi::Number::New(env, static_cast<double>(bundle.context_length)));
     out.Set("imageHeight", Napi::Number::New(env, bundle.preprocess.OutputHeight()));
     out.Set("imageWidth", Napi::Number::New(env, bundle.preprocess.OutputWidth()));
     out.Set("logitScale", Napi::Number::New(env, bundle.logit_scale));
+    out.Set("visionModel", encoder->vision().path());
+    out.Set("textModel", encoder->text().path());
     out.Set("visionProvider", ProviderToJs(env, encoder->vision().provider()));
     out.Set("textProvider", ProviderToJs(env, encoder->text().provider()));
+    const auto& o = encoder->options();
+    Napi::Object batching = Napi::Object::New(env);
+    batching.Set("maxImageBatchSize", Napi::Number::New(env, static_cast<double>(o.max_image_batch)));
+    batching.Set("maxTextBatchSize", Napi::Number::New(env, static_cast<double>(o.max_text_batch)));
+    batching.Set("maxQueueDelayMs", Napi::Number::New(env, o.max_queue_delay.count() / 1000.0));
+    batching.Set("maxQueueSize", Napi::Number::New(env, static_cast<double>(o.max_queued_rows)));
+    out.Set("batching", batching);
     return out;
   });
 }
 
 Napi::Value EncoderSession::Dispose(const Napi::CallbackInfo& info) {
-  encoder_.reset();
+  ReleaseEncoder();
   return info.Env().Undefined();
 }
 

@@ -1,14 +1,19 @@
-// EncoderSession: the JS handle on a loaded model bundle (model::ClipEncoder).
+// EncoderSession: the JS handle on a loaded model (model::ClipEncoder).
+//
+// Embedding calls are handed to the encoder's native dynamic batchers; completions come back to
+// the JS thread through one thread-safe function per session. While calls are in flight the
+// session holds a strong reference to its own JS object and keeps the event loop alive.
 #pragma once
 
 #include <napi.h>
 
 #include <memory>
-#include <mutex>
 
 #include "model/clip_encoder.h"
 
 namespace crossmodal {
+
+class CompletionChannel;
 
 class EncoderSession : public Napi::ObjectWrap<EncoderSession> {
  public:
@@ -17,20 +22,31 @@ class EncoderSession : public Napi::ObjectWrap<EncoderSession> {
   static Napi::Object Wrap(Napi::Env env, std::shared_ptr<model::ClipEncoder> encoder);
 
   explicit EncoderSession(const Napi::CallbackInfo& info);
+  ~EncoderSession() override;
+
+  // JS-thread bookkeeping of in-flight calls (called by the completion channel).
+  void CallStarted();
+  void CallFinished();
 
  private:
   static Napi::Value Load(const Napi::CallbackInfo& info);
-  Napi::Value EmbedTexts(const Napi::CallbackInfo& info);
-  Napi::Value EmbedImages(const Napi::CallbackInfo& info);
+  Napi::Value EmbedTexts(const Napi::CallbackInfo& info);   // (texts, normalize, timeoutMs) -> [promise, handle]
+  Napi::Value EmbedImages(const Napi::CallbackInfo& info);  // (images, normalize, timeoutMs) -> [promise, handle]
+  Napi::Value Cancel(const Napi::CallbackInfo& info);       // (handle, code)
   Napi::Value Tokenize(const Napi::CallbackInfo& info);
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
-  // The encoder, or null once disposed. Workers hold their own shared_ptr, so dispose() never
-  // frees a model that a running call still uses: it is released when the last call finishes.
-  std::shared_ptr<model::ClipEncoder> Acquire(Napi::Env env);
+  Napi::Value Submit(Napi::Env env, std::shared_ptr<model::EmbedRequest> request);
+  std::shared_ptr<model::ClipEncoder> Acquire();
+  // Shuts the encoder down and destroys it on a helper thread: joining its batcher threads
+  // waits for a running batch, which must not block the event loop.
+  void ReleaseEncoder();
 
   std::shared_ptr<model::ClipEncoder> encoder_;
+  std::shared_ptr<CompletionChannel> channel_;
+  Napi::ObjectReference self_;  // strong while calls are in flight
+  size_t in_flight_ = 0;
 };
 
 }  // namespace crossmodal

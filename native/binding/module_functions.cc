@@ -99,12 +99,51 @@ Napi::Value Similarity(const Napi::CallbackInfo& info) {
   });
 }
 
+class GroupMeanWorker : public PromiseWorker {
+ public:
+  GroupMeanWorker(Napi::Env env, std::vector<float> rows, size_t dim, size_t group)
+      : PromiseWorker(env, "crossmodal.groupMeans"), rows_(std::move(rows)), dim_(dim), group_(group) {}
+
+ protected:
+  void Run() override {
+    result_ = std::make_unique<std::vector<float>>(
+        search::NormalizedGroupMeans(rows_.data(), rows_.size() / dim_, dim_, group_));
+  }
+  Napi::Value Result(Napi::Env env) override {
+    float* data = result_->data();
+    const size_t bytes = result_->size() * sizeof(float);
+    return AdoptAsArrayBuffer(env, std::move(result_), data, bytes);
+  }
+
+ private:
+  std::vector<float> rows_;
+  size_t dim_, group_;
+  std::unique_ptr<std::vector<float>> result_;
+};
+
+// groupMeans(rows, dim, group) -> Promise<ArrayBuffer>: normalised means of consecutive groups.
+Napi::Value GroupMeans(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    uint32_t dim = RequireUint32(info[1], "dim");
+    uint32_t group = RequireUint32(info[2], "group");
+    if (dim == 0 || group == 0) throw Error(codes::kInvalidArgument, "dim and group must be positive");
+    std::vector<float> rows = CopyFloat32Rows(info[0], dim, "rows");
+    if ((rows.size() / dim) % group != 0) throw Error(codes::kInvalidArgument, "row count is not a multiple of the group size");
+    auto* worker = new GroupMeanWorker(env, std::move(rows), dim, group);
+    Napi::Value promise = worker->Promise();
+    worker->Queue();
+    return promise;
+  });
+}
+
 }  // namespace
 
 void RegisterModuleFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("loadRuntime", Napi::Function::New(env, LoadRuntime, "loadRuntime"));
   exports.Set("runtimeInfo", Napi::Function::New(env, RuntimeInfo, "runtimeInfo"));
   exports.Set("similarity", Napi::Function::New(env, Similarity, "similarity"));
+  exports.Set("groupMeans", Napi::Function::New(env, GroupMeans, "groupMeans"));
 }
 
 }  // namespace crossmodal::binding

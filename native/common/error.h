@@ -26,6 +26,9 @@ inline constexpr const char* kRuntimeUnavailable = "ERR_RUNTIME_UNAVAILABLE";
 inline constexpr const char* kIndex = "ERR_INDEX";
 inline constexpr const char* kDimensionMismatch = "ERR_DIMENSION_MISMATCH";
 inline constexpr const char* kDisposed = "ERR_DISPOSED";
+inline constexpr const char* kQueueFull = "ERR_QUEUE_FULL";
+inline constexpr const char* kAborted = "ERR_ABORTED";
+inline constexpr const char* kDeadlineExceeded = "ERR_DEADLINE_EXCEEDED";
 inline constexpr const char* kInternal = "ERR_INTERNAL";
 }  // namespace codes
 

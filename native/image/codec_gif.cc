@@ -106,7 +106,9 @@ DecodedImage DecodeGif(const uint8_t* data, size_t size, const DecodeLimits& lim
   CheckDimensions(w, h, limits, "GIF");
 
   uint8_t palette[256 * 3];
-  for (int i = 0; i < 256; ++i) palette[3 * i] = palette[3 * i + 1] = palette[3 * i + 2] = i;
+  for (int i = 0; i < 256; ++i) {
+    palette[3 * i] = palette[3 * i + 1] = palette[3 * i + 2] = static_cast<uint8_t>(i);
+  }
   const ColorMapObject* cmap = desc.ColorMap ? desc.ColorMap : gif->SColorMap;
   if (cmap && cmap->Colors) {
     const int n = cmap->ColorCount < 256 ? cmap->ColorCount : 256;
@@ -148,6 +150,7 @@ DecodedImage DecodeGif(const uint8_t* data, size_t size, const DecodeLimits& lim
       } else {
         y = i;
       }
+      if (y >= fh) throw Error(codes::kInternal, "GIF interlace bookkeeping error");
       if (DGifGetLine(gif.get(), line.data(), static_cast<int>(fw)) == GIF_ERROR) {
         ThrowGif("corrupt GIF data", gif->Error);
       }

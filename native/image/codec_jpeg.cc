@@ -26,6 +26,7 @@ namespace {
 struct JpegErrorManager {
   jpeg_error_mgr pub;  // must be first: libjpeg hands us a jpeg_error_mgr*
   std::jmp_buf jump;
+  bool eof_is_fatal;  // "Premature end of JPEG file" aborts (true until all rows are read)
   char message[JMSG_LENGTH_MAX];
 };
 
@@ -52,11 +53,14 @@ constexpr int kMaxScans = 100;
 // so libjpeg's recoverable "Corrupt JPEG data: ..." warnings do not fail a decode there; we do
 // the same. The exception is "Premature end of JPEG file": with an in-memory source libjpeg
 // pads the missing data with an EOI marker and would hand back a partly gray image, whereas
-// Pillow (without ImageFile.LOAD_TRUNCATED_IMAGES) raises "image file is truncated". We make it
-// fatal.
+// Pillow's suspending source stalls and (without ImageFile.LOAD_TRUNCATED_IMAGES) raises "image
+// file is truncated". We make it fatal while rows are still missing. After the last row, Pillow
+// calls jpeg_finish_decompress and accepts a suspension there (e.g. missing EOI), so it is
+// ignored in that phase, while real errors in it still fail the decode, as in Pillow.
 void JpegEmitMessage(j_common_ptr cinfo, int msg_level) {
   if (msg_level < 0) {
-    if (cinfo->err->msg_code == JWRN_JPEG_EOF) JpegErrorExit(cinfo);
+    auto* err = reinterpret_cast<JpegErrorManager*>(cinfo->err);
+    if (cinfo->err->msg_code == JWRN_JPEG_EOF && err->eof_is_fatal) JpegErrorExit(cinfo);
     cinfo->err->num_warnings++;
   }
 }
@@ -77,6 +81,7 @@ void JpegProgress(j_common_ptr cinfo) {
 // Returns 0 on success, 1 on a libjpeg error (message in st->err.message).
 int JpegReadHeader(JpegState* st, const uint8_t* data, size_t size) {
   st->cinfo.err = jpeg_std_error(&st->err.pub);
+  st->err.eof_is_fatal = true;
   st->err.pub.error_exit = JpegErrorExit;
   st->err.pub.emit_message = JpegEmitMessage;
   st->err.pub.output_message = JpegOutputMessage;
@@ -85,7 +90,10 @@ int JpegReadHeader(JpegState* st, const uint8_t* data, size_t size) {
   st->progress.progress_monitor = JpegProgress;
   st->cinfo.progress = &st->progress;
   jpeg_mem_src(&st->cinfo, data, static_cast<unsigned long>(size));
-  jpeg_read_header(&st->cinfo, TRUE);
+  // Like Pillow: skip tables-only datastreams until one with an image (each call consumes
+  // input, and running out of it is fatal, so this terminates).
+  while (jpeg_read_header(&st->cinfo, FALSE) == JPEG_HEADER_TABLES_ONLY) {
+  }
   return 0;
 }
 
@@ -113,8 +121,8 @@ int JpegDecodeRows(JpegState* st, J_COLOR_SPACE out_space, int expected_componen
     for (JDIMENSION i = 0; i < n; ++i) rows[i] = out + static_cast<size_t>(y + i) * stride;
     jpeg_read_scanlines(&st->cinfo, rows, n);
   }
-  // jpeg_finish_decompress is deliberately not called: it only reads up to EOI, and Pillow also
-  // accepts a baseline file whose scan data is complete but whose EOI marker is missing.
+  st->err.eof_is_fatal = false;
+  jpeg_finish_decompress(&st->cinfo);
   return 0;
 }
 
@@ -136,13 +144,15 @@ DecodedImage DecodeJpeg(const uint8_t* data, size_t size, const DecodeLimits& li
   std::memset(&st, 0, sizeof(st));  // cinfo.mem == nullptr keeps jpeg_destroy safe on any path
   JpegGuard guard{&st};
 
-  if (JpegReadHeader(&st, data, size) != 0) {
-    throw Error(codes::kImageDecode, std::string("invalid JPEG: ") + st.err.message);
-  }
+  const bool header_ok = JpegReadHeader(&st, data, size) == 0;
   const jpeg_decompress_struct& ci = st.cinfo;
-  if (ci.data_precision != 8) {
+  // libjpeg-turbo 2.x rejects 12-bit data inside jpeg_read_header; report it as unsupported.
+  if (ci.data_precision != 8 && (header_ok || ci.data_precision == 12 || ci.data_precision == 16)) {
     throw Error(codes::kImageFormat, "unsupported JPEG: " + std::to_string(ci.data_precision) +
                                          "-bit samples (only 8-bit is supported)");
+  }
+  if (!header_ok) {
+    throw Error(codes::kImageDecode, std::string("invalid JPEG: ") + st.err.message);
   }
   J_COLOR_SPACE out_space;
   int comps;

@@ -154,7 +154,7 @@ void PngInfoFn(png_structp png, png_infop info) {
   st->info_done = true;
 }
 
-void PngRowFn(png_structp png, png_bytep new_row, png_uint_32 row_num, int pass) {
+void PngRowFn(png_structp png, png_bytep new_row, png_uint_32 row_num, int /*pass*/) {
   auto* st = static_cast<PngState*>(png_get_progressive_ptr(png));
   if (new_row == nullptr || row_num >= st->height) return;  // no new data for this row
   if (st->interlaced) {

@@ -57,17 +57,19 @@ void DecodeInto(const uint8_t* data, size_t size, uint8_t* out, size_t out_size,
   }
 }
 
-// Finds the first ANMF chunk; sets *frame / *frame_size to its payload.
-bool FindFirstFrame(const uint8_t* data, size_t size, const uint8_t** frame, size_t* frame_size) {
-  size_t riff_end = size;
-  const size_t riff_size = Le32(data + 4);  // SniffFormat guaranteed >= 12 bytes
-  if (riff_size <= SIZE_MAX - 8 && riff_size + 8 < riff_end) riff_end = riff_size + 8;
+// Finds the first ANMF chunk; sets *frame / *frame_size to its payload. Like WebPDemux, requires
+// an ANIM chunk before it.
+bool FindFirstFrame(const uint8_t* data, const uint8_t** frame, size_t* frame_size) {
+  const size_t riff_end = size_t{Le32(data + 4)} + 8;  // CheckRiffComplete: <= size
+  bool seen_anim = false;
   size_t pos = 12;
-  while (riff_end >= 8 && pos <= riff_end - 8) {
+  while (pos + 8 <= riff_end) {
     const uint8_t* tag = data + pos;
     const size_t len = Le32(data + pos + 4);
     if (len > riff_end - pos - 8) return false;  // truncated chunk
+    if (std::memcmp(tag, "ANIM", 4) == 0) seen_anim = true;
     if (std::memcmp(tag, "ANMF", 4) == 0) {
+      if (!seen_anim) return false;
       *frame = data + pos + 8;
       *frame_size = len;
       return true;
@@ -129,14 +131,13 @@ DecodedImage DecodeWebp(const uint8_t* data, size_t size, const DecodeLimits& li
   // Animated: first frame on a zero canvas (features.width/height are the canvas size).
   const uint8_t* frame = nullptr;
   size_t frame_size = 0;
-  if (!FindFirstFrame(data, size, &frame, &frame_size) || frame_size < 16) {
-    throw Error(codes::kImageDecode, "corrupt animated WebP: no complete first frame");
+  if (!FindFirstFrame(data, &frame, &frame_size) || frame_size < 16) {
+    throw Error(codes::kImageDecode, "corrupt animated WebP: no ANIM chunk or no first frame");
   }
+  // ANMF header: X/2, Y/2, width-1, height-1 (24 bits each), duration, flags. WebPDemux takes
+  // the frame size from the frame's bitstream, not from these fields, and checks it against
+  // the canvas; so do we.
   const uint64_t fx = 2 * uint64_t{Le24(frame)}, fy = 2 * uint64_t{Le24(frame + 3)};
-  const uint64_t fw = uint64_t{Le24(frame + 6)} + 1, fh = uint64_t{Le24(frame + 9)} + 1;
-  if (fx + fw > static_cast<uint64_t>(img.width) || fy + fh > static_cast<uint64_t>(img.height)) {
-    throw Error(codes::kImageDecode, "corrupt animated WebP: first frame outside the canvas");
-  }
   const uint8_t* bits = frame + 16;
   const size_t bits_size = frame_size - 16;
   WebPBitstreamFeatures ff;
@@ -145,8 +146,9 @@ DecodedImage DecodeWebp(const uint8_t* data, size_t size, const DecodeLimits& li
     throw Error(codes::kImageDecode,
                 std::string("corrupt animated WebP frame: ") + StatusText(fstatus));
   }
-  if (static_cast<uint64_t>(ff.width) != fw || static_cast<uint64_t>(ff.height) != fh) {
-    throw Error(codes::kImageDecode, "corrupt animated WebP: frame size mismatch");
+  const uint64_t fw = static_cast<uint64_t>(ff.width), fh = static_cast<uint64_t>(ff.height);
+  if (fx + fw > static_cast<uint64_t>(img.width) || fy + fh > static_cast<uint64_t>(img.height)) {
+    throw Error(codes::kImageDecode, "corrupt animated WebP: first frame outside the canvas");
   }
   std::memset(img.pixels.data(), 0, img.pixels.size());
   const size_t offset = static_cast<size_t>(fy) * stride + static_cast<size_t>(fx) * 3;

@@ -118,7 +118,7 @@ namespace {
 
 // data_size == nullptr: the caller vouches for the buffer size.
 DecodedImage FromPixels(const uint8_t* data, const size_t* data_size, int width, int height,
-                        int channels) {
+                        int channels, const DecodeLimits& limits) {
   if (data == nullptr) throw Error(codes::kInvalidArgument, "pixel data is null");
   if (width <= 0 || height <= 0) {
     throw Error(codes::kInvalidArgument, "invalid pixel dimensions " + std::to_string(width) +
@@ -129,8 +129,12 @@ DecodedImage FromPixels(const uint8_t* data, const size_t* data_size, int width,
                                              std::to_string(channels));
   }
   const uint64_t pixels = static_cast<uint64_t>(width) * static_cast<uint64_t>(height);
-  if (pixels > std::numeric_limits<size_t>::max() / 4) {
-    throw Error(codes::kInvalidArgument, "pixel dimensions too large");
+  if (pixels > limits.max_pixels || pixels > std::numeric_limits<size_t>::max() / 4) {
+    throw Error(codes::kImageTooLarge, "raw image is " + std::to_string(width) + "x" +
+                                           std::to_string(height) + " = " +
+                                           std::to_string(pixels) +
+                                           " pixels, more than the limit of " +
+                                           std::to_string(limits.max_pixels));
   }
   const size_t n = static_cast<size_t>(pixels);
   const size_t expected = n * static_cast<size_t>(channels);
@@ -167,12 +171,13 @@ DecodedImage FromPixels(const uint8_t* data, const size_t* data_size, int width,
 }  // namespace
 
 DecodedImage RgbFromPixels(const uint8_t* data, size_t data_size, int width, int height,
-                           int channels) {
-  return FromPixels(data, &data_size, width, height, channels);
+                           int channels, const DecodeLimits& limits) {
+  return FromPixels(data, &data_size, width, height, channels, limits);
 }
 
-DecodedImage RgbFromPixels(const uint8_t* data, int width, int height, int channels) {
-  return FromPixels(data, nullptr, width, height, channels);
+DecodedImage RgbFromPixels(const uint8_t* data, int width, int height, int channels,
+                           const DecodeLimits& limits) {
+  return FromPixels(data, nullptr, width, height, channels, limits);
 }
 
 }  // namespace crossmodal::image

@@ -52,11 +52,13 @@ DecodedImage DecodeToRgb(const uint8_t* data, size_t size, const DecodeLimits& l
 
 // Wraps raw interleaved pixels (row-major, no row padding) as RGB: channels 1 (gray,
 // replicated), 3 (RGB, copied) or 4 (RGBA, alpha dropped without compositing).
-// Throws ERR_INVALID_ARGUMENT on null data, non-positive dimensions, bad channel count or
-// size overflow.
-DecodedImage RgbFromPixels(const uint8_t* data, int width, int height, int channels);
-// Same, additionally checking that the buffer holds exactly width*height*channels bytes.
+// Throws ERR_INVALID_ARGUMENT on null data, non-positive dimensions or a bad channel count,
+// ERR_IMAGE_TOO_LARGE if width * height > limits.max_pixels.
+DecodedImage RgbFromPixels(const uint8_t* data, int width, int height, int channels,
+                           const DecodeLimits& limits = {});
+// Same, additionally checking that the buffer holds exactly width*height*channels bytes
+// (ERR_INVALID_ARGUMENT otherwise). Prefer this one when the buffer size is known.
 DecodedImage RgbFromPixels(const uint8_t* data, size_t data_size, int width, int height,
-                           int channels);
+                           int channels, const DecodeLimits& limits = {});
 
 }  // namespace crossmodal::image

@@ -1,7 +1,9 @@
 #include "model/clip_encoder.h"
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
+#include <numeric>
 
 #include "common/error.h"
 #include "image/preprocess.h"
@@ -26,53 +28,104 @@ std::string DescribeInput(size_t index, const ImageSource& source) {
   return s;
 }
 
+bool PrefersGpuPrecision(runtime::Device device) {
+  return device == runtime::Device::kCuda || device == runtime::Device::kTensorRt;
+}
+
 }  // namespace
 
 std::shared_ptr<ClipEncoder> ClipEncoder::Load(const std::string& bundle_dir, const EncoderOptions& options) {
   std::shared_ptr<ClipEncoder> encoder(new ClipEncoder());
   encoder->options_ = options;
-  encoder->bundle_ = ReadModelBundle(bundle_dir);
+  encoder->bundle_ = ReadModelBundle(bundle_dir, options.precision, PrefersGpuPrecision(options.session.device));
   const ModelBundle& bundle = encoder->bundle_;
+  const image::PreprocessConfig& pre = bundle.preprocess;
+  if (!pre.HasFixedOutputSize()) {
+    throw Error(codes::kModelLoad, bundle.root + ": the image preprocessing must produce a fixed size (crop or fixed resize)");
+  }
 
   encoder->tokenizer_ = text::ClipBpeTokenizer::FromVocabAndMerges(bundle.vocab_path, bundle.merges_path);
   // CLIP's reference pads with 0; Hugging Face's tokenizer_config names "<|endoftext|>". Either is
   // harmless for a causal tower pooled at the first end token, and we follow the bundle.
-  encoder->pad_id_ = 0;
   if (!bundle.pad_token.empty()) {
     int32_t id = encoder->tokenizer_->TokenToId(bundle.pad_token);
     if (id < 0) throw Error(codes::kModelLoad, bundle.root + ": pad_token '" + bundle.pad_token + "' is not in the vocabulary");
     encoder->pad_id_ = id;
   }
 
-  encoder->vision_ = std::make_unique<OnnxTower>(bundle.vision_model_path, "vision", options.session,
-                                                 std::vector<std::string>{"pixel_values"},
-                                                 std::vector<std::string>{"image_embeds"});
-  encoder->text_ = std::make_unique<OnnxTower>(bundle.text_model_path, "text", options.session,
-                                               std::vector<std::string>{"input_ids"},
-                                               std::vector<std::string>{"text_embeds"});
+  const std::vector<int64_t> placeholder_ids = {encoder->tokenizer_->start_token_id(), encoder->tokenizer_->end_token_id()};
+  const TowerSpec vision_spec{"vision", {"pixel_values", "image", "input"}, {"image_embeds", "embedding", "embeddings"}, true};
+  const TowerSpec text_spec{"text", {"input_ids", "text", "input"}, {"text_embeds", "embedding", "embeddings"}, false};
+  if (!bundle.combined_model_path.empty()) {
+    LoadedSession shared = LoadSession(bundle.combined_model_path, options.session);
+    encoder->vision_ = std::make_unique<OnnxTower>(shared, vision_spec, pre.OutputHeight(), pre.OutputWidth(), placeholder_ids);
+    encoder->text_ = std::make_unique<OnnxTower>(shared, text_spec, pre.OutputHeight(), pre.OutputWidth(), placeholder_ids);
+  } else {
+    encoder->vision_ = std::make_unique<OnnxTower>(LoadSession(bundle.vision_model_path, options.session), vision_spec,
+                                                   pre.OutputHeight(), pre.OutputWidth(), placeholder_ids);
+    encoder->text_ = std::make_unique<OnnxTower>(LoadSession(bundle.text_model_path, options.session), text_spec,
+                                                 pre.OutputHeight(), pre.OutputWidth(), placeholder_ids);
+  }
 
   const auto& pixel = encoder->vision_->main_input();
-  if (pixel.type != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) {
-    throw Error(codes::kModelLoad, "vision input '" + pixel.name + "' is " + ElementTypeName(pixel.type) +
-                                       "; this version feeds float32 pixel values");
-  }
-  if (pixel.shape.size() != 4 || (pixel.shape[1] > 0 && pixel.shape[1] != 3) ||
-      (pixel.shape[2] > 0 && pixel.shape[2] != bundle.preprocess.OutputHeight()) ||
-      (pixel.shape[3] > 0 && pixel.shape[3] != bundle.preprocess.OutputWidth())) {
-    throw Error(codes::kModelLoad, "vision input '" + pixel.name + "' shape does not match preprocessor_config.json (" +
-                                       std::to_string(bundle.preprocess.OutputHeight()) + "x" +
-                                       std::to_string(bundle.preprocess.OutputWidth()) + " RGB)");
-  }
-  const auto& ids = encoder->text_->main_input();
-  if (ids.type != ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 && ids.type != ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32) {
-    throw Error(codes::kModelLoad, "text input '" + ids.name + "' is " + ElementTypeName(ids.type) + "; expected int64 or int32");
+  if ((pixel.shape[1] > 0 && pixel.shape[1] != 3) || (pixel.shape[2] > 0 && pixel.shape[2] != pre.OutputHeight()) ||
+      (pixel.shape[3] > 0 && pixel.shape[3] != pre.OutputWidth())) {
+    throw Error(codes::kModelLoad, "vision input '" + pixel.name + "' shape does not match the preprocessing (" +
+                                       std::to_string(pre.OutputHeight()) + "x" + std::to_string(pre.OutputWidth()) + " RGB)");
   }
   if (encoder->vision_->embedding_dim() != encoder->text_->embedding_dim()) {
     throw Error(codes::kModelLoad, "image and text embeddings differ in size (" +
                                        std::to_string(encoder->vision_->embedding_dim()) + " vs " +
                                        std::to_string(encoder->text_->embedding_dim()) + ")");
   }
+
+  encoder->pool_ = std::make_unique<ThreadPool>(options.preprocess_threads);
+  ClipEncoder* self = encoder.get();  // the schedulers are owned by, and die before, *self
+  const size_t dim = encoder->embedding_dim();
+  TowerScheduler::Limits image_limits{options.max_image_batch, options.max_queue_delay, options.max_queued_rows};
+  TowerScheduler::Limits text_limits{options.max_text_batch, options.max_queue_delay, options.max_queued_rows};
+  encoder->image_scheduler_ = std::make_unique<TowerScheduler>(
+      "image", image_limits,
+      TowerScheduler::Hooks{
+          [](EmbedRequest&) {},
+          [self](Batch& batch) { self->FillImages(batch); },
+          [self](Batch& batch) {
+            const auto& p = self->bundle_.preprocess;
+            self->vision_->RunPixels(batch.pixels.data(), static_cast<int64_t>(batch.rows), p.OutputHeight(),
+                                     p.OutputWidth(), batch.output.data());
+          },
+          dim});
+  encoder->text_scheduler_ = std::make_unique<TowerScheduler>(
+      "text", text_limits,
+      TowerScheduler::Hooks{
+          [self](EmbedRequest& request) { self->PrepareText(request); },
+          [self](Batch& batch) { self->FillTexts(batch); },
+          [self](Batch& batch) {
+            self->text_->RunTokens(batch.ids64.data(), batch.mask.empty() ? nullptr : batch.mask.data(),
+                                   static_cast<int64_t>(batch.rows), static_cast<int64_t>(batch.sequence_length),
+                                   batch.output.data());
+          },
+          dim});
   return encoder;
+}
+
+ClipEncoder::~ClipEncoder() {
+  // Join the batchers first: their threads call into the towers and the pool.
+  image_scheduler_.reset();
+  text_scheduler_.reset();
+}
+
+void ClipEncoder::Submit(std::shared_ptr<EmbedRequest> request) {
+  if (request->kind == EmbedRequest::Kind::kText) {
+    text_scheduler_->Submit(std::move(request));
+  } else {
+    image_scheduler_->Submit(std::move(request));
+  }
+}
+
+void ClipEncoder::Shutdown() {
+  image_scheduler_->Shutdown();
+  text_scheduler_->Shutdown();
 }
 
 void ClipEncoder::Tokenize(const std::vector<std::string>& texts, std::vector<int32_t>* ids,
@@ -85,91 +138,94 @@ void ClipEncoder::Tokenize(const std::vector<std::string>& texts, std::vector<in
   }
 }
 
-EmbeddingMatrix ClipEncoder::EmbedTexts(const std::vector<std::string>& texts, bool normalize) const {
-  const size_t dim = embedding_dim();
-  EmbeddingMatrix result(texts.size(), dim);
-  if (texts.empty()) return result;
-
-  std::vector<int32_t> ids, lengths;
-  Tokenize(texts, &ids, &lengths);
-  const size_t context = bundle_.context_length;
-  const bool int64_ids = text_->main_input().type == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64;
-  const bool with_mask = !text_->attention_mask().name.empty();
-  Ort::MemoryInfo cpu = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
-
-  for (size_t start = 0; start < texts.size(); start += options_.max_text_batch) {
-    const size_t rows = std::min(options_.max_text_batch, texts.size() - start);
-    size_t seq = context;
-    if (bundle_.text_padding_trimmable) {
-      seq = static_cast<size_t>(*std::max_element(lengths.begin() + start, lengths.begin() + start + rows));
-    }
-    const int64_t shape[2] = {static_cast<int64_t>(rows), static_cast<int64_t>(seq)};
-    std::vector<int64_t> ids64;
-    std::vector<int32_t> ids32;
-    std::vector<int64_t> mask;
-    if (int64_ids) ids64.resize(rows * seq); else ids32.resize(rows * seq);
-    if (with_mask) mask.resize(rows * seq);
-    for (size_t r = 0; r < rows; ++r) {
-      const int32_t* src = ids.data() + (start + r) * context;
-      for (size_t t = 0; t < seq; ++t) {
-        if (int64_ids) ids64[r * seq + t] = src[t]; else ids32[r * seq + t] = src[t];
-        if (with_mask) mask[r * seq + t] = static_cast<int64_t>(t) < lengths[start + r] ? 1 : 0;
-      }
-    }
-    std::vector<Ort::Value> inputs;
-    if (int64_ids) inputs.push_back(Ort::Value::CreateTensor<int64_t>(cpu, ids64.data(), ids64.size(), shape, 2));
-    else inputs.push_back(Ort::Value::CreateTensor<int32_t>(cpu, ids32.data(), ids32.size(), shape, 2));
-    if (with_mask) inputs.push_back(Ort::Value::CreateTensor<int64_t>(cpu, mask.data(), mask.size(), shape, 2));
-    text_->Run(inputs, result.row(start), static_cast<int64_t>(rows));
+void ClipEncoder::PrepareText(EmbedRequest& request) const {
+  Tokenize(request.texts, &request.token_ids, &request.token_lengths);
+  // Longest first, so rows batched together have similar lengths and little padding; the
+  // scheduler writes each row back to its original position.
+  request.order.resize(request.texts.size());
+  std::iota(request.order.begin(), request.order.end(), 0u);
+  if (bundle_.text_padding_trimmable) {
+    std::stable_sort(request.order.begin(), request.order.end(), [&](uint32_t a, uint32_t b) {
+      return request.token_lengths[a] > request.token_lengths[b];
+    });
   }
-  if (normalize) NormalizeRows(result.values.data(), result.count, result.dim);
-  return result;
 }
 
-EmbeddingMatrix ClipEncoder::EmbedImages(const std::vector<ImageSource>& images, bool normalize) const {
-  const size_t dim = embedding_dim();
-  EmbeddingMatrix result(images.size(), dim);
-  if (images.empty()) return result;
-
-  const image::PreprocessConfig& pre = bundle_.preprocess;
-  const size_t plane = static_cast<size_t>(pre.OutputHeight()) * static_cast<size_t>(pre.OutputWidth());
-  const size_t per_image = 3 * plane;
-  Ort::MemoryInfo cpu = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
-  std::vector<float> batch;
-
-  for (size_t start = 0; start < images.size(); start += options_.max_image_batch) {
-    const size_t rows = std::min(options_.max_image_batch, images.size() - start);
-    batch.resize(rows * per_image);
-    for (size_t r = 0; r < rows; ++r) {
-      const size_t index = start + r;
-      const ImageSource& source = images[index];
-      try {
-        image::DecodedImage rgb;
-        switch (source.kind) {
-          case ImageSource::Kind::kPath: {
-            std::vector<uint8_t> bytes = ReadFileBytes(source.path);
-            rgb = image::DecodeToRgb(bytes.data(), bytes.size(), options_.decode_limits);
-            break;
-          }
-          case ImageSource::Kind::kEncoded:
-            rgb = image::DecodeToRgb(source.data, source.size, options_.decode_limits);
-            break;
-          case ImageSource::Kind::kPixels:
-            rgb = image::RgbFromPixels(source.data, source.size, source.width, source.height, source.channels);
-            break;
-        }
-        image::PreprocessRgbToTensor(rgb, pre, batch.data() + r * per_image);
-      } catch (const Error& e) {
-        throw Error(e.code(), DescribeInput(index, source) + ": " + e.what());
+void ClipEncoder::FillTexts(Batch& batch) const {
+  const size_t context = bundle_.context_length;
+  size_t sequence = context;
+  if (bundle_.text_padding_trimmable) {
+    sequence = 1;
+    for (const auto& slice : batch.slices) {
+      const EmbedRequest& r = *slice.request;
+      if (r.token_lengths.empty()) continue;  // preparation failed
+      for (size_t i = slice.begin; i < slice.end; ++i) {
+        sequence = std::max(sequence, static_cast<size_t>(r.token_lengths[r.order[i]]));
       }
     }
-    const int64_t shape[4] = {static_cast<int64_t>(rows), 3, pre.OutputHeight(), pre.OutputWidth()};
-    std::vector<Ort::Value> inputs;
-    inputs.push_back(Ort::Value::CreateTensor<float>(cpu, batch.data(), batch.size(), shape, 4));
-    vision_->Run(inputs, result.row(start), static_cast<int64_t>(rows));
   }
-  if (normalize) NormalizeRows(result.values.data(), result.count, result.dim);
-  return result;
+  batch.sequence_length = sequence;
+  batch.ids64.assign(batch.rows * sequence, pad_id_);
+  const bool with_mask = !text_->attention_mask().name.empty();
+  if (with_mask) batch.mask.assign(batch.rows * sequence, 0);
+  size_t row = 0;
+  for (const auto& slice : batch.slices) {
+    const EmbedRequest& r = *slice.request;
+    for (size_t i = slice.begin; i < slice.end; ++i, ++row) {
+      if (r.token_lengths.empty()) continue;
+      const size_t original = r.order[i];
+      const int32_t* src = r.token_ids.data() + original * context;
+      std::copy(src, src + sequence, batch.ids64.begin() + row * sequence);
+      if (with_mask) {
+        std::fill_n(batch.mask.begin() + row * sequence, std::min<size_t>(r.token_lengths[original], sequence), 1);
+      }
+    }
+  }
+}
+
+void ClipEncoder::FillImages(Batch& batch) const {
+  const image::PreprocessConfig& pre = bundle_.preprocess;
+  const size_t per_image = 3 * static_cast<size_t>(pre.OutputHeight()) * static_cast<size_t>(pre.OutputWidth());
+  batch.pixels.assign(batch.rows * per_image, 0.0f);
+  struct RowRef {
+    EmbedRequest* request;
+    size_t index;
+  };
+  std::vector<RowRef> rows;
+  rows.reserve(batch.rows);
+  for (const auto& slice : batch.slices) {
+    for (size_t i = slice.begin; i < slice.end; ++i) rows.push_back({slice.request.get(), i});
+  }
+  // Decoding and resizing dominate image throughput: spread the rows over the pool, each
+  // writing straight into its slot of the batch tensor.
+  pool_->ParallelFor(rows.size(), [&](size_t r) {
+    EmbedRequest& request = *rows[r].request;
+    if (request.cancelled.load() || request.failed()) return;
+    const ImageSource& source = request.images[rows[r].index];
+    try {
+      image::DecodedImage rgb;
+      switch (source.kind) {
+        case ImageSource::Kind::kPath: {
+          std::vector<uint8_t> bytes = ReadFileBytes(source.path);
+          rgb = image::DecodeToRgb(bytes.data(), bytes.size(), options_.decode_limits);
+          break;
+        }
+        case ImageSource::Kind::kEncoded:
+          rgb = image::DecodeToRgb(source.data, source.size, options_.decode_limits);
+          break;
+        case ImageSource::Kind::kPixels:
+          rgb = image::RgbFromPixels(source.data, source.size, source.width, source.height, source.channels);
+          break;
+      }
+      image::PreprocessRgbToTensor(rgb, pre, batch.pixels.data() + r * per_image);
+    } catch (const Error& e) {
+      request.Fail(e.code(), DescribeInput(rows[r].index, source) + ": " + e.what());
+    } catch (const std::bad_alloc&) {
+      request.Fail(codes::kInternal, DescribeInput(rows[r].index, source) + ": out of memory");
+    } catch (const std::exception& e) {
+      request.Fail(codes::kInternal, DescribeInput(rows[r].index, source) + ": " + e.what());
+    }
+  });
 }
 
 }  // namespace crossmodal::model

@@ -1,47 +1,46 @@
-// A loaded dual-encoder model: image tower, text tower, tokenizer and image preprocessing.
-// Pure C++: safe to use from any number of worker threads at once.
+// A loaded dual-encoder model: image tower, text tower, tokenizer, image preprocessing, and a
+// dynamic batcher per tower. Pure C++: safe to use from any number of threads at once.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/native_buffer.h"
+#include "common/thread_pool.h"
 #include "image/decode.h"
+#include "model/embed_request.h"
 #include "model/model_bundle.h"
 #include "model/onnx_tower.h"
+#include "model/tower_scheduler.h"
 #include "runtime/execution_providers.h"
 #include "text/clip_bpe_tokenizer.h"
 
 namespace crossmodal::model {
 
-// One image to embed. The referenced bytes/pixels must stay alive for the call (the binding
-// keeps the JS buffers referenced until the worker finishes).
-struct ImageSource {
-  enum class Kind { kPath, kEncoded, kPixels };
-  Kind kind = Kind::kPath;
-  std::string path;               // kPath
-  const uint8_t* data = nullptr;  // kEncoded / kPixels
-  size_t size = 0;
-  int width = 0, height = 0, channels = 0;  // kPixels
-};
-
 struct EncoderOptions {
   runtime::SessionSettings session;
-  size_t max_image_batch = 16;  // rows per vision run; bounds the input tensor's memory
-  size_t max_text_batch = 64;
+  Precision precision = Precision::kAuto;
+  size_t max_image_batch = 32;
+  size_t max_text_batch = 128;
+  std::chrono::microseconds max_queue_delay{2000};
+  size_t max_queued_rows = 8192;  // per tower
+  size_t preprocess_threads = 0;  // 0: one per hardware thread
   image::DecodeLimits decode_limits;
 };
 
 class ClipEncoder {
  public:
   static std::shared_ptr<ClipEncoder> Load(const std::string& bundle_dir, const EncoderOptions& options);
+  ~ClipEncoder();
 
-  // Embeddings for each text, in order. `normalize`: unit L2 norm per row.
-  EmbeddingMatrix EmbedTexts(const std::vector<std::string>& texts, bool normalize) const;
-  // Embeddings for each image, in order. A bad input fails the call with its index in the message.
-  EmbeddingMatrix EmbedImages(const std::vector<ImageSource>& images, bool normalize) const;
+  // Queues an embedding request on its tower's batcher. Its on_complete runs on a scheduler
+  // thread. Throws ERR_QUEUE_FULL / ERR_DISPOSED synchronously.
+  void Submit(std::shared_ptr<EmbedRequest> request);
+  // Stops both batchers accepting calls; calls already queued still complete.
+  void Shutdown();
 
   // Token ids as fed to the model (context_length per text, padded) and each text's true length.
   void Tokenize(const std::vector<std::string>& texts, std::vector<int32_t>* ids, std::vector<int32_t>* lengths) const;
@@ -51,9 +50,13 @@ class ClipEncoder {
   const OnnxTower& text() const { return *text_; }
   size_t embedding_dim() const { return static_cast<size_t>(vision_->embedding_dim()); }
   int32_t pad_id() const { return pad_id_; }
+  const EncoderOptions& options() const { return options_; }
 
  private:
   ClipEncoder() = default;
+  void PrepareText(EmbedRequest& request) const;
+  void FillImages(Batch& batch) const;
+  void FillTexts(Batch& batch) const;
 
   ModelBundle bundle_;
   EncoderOptions options_;
@@ -61,6 +64,10 @@ class ClipEncoder {
   std::unique_ptr<OnnxTower> vision_;
   std::unique_ptr<OnnxTower> text_;
   int32_t pad_id_ = 0;
+  std::unique_ptr<ThreadPool> pool_;
+  // Declared last: destroyed (threads joined) before the towers and pool they use.
+  std::unique_ptr<TowerScheduler> image_scheduler_;
+  std::unique_ptr<TowerScheduler> text_scheduler_;
 };
 
 }  // namespace crossmodal::model

@@ -1,5 +1,7 @@
-// One encoder tower (image or text) as an ONNX Runtime session whose input and output names,
-// element types and shapes are discovered from the model rather than assumed.
+// One encoder tower (image or text) over an ONNX Runtime session. Input and output names,
+// element types and shapes are discovered from the model rather than assumed. With a combined
+// model (one graph taking pixels and token ids) both towers share the session and each feeds
+// the other tower's input a minimal placeholder.
 #pragma once
 
 #include <onnxruntime_cxx_api.h>
@@ -18,37 +20,59 @@ struct TensorSlot {
   std::vector<int64_t> shape;  // -1 for dynamic dimensions
 };
 
+struct TowerSpec {
+  const char* role;                     // "vision" / "text", for messages
+  std::vector<std::string> main_input;  // names to prefer, in order
+  std::vector<std::string> output;      // names to prefer, in order
+  bool main_input_is_pixels;            // decides which placeholder other inputs get
+};
+
+// A session plus what it reports about itself.
+struct LoadedSession {
+  std::shared_ptr<Ort::Session> session;
+  runtime::ProviderReport provider;
+  std::string path;
+};
+
+LoadedSession LoadSession(const std::string& path, const runtime::SessionSettings& settings);
+
 class OnnxTower {
  public:
-  // `role` ("vision" / "text") only feeds error messages. `main_input` and `output` list the
-  // names to prefer, in order; otherwise the first input and the first 2-D output are used.
-  OnnxTower(const std::string& path, const char* role, const runtime::SessionSettings& settings,
-            const std::vector<std::string>& main_input, const std::vector<std::string>& output);
+  // `pixels_hw`: the image size, for a pixel placeholder; `placeholder_ids`: token ids for a
+  // token placeholder (start and end token).
+  OnnxTower(LoadedSession session, const TowerSpec& spec, int pixels_h, int pixels_w,
+            std::vector<int64_t> placeholder_ids);
 
   const TensorSlot& main_input() const { return main_input_; }
-  // The text tower's attention mask, when the model declares one (empty name otherwise).
+  // The attention mask the model declares for the token input (empty name otherwise).
   const TensorSlot& attention_mask() const { return attention_mask_; }
   const TensorSlot& output() const { return output_; }
   int64_t embedding_dim() const { return embedding_dim_; }
-  const runtime::ProviderReport& provider() const { return provider_; }
-  const std::string& path() const { return path_; }
+  const runtime::ProviderReport& provider() const { return session_.provider; }
+  const std::string& path() const { return session_.path; }
+  bool shares_session() const { return !placeholders_.empty(); }
 
-  // Runs one batch. `inputs` are in the order of the model's declared inputs that we feed
-  // (main input, then attention mask if present). Embeddings are written straight into `out`
-  // (rows × embedding_dim floats) through a pre-allocated output tensor. Thread-safe.
-  void Run(std::vector<Ort::Value>& inputs, float* out, int64_t rows) const;
+  // Runs a pixel batch (rows × 3 × H × W float32; converted when the model takes float16).
+  void RunPixels(const float* pixels, int64_t rows, int64_t height, int64_t width, float* out) const;
+  // Runs a token batch (rows × sequence, int64 ids) with an optional attention mask.
+  void RunTokens(const int64_t* ids, const int64_t* mask, int64_t rows, int64_t sequence, float* out) const;
 
  private:
-  std::string path_;
+  struct Placeholder {
+    std::string name;
+    ONNXTensorElementDataType type;
+    std::vector<int64_t> shape;
+    std::vector<uint8_t> bytes;  // the constant tensor's data
+  };
+  void Run(Ort::Value main, const int64_t* mask, int64_t rows, int64_t sequence, float* out) const;
+
+  LoadedSession session_;
   std::string role_;
-  std::unique_ptr<Ort::Session> session_;
-  runtime::ProviderReport provider_;
   TensorSlot main_input_;
   TensorSlot attention_mask_;
   TensorSlot output_;
   int64_t embedding_dim_ = 0;
-  std::vector<const char*> input_names_;
-  const char* output_name_ = nullptr;
+  std::vector<Placeholder> placeholders_;
 };
 
 const char* ElementTypeName(ONNXTensorElementDataType type);

@@ -22,6 +22,8 @@ Ort::SessionOptions BaseOptions(const SessionSettings& settings) {
   options.AddConfigEntry("session.intra_op.allow_spinning", settings.allow_spinning ? "1" : "0");
   options.AddConfigEntry("session.inter_op.allow_spinning", "0");
   if (!settings.optimized_model_path.empty()) options.SetOptimizedModelFilePath(settings.optimized_model_path.c_str());
+  if (settings.cpu_memory_arena) options.EnableCpuMemArena(); else options.DisableCpuMemArena();
+  if (settings.memory_pattern) options.EnableMemPattern(); else options.DisableMemPattern();
   return options;
 }
 

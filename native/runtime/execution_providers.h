@@ -22,6 +22,8 @@ struct SessionSettings {
   bool allow_spinning = false;  // spinning burns CPU between requests; off suits servers
   GraphOptimizationLevel optimization = ORT_ENABLE_ALL;
   std::string optimized_model_path;  // non-empty: ORT writes the optimised graph there
+  bool cpu_memory_arena = true;      // ORT's CPU arena: faster steady state, memory is not returned
+  bool memory_pattern = true;        // pre-plans buffers for repeated input shapes
   std::string trt_cache_dir;         // engine and timing caches for TensorRT
   bool trt_fp16 = true;
 };

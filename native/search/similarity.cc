@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/native_buffer.h"
+
 namespace crossmodal::search {
 
 std::vector<float> SimilarityMatrix(const float* a, size_t rows_a, const float* b, size_t rows_b, size_t dim,
@@ -27,6 +29,20 @@ std::vector<float> SimilarityMatrix(const float* a, size_t rows_a, const float* 
       for (size_t j = 0; j < rows_b; ++j) row[j] = static_cast<float>(row[j] / sum);
     }
   }
+  return out;
+}
+
+std::vector<float> NormalizedGroupMeans(const float* rows, size_t count, size_t dim, size_t group) {
+  const size_t groups = count / group;
+  std::vector<float> out(groups * dim, 0.0f);
+  for (size_t g = 0; g < groups; ++g) {
+    float* mean = out.data() + g * dim;
+    for (size_t r = 0; r < group; ++r) {
+      const float* row = rows + (g * group + r) * dim;
+      for (size_t d = 0; d < dim; ++d) mean[d] += row[d];
+    }
+  }
+  NormalizeRows(out.data(), groups, dim);
   return out;
 }
 

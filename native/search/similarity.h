@@ -18,4 +18,8 @@ struct SimilarityOptions {
 std::vector<float> SimilarityMatrix(const float* a, size_t rows_a, const float* b, size_t rows_b, size_t dim,
                                     const SimilarityOptions& options);
 
+// Averages consecutive groups of `group` rows (rows must be a multiple of `group`) and
+// normalises each mean to unit length: CLIP's prompt-ensemble classifier weights.
+std::vector<float> NormalizedGroupMeans(const float* rows, size_t count, size_t dim, size_t group);
+
 }  // namespace crossmodal::search

@@ -1,0 +1,196 @@
+#include "model/tower_scheduler.h"
+
+#include <algorithm>
+
+#include "common/error.h"
+
+namespace crossmodal::model {
+TowerScheduler::TowerScheduler(std::string name, Limits limits, Hooks hooks)
+    : name_(std::move(name)), limits_(limits), hooks_(std::move(hooks)) {
+  if (limits_.max_batch == 0) limits_.max_batch = 1;
+  prepare_thread_ = std::thread([this] { PrepareLoop(); });
+  infer_thread_ = std::thread([this] { InferLoop(); });
+}
+
+TowerScheduler::~TowerScheduler() {
+  Shutdown();
+  prepare_thread_.join();
+  infer_thread_.join();
+}
+
+size_t TowerScheduler::queued_rows() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queued_rows_;
+}
+
+void TowerScheduler::Submit(std::shared_ptr<EmbedRequest> request) {
+  request->enqueued = EmbedRequest::Clock::now();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) throw Error(codes::kDisposed, "the model has been disposed");
+    const size_t rows = request->rows();
+    if (!queue_.empty() && queued_rows_ + rows > limits_.max_queued_rows) {
+      throw Error(codes::kQueueFull, name_ + " queue is full (" + std::to_string(queued_rows_) + " rows waiting, limit " +
+                                  std::to_string(limits_.max_queued_rows) + "); retry later");
+    }
+    queued_rows_ += rows;
+    queue_.push_back(std::move(request));
+  }
+  queue_changed_.notify_all();
+}
+
+void TowerScheduler::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) return;
+    // Calls already accepted still run (the prepare loop drains the queue before it exits);
+    // only new ones are refused.
+    stopping_ = true;
+  }
+  queue_changed_.notify_all();
+}
+
+void TowerScheduler::FinishWithError(const std::shared_ptr<EmbedRequest>& request, const std::string& code,
+                                     const std::string& message) {
+  request->Fail(code, message);
+  Finish(request);
+}
+
+void TowerScheduler::Finish(const std::shared_ptr<EmbedRequest>& request) {
+  if (request->completed.exchange(true)) return;
+  if (request->cancelled.load()) {
+    // An abort or deadline that raced with the last batch still wins: the caller has been told.
+    std::lock_guard<std::mutex> lock(request->mutex);
+    request->error_code = request->cancel_code;
+    request->error_message = request->cancel_code == codes::kDeadlineExceeded ? "the call's deadline passed"
+                                                                        : "the call was aborted";
+  }
+  if (!request->failed() && request->normalize && request->result) {
+    NormalizeRows(request->result->values.data(), request->result->count, request->result->dim);
+  }
+  if (request->on_complete) request->on_complete(request);
+}
+
+void TowerScheduler::PrepareLoop() {
+  for (;;) {
+    auto batch = std::make_unique<Batch>();
+    std::vector<std::shared_ptr<EmbedRequest>> dropped;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      queue_changed_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_ && queue_.empty()) break;
+      // Coalescing window: wait for more rows until the batch is full or the oldest call has
+      // waited max_delay.
+      const auto window_end = queue_.front()->enqueued + limits_.max_delay;
+      while (!stopping_ && queued_rows_ < limits_.max_batch && EmbedRequest::Clock::now() < window_end) {
+        queue_changed_.wait_until(lock, window_end);
+        if (queue_.empty()) break;
+      }
+      const auto now = EmbedRequest::Clock::now();
+      while (!queue_.empty() && batch->rows < limits_.max_batch) {
+        std::shared_ptr<EmbedRequest> request = queue_.front();
+        const size_t remaining = request->rows() - request->next_row;
+        if (request->cancelled.load() || now > request->deadline || remaining == 0) {
+          queue_.pop_front();
+          queued_rows_ -= remaining;
+          dropped.push_back(std::move(request));
+          continue;
+        }
+        const size_t take = std::min(remaining, limits_.max_batch - batch->rows);
+        batch->slices.push_back({request, request->next_row, request->next_row + take});
+        request->next_row += take;
+        batch->rows += take;
+        queued_rows_ -= take;
+        if (request->next_row == request->rows()) queue_.pop_front();
+      }
+    }
+    for (auto& request : dropped) {
+      if (request->cancelled.load()) {
+        Finish(request);
+      } else if (request->rows() == 0) {
+        if (!request->result) request->result = std::make_unique<EmbeddingMatrix>(0, hooks_.dim);
+        Finish(request);
+      } else {
+        request->cancel_code = codes::kDeadlineExceeded;
+        request->cancelled.store(true);
+        Finish(request);
+      }
+    }
+    if (batch->rows == 0) continue;
+
+    for (auto& slice : batch->slices) {
+      EmbedRequest& request = *slice.request;
+      if (request.prepared) continue;
+      request.prepared = true;
+      try {
+        hooks_.prepare(request);
+      } catch (const Error& e) {
+        request.Fail(e.code(), e.what());
+      } catch (const std::exception& e) {
+        request.Fail(codes::kInternal, e.what());
+      }
+      if (!request.result) request.result = std::make_unique<EmbeddingMatrix>(request.rows(), hooks_.dim);
+    }
+    try {
+      hooks_.fill(*batch);
+    } catch (const Error& e) {
+      for (auto& slice : batch->slices) slice.request->Fail(e.code(), e.what());
+    } catch (const std::exception& e) {
+      for (auto& slice : batch->slices) slice.request->Fail(codes::kInternal, e.what());
+    }
+
+    std::unique_lock<std::mutex> lock(handoff_mutex_);
+    // Pipeline depth one: prepare batch N+1 while N runs, but never run ahead further (that
+    // would only hold memory and delay coalescing).
+    handoff_changed_.wait(lock, [this] { return prepared_.empty(); });
+    prepared_.push_back(std::move(batch));
+    handoff_changed_.notify_all();
+  }
+  std::lock_guard<std::mutex> lock(handoff_mutex_);
+  prepare_done_ = true;
+  handoff_changed_.notify_all();
+}
+
+void TowerScheduler::InferLoop() {
+  for (;;) {
+    std::unique_ptr<Batch> batch;
+    {
+      std::unique_lock<std::mutex> lock(handoff_mutex_);
+      handoff_changed_.wait(lock, [this] { return prepare_done_ || !prepared_.empty(); });
+      if (prepared_.empty()) return;  // prepare thread finished and nothing is left
+      batch = std::move(prepared_.front());
+      prepared_.pop_front();
+      handoff_changed_.notify_all();
+    }
+    bool all_failed_or_cancelled = true;
+    for (auto& slice : batch->slices) {
+      if (!slice.request->failed() && !slice.request->cancelled.load()) all_failed_or_cancelled = false;
+    }
+    if (!all_failed_or_cancelled) {
+      batch->output.assign(batch->rows * hooks_.dim, 0.0f);
+      try {
+        hooks_.run(*batch);
+      } catch (const Error& e) {
+        for (auto& slice : batch->slices) slice.request->Fail(e.code(), e.what());
+      } catch (const std::exception& e) {
+        for (auto& slice : batch->slices) slice.request->Fail(codes::kRuntime, e.what());
+      }
+    }
+    size_t offset = 0;
+    for (auto& slice : batch->slices) {
+      EmbedRequest& request = *slice.request;
+      const size_t n = slice.end - slice.begin;
+      if (!batch->output.empty() && !request.failed()) {
+        for (size_t r = 0; r < n; ++r) {
+          const size_t processing_row = slice.begin + r;
+          const size_t original = request.order.empty() ? processing_row : request.order[processing_row];
+          std::copy_n(batch->output.data() + (offset + r) * hooks_.dim, hooks_.dim, request.result->row(original));
+        }
+      }
+      offset += n;
+      if (request.rows_done.fetch_add(n) + n == request.rows()) Finish(slice.request);
+    }
+  }
+}
+
+}  // namespace crossmodal::model

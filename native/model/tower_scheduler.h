@@ -1,0 +1,107 @@
+// Dynamic batching for one encoder tower, in the manner of Triton's dynamic batcher.
+//
+// Calls are queued natively and coalesced into batches of up to `max_batch` rows: a batch is
+// dispatched as soon as it is full, or `max_delay` after its oldest call arrived. Rows of one
+// call may span several batches and one batch may hold rows of many calls; each call gets
+// exactly its own rows back. The queue is bounded (ERR_QUEUE_FULL instead of unbounded growth).
+//
+// Two threads form a pipeline: the prepare thread collects the next batch and fills its input
+// tensor (decoding and preprocessing images on the shared ThreadPool, tokenising texts) while
+// the infer thread runs the current batch through ONNX Runtime.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "model/embed_request.h"
+
+namespace crossmodal::model {
+
+// Rows [begin, end) of one request, in the request's processing order.
+struct BatchSlice {
+  std::shared_ptr<EmbedRequest> request;
+  size_t begin = 0;
+  size_t end = 0;
+};
+
+struct Batch {
+  std::vector<BatchSlice> slices;
+  size_t rows = 0;
+  // Tower-specific input tensors, filled by the prepare hook.
+  std::vector<float> pixels;
+  std::vector<int64_t> ids64;
+  std::vector<int32_t> ids32;
+  std::vector<int64_t> mask;
+  size_t sequence_length = 0;
+  std::vector<float> output;  // rows × dim, written by the run hook
+};
+
+class TowerScheduler {
+ public:
+  struct Limits {
+    size_t max_batch = 32;
+    std::chrono::microseconds max_delay{2000};
+    size_t max_queued_rows = 8192;
+  };
+  struct Hooks {
+    // Once per request before its first rows are batched (tokenise, allocate the result). Runs
+    // on the prepare thread; a thrown crossmodal::Error fails just that request.
+    std::function<void(EmbedRequest&)> prepare;
+    // Fills the batch's input tensors. Per-row failures are recorded with EmbedRequest::Fail.
+    std::function<void(Batch&)> fill;
+    // Runs the batch and writes batch.output. A thrown Error fails every request in the batch.
+    std::function<void(Batch&)> run;
+    // Embedding width (rows of batch.output).
+    size_t dim = 0;
+  };
+
+  TowerScheduler(std::string name, Limits limits, Hooks hooks);
+  ~TowerScheduler();  // Shutdown(), then joins the threads
+  TowerScheduler(const TowerScheduler&) = delete;
+  TowerScheduler& operator=(const TowerScheduler&) = delete;
+
+  // Enqueues a request. Throws ERR_QUEUE_FULL when the queued rows would exceed the limit (a
+  // request into an empty queue is always accepted) and ERR_DISPOSED after Shutdown().
+  void Submit(std::shared_ptr<EmbedRequest> request);
+
+  // Stops accepting work; requests already queued still run to completion. Does not wait.
+  void Shutdown();
+
+  size_t queued_rows() const;
+
+ private:
+  void PrepareLoop();
+  void InferLoop();
+  // Completes `request` (cancelled, failed or successful) and calls its on_complete.
+  void Finish(const std::shared_ptr<EmbedRequest>& request);
+  void FinishWithError(const std::shared_ptr<EmbedRequest>& request, const std::string& code,
+                       const std::string& message);
+
+  std::string name_;
+  Limits limits_;
+  Hooks hooks_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable queue_changed_;
+  std::deque<std::shared_ptr<EmbedRequest>> queue_;
+  size_t queued_rows_ = 0;
+  bool stopping_ = false;
+
+  std::mutex handoff_mutex_;
+  std::condition_variable handoff_changed_;
+  std::deque<std::unique_ptr<Batch>> prepared_;  // at most one: the pipeline's depth
+  bool prepare_done_ = false;
+
+  std::thread prepare_thread_;
+  std::thread infer_thread_;
+};
+
+}  // namespace crossmodal::model
