@@ -24,7 +24,7 @@ export interface NativeModelInfo {
   availablePrecisions: string[];
   visionModel: string;
   textModel: string;
-  batching: { maxImageBatchSize: number; maxTextBatchSize: number; maxQueueDelayMs: number; maxQueueSize: number };
+  batching: { maxImageBatchSize: number; maxTextBatchSize: number; maxQueueDelayMs: number; maxQueueSize: number; trimTextPadding: boolean };
   dim: number;
   contextLength: number;
   imageHeight: number;
@@ -60,6 +60,7 @@ export interface NativeLoadOptions {
   optimizedModelPath?: string;
   trtCacheDir?: string;
   trtFp16?: boolean;
+  trimTextPadding?: boolean;
 }
 
 /** An opaque handle on a queued call, for cancel(). Null when the call was rejected at once. */

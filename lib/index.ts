@@ -96,6 +96,12 @@ export interface LoadOptions {
   trtCacheDir?: string;
   /** Allow TensorRT to use fp16 kernels (default true). */
   trtFp16?: boolean;
+  /**
+   * Run each text batch at its longest text's length instead of the full context length
+   * (default true). Exact for CLIP's causal text tower pooled at the end token, so it is only
+   * applied to such models; texts in large calls are also sorted by length before batching.
+   */
+  trimTextPadding?: boolean;
   /** Run one image and one text through the model after loading; see {@link Model.ready}. Default true. */
   warmup?: boolean;
 }
@@ -126,7 +132,7 @@ export interface ModelInfo {
   availablePrecisions: string[];
   visionModel: string;
   textModel: string;
-  batching: { maxImageBatchSize: number; maxTextBatchSize: number; maxQueueDelayMs: number; maxQueueSize: number };
+  batching: { maxImageBatchSize: number; maxTextBatchSize: number; maxQueueDelayMs: number; maxQueueSize: number; trimTextPadding: boolean };
   /** Embedding size shared by both towers. */
   dim: number;
   /** Tokens per text including start and end tokens (77 for CLIP). */

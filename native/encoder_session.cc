@@ -95,6 +95,7 @@ model::EncoderOptions ParseEncoderOptions(const Napi::Object& options, std::stri
     parsed.session.optimized_model_path = binding::RequireString(options.Get("optimizedModelPath"), "options.optimizedModelPath");
   }
   if (has("trtCacheDir")) parsed.session.trt_cache_dir = binding::RequireString(options.Get("trtCacheDir"), "options.trtCacheDir");
+  if (has("trimTextPadding")) parsed.trim_text_padding = options.Get("trimTextPadding").ToBoolean().Value();
   if (has("trtFp16")) parsed.session.trt_fp16 = options.Get("trtFp16").ToBoolean().Value();
   return parsed;
 }
@@ -480,6 +481,7 @@ Napi::Value EncoderSession::Info(const Napi::CallbackInfo& info) {
     batching.Set("maxTextBatchSize", Napi::Number::New(env, static_cast<double>(o.max_text_batch)));
     batching.Set("maxQueueDelayMs", Napi::Number::New(env, o.max_queue_delay.count() / 1000.0));
     batching.Set("maxQueueSize", Napi::Number::New(env, static_cast<double>(o.max_queued_rows)));
+    batching.Set("trimTextPadding", Napi::Boolean::New(env, o.trim_text_padding && bundle.text_padding_trimmable));
     out.Set("batching", batching);
     return out;
   });

@@ -137,7 +137,9 @@ void PngInfoFn(png_structp png, png_infop info) {
   if (st->color_type == PNG_COLOR_TYPE_PALETTE) {
     png_colorp plte = nullptr;
     int num = 0;
-    if (!png_get_PLTE(png, info, &plte, &num) || !plte) png_error(png, "palette image without PLTE");
+    if (!png_get_PLTE(png, info, &plte, &num) || !plte) {
+      png_error(png, "palette image without PLTE");
+    }
     if (num > 256) num = 256;
     for (int i = 0; i < num; ++i) {
       st->palette[3 * i] = plte[i].red;
@@ -212,9 +214,18 @@ DecodedImage DecodePng(const uint8_t* data, size_t size, const DecodeLimits& lim
       samples = 1;
       depth_ok = bit_depth == 1 || bit_depth == 2 || bit_depth == 4 || bit_depth == 8;
       break;
-    case PNG_COLOR_TYPE_RGB: samples = 3; depth_ok = bit_depth == 8 || bit_depth == 16; break;
-    case PNG_COLOR_TYPE_GRAY_ALPHA: samples = 2; depth_ok = bit_depth == 8 || bit_depth == 16; break;
-    case PNG_COLOR_TYPE_RGB_ALPHA: samples = 4; depth_ok = bit_depth == 8 || bit_depth == 16; break;
+    case PNG_COLOR_TYPE_RGB:
+      samples = 3;
+      depth_ok = bit_depth == 8 || bit_depth == 16;
+      break;
+    case PNG_COLOR_TYPE_GRAY_ALPHA:
+      samples = 2;
+      depth_ok = bit_depth == 8 || bit_depth == 16;
+      break;
+    case PNG_COLOR_TYPE_RGB_ALPHA:
+      samples = 4;
+      depth_ok = bit_depth == 8 || bit_depth == 16;
+      break;
     default: samples = 0; depth_ok = false; break;
   }
   if (!depth_ok) {

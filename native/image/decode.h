@@ -1,15 +1,23 @@
-// Image decoding to 8-bit RGB, matching Pillow 9.4's `Image.open(f).convert("RGB")` pixel for pixel.
+// Image decoding to 8-bit RGB, matching Pillow 9.4's `Image.open(f).convert("RGB")` pixel for
+// pixel. JPEG/WebP pixels are those of the linked libjpeg-turbo/libwebp: identical to Pillow's
+// when both use the same library versions (verified on Debian 12, where they do).
 //
 // Pure C++ (no Napi); thread-safe (no global mutable state) and safe on untrusted input: every
 // failure is reported as a crossmodal::Error, never a crash or an exit.
 //
 // Error codes:
 //   ERR_INVALID_ARGUMENT  null/empty input, bad dimensions for RgbFromPixels
-//   ERR_IMAGE_FORMAT      unrecognised magic bytes, or a recognised container with an
-//                         unsupported variant (animated WebP, 12-bit JPEG, 2-channel JPEG, ...)
+//   ERR_IMAGE_FORMAT      unrecognised magic bytes (the message names the first bytes and, when
+//                         recognisable, the format: BMP, TIFF, HEIC, AVIF, ...), or a
+//                         supported container with an unsupported variant (12-bit JPEG,
+//                         2-component JPEG)
 //   ERR_IMAGE_TOO_LARGE   width * height > DecodeLimits::max_pixels (checked from the header,
 //                         before any pixel buffer is allocated)
 //   ERR_IMAGE_DECODE      corrupt or truncated data
+//
+// Truncation follows Pillow (without ImageFile.LOAD_TRUNCATED_IMAGES): data that ends before
+// the last pixel row is an error; damage after it (missing EOI/IEND/trailer, truncated final
+// CRC) is accepted.
 #pragma once
 
 #include <cstddef>
@@ -37,14 +45,15 @@ ImageFormat SniffFormat(const uint8_t* data, size_t size);
 //  JPEG: libjpeg-turbo, JDCT_ISLOW + fancy upsampling (Pillow's defaults); grayscale is
 //        replicated; 4-component (CMYK/YCCK) data is treated as Adobe-inverted CMYK and
 //        converted with Pillow's cmyk2rgb. EXIF orientation is NOT applied (Pillow's open()
-//        does not apply it either). Truncated data ("Premature end of JPEG file") is an
-//        ERR_IMAGE_DECODE; libjpeg's other corrupt-data warnings are ignored, as in Pillow,
-//        which returns the (possibly damaged) image.
+//        does not apply it either). libjpeg's recoverable "Corrupt JPEG data" warnings are
+//        ignored, as in Pillow. Progressive files with more than 100 scans are rejected
+//        (decompression-bomb guard; Pillow has none).
 //  PNG:  libpng; palette via PLTE (indices past the end of PLTE map to gray i,i,i like
 //        Pillow), tRNS and alpha dropped (no compositing), 16-bit RGB(A)/LA keep the high
 //        byte, 16-bit grayscale is clamped to 0..255 (Pillow's I -> RGB), 1/2/4-bit gray is
 //        scaled to 0..255, interlaced supported. Gamma/iCCP/sBIT are ignored (as in Pillow).
-//  WebP: libwebp WebPDecodeRGB (alpha dropped). Animated WebP -> ERR_IMAGE_FORMAT.
+//  WebP: libwebp (alpha dropped, no compositing). Animated: the first frame on a black canvas,
+//        as Pillow's WebPAnimDecoder renders it.
 //  GIF:  giflib, first frame only, Pillow semantics: canvas = logical screen enlarged to the
 //        frame, pixels outside the frame take the GCE transparency index if any else index 0,
 //        palette = local colour table else global, missing entries map to gray (i,i,i).

@@ -32,21 +32,12 @@ bool GetBool(const json& j, const char* key, bool def) {
 
 // A positive integer (an integral float such as 224.0 is accepted too).
 int PositiveInt(const json& v, const std::string& field) {
-  double d;
-  if (v.is_number_integer()) {
-    if (v.is_number_unsigned()) {
-      const auto u = v.get<uint64_t>();
-      d = u > (1u << 30) ? 1e18 : static_cast<double>(u);
-    } else {
-      d = static_cast<double>(v.get<int64_t>());
-    }
-  } else if (v.is_number_float()) {
-    d = v.get<double>();
-    if (d != std::floor(d)) Bad(field, "expected an integer, got " + v.dump());
-  } else {
-    Bad(field, "expected a positive integer, got " + v.dump());
+  if (!v.is_number()) Bad(field, "expected a positive integer, got " + v.dump());
+  const double d = v.get<double>();  // exact for every value that passes the range check
+  if (d != std::floor(d)) Bad(field, "expected an integer, got " + v.dump());
+  if (!(d >= 1 && d <= (1 << 20))) {
+    Bad(field, "expected an integer in 1..1048576, got " + v.dump());
   }
-  if (!(d >= 1) || d > (1 << 20)) Bad(field, "expected an integer in 1..1048576, got " + v.dump());
   return static_cast<int>(d);
 }
 
@@ -161,7 +152,9 @@ PreprocessConfig ParsePreprocessConfig(const json& j) {
   }
 
   cfg.do_rescale = GetBool(j, "do_rescale", cfg.do_rescale);
-  if (const json* rf = Find(j, "rescale_factor")) cfg.rescale_factor = Number(*rf, "rescale_factor");
+  if (const json* rf = Find(j, "rescale_factor")) {
+    cfg.rescale_factor = Number(*rf, "rescale_factor");
+  }
 
   cfg.do_normalize = GetBool(j, "do_normalize", cfg.do_normalize);
   if (const json* m = Find(j, "image_mean")) cfg.image_mean = Triple(*m, "image_mean");

@@ -144,7 +144,7 @@ void ClipEncoder::PrepareText(EmbedRequest& request) const {
   // scheduler writes each row back to its original position.
   request.order.resize(request.texts.size());
   std::iota(request.order.begin(), request.order.end(), 0u);
-  if (bundle_.text_padding_trimmable) {
+  if (bundle_.text_padding_trimmable && options_.trim_text_padding) {
     std::stable_sort(request.order.begin(), request.order.end(), [&](uint32_t a, uint32_t b) {
       return request.token_lengths[a] > request.token_lengths[b];
     });
@@ -154,7 +154,7 @@ void ClipEncoder::PrepareText(EmbedRequest& request) const {
 void ClipEncoder::FillTexts(Batch& batch) const {
   const size_t context = bundle_.context_length;
   size_t sequence = context;
-  if (bundle_.text_padding_trimmable) {
+  if (bundle_.text_padding_trimmable && options_.trim_text_padding) {
     sequence = 1;
     for (const auto& slice : batch.slices) {
       const EmbedRequest& r = *slice.request;

@@ -28,6 +28,8 @@ struct EncoderOptions {
   std::chrono::microseconds max_queue_delay{2000};
   size_t max_queued_rows = 8192;  // per tower
   size_t preprocess_threads = 0;  // 0: one per hardware thread
+  // Run text batches at their longest text's length when the bundle allows it (exact for CLIP).
+  bool trim_text_padding = true;
   image::DecodeLimits decode_limits;
 };
 
