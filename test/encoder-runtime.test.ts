@@ -124,6 +124,14 @@ describe('execution providers', () => {
     auto.dispose();
   });
 
+  it('keys the TensorRT engine cache directory by model fingerprint', async () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'crossmodal-trt-'));
+    const m = await load(tinyBundle, { device: 'cpu', trtCacheDir: cache, warmup: false });
+    expect(fs.readdirSync(cache)).toEqual([m.fingerprint]);
+    m.dispose();
+    fs.rmSync(cache, { recursive: true, force: true });
+  });
+
   it('fails an explicit GPU device that is unavailable with ONNX Runtime\'s reason', async () => {
     for (const device of ['cuda', 'tensorrt'] as const) {
       const error = await rejection(load(tinyBundle, { device, warmup: false }));

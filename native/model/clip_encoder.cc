@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <numeric>
 
@@ -40,6 +41,16 @@ std::shared_ptr<ClipEncoder> ClipEncoder::Load(const std::string& bundle_dir, co
   encoder->bundle_ = ReadModelBundle(bundle_dir, options.precision, PrefersGpuPrecision(options.session.device));
   const ModelBundle& bundle = encoder->bundle_;
   const image::PreprocessConfig& pre = bundle.preprocess;
+  runtime::SessionSettings session_settings = options.session;
+  if (!session_settings.trt_cache_dir.empty()) {
+    // TensorRT engines are only valid for one model: give each fingerprint its own directory.
+    // ONNX Runtime already names engine files by TensorRT version and GPU compute capability.
+    std::error_code ec;
+    std::filesystem::path dir = std::filesystem::path(session_settings.trt_cache_dir) / bundle.fingerprint;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) throw Error(codes::kInvalidArgument, "cannot create the TensorRT cache directory " + dir.string() + ": " + ec.message());
+    session_settings.trt_cache_dir = dir.string();
+  }
   if (!pre.HasFixedOutputSize()) {
     throw Error(codes::kModelLoad, bundle.root + ": the image preprocessing must produce a fixed size (crop or fixed resize)");
   }
@@ -57,13 +68,13 @@ std::shared_ptr<ClipEncoder> ClipEncoder::Load(const std::string& bundle_dir, co
   const TowerSpec vision_spec{"vision", {"pixel_values", "image", "input"}, {"image_embeds", "embedding", "embeddings"}, true};
   const TowerSpec text_spec{"text", {"input_ids", "text", "input"}, {"text_embeds", "embedding", "embeddings"}, false};
   if (!bundle.combined_model_path.empty()) {
-    LoadedSession shared = LoadSession(bundle.combined_model_path, options.session);
+    LoadedSession shared = LoadSession(bundle.combined_model_path, session_settings);
     encoder->vision_ = std::make_unique<OnnxTower>(shared, vision_spec, pre.OutputHeight(), pre.OutputWidth(), placeholder_ids);
     encoder->text_ = std::make_unique<OnnxTower>(shared, text_spec, pre.OutputHeight(), pre.OutputWidth(), placeholder_ids);
   } else {
-    encoder->vision_ = std::make_unique<OnnxTower>(LoadSession(bundle.vision_model_path, options.session), vision_spec,
+    encoder->vision_ = std::make_unique<OnnxTower>(LoadSession(bundle.vision_model_path, session_settings), vision_spec,
                                                    pre.OutputHeight(), pre.OutputWidth(), placeholder_ids);
-    encoder->text_ = std::make_unique<OnnxTower>(LoadSession(bundle.text_model_path, options.session), text_spec,
+    encoder->text_ = std::make_unique<OnnxTower>(LoadSession(bundle.text_model_path, session_settings), text_spec,
                                                  pre.OutputHeight(), pre.OutputWidth(), placeholder_ids);
   }
 
