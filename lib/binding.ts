@@ -2,36 +2,12 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { CrossmodalError } from './errors';
+import type { ModelInfo } from './types';
 
 export interface NativeEmbeddings {
   buffer: ArrayBuffer;
   count: number;
   dim: number;
-}
-
-export interface NativeProviderReport {
-  provider: string;
-  skipped: string[];
-}
-
-export interface NativeModelInfo {
-  root: string;
-  layout: 'huggingface' | 'open_clip';
-  combined: boolean;
-  modelType: string;
-  fingerprint: string;
-  precision: string;
-  availablePrecisions: string[];
-  visionModel: string;
-  textModel: string;
-  batching: { maxImageBatchSize: number; maxTextBatchSize: number; maxQueueDelayMs: number; maxQueueSize: number; trimTextPadding: boolean };
-  dim: number;
-  contextLength: number;
-  imageHeight: number;
-  imageWidth: number;
-  logitScale: number;
-  visionProvider: NativeProviderReport;
-  textProvider: NativeProviderReport;
 }
 
 export interface NativeTokens {
@@ -73,7 +49,7 @@ export interface NativeEncoderSession {
   embedImages(images: NativeImageInput[], normalize: boolean, timeoutMs?: number): [Promise<NativeEmbeddings>, NativeCallHandle];
   cancel(handle: NativeCallHandle, code: 'ERR_ABORTED' | 'ERR_DEADLINE_EXCEEDED'): void;
   tokenize(texts: string[]): Promise<NativeTokens>;
-  info(): NativeModelInfo;
+  info(): ModelInfo;
   dispose(): void;
 }
 

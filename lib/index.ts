@@ -27,13 +27,14 @@ import {
   type NativeEmbeddings,
   type NativeEncoderSession,
   type NativeImageInput,
-  type NativeModelInfo,
   type NativeRuntimeInfo,
   type NativeVectorIndex,
 } from './binding';
 import { callNative, CrossmodalError, fromNative, invalidArgument } from './errors';
 
 export { CrossmodalError } from './errors';
+export type { ModelInfo, ProviderReport } from './types';
+import type { ModelInfo } from './types';
 export type { ErrorCode } from './errors';
 
 /** Decoded pixels, interleaved row by row. `channels`: 1 (gray), 3 (RGB) or 4 (RGBA; alpha is dropped). */
@@ -104,45 +105,6 @@ export interface LoadOptions {
   trimTextPadding?: boolean;
   /** Run one image and one text through the model after loading; see {@link Model.ready}. Default true. */
   warmup?: boolean;
-}
-
-export interface ProviderReport {
-  /** The execution provider the tower really runs on, e.g. `CPUExecutionProvider`. */
-  provider: string;
-  /** Why each better provider was skipped (only with `device: 'auto'`). */
-  skipped: string[];
-}
-
-export interface ModelInfo {
-  /** Absolute path of the bundle. */
-  root: string;
-  /** `huggingface` (onnx/…) or `open_clip` (visual/, textual/). */
-  layout: 'huggingface' | 'open_clip';
-  /** True when one combined `model.onnx` serves both towers. */
-  combined: boolean;
-  /** `model_type` from config.json, e.g. `clip` (`open_clip` for that layout). */
-  modelType: string;
-  /**
-   * Identity of the model: a hash of the ONNX files' bytes, the preprocessing and the tokenizer.
-   * Indexes and collections use it to refuse vectors from a different model.
-   */
-  fingerprint: string;
-  /** The variant that was loaded, and all variants present in the bundle. */
-  precision: string;
-  availablePrecisions: string[];
-  visionModel: string;
-  textModel: string;
-  batching: { maxImageBatchSize: number; maxTextBatchSize: number; maxQueueDelayMs: number; maxQueueSize: number; trimTextPadding: boolean };
-  /** Embedding size shared by both towers. */
-  dim: number;
-  /** Tokens per text including start and end tokens (77 for CLIP). */
-  contextLength: number;
-  imageHeight: number;
-  imageWidth: number;
-  /** exp(logit_scale) of the model: multiplies cosine similarities into logits. */
-  logitScale: number;
-  visionProvider: ProviderReport;
-  textProvider: ProviderReport;
 }
 
 export interface EmbedOptions {
@@ -287,7 +249,7 @@ export class Model {
   /** @internal */
   constructor(session: NativeEncoderSession, warmup: boolean) {
     this.#session = session;
-    this.info = session.info() as ModelInfo;
+    this.info = session.info();
     if (warmup) {
       const pixels = new Uint8Array(this.info.imageHeight * this.info.imageWidth * 3);
       this.ready = Promise.all([
