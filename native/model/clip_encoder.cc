@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "image/preprocess.h"
+#include "text/tokenizer_factory.h"
 
 namespace crossmodal::model {
 namespace {
@@ -34,15 +35,10 @@ std::shared_ptr<ClipEncoder> ClipEncoder::Load(const std::string& bundle_dir, co
   encoder->bundle_ = ReadModelBundle(bundle_dir);
   const ModelBundle& bundle = encoder->bundle_;
 
-  encoder->tokenizer_ = text::ClipBpeTokenizer::FromVocabAndMerges(bundle.vocab_path, bundle.merges_path);
-  // CLIP's reference pads with 0; Hugging Face's tokenizer_config names "<|endoftext|>". Either is
-  // harmless for a causal tower pooled at the first end token, and we follow the bundle.
-  encoder->pad_id_ = 0;
-  if (!bundle.pad_token.empty()) {
-    int32_t id = encoder->tokenizer_->TokenToId(bundle.pad_token);
-    if (id < 0) throw Error(codes::kModelLoad, bundle.root + ": pad_token '" + bundle.pad_token + "' is not in the vocabulary");
-    encoder->pad_id_ = id;
-  }
+  // The tokenizer factory picks the family (CLIP BPE, SentencePiece, Unigram) from the bundle's files.
+  text::TokenizerLoadOptions tokenizer_options;
+  tokenizer_options.context_length = bundle.context_length;
+  encoder->tokenizer_ = text::LoadTokenizer(bundle_dir, tokenizer_options);
 
   encoder->vision_ = std::make_unique<OnnxTower>(bundle.vision_model_path, "vision", options.session,
                                                  std::vector<std::string>{"pixel_values"},
@@ -77,12 +73,9 @@ std::shared_ptr<ClipEncoder> ClipEncoder::Load(const std::string& bundle_dir, co
 
 void ClipEncoder::Tokenize(const std::vector<std::string>& texts, std::vector<int32_t>* ids,
                            std::vector<int32_t>* lengths) const {
-  const size_t context = bundle_.context_length;
-  ids->assign(texts.size() * context, pad_id_);
+  ids->assign(texts.size() * tokenizer_->context_length(), 0);
   lengths->assign(texts.size(), 0);
-  for (size_t i = 0; i < texts.size(); ++i) {
-    (*lengths)[i] = static_cast<int32_t>(tokenizer_->EncodeForModel(texts[i], context, ids->data() + i * context, pad_id_));
-  }
+  tokenizer_->EncodeBatch(texts, ids->data(), lengths->data());
 }
 
 EmbeddingMatrix ClipEncoder::EmbedTexts(const std::vector<std::string>& texts, bool normalize) const {
@@ -92,7 +85,7 @@ EmbeddingMatrix ClipEncoder::EmbedTexts(const std::vector<std::string>& texts, b
 
   std::vector<int32_t> ids, lengths;
   Tokenize(texts, &ids, &lengths);
-  const size_t context = bundle_.context_length;
+  const size_t context = tokenizer_->context_length();
   const bool int64_ids = text_->main_input().type == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64;
   const bool with_mask = !text_->attention_mask().name.empty();
   Ort::MemoryInfo cpu = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
@@ -100,7 +93,7 @@ EmbeddingMatrix ClipEncoder::EmbedTexts(const std::vector<std::string>& texts, b
   for (size_t start = 0; start < texts.size(); start += options_.max_text_batch) {
     const size_t rows = std::min(options_.max_text_batch, texts.size() - start);
     size_t seq = context;
-    if (bundle_.text_padding_trimmable) {
+    if (bundle_.text_padding_trimmable && tokenizer_->padding() == text::Padding::kTrimmable) {
       seq = static_cast<size_t>(*std::max_element(lengths.begin() + start, lengths.begin() + start + rows));
     }
     const int64_t shape[2] = {static_cast<int64_t>(rows), static_cast<int64_t>(seq)};

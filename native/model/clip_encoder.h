@@ -12,7 +12,7 @@
 #include "model/model_bundle.h"
 #include "model/onnx_tower.h"
 #include "runtime/execution_providers.h"
-#include "text/clip_bpe_tokenizer.h"
+#include "text/tokenizer.h"
 
 namespace crossmodal::model {
 
@@ -50,17 +50,17 @@ class ClipEncoder {
   const OnnxTower& vision() const { return *vision_; }
   const OnnxTower& text() const { return *text_; }
   size_t embedding_dim() const { return static_cast<size_t>(vision_->embedding_dim()); }
-  int32_t pad_id() const { return pad_id_; }
+  int32_t pad_id() const { return tokenizer_->pad_id(); }
+  const text::Tokenizer& tokenizer() const { return *tokenizer_; }
 
  private:
   ClipEncoder() = default;
 
   ModelBundle bundle_;
   EncoderOptions options_;
-  std::unique_ptr<text::ClipBpeTokenizer> tokenizer_;
+  std::unique_ptr<text::Tokenizer> tokenizer_;
   std::unique_ptr<OnnxTower> vision_;
   std::unique_ptr<OnnxTower> text_;
-  int32_t pad_id_ = 0;
 };
 
 }  // namespace crossmodal::model

@@ -72,8 +72,6 @@ ModelBundle ReadModelBundle(const std::string& dir) {
   bundle.preprocess = image::ParsePreprocessConfig(ReadJsonFile(RequireFile(root, "preprocessor_config.json")));
   bundle.vision_model_path = RequireFile(root, "onnx/vision_model.onnx");
   bundle.text_model_path = RequireFile(root, "onnx/text_model.onnx");
-  bundle.vocab_path = RequireFile(root, "vocab.json");
-  bundle.merges_path = RequireFile(root, "merges.txt");
 
   if (fs::is_regular_file(root / "tokenizer_config.json", ec)) {
     nlohmann::json tokenizer_config = ReadJsonFile((root / "tokenizer_config.json").string());

@@ -14,9 +14,8 @@ struct ModelBundle {
   std::string model_type;         // config.json "model_type", e.g. "clip"
   std::string vision_model_path;  // onnx/vision_model.onnx
   std::string text_model_path;    // onnx/text_model.onnx
-  std::string vocab_path;         // vocab.json (byte-level BPE)
-  std::string merges_path;        // merges.txt
-  std::string pad_token;          // tokenizer_config.json "pad_token" (string form)
+  std::string pad_token;          // tokenizer_config.json "pad_token" (string form); the tokenizer files are
+                                  // read by text::LoadTokenizer
   size_t context_length = 77;     // tokens per text, including start and end tokens
   double logit_scale = 100.0;     // exp(logit_scale_init_value) when the config has it
   image::PreprocessConfig preprocess;
