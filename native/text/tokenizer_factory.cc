@@ -108,6 +108,9 @@ std::unique_ptr<Tokenizer> LoadTokenizer(const std::string& dir, const Tokenizer
     if (max_length > 0 && max_length < context) context = max_length;
   }
   if (options.context_length > 0) context = options.context_length;
+  // Whether anything besides the family default set the length (a tokenizer.json may then supply it).
+  const bool context_explicit = options.context_length > 0 || family != Family::kUnknown ||
+                                tconfig.contains("model_max_length") || text_config != nullptr;
 
   TokenizerSpec spec;
   spec.context_length = context;
@@ -137,7 +140,7 @@ std::unique_ptr<Tokenizer> LoadTokenizer(const std::string& dir, const Tokenizer
       else if (m.contains("vocab") && m["vocab"].is_array()) type = "Unigram";
     }
     if (type == "BPE") return finish_clip(ClipTokenizer::FromTokenizerJson(path, spec));
-    if (type == "Unigram") return LoadUnigramTokenizerJson(path, spec, pad_token);
+    if (type == "Unigram") return LoadUnigramTokenizerJson(path, spec, pad_token, context_explicit);
     throw Error(codes::kTokenizer, path + ": unsupported tokenizer type '" + (type.empty() ? "(none)" : type) +
                                        "' (tokenizer.json model.type); supported: BPE (CLIP), Unigram");
   };
