@@ -324,6 +324,13 @@ describe('Tokenizer API', () => {
     expect(four.lengths).toEqual(one.lengths);
   });
 
+  it('is safe under concurrent calls (shared word cache, several native threads each)', async () => {
+    const many = Array.from({ length: 3 }, () => corpus).flat();
+    const reference = await tokenizer.tokenize(many, { threads: 1 });
+    const runs = await Promise.all(Array.from({ length: 6 }, (_, k) => tokenizer.tokenize(many, { threads: 1 + (k % 3) })));
+    for (const run of runs) expect(run.ids).toEqual(reference.ids);
+  });
+
   it('dispose is idempotent and later calls fail with ERR_DISPOSED', async () => {
     const tok = await loadTokenizer(tinyBundle, { threads: 2 });
     expect(tok.info.threads).toBe(2);
