@@ -15,6 +15,32 @@ export interface NativeTokens {
   lengths: ArrayBuffer;
   contextLength: number;
   count: number;
+  /** `ids` holds int64 values (else int32). */
+  int64: boolean;
+}
+
+export interface NativeTokenizerInfo {
+  kind: string;
+  source: string;
+  contextLength: number;
+  vocabSize: number;
+  bosId: number;
+  eosId: number;
+  padId: number;
+  padding: 'trimmable' | 'fixed';
+}
+
+export type NativeTokenIds = Int32Array | BigInt64Array | number[];
+
+export interface NativeTextTokenizer {
+  tokenize(texts: string[], options: { threads?: number; contextLength?: number; int64?: boolean }): Promise<NativeTokens>;
+  decode(ids: NativeTokenIds, skipSpecialTokens: boolean): string;
+  tokenToId(token: string): number;
+  idToToken(id: number): string;
+  /** Test hook (CLIP BPE only): BPE of one pre-token given as raw bytes, last symbol + "</w>". */
+  bpeWordBytes(bytes: Uint8Array): Int32Array;
+  info(): NativeTokenizerInfo & { threads: number };
+  dispose(): void;
 }
 
 export interface NativeLoadOptions {
@@ -49,6 +75,8 @@ export interface NativeEncoderSession {
   embedImages(images: NativeImageInput[], normalize: boolean, timeoutMs?: number): [Promise<NativeEmbeddings>, NativeCallHandle];
   cancel(handle: NativeCallHandle, code: 'ERR_ABORTED' | 'ERR_DEADLINE_EXCEEDED'): void;
   tokenize(texts: string[]): Promise<NativeTokens>;
+  decode(ids: NativeTokenIds, skipSpecialTokens: boolean): string;
+  tokenizerInfo(): NativeTokenizerInfo;
   info(): ModelInfo;
   dispose(): void;
 }
@@ -84,6 +112,7 @@ export interface NativeSimilarityOptions {
 export interface NativeAddon {
   EncoderSession: { load(dir: string, options: NativeLoadOptions): Promise<NativeEncoderSession> };
   VectorIndex: new (dim: number, metric: string) => NativeVectorIndex;
+  TextTokenizer: { load(dir: string, options: { threads?: number; contextLength?: number }): Promise<NativeTextTokenizer> };
   loadRuntime(libraryPath: string): Promise<NativeRuntimeInfo>;
   runtimeInfo(): NativeRuntimeInfo | null;
   similarity(a: Float32Array, b: Float32Array, dim: number, options: NativeSimilarityOptions): Promise<ArrayBuffer>;
@@ -133,8 +162,9 @@ export function native(): NativeAddon {
       'ERR_NATIVE_BINDING',
       `crossmodal: could not load the native addon for ${platform} (Node ${process.versions.node}, ` +
         `N-API ${process.versions.napi}). ${(error as Error).message}\n` +
-        `Prebuilt binaries exist for linux-x64 (glibc); they need libgomp1 and a BLAS (libopenblas0) ` +
-        `installed: on Debian/Ubuntu run \`apt-get install libgomp1 libopenblas0-pthread\`. ` +
+        `Prebuilt binaries exist for linux-x64 (glibc); they need libgomp1, a BLAS (libopenblas0) and ` +
+        `libsentencepiece0 installed: on Debian/Ubuntu run ` +
+        `\`apt-get install libgomp1 libopenblas0-pthread libsentencepiece0\`. ` +
         `To build from source instead, install cmake, g++ and the libraries listed by ` +
         `tools/setup-native.sh, then run \`npm rebuild crossmodal\`.`,
       { cause: error },

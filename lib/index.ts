@@ -31,11 +31,14 @@ import {
   type NativeVectorIndex,
 } from './binding';
 import { callNative, CrossmodalError, fromNative, invalidArgument } from './errors';
+import { checkIds, checkTexts, tokensFromNative, type DecodeOptions, type TokenIds, type TokenizedTexts, type TokenizerInfo } from './tokenizer';
 
 export { CrossmodalError } from './errors';
 export type { ModelInfo, ProviderReport } from './types';
 import type { ModelInfo } from './types';
 export type { ErrorCode } from './errors';
+export { loadTokenizer, rowIds, Tokenizer } from './tokenizer';
+export type { DecodeOptions, LoadTokenizerOptions, TokenIds, TokenizedTexts, TokenizeOptions, TokenizerInfo } from './tokenizer';
 
 /** Decoded pixels, interleaved row by row. `channels`: 1 (gray), 3 (RGB) or 4 (RGBA; alpha is dropped). */
 export interface RawImage {
@@ -173,16 +176,6 @@ export class Embeddings {
   }
 }
 
-/** Token ids as the text tower receives them. */
-export interface TokenizedTexts {
-  /** `count × contextLength` ids, each row `[start, ...tokens, end, pad...]`. */
-  ids: Int32Array;
-  /** Number of real tokens per text (start and end tokens included). */
-  lengths: Int32Array;
-  contextLength: number;
-  count: number;
-}
-
 export interface ScoreOptions {
   /** Multiply cosines by the model's logit scale (default false: plain cosine similarity). */
   scale?: boolean;
@@ -218,13 +211,6 @@ function checkImages(images: unknown): asserts images is ImageInput[] {
       return;
     }
     throw invalidArgument(`images[${i}] must be a file path, a Buffer/Uint8Array, or { data, width, height, channels }`);
-  });
-}
-
-function checkTexts(texts: unknown): asserts texts is string[] {
-  if (!Array.isArray(texts)) throw invalidArgument('texts must be an array of strings');
-  texts.forEach((text, i) => {
-    if (typeof text !== 'string') throw invalidArgument(`texts[${i}] must be a string`);
   });
 }
 
@@ -358,12 +344,25 @@ export class Model {
   async tokenize(texts: string[]): Promise<TokenizedTexts> {
     checkTexts(texts);
     const result = await callNative(() => this.#live().tokenize(texts));
-    return {
-      ids: new Int32Array(result.ids),
-      lengths: new Int32Array(result.lengths),
-      contextLength: result.contextLength,
-      count: result.count,
-    };
+    return tokensFromNative(result) as TokenizedTexts;
+  }
+
+  /**
+   * Text of a sequence of token ids, with the model's tokenizer (see {@link Tokenizer.decode}).
+   * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT` for an id outside the vocabulary, `ERR_DISPOSED`
+   */
+  decode(ids: TokenIds, options: DecodeOptions = {}): string {
+    checkIds(ids);
+    try {
+      return this.#live().decode(ids as Int32Array | BigInt64Array | number[], options.skipSpecialTokens ?? true);
+    } catch (error) {
+      throw fromNative(error);
+    }
+  }
+
+  /** The model's tokenizer: family, vocabulary file, context length, special ids, padding policy. */
+  get tokenizerInfo(): Omit<TokenizerInfo, 'threads'> {
+    return this.#live().tokenizerInfo();
   }
 
   /**

@@ -6,6 +6,7 @@
 #include "binding/addon_data.h"
 #include "binding/module_functions.h"
 #include "encoder_session.h"
+#include "text_tokenizer.h"
 #include "vector_index.h"
 
 namespace crossmodal {
@@ -32,9 +33,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.AddCleanupHook([data]() {
     data->encoder_session_constructor.Reset();
     data->vector_index_constructor.Reset();
+    data->text_tokenizer_constructor.Reset();
   });
   EncoderSession::Init(env, exports);
   VectorIndex::Init(env, exports);
+  TextTokenizer::Init(env, exports);
   binding::RegisterModuleFunctions(env, exports);
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   return exports;

@@ -6,6 +6,7 @@
 
 #include "binding/addon_data.h"
 #include "binding/napi_util.h"
+#include "binding/token_util.h"
 #include "runtime/ort_library.h"
 
 namespace crossmodal {
@@ -120,11 +121,6 @@ class LoadWorker : public PromiseWorker {
   std::shared_ptr<model::ClipEncoder> encoder_;
 };
 
-struct TokenIds {
-  std::vector<int32_t> ids;
-  std::vector<int32_t> lengths;
-};
-
 class TokenizeWorker : public PromiseWorker {
  public:
   TokenizeWorker(Napi::Env env, std::shared_ptr<model::ClipEncoder> encoder, std::vector<std::string> texts)
@@ -132,30 +128,14 @@ class TokenizeWorker : public PromiseWorker {
 
  protected:
   void Run() override {
-    result_ = std::make_unique<TokenIds>();
-    encoder_->Tokenize(texts_, &result_->ids, &result_->lengths);
+    batch_ = std::make_unique<binding::TokenBatch>();
+    batch_->Fill(encoder_->tokenizer(), texts_, 0, 1, false);
   }
-  Napi::Value Result(Napi::Env env) override {
-    Napi::Object out = Napi::Object::New(env);
-    const size_t context = encoder_->bundle().context_length;
-    const size_t count = texts_.size();
-    // Two external buffers over one owner would need shared ownership; the lengths are tiny, so
-    // they are copied and the ids (the bulk) are adopted.
-    Napi::ArrayBuffer lengths = Napi::ArrayBuffer::New(env, count * sizeof(int32_t));
-    if (count) std::memcpy(lengths.Data(), result_->lengths.data(), count * sizeof(int32_t));
-    int32_t* ids = result_->ids.data();
-    const size_t id_bytes = result_->ids.size() * sizeof(int32_t);
-    out.Set("ids", binding::AdoptAsArrayBuffer(env, std::move(result_), ids, id_bytes));
-    out.Set("lengths", lengths);
-    out.Set("contextLength", Napi::Number::New(env, static_cast<double>(context)));
-    out.Set("count", Napi::Number::New(env, static_cast<double>(count)));
-    return out;
-  }
-
+  Napi::Value Result(Napi::Env env) override { return binding::TokenBatchToJs(env, std::move(batch_)); }
  private:
   std::shared_ptr<model::ClipEncoder> encoder_;
   std::vector<std::string> texts_;
-  std::unique_ptr<TokenIds> result_;
+  std::unique_ptr<binding::TokenBatch> batch_;
 };
 
 
@@ -254,6 +234,8 @@ void EncoderSession::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod<&EncoderSession::EmbedImages>("embedImages"),
                                         InstanceMethod<&EncoderSession::Cancel>("cancel"),
                                         InstanceMethod<&EncoderSession::Tokenize>("tokenize"),
+                                        InstanceMethod<&EncoderSession::Decode>("decode"),
+                                        InstanceMethod<&EncoderSession::TokenizerInfo>("tokenizerInfo"),
                                         InstanceMethod<&EncoderSession::Info>("info"),
                                         InstanceMethod<&EncoderSession::Dispose>("dispose"),
                                     });
@@ -451,6 +433,21 @@ Napi::Value EncoderSession::Tokenize(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value EncoderSession::Decode(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    auto encoder = Acquire();
+    std::vector<int32_t> ids = binding::RequireTokenIds(info[0], "ids");
+    const bool skip = info.Length() < 2 || !info[1].IsBoolean() || info[1].As<Napi::Boolean>().Value();
+    return Napi::String::New(env, encoder->tokenizer().Decode(ids.data(), ids.size(), skip));
+  });
+}
+
+Napi::Value EncoderSession::TokenizerInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value { return binding::TokenizerInfoToJs(env, Acquire()->tokenizer()); });
+}
+
 Napi::Value EncoderSession::Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
@@ -481,7 +478,7 @@ Napi::Value EncoderSession::Info(const Napi::CallbackInfo& info) {
     batching.Set("maxTextBatchSize", Napi::Number::New(env, static_cast<double>(o.max_text_batch)));
     batching.Set("maxQueueDelayMs", Napi::Number::New(env, o.max_queue_delay.count() / 1000.0));
     batching.Set("maxQueueSize", Napi::Number::New(env, static_cast<double>(o.max_queued_rows)));
-    batching.Set("trimTextPadding", Napi::Boolean::New(env, o.trim_text_padding && bundle.text_padding_trimmable));
+    batching.Set("trimTextPadding", Napi::Boolean::New(env, encoder->trims_text_padding()));
     out.Set("batching", batching);
     return out;
   });

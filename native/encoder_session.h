@@ -34,6 +34,8 @@ class EncoderSession : public Napi::ObjectWrap<EncoderSession> {
   Napi::Value EmbedImages(const Napi::CallbackInfo& info);  // (images, normalize, timeoutMs) -> [promise, handle]
   Napi::Value Cancel(const Napi::CallbackInfo& info);       // (handle, code)
   Napi::Value Tokenize(const Napi::CallbackInfo& info);
+  Napi::Value Decode(const Napi::CallbackInfo& info);         // decode(ids, skipSpecialTokens) -> string
+  Napi::Value TokenizerInfo(const Napi::CallbackInfo& info);
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 

@@ -51,4 +51,21 @@ describe('worker_threads', () => {
     const code = await worker.terminate();
     expect(code).toBe(1);
   });
+
+  it('tokenizes with loadTokenizer inside workers (native threads too) and exits cleanly', async () => {
+    const source = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const m = require(workerData.distCjs);
+      (async () => {
+        const tok = await m.loadTokenizer(workerData.tinyBundle, { threads: 2 });
+        const t = await tok.tokenize(Array(500).fill('a dog in a worker'));
+        parentPort.postMessage({ length: t.lengths[499], text: tok.decode(m.rowIds(t, 499)) });
+        // Leave the tokenizer for the environment cleanup to release.
+      })();`;
+    const runs = await Promise.all([runWorker(source), runWorker(source)]);
+    for (const run of runs) {
+      expect(run.exitCode).toBe(0);
+      expect(run.result).toEqual({ length: 7, text: 'a dog in a worker ' });
+    }
+  });
 });

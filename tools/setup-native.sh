@@ -32,9 +32,9 @@ build_packages=(
   cmake g++ make pkg-config
   libfaiss-dev libopenblas-dev libopenblas0-pthread libgomp1
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libwebp-dev libgif-dev
-  nlohmann-json3-dev libutf8proc-dev
+  nlohmann-json3-dev libutf8proc-dev libsentencepiece-dev
 )
-python_packages=(python3-torch python3-onnx python3-numpy python3-pil python3-regex)
+python_packages=(python3-torch python3-onnx python3-numpy python3-pil python3-regex python3-sentencepiece python3-protobuf)
 
 missing=()
 wanted=("${build_packages[@]}")

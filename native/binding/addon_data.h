@@ -11,6 +11,7 @@ namespace crossmodal::binding {
 struct AddonData {
   Napi::FunctionReference encoder_session_constructor;
   Napi::FunctionReference vector_index_constructor;
+  Napi::FunctionReference text_tokenizer_constructor;
 };
 
 inline AddonData& GetAddonData(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }

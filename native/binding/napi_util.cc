@@ -75,6 +75,31 @@ PromiseWorker::PromiseWorker(Napi::Env env, const char* resource_name) : Napi::A
   NAPI_THROW_IF_FAILED_VOID(env, status);
 }
 
+namespace {
+
+// Napi::String::Utf8Value() asks V8 for the UTF-8 length (a full scan) and then copies. Texts
+// are usually short, so copy into a stack buffer first and only fall back to the two-call form
+// when the string may not have fit (V8 writes whole characters only, up to 4 bytes each).
+std::string Utf8FromString(napi_env env, napi_value value) {
+  char buffer[1024];
+  size_t written = 0;
+  napi_status status = napi_get_value_string_utf8(env, value, buffer, sizeof buffer, &written);
+  if (status != napi_ok) throw Error(codes::kInvalidArgument, "expected a string");
+  if (written + 4 < sizeof buffer - 1) return std::string(buffer, written);
+  size_t length = 0;
+  if (napi_get_value_string_utf8(env, value, nullptr, 0, &length) != napi_ok) {
+    throw Error(codes::kInvalidArgument, "expected a string");
+  }
+  std::string out(length, '\0');
+  if (napi_get_value_string_utf8(env, value, out.data(), length + 1, &written) != napi_ok) {
+    throw Error(codes::kInvalidArgument, "expected a string");
+  }
+  out.resize(written);
+  return out;
+}
+
+}  // namespace
+
 std::string RequireString(const Napi::Value& value, const char* what) {
   if (!value.IsString()) {
     throw Error(codes::kInvalidArgument, std::string(what) + " must be a string");
@@ -92,7 +117,7 @@ std::vector<std::string> RequireStringArray(const Napi::Value& value, const char
     if (!item.IsString()) {
       throw Error(codes::kInvalidArgument, std::string(what) + "[" + std::to_string(i) + "] must be a string");
     }
-    out.push_back(item.As<Napi::String>().Utf8Value());
+    out.push_back(Utf8FromString(value.Env(), item));
   }
   return out;
 }

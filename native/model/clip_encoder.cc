@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "image/preprocess.h"
+#include "text/tokenizer_factory.h"
 
 namespace crossmodal::model {
 namespace {
@@ -55,16 +56,18 @@ std::shared_ptr<ClipEncoder> ClipEncoder::Load(const std::string& bundle_dir, co
     throw Error(codes::kModelLoad, bundle.root + ": the image preprocessing must produce a fixed size (crop or fixed resize)");
   }
 
-  encoder->tokenizer_ = text::ClipBpeTokenizer::FromVocabAndMerges(bundle.vocab_path, bundle.merges_path);
-  // CLIP's reference pads with 0; Hugging Face's tokenizer_config names "<|endoftext|>". Either is
-  // harmless for a causal tower pooled at the first end token, and we follow the bundle.
-  if (!bundle.pad_token.empty()) {
-    int32_t id = encoder->tokenizer_->TokenToId(bundle.pad_token);
-    if (id < 0) throw Error(codes::kModelLoad, bundle.root + ": pad_token '" + bundle.pad_token + "' is not in the vocabulary");
-    encoder->pad_id_ = id;
-  }
+  // The tokenizer factory picks the family (CLIP BPE, SentencePiece, Unigram) from the bundle's files.
+  text::TokenizerLoadOptions tokenizer_options;
+  tokenizer_options.context_length = bundle.context_length;
+  encoder->tokenizer_ = text::LoadTokenizer(bundle_dir, tokenizer_options);
 
-  const std::vector<int64_t> placeholder_ids = {encoder->tokenizer_->start_token_id(), encoder->tokenizer_->end_token_id()};
+  // A combined model's text input needs a placeholder while images run: a framed empty text.
+  std::vector<int64_t> placeholder_ids;
+  {
+    std::vector<int32_t> ids(encoder->tokenizer_->context_length());
+    const size_t length = encoder->tokenizer_->EncodeForModel("", ids.data());
+    placeholder_ids.assign(ids.begin(), ids.begin() + std::max<size_t>(length, 1));
+  }
   const TowerSpec vision_spec{"vision", {"pixel_values", "image", "input"}, {"image_embeds", "embedding", "embeddings"}, true};
   const TowerSpec text_spec{"text", {"input_ids", "text", "input"}, {"text_embeds", "embedding", "embeddings"}, false};
   if (!bundle.combined_model_path.empty()) {
@@ -90,6 +93,12 @@ std::shared_ptr<ClipEncoder> ClipEncoder::Load(const std::string& bundle_dir, co
                                        std::to_string(encoder->text_->embedding_dim()) + ")");
   }
 
+  // Padding after the true length cannot change the result when the tower is causal and pooled
+  // at the end token (CLIP) or masks it out (a declared attention mask), and the tokenizer does
+  // not demand fixed-length rows (SigLIP).
+  encoder->trim_text_padding_ = options.trim_text_padding &&
+                                encoder->tokenizer_->padding() == text::Padding::kTrimmable &&
+                                (bundle.text_padding_trimmable || !encoder->text_->attention_mask().name.empty());
   encoder->pool_ = std::make_unique<ThreadPool>(options.preprocess_threads);
   ClipEncoder* self = encoder.get();  // the schedulers are owned by, and die before, *self
   const size_t dim = encoder->embedding_dim();
@@ -141,12 +150,9 @@ void ClipEncoder::Shutdown() {
 
 void ClipEncoder::Tokenize(const std::vector<std::string>& texts, std::vector<int32_t>* ids,
                            std::vector<int32_t>* lengths) const {
-  const size_t context = bundle_.context_length;
-  ids->assign(texts.size() * context, pad_id_);
+  ids->assign(texts.size() * tokenizer_->context_length(), tokenizer_->pad_id());
   lengths->assign(texts.size(), 0);
-  for (size_t i = 0; i < texts.size(); ++i) {
-    (*lengths)[i] = static_cast<int32_t>(tokenizer_->EncodeForModel(texts[i], context, ids->data() + i * context, pad_id_));
-  }
+  tokenizer_->EncodeBatch(texts, ids->data(), lengths->data());
 }
 
 void ClipEncoder::PrepareText(EmbedRequest& request) const {
@@ -155,7 +161,7 @@ void ClipEncoder::PrepareText(EmbedRequest& request) const {
   // scheduler writes each row back to its original position.
   request.order.resize(request.texts.size());
   std::iota(request.order.begin(), request.order.end(), 0u);
-  if (bundle_.text_padding_trimmable && options_.trim_text_padding) {
+  if (trim_text_padding_) {
     std::stable_sort(request.order.begin(), request.order.end(), [&](uint32_t a, uint32_t b) {
       return request.token_lengths[a] > request.token_lengths[b];
     });
@@ -163,9 +169,9 @@ void ClipEncoder::PrepareText(EmbedRequest& request) const {
 }
 
 void ClipEncoder::FillTexts(Batch& batch) const {
-  const size_t context = bundle_.context_length;
+  const size_t context = tokenizer_->context_length();
   size_t sequence = context;
-  if (bundle_.text_padding_trimmable && options_.trim_text_padding) {
+  if (trim_text_padding_) {
     sequence = 1;
     for (const auto& slice : batch.slices) {
       const EmbedRequest& r = *slice.request;
@@ -176,7 +182,7 @@ void ClipEncoder::FillTexts(Batch& batch) const {
     }
   }
   batch.sequence_length = sequence;
-  batch.ids64.assign(batch.rows * sequence, pad_id_);
+  batch.ids64.assign(batch.rows * sequence, tokenizer_->pad_id());
   const bool with_mask = !text_->attention_mask().name.empty();
   if (with_mask) batch.mask.assign(batch.rows * sequence, 0);
   size_t row = 0;

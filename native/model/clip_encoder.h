@@ -16,7 +16,7 @@
 #include "model/onnx_tower.h"
 #include "model/tower_scheduler.h"
 #include "runtime/execution_providers.h"
-#include "text/clip_bpe_tokenizer.h"
+#include "text/tokenizer.h"
 
 namespace crossmodal::model {
 
@@ -51,8 +51,10 @@ class ClipEncoder {
   const OnnxTower& vision() const { return *vision_; }
   const OnnxTower& text() const { return *text_; }
   size_t embedding_dim() const { return static_cast<size_t>(vision_->embedding_dim()); }
-  int32_t pad_id() const { return pad_id_; }
+  int32_t pad_id() const { return tokenizer_->pad_id(); }
+  const text::Tokenizer& tokenizer() const { return *tokenizer_; }
   const EncoderOptions& options() const { return options_; }
+  bool trims_text_padding() const { return trim_text_padding_; }
 
  private:
   ClipEncoder() = default;
@@ -62,10 +64,11 @@ class ClipEncoder {
 
   ModelBundle bundle_;
   EncoderOptions options_;
-  std::unique_ptr<text::ClipBpeTokenizer> tokenizer_;
+  std::unique_ptr<text::Tokenizer> tokenizer_;
   std::unique_ptr<OnnxTower> vision_;
   std::unique_ptr<OnnxTower> text_;
-  int32_t pad_id_ = 0;
+  // Text batches may run at their longest text's length (see FillTexts).
+  bool trim_text_padding_ = false;
   std::unique_ptr<ThreadPool> pool_;
   // Declared last: destroyed (threads joined) before the towers and pool they use.
   std::unique_ptr<TowerScheduler> image_scheduler_;

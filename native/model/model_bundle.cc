@@ -251,8 +251,6 @@ ModelBundle ReadModelBundle(const std::string& dir, Precision precision, bool pr
     throw Error(codes::kModelLoad, bundle.root + "/config.json: " + e.what());
   }
 
-  bundle.vocab_path = RequireFile(root, "vocab.json");
-  bundle.merges_path = RequireFile(root, "merges.txt");
   if (IsFile(root / "tokenizer_config.json")) {
     nlohmann::json tokenizer_config = ReadJsonFile((root / "tokenizer_config.json").string());
     if (tokenizer_config.contains("pad_token")) bundle.pad_token = TokenString(tokenizer_config["pad_token"]);
@@ -273,9 +271,13 @@ ModelBundle ReadModelBundle(const std::string& dir, Precision precision, bool pr
     HashFile(hash, *path);
   }
   hash.Update("preprocess:" + DescribePreprocess(bundle.preprocess));
-  hash.Update("tokenizer:");
-  HashFile(hash, bundle.vocab_path);
-  HashFile(hash, bundle.merges_path);
+  // Every tokenizer file a bundle may carry; whichever the tokenizer factory uses is among them.
+  for (const char* name : {"vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json", "spiece.model",
+                           "sentencepiece.bpe.model", "bpe_simple_vocab_16e6.txt", "bpe_simple_vocab_16e6.txt.gz"}) {
+    if (!IsFile(root / name)) continue;
+    hash.Update(std::string("tokenizer:") + name + ":");
+    HashFile(hash, (root / name).string());
+  }
   hash.Update("context:" + std::to_string(bundle.context_length) + ";pad:" + bundle.pad_token);
   bundle.fingerprint = hash.HexDigest();
   return bundle;

@@ -1,0 +1,214 @@
+/**
+ * Text tokenizers: the exact token ids a model bundle's text tower expects, computed natively.
+ *
+ * {@link loadTokenizer} reads only the tokenizer files of a bundle (no ONNX Runtime needed) and
+ * picks the family from them: OpenAI CLIP byte-level BPE (`vocab.json` + `merges.txt`,
+ * `tokenizer.json`, or `bpe_simple_vocab_16e6.txt[.gz]`), SentencePiece (`spiece.model` for
+ * SigLIP, `sentencepiece.bpe.model` for XLM-R / multilingual CLIP, `tokenizer.model` for Gemma /
+ * SigLIP 2) or a `tokenizer.json` Unigram model.
+ * @packageDocumentation
+ */
+import * as path from 'node:path';
+import { native, type NativeTextTokenizer, type NativeTokens } from './binding';
+import { callNative, CrossmodalError, fromNative, invalidArgument } from './errors';
+
+/** Token ids as the text tower receives them. */
+export interface TokenizedTexts<Ids extends Int32Array | BigInt64Array = Int32Array> {
+  /** `count × contextLength` ids, each row `[start?, ...tokens, end?, pad...]`. */
+  ids: Ids;
+  /** Number of real ids per text (start and end tokens included), i.e. where the padding starts. */
+  lengths: Int32Array;
+  contextLength: number;
+  count: number;
+}
+
+/** What a tokenizer is and how it frames texts. */
+export interface TokenizerInfo {
+  /** `clip-bpe`, `sentencepiece` or `unigram`. */
+  kind: string;
+  /** The file the vocabulary was read from. */
+  source: string;
+  /** Ids per text, special tokens included (77 for CLIP, 64 for SigLIP). */
+  contextLength: number;
+  vocabSize: number;
+  /** Id placed before every text, or -1. */
+  bosId: number;
+  /** Id placed after every text (kept last when truncating), or -1. */
+  eosId: number;
+  padId: number;
+  /**
+   * `trimmable`: ids after `lengths[i]` do not affect the tower (causal CLIP, masked XLM-R);
+   * `fixed`: the tower expects exactly `contextLength` ids (SigLIP).
+   */
+  padding: 'trimmable' | 'fixed';
+  /** Native threads a `tokenize` call uses by default. */
+  threads: number;
+}
+
+export interface LoadTokenizerOptions {
+  /** Native threads per `tokenize` call (default 1). Large batches scale about linearly. */
+  threads?: number;
+  /** Override the bundle's context length. */
+  contextLength?: number;
+}
+
+export interface TokenizeOptions {
+  /** Return ids as a BigInt64Array (what int64 ONNX inputs take) instead of an Int32Array. */
+  int64?: boolean;
+  /** Override the context length for this call (e.g. a large value to see untruncated ids). */
+  contextLength?: number;
+  /** Override the tokenizer's thread count for this call. */
+  threads?: number;
+}
+
+export interface DecodeOptions {
+  /** Drop start/end/pad ids (default true). For CLIP, pad id 0 is the ordinary token "!": slice rows to their length. */
+  skipSpecialTokens?: boolean;
+}
+
+/** Token ids accepted by `decode`. */
+export type TokenIds = Int32Array | BigInt64Array | readonly number[];
+
+/** @internal */
+export function checkTexts(texts: unknown): asserts texts is string[] {
+  if (!Array.isArray(texts)) throw invalidArgument('texts must be an array of strings');
+  texts.forEach((text, i) => {
+    if (typeof text !== 'string') throw invalidArgument(`texts[${i}] must be a string`);
+  });
+}
+
+function checkCount(value: unknown, name: string): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || (value as number) < 1) throw invalidArgument(`${name} must be a positive integer`);
+}
+
+/** @internal */
+export function checkIds(ids: unknown): asserts ids is TokenIds {
+  if (ids instanceof Int32Array || ids instanceof BigInt64Array) return;
+  if (Array.isArray(ids) && ids.every((id) => Number.isInteger(id))) return;
+  throw invalidArgument('ids must be an Int32Array, a BigInt64Array or an array of integers');
+}
+
+/** @internal */
+export function tokensFromNative(result: NativeTokens): TokenizedTexts<Int32Array | BigInt64Array> {
+  return {
+    ids: result.int64 ? new BigInt64Array(result.ids) : new Int32Array(result.ids),
+    lengths: new Int32Array(result.lengths),
+    contextLength: result.contextLength,
+    count: result.count,
+  };
+}
+
+/**
+ * The ids of text `index` without padding: `ids[index × contextLength ..][0 .. lengths[index]]`.
+ * @example
+ * const t = await tokenizer.tokenize(['a dog']);
+ * tokenizer.decode(rowIds(t, 0)); // "a dog "
+ */
+export function rowIds<Ids extends Int32Array | BigInt64Array>(tokens: TokenizedTexts<Ids>, index: number): Ids {
+  if (!Number.isInteger(index) || index < 0 || index >= tokens.count) {
+    throw invalidArgument(`row index ${index} is out of range 0..${tokens.count - 1}`);
+  }
+  const start = index * tokens.contextLength;
+  return tokens.ids.subarray(start, start + (tokens.lengths[index] as number)) as Ids;
+}
+
+/** A tokenizer loaded on its own with {@link loadTokenizer}. Thread-safe; release with {@link Tokenizer.dispose}. */
+export class Tokenizer {
+  #native: NativeTextTokenizer | undefined;
+  /** Static facts: family, vocabulary file, context length, special ids, padding policy. */
+  readonly info: TokenizerInfo;
+
+  /** @internal */
+  constructor(handle: NativeTextTokenizer) {
+    this.#native = handle;
+    this.info = handle.info();
+  }
+
+  #live(): NativeTextTokenizer {
+    if (!this.#native) throw new CrossmodalError('ERR_DISPOSED', 'the tokenizer has been disposed');
+    return this.#native;
+  }
+
+  /**
+   * Token ids of each text, framed, truncated (the end token stays last) and padded to the
+   * context length, computed off the event loop on `threads` native threads.
+   * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT`, `ERR_DISPOSED`
+   * @example
+   * const { ids, lengths } = await tokenizer.tokenize(['a dog', 'a cat']);
+   */
+  tokenize(texts: string[], options: TokenizeOptions & { int64: true }): Promise<TokenizedTexts<BigInt64Array>>;
+  tokenize(texts: string[], options?: TokenizeOptions & { int64?: false }): Promise<TokenizedTexts<Int32Array>>;
+  tokenize(texts: string[], options?: TokenizeOptions): Promise<TokenizedTexts<Int32Array | BigInt64Array>>;
+  async tokenize(texts: string[], options: TokenizeOptions = {}): Promise<TokenizedTexts<Int32Array | BigInt64Array>> {
+    checkTexts(texts);
+    checkCount(options.contextLength, 'contextLength');
+    checkCount(options.threads, 'threads');
+    const result = await callNative(() =>
+      this.#live().tokenize(texts, { contextLength: options.contextLength, threads: options.threads, int64: options.int64 === true }),
+    );
+    return tokensFromNative(result);
+  }
+
+  /**
+   * Text of a sequence of ids (one text; slice padded rows with {@link rowIds}).
+   * For CLIP this is OpenAI's `SimpleTokenizer.decode`: every word ends with a space.
+   * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT` for an id outside the vocabulary
+   */
+  decode(ids: TokenIds, options: DecodeOptions = {}): string {
+    checkIds(ids);
+    try {
+      return this.#live().decode(ids as Int32Array | BigInt64Array | number[], options.skipSpecialTokens ?? true);
+    } catch (error) {
+      throw fromNative(error);
+    }
+  }
+
+  /** Id of a vocabulary entry (e.g. `"dog</w>"` for CLIP, `"▁dog"` for SentencePiece), or -1. */
+  tokenToId(token: string): number {
+    if (typeof token !== 'string') throw invalidArgument('token must be a string');
+    return this.#live().tokenToId(token);
+  }
+
+  /** Vocabulary entry of an id. @throws {CrossmodalError} `ERR_INVALID_ARGUMENT` when out of range */
+  idToToken(id: number): string {
+    if (!Number.isInteger(id)) throw invalidArgument('id must be an integer');
+    try {
+      return this.#live().idToToken(id);
+    } catch (error) {
+      throw fromNative(error);
+    }
+  }
+
+  /** @internal Test hook: the raw native handle. */
+  get nativeHandle(): NativeTextTokenizer {
+    return this.#live();
+  }
+
+  /** Releases the tokenizer. Idempotent; calls made afterwards fail with `ERR_DISPOSED`. */
+  dispose(): void {
+    this.#native?.dispose();
+    this.#native = undefined;
+  }
+}
+
+
+/**
+ * Loads the tokenizer of a model bundle (or of any directory holding tokenizer files) without
+ * loading the model. The family is chosen from `tokenizer_config.json`'s `tokenizer_class`, else
+ * `config.json`'s `model_type`, else the files present.
+ * @throws {CrossmodalError} `ERR_MODEL_LOAD` (no or malformed files), `ERR_TOKENIZER` (an
+ *   unsupported tokenizer type, named in the message)
+ * @example
+ * const tokenizer = await loadTokenizer('models/clip-vit-base-patch32', { threads: 4 });
+ * const { ids, lengths } = await tokenizer.tokenize(['a photo of a cat']);
+ */
+export async function loadTokenizer(dir: string, options: LoadTokenizerOptions = {}): Promise<Tokenizer> {
+  if (typeof dir !== 'string' || dir.length === 0) throw invalidArgument('dir must be a non-empty string');
+  checkCount(options.threads, 'threads');
+  checkCount(options.contextLength, 'contextLength');
+  const handle = await callNative(() =>
+    native().TextTokenizer.load(path.resolve(dir), { threads: options.threads, contextLength: options.contextLength }),
+  );
+  return new Tokenizer(handle);
+}
