@@ -26,15 +26,6 @@ std::string RequireFile(const fs::path& root, const std::string& relative) {
   return path.string();
 }
 
-// A token in tokenizer_config.json is either a string or an AddedToken object {"content": ...}.
-std::string TokenString(const nlohmann::json& value) {
-  if (value.is_string()) return value.get<std::string>();
-  if (value.is_object() && value.contains("content") && value["content"].is_string()) {
-    return value["content"].get<std::string>();
-  }
-  return {};
-}
-
 // File-name suffixes of each precision, in order of preference. Transformers.js calls its int8
 // dynamic quantisation "_quantized"; Optimum writes "_int8" / "_uint8".
 struct VariantSuffixes {
@@ -253,7 +244,6 @@ ModelBundle ReadModelBundle(const std::string& dir, Precision precision, bool pr
 
   if (IsFile(root / "tokenizer_config.json")) {
     nlohmann::json tokenizer_config = ReadJsonFile((root / "tokenizer_config.json").string());
-    if (tokenizer_config.contains("pad_token")) bundle.pad_token = TokenString(tokenizer_config["pad_token"]);
     if (tokenizer_config.contains("model_max_length") && tokenizer_config["model_max_length"].is_number_unsigned()) {
       size_t max_length = tokenizer_config["model_max_length"].get<size_t>();
       // Some exports write a huge sentinel (1e30) meaning "no limit": keep the model's own length.
@@ -278,7 +268,7 @@ ModelBundle ReadModelBundle(const std::string& dir, Precision precision, bool pr
     hash.Update(std::string("tokenizer:") + name + ":");
     HashFile(hash, (root / name).string());
   }
-  hash.Update("context:" + std::to_string(bundle.context_length) + ";pad:" + bundle.pad_token);
+  hash.Update("context:" + std::to_string(bundle.context_length));
   bundle.fingerprint = hash.HexDigest();
   return bundle;
 }

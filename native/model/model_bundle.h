@@ -34,8 +34,6 @@ struct ModelBundle {
   std::string combined_model_path;
   Precision precision = Precision::kFp32;          // the variant actually chosen
   std::vector<std::string> available_precisions;   // variants present for the chosen layout
-  std::string pad_token;    // tokenizer_config.json "pad_token" (string form); the tokenizer files
-                            // themselves are read by text::LoadTokenizer
   size_t context_length = 77;
   double logit_scale = 100.0;  // exp(logit_scale_init_value) when the config has it
   image::PreprocessConfig preprocess;
