@@ -30,7 +30,7 @@ export interface IndexOptions {
   efSearch?: number;
   /** IVF: number of lists. Default: chosen when training, about 4·√n (a power of two, ≥ 39 training points per list). */
   nlist?: number;
-  /** IVF: lists visited per query. Default nlist / 4 (random data has no clusters; real embeddings do well with less). */
+  /** IVF: lists visited per query. Default 7/8 of nlist: what recall@10 ≥ 0.95 costs on unclustered (random) data. Real, clustered embeddings reach that with nlist / 16 or less: set it for speed. */
   nprobe?: number;
   /** IVF training sample: at most this many vectors per list (default 256). */
   trainPerList?: number;

@@ -33,7 +33,7 @@ struct IndexSpec {
   int ef_search = 128;
 
   // IVF. nlist 0: chosen at training time from the sample size (see AutoNlist). nprobe 0:
-  // nlist / 4 at search time.
+  // 7/8 of nlist at search time (see DefaultNprobe in ann_index.cc for the trade-off).
   int nlist = 0;
   bool nlist_auto = false;  // nlist was chosen by AutoNlist, so a rebuild may choose again
   int nprobe = 0;
