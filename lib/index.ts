@@ -34,6 +34,7 @@ import { callNative, CrossmodalError, fromNative, invalidArgument } from './erro
 export { CrossmodalError } from './errors';
 export type { ErrorCode } from './errors';
 export * from './search';
+export * from './collection';
 
 /** Decoded pixels, interleaved row by row. `channels`: 1 (gray), 3 (RGB) or 4 (RGBA; alpha is dropped). */
 export interface RawImage {
