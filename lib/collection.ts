@@ -494,9 +494,9 @@ export class Collection {
   async compact(): Promise<number> {
     return this.#serial(async () => {
       const db = this.#live();
-      const info = await this.#index.info();
-      const { type, metric, params } = info;
-      const fresh = createIndex({ ...(params as Partial<IndexOptions>), nlist: (params as { nlistAuto?: boolean }).nlistAuto ? 0 : (params.nlist as number), dim: this.dim, metric, type });
+      // The options the collection was created with: IVF picks nlist again for the current size.
+      const spec = JSON.parse((db.prepare("SELECT value FROM meta WHERE key = 'index'").get() as { value: string }).value) as IndexOptions;
+      const fresh = createIndex({ ...spec, dim: this.dim });
       await fillFromTable(db, fresh, this.dim);
       const old = this.#index;
       this.#index = fresh;
@@ -624,6 +624,8 @@ export async function openCollection(dir: string, options: OpenCollectionOptions
     const setMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
     const indexFile = path.join(root, 'index.faiss');
     let index: VectorIndex | undefined;
+    // A snapshot interrupted before its rename leaves a temp file; the previous snapshot is intact.
+    for (const f of fs.readdirSync(root)) if (f.startsWith('index.faiss.tmp-')) fs.rmSync(path.join(root, f), { force: true });
 
     if (meta('format') === undefined) {
       const spec = { ...(options.index ?? {}), dim: model.dim };
