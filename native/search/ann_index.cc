@@ -512,10 +512,20 @@ SearchResult AnnIndex::Search(const float* queries, size_t count, size_t k, cons
     }
     if (spec_.type == IndexType::kHnsw || dynamic_cast<const faiss::IndexHNSW*>(index_.get()) != nullptr) {
       faiss::SearchParametersHNSW params;
-      const int ef = options.ef_search > 0 ? options.ef_search : spec_.ef_search;
-      params.efSearch = std::max<int>(ef, static_cast<int>(k));
+      const int ef = std::max<int>(options.ef_search > 0 ? options.ef_search : spec_.ef_search, static_cast<int>(k));
+      params.efSearch = ef;
       params.sel = need_selector ? &selector : nullptr;
-      index_->search(n, data.data(), static_cast<idx_t>(k), distances.data(), slots.data(), &params);
+      auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index_.get());
+      for (;;) {
+        std::shared_lock ef_lock(ef_mutex_);
+        if (hnsw->hnsw.efSearch == ef) {
+          index_->search(n, data.data(), static_cast<idx_t>(k), distances.data(), slots.data(), &params);
+          break;
+        }
+        ef_lock.unlock();
+        std::unique_lock set_ef(ef_mutex_);
+        hnsw->hnsw.efSearch = ef;
+      }
     } else if (ivf != nullptr && ivf == index_.get()) {
       faiss::SearchParametersIVF params;
       params.nprobe = static_cast<size_t>(nprobe);

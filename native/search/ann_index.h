@@ -135,6 +135,10 @@ class AnnIndex {
   bool mmapped_ = false;
   std::string fingerprint_;  // of the file this was loaded from
   mutable std::shared_mutex mutex_;
+  // FAISS 1.7.3 sizes HNSW's candidate queue from the index's own efSearch and ignores the one in
+  // SearchParametersHNSW, so a per-query efSearch means setting the member: searches wanting the
+  // current value share this lock, a search wanting another value changes it exclusively.
+  mutable std::shared_mutex ef_mutex_;
 
   friend struct IndexFileAccess;
 };
