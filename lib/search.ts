@@ -26,7 +26,10 @@ export interface IndexOptions {
   M?: number;
   /** HNSW: candidate list size while building (default 200). */
   efConstruction?: number;
-  /** HNSW: candidate list size while searching (default 128; raised to k when smaller). */
+  /**
+   * HNSW: candidate list size while searching (default 512; raised to k when smaller). On random
+   * 512-d data 128 gives recall@10 0.70, 256 0.90, 512 0.986; clustered real embeddings need far less.
+   */
   efSearch?: number;
   /** IVF: number of lists. Default: chosen when training, about 4·√n (a power of two, ≥ 39 training points per list). */
   nlist?: number;

@@ -141,7 +141,7 @@ std::string RecommendIndex(size_t n, size_t dim) {
         "perfect recall, supports removal and every filter, and needs no training or tuning.";
   } else if (n < 5000000 && flat_bytes < 8.0 * 1024 * 1024 * 1024) {
     out["type"] = "hnsw";
-    out["params"] = {{"M", 32}, {"efConstruction", 200}, {"efSearch", 128}};
+    out["params"] = {{"M", 32}, {"efConstruction", 200}, {"efSearch", 512}};
     out["reason"] =
         "From ~100k vectors an exact scan costs milliseconds per query; HNSW answers in well under a "
         "millisecond at recall@10 ≥ 0.95 while the vectors (plus ~M·8 bytes each of graph) still fit "

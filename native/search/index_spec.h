@@ -27,10 +27,11 @@ struct IndexSpec {
   size_t dim = 0;
   Metric metric = Metric::kCosine;
 
-  // HNSW
+  // HNSW. efSearch on 20k random 512-d vectors (M 32, efConstruction 200): 128 → recall@10 0.70,
+  // 256 → 0.90, 512 → 0.986, 1024 → 0.998; search time grows about linearly with it.
   int hnsw_m = 32;
   int ef_construction = 200;
-  int ef_search = 128;
+  int ef_search = 512;
 
   // IVF. nlist 0: chosen at training time from the sample size (see AutoNlist). nprobe 0:
   // 7/8 of nlist at search time (see DefaultNprobe in ann_index.cc for the trade-off).
