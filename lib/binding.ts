@@ -81,6 +81,7 @@ export interface NativeEncoderSession {
   dispose(): void;
 }
 
+// --- Vector search (lib/search.ts) ---
 export interface NativeSearchResult {
   ids: ArrayBuffer;
   scores: ArrayBuffer;
@@ -88,14 +89,62 @@ export interface NativeSearchResult {
   k: number;
 }
 
+export interface NativeRangeResult {
+  offsets: ArrayBuffer;
+  ids: ArrayBuffer;
+  scores: ArrayBuffer;
+  queries: number;
+}
+
+export interface NativeIndexInfo {
+  spec: string;
+  size: number;
+  slots: number;
+  tombstones: number;
+  trained: boolean;
+  mmapped: boolean;
+  canReconstruct: boolean;
+  fingerprint: string;
+  description: string;
+}
+
+export interface NativeSearchOptions {
+  efSearch?: number;
+  nprobe?: number;
+  allow?: BigInt64Array;
+  deny?: BigInt64Array;
+}
+
 export interface NativeVectorIndex {
-  add(vectors: Float32Array, ids?: BigInt64Array): Promise<number>;
-  search(queries: Float32Array, k: number): Promise<NativeSearchResult>;
+  train(vectors: Float32Array): Promise<void>;
+  add(vectors: Float32Array, ids: BigInt64Array | undefined, upsert: boolean): Promise<number>;
+  remove(ids: BigInt64Array): Promise<number>;
+  has(ids: BigInt64Array): Promise<ArrayBuffer>;
+  reconstruct(id: bigint): Promise<ArrayBuffer | null>;
+  search(queries: Float32Array, k: number, options: NativeSearchOptions): Promise<NativeSearchResult>;
+  rangeSearch(queries: Float32Array, threshold: number, options: NativeSearchOptions): Promise<NativeRangeResult>;
+  save(path: string, fingerprint: string): Promise<void>;
+  rebuild(): Promise<number>;
+  info(): Promise<NativeIndexInfo>;
   size(): number;
   dim(): number;
-  metric(): string;
   dispose(): void;
 }
+
+export interface NativeLoadIndexOptions {
+  mmap?: boolean;
+  fingerprint?: string;
+  dim?: number;
+  metric?: string;
+  type?: string;
+}
+
+export interface NativeVectorIndexClass {
+  new (specJson: string): NativeVectorIndex;
+  load(path: string, options: NativeLoadIndexOptions): Promise<NativeVectorIndex>;
+  recommend(n: number, dim: number): string;
+}
+// --- end vector search ---
 
 export interface NativeRuntimeInfo {
   path: string;
@@ -111,7 +160,7 @@ export interface NativeSimilarityOptions {
 
 export interface NativeAddon {
   EncoderSession: { load(dir: string, options: NativeLoadOptions): Promise<NativeEncoderSession> };
-  VectorIndex: new (dim: number, metric: string) => NativeVectorIndex;
+  VectorIndex: NativeVectorIndexClass;
   TextTokenizer: { load(dir: string, options: { threads?: number; contextLength?: number }): Promise<NativeTextTokenizer> };
   loadRuntime(libraryPath: string): Promise<NativeRuntimeInfo>;
   runtimeInfo(): NativeRuntimeInfo | null;

@@ -28,7 +28,6 @@ import {
   type NativeEncoderSession,
   type NativeImageInput,
   type NativeRuntimeInfo,
-  type NativeVectorIndex,
 } from './binding';
 import { callNative, CrossmodalError, fromNative, invalidArgument } from './errors';
 import { checkIds, checkTexts, tokensFromNative, type DecodeOptions, type TokenIds, type TokenizedTexts, type TokenizerInfo } from './tokenizer';
@@ -39,6 +38,8 @@ import type { ModelInfo } from './types';
 export type { ErrorCode } from './errors';
 export { loadTokenizer, rowIds, Tokenizer } from './tokenizer';
 export type { DecodeOptions, LoadTokenizerOptions, TokenIds, TokenizedTexts, TokenizeOptions, TokenizerInfo } from './tokenizer';
+export * from './search';
+export * from './collection';
 
 /** Decoded pixels, interleaved row by row. `channels`: 1 (gray), 3 (RGB) or 4 (RGBA; alpha is dropped). */
 export interface RawImage {
@@ -523,162 +524,6 @@ export async function load(dir: string, options: LoadOptions = {}): Promise<Mode
   const ortLibrary = resolveOrtLibrary(explicitLibrary);
   const session = await callNative(() => native().EncoderSession.load(path.resolve(dir), { ...rest, ortLibrary }));
   return new Model(session, warmup);
-}
-
-export type Metric = 'cosine' | 'ip' | 'l2';
-
-export interface IndexOptions {
-  /** Vector size. */
-  dim: number;
-  /** `cosine` (default: vectors are normalised on the way in), `ip` (inner product) or `l2`. */
-  metric?: Metric;
-}
-
-/** One search hit. */
-export interface SearchHit {
-  id: bigint;
-  score: number;
-}
-
-/**
- * Results of a search: `queries × k` ids and scores, best first, in native memory. Where fewer
- * than `k` vectors exist the id is `-1n` and the score `NaN`.
- */
-export class SearchResults {
-  readonly ids: BigInt64Array;
-  readonly scores: Float32Array;
-  readonly queries: number;
-  readonly k: number;
-
-  /** @internal */
-  constructor(ids: BigInt64Array, scores: Float32Array, queries: number, k: number) {
-    this.ids = ids;
-    this.scores = scores;
-    this.queries = queries;
-    this.k = k;
-  }
-
-  /**
-   * The hits of one query, without the padding.
-   * @param query - query number, `0 <= query < queries`
-   */
-  get(query: number): SearchHit[] {
-    if (!Number.isInteger(query) || query < 0 || query >= this.queries) {
-      throw invalidArgument(`query ${query} is out of range 0..${this.queries - 1}`);
-    }
-    const hits: SearchHit[] = [];
-    for (let j = 0; j < this.k; j++) {
-      const id = this.ids[query * this.k + j] as bigint;
-      if (id < 0n) break;
-      hits.push({ id, score: this.scores[query * this.k + j] as number });
-    }
-    return hits;
-  }
-}
-
-function vectorsOf(input: Embeddings | Float32Array, dim: number, what: string): Float32Array {
-  const data = input instanceof Embeddings ? input.data : input;
-  if (!(data instanceof Float32Array)) throw invalidArgument(`${what} must be Embeddings or a Float32Array`);
-  if (input instanceof Embeddings && input.dim !== dim) {
-    throw new CrossmodalError('ERR_DIMENSION_MISMATCH', `${what} have dim ${input.dim}, the index has ${dim}`);
-  }
-  if (data.length % dim !== 0) {
-    throw new CrossmodalError('ERR_DIMENSION_MISMATCH', `${what} length ${data.length} is not a multiple of dim ${dim}`);
-  }
-  return data;
-}
-
-/** An exact (flat) FAISS index with 64-bit ids. Create it with {@link createIndex}. */
-export class VectorIndex {
-  #index: NativeVectorIndex | undefined;
-  readonly dim: number;
-  readonly metric: Metric;
-
-  /** @internal */
-  constructor(index: NativeVectorIndex, dim: number, metric: Metric) {
-    this.#index = index;
-    this.dim = dim;
-    this.metric = metric;
-  }
-
-  #live(): NativeVectorIndex {
-    if (!this.#index) throw new CrossmodalError('ERR_DISPOSED', 'the index has been disposed');
-    return this.#index;
-  }
-
-  /** Number of vectors in the index. @throws {CrossmodalError} `ERR_DISPOSED` */
-  get size(): number {
-    return this.#live().size();
-  }
-
-  /**
-   * Adds vectors. Without `ids`, ids continue from the largest id so far + 1 (0, 1, 2, … for a new index).
-   * @param vectors - embeddings, or a Float32Array of whole rows
-   * @param ids - one non-negative id per vector (bigint or safe integer)
-   * @returns the index size afterwards
-   * @throws {CrossmodalError} `ERR_DIMENSION_MISMATCH`, `ERR_INVALID_ARGUMENT` (NaN values, bad ids),
-   *   `ERR_INDEX` (an id already present; nothing is added), `ERR_DISPOSED`
-   */
-  async add(vectors: Embeddings | Float32Array, ids?: BigInt64Array | ArrayLike<number | bigint>): Promise<number> {
-    const data = vectorsOf(vectors, this.dim, 'vectors');
-    let idArray: BigInt64Array | undefined;
-    if (ids !== undefined) {
-      if (ids instanceof BigInt64Array) {
-        idArray = ids;
-      } else {
-        idArray = new BigInt64Array(ids.length);
-        for (let i = 0; i < ids.length; i++) {
-          const id = ids[i];
-          if (typeof id === 'number' && !Number.isSafeInteger(id)) throw invalidArgument(`ids[${i}] must be a safe integer or a bigint`);
-          idArray[i] = BigInt(id as number | bigint);
-        }
-      }
-    }
-    return callNative(() => this.#live().add(data, idArray));
-  }
-
-  /**
-   * The `k` nearest vectors of each query.
-   * @param queries - one or more query vectors
-   * @param k - hits per query (≥ 1)
-   * @throws {CrossmodalError} `ERR_DIMENSION_MISMATCH`, `ERR_INVALID_ARGUMENT`, `ERR_DISPOSED`
-   * @example
-   * const results = await index.search(await model.embedTexts(['a red car']), 5);
-   * for (const { id, score } of results.get(0)) console.log(id, score);
-   */
-  async search(queries: Embeddings | Float32Array, k: number): Promise<SearchResults> {
-    const data = vectorsOf(queries, this.dim, 'queries');
-    if (!Number.isInteger(k) || k < 1) throw invalidArgument('k must be a positive integer');
-    const result = await callNative(() => this.#live().search(data, k));
-    return new SearchResults(new BigInt64Array(result.ids), new Float32Array(result.scores), result.queries, result.k);
-  }
-
-  /** Frees the index. Idempotent; later calls throw or reject with `ERR_DISPOSED`. */
-  dispose(): void {
-    this.#index?.dispose();
-    this.#index = undefined;
-  }
-}
-
-/**
- * Creates an empty exact index.
- * @param options - `dim` and `metric`
- * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT`
- * @example
- * const index = createIndex({ dim: 512 });
- */
-export function createIndex(options: IndexOptions): VectorIndex {
-  if (options === null || typeof options !== 'object') throw invalidArgument('options must be an object');
-  const { dim, metric = 'cosine' } = options;
-  if (!Number.isInteger(dim) || dim < 1 || dim > 65536) throw invalidArgument('dim must be an integer between 1 and 65536');
-  if (!['cosine', 'ip', 'l2'].includes(metric)) throw invalidArgument("metric must be 'cosine', 'ip' or 'l2'");
-  let index: NativeVectorIndex;
-  try {
-    index = new (native().VectorIndex)(dim, metric);
-  } catch (error) {
-    throw fromNative(error);
-  }
-  return new VectorIndex(index, dim, metric);
 }
 
 /** Directory of the small demo bundle that ships with the repository (random weights). */

@@ -1,6 +1,8 @@
 #include "vector_index.h"
 
+#include <cmath>
 #include <cstring>
+#include <functional>
 
 #include "binding/addon_data.h"
 #include "binding/napi_util.h"
@@ -11,67 +13,104 @@ namespace {
 using binding::Guard;
 using binding::PromiseWorker;
 
-class AddWorker : public PromiseWorker {
+// One worker type for all index operations: `run` executes on the libuv pool (no Napi values),
+// `result` builds the resolution on the JS thread from state the two lambdas share.
+class TaskWorker : public PromiseWorker {
  public:
-  AddWorker(Napi::Env env, std::shared_ptr<search::FlatIndex> index, std::vector<float> vectors,
-            std::vector<int64_t> ids, bool has_ids)
-      : PromiseWorker(env, "crossmodal.index.add"), index_(std::move(index)), vectors_(std::move(vectors)),
-        ids_(std::move(ids)), has_ids_(has_ids) {}
+  TaskWorker(Napi::Env env, const char* name, std::function<void()> run,
+             std::function<Napi::Value(Napi::Env)> result)
+      : PromiseWorker(env, name), run_(std::move(run)), result_(std::move(result)) {}
 
  protected:
-  void Run() override {
-    index_->Add(vectors_.data(), vectors_.size() / index_->dim(), has_ids_ ? ids_.data() : nullptr);
-  }
-  Napi::Value Result(Napi::Env env) override { return Napi::Number::New(env, static_cast<double>(index_->size())); }
+  void Run() override { run_(); }
+  Napi::Value Result(Napi::Env env) override { return result_(env); }
 
  private:
-  std::shared_ptr<search::FlatIndex> index_;
-  std::vector<float> vectors_;
-  std::vector<int64_t> ids_;
-  bool has_ids_;
+  std::function<void()> run_;
+  std::function<Napi::Value(Napi::Env)> result_;
 };
 
-class SearchWorker : public PromiseWorker {
- public:
-  SearchWorker(Napi::Env env, std::shared_ptr<search::FlatIndex> index, std::vector<float> queries, size_t k)
-      : PromiseWorker(env, "crossmodal.index.search"), index_(std::move(index)), queries_(std::move(queries)), k_(k) {}
+Napi::Value Queue(Napi::Env env, const char* name, std::function<void()> run,
+                  std::function<Napi::Value(Napi::Env)> result) {
+  auto* worker = new TaskWorker(env, name, std::move(run), std::move(result));
+  Napi::Value promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
 
- protected:
-  void Run() override {
-    result_ = std::make_unique<search::SearchResult>(
-        index_->Search(queries_.data(), queries_.size() / index_->dim(), k_));
+std::vector<int64_t> CopyIds(const Napi::Value& value, const char* what) {
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_bigint64_array) {
+    throw Error(codes::kInvalidArgument, std::string(what) + " must be a BigInt64Array");
   }
-  Napi::Value Result(Napi::Env env) override {
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("queries", Napi::Number::New(env, static_cast<double>(result_->queries)));
-    out.Set("k", Napi::Number::New(env, static_cast<double>(result_->k)));
-    // The scores are copied (queries × k floats, small); the ids buffer adopts the result.
-    Napi::ArrayBuffer scores = Napi::ArrayBuffer::New(env, result_->scores.size() * sizeof(float));
-    if (!result_->scores.empty()) std::memcpy(scores.Data(), result_->scores.data(), scores.ByteLength());
-    int64_t* ids = result_->ids.data();
-    const size_t id_bytes = result_->ids.size() * sizeof(int64_t);
-    out.Set("scores", scores);
-    out.Set("ids", binding::AdoptAsArrayBuffer(env, std::move(result_), ids, id_bytes));
-    return out;
-  }
+  auto array = value.As<Napi::TypedArrayOf<int64_t>>();
+  return std::vector<int64_t>(array.Data(), array.Data() + array.ElementLength());
+}
 
- private:
-  std::shared_ptr<search::FlatIndex> index_;
-  std::vector<float> queries_;
-  size_t k_;
-  std::unique_ptr<search::SearchResult> result_;
-};
+int OptionalInt(const Napi::Object& options, const char* key) {
+  Napi::Value v = options.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return 0;
+  if (!v.IsNumber()) throw Error(codes::kInvalidArgument, std::string(key) + " must be a positive integer");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 1) || d > 1e6 || std::floor(d) != d) {
+    throw Error(codes::kInvalidArgument, std::string(key) + " must be a positive integer");
+  }
+  return static_cast<int>(d);
+}
+
+// { efSearch?, nprobe?, allow?: BigInt64Array, deny?: BigInt64Array }
+search::SearchOptions ParseSearchOptions(const Napi::Value& value) {
+  search::SearchOptions options;
+  if (value.IsUndefined() || value.IsNull()) return options;
+  if (!value.IsObject()) throw Error(codes::kInvalidArgument, "search options must be an object");
+  Napi::Object o = value.As<Napi::Object>();
+  options.ef_search = OptionalInt(o, "efSearch");
+  options.nprobe = OptionalInt(o, "nprobe");
+  Napi::Value allow = o.Get("allow");
+  Napi::Value deny = o.Get("deny");
+  const bool has_allow = !allow.IsUndefined() && !allow.IsNull();
+  const bool has_deny = !deny.IsUndefined() && !deny.IsNull();
+  if (has_allow && has_deny) throw Error(codes::kInvalidArgument, "filter takes either allow or deny, not both");
+  if (has_allow || has_deny) {
+    options.filter.active = true;
+    options.filter.allow = has_allow;
+    options.filter.ids = CopyIds(has_allow ? allow : deny, has_allow ? "filter.allow" : "filter.deny");
+  }
+  return options;
+}
+
+Napi::Value InfoToJs(Napi::Env env, const search::IndexInfo& info) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("spec", Napi::String::New(env, info.spec.ToJson()));
+  out.Set("size", Napi::Number::New(env, static_cast<double>(info.size)));
+  out.Set("slots", Napi::Number::New(env, static_cast<double>(info.slots)));
+  out.Set("tombstones", Napi::Number::New(env, static_cast<double>(info.tombstones)));
+  out.Set("trained", Napi::Boolean::New(env, info.trained));
+  out.Set("mmapped", Napi::Boolean::New(env, info.mmapped));
+  out.Set("canReconstruct", Napi::Boolean::New(env, info.can_reconstruct));
+  out.Set("fingerprint", Napi::String::New(env, info.fingerprint));
+  out.Set("description", Napi::String::New(env, info.description));
+  return out;
+}
 
 }  // namespace
 
 void VectorIndex::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = DefineClass(env, "VectorIndex",
                                     {
+                                        StaticMethod<&VectorIndex::Load>("load"),
+                                        StaticMethod<&VectorIndex::Recommend>("recommend"),
+                                        InstanceMethod<&VectorIndex::Train>("train"),
                                         InstanceMethod<&VectorIndex::Add>("add"),
+                                        InstanceMethod<&VectorIndex::Remove>("remove"),
+                                        InstanceMethod<&VectorIndex::Has>("has"),
+                                        InstanceMethod<&VectorIndex::Reconstruct>("reconstruct"),
                                         InstanceMethod<&VectorIndex::Search>("search"),
+                                        InstanceMethod<&VectorIndex::RangeSearch>("rangeSearch"),
+                                        InstanceMethod<&VectorIndex::Save>("save"),
+                                        InstanceMethod<&VectorIndex::Rebuild>("rebuild"),
+                                        InstanceMethod<&VectorIndex::Info>("info"),
                                         InstanceMethod<&VectorIndex::Size>("size"),
                                         InstanceMethod<&VectorIndex::Dim>("dim"),
-                                        InstanceMethod<&VectorIndex::Metric>("metric"),
                                         InstanceMethod<&VectorIndex::Dispose>("dispose"),
                                     });
   binding::GetAddonData(env).vector_index_constructor = Napi::Persistent(ctor);
@@ -81,41 +120,139 @@ void VectorIndex::Init(Napi::Env env, Napi::Object exports) {
 VectorIndex::VectorIndex(const Napi::CallbackInfo& info) : Napi::ObjectWrap<VectorIndex>(info) {
   Napi::Env env = info.Env();
   Guard(env, [&]() -> Napi::Value {
-    uint32_t dim = binding::RequireUint32(info[0], "dim");
-    std::string metric = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "cosine";
-    index_ = std::make_shared<search::FlatIndex>(dim, search::ParseMetric(metric));
+    if (info.Length() == 1 && info[0].IsExternal()) {
+      index_ = *info[0].As<Napi::External<std::shared_ptr<search::AnnIndex>>>().Data();
+    } else {
+      const std::string spec = binding::RequireString(info[0], "index options");
+      index_ = std::make_shared<search::AnnIndex>(search::IndexSpec::FromJson(spec));
+    }
+    dim_ = index_->dim();
     return env.Undefined();
   });
 }
 
-std::shared_ptr<search::FlatIndex> VectorIndex::Acquire() {
+std::shared_ptr<search::AnnIndex> VectorIndex::Acquire() {
   if (!index_) throw Error(codes::kDisposed, "the index has been disposed");
   return index_;
+}
+
+Napi::Value VectorIndex::Load(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    std::string path = binding::RequireString(info[0], "path");
+    search::LoadOptions options;
+    if (info.Length() > 1 && info[1].IsObject()) {
+      Napi::Object o = info[1].As<Napi::Object>();
+      options.mmap = o.Get("mmap").ToBoolean().Value();
+      if (o.Get("fingerprint").IsString()) options.fingerprint = o.Get("fingerprint").As<Napi::String>().Utf8Value();
+      if (o.Get("metric").IsString()) options.metric = o.Get("metric").As<Napi::String>().Utf8Value();
+      if (o.Get("type").IsString()) options.type = o.Get("type").As<Napi::String>().Utf8Value();
+      if (o.Get("dim").IsNumber()) options.dim = binding::RequireUint32(o.Get("dim"), "dim");
+    }
+    auto loaded = std::make_shared<std::shared_ptr<search::AnnIndex>>();
+    return Queue(
+        env, "crossmodal.index.load",
+        [loaded, path, options] { *loaded = search::AnnIndex::Load(path, options); },
+        [loaded](Napi::Env env) -> Napi::Value {
+          auto external = Napi::External<std::shared_ptr<search::AnnIndex>>::New(env, loaded.get());
+          return binding::GetAddonData(env).vector_index_constructor.New({external});
+        });
+  });
+}
+
+Napi::Value VectorIndex::Recommend(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    if (!info[0].IsNumber()) throw Error(codes::kInvalidArgument, "n must be a number");
+    const double n = info[0].As<Napi::Number>().DoubleValue();
+    if (!(n >= 0) || n > 9007199254740991.0) throw Error(codes::kInvalidArgument, "n must be a non-negative integer");
+    const uint32_t dim = binding::RequireUint32(info[1], "dim");
+    return Napi::String::New(info.Env(), search::RecommendIndex(static_cast<size_t>(n), dim));
+  });
+}
+
+Napi::Value VectorIndex::Train(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    auto index = Acquire();
+    auto vectors = std::make_shared<std::vector<float>>(binding::CopyFloat32Rows(info[0], dim_, "vectors"));
+    return Queue(
+        env, "crossmodal.index.train", [index, vectors] { index->Train(vectors->data(), vectors->size() / index->dim()); },
+        [](Napi::Env env) { return env.Undefined(); });
+  });
 }
 
 Napi::Value VectorIndex::Add(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
     auto index = Acquire();
-    std::vector<float> vectors = binding::CopyFloat32Rows(info[0], index->dim(), "vectors");
-    const size_t count = vectors.size() / index->dim();
-    std::vector<int64_t> ids;
-    bool has_ids = info.Length() > 1 && !info[1].IsUndefined() && !info[1].IsNull();
+    auto vectors = std::make_shared<std::vector<float>>(binding::CopyFloat32Rows(info[0], dim_, "vectors"));
+    const size_t count = vectors->size() / dim_;
+    auto ids = std::make_shared<std::vector<int64_t>>();
+    const bool has_ids = info.Length() > 1 && !info[1].IsUndefined() && !info[1].IsNull();
     if (has_ids) {
-      if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_bigint64_array) {
-        throw Error(codes::kInvalidArgument, "ids must be a BigInt64Array");
+      *ids = CopyIds(info[1], "ids");
+      if (ids->size() != count) {
+        throw Error(codes::kInvalidArgument, "ids has " + std::to_string(ids->size()) + " entries for " +
+                                                 std::to_string(count) + " vectors");
       }
-      Napi::TypedArrayOf<int64_t> id_array = info[1].As<Napi::TypedArrayOf<int64_t>>();
-      if (id_array.ElementLength() != count) {
-        throw Error(codes::kInvalidArgument, "ids has " + std::to_string(id_array.ElementLength()) +
-                                                 " entries for " + std::to_string(count) + " vectors");
-      }
-      ids.assign(id_array.Data(), id_array.Data() + count);
     }
-    auto* worker = new AddWorker(env, std::move(index), std::move(vectors), std::move(ids), has_ids);
-    Napi::Value promise = worker->Promise();
-    worker->Queue();
-    return promise;
+    const bool upsert = info.Length() > 2 && info[2].ToBoolean().Value();
+    return Queue(
+        env, "crossmodal.index.add",
+        [index, vectors, ids, has_ids, count, upsert] {
+          index->Add(vectors->data(), count, has_ids ? ids->data() : nullptr, upsert);
+        },
+        [index](Napi::Env env) { return Napi::Number::New(env, static_cast<double>(index->size())); });
+  });
+}
+
+Napi::Value VectorIndex::Remove(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    auto index = Acquire();
+    auto ids = std::make_shared<std::vector<int64_t>>(CopyIds(info[0], "ids"));
+    auto removed = std::make_shared<size_t>(0);
+    return Queue(
+        env, "crossmodal.index.remove", [index, ids, removed] { *removed = index->Remove(ids->data(), ids->size()); },
+        [removed](Napi::Env env) { return Napi::Number::New(env, static_cast<double>(*removed)); });
+  });
+}
+
+Napi::Value VectorIndex::Has(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    auto index = Acquire();
+    auto ids = std::make_shared<std::vector<int64_t>>(CopyIds(info[0], "ids"));
+    auto found = std::make_shared<std::vector<uint8_t>>();
+    return Queue(
+        env, "crossmodal.index.has", [index, ids, found] { *found = index->Has(ids->data(), ids->size()); },
+        [found](Napi::Env env) -> Napi::Value {
+          auto owner = std::make_unique<std::vector<uint8_t>>(std::move(*found));
+          void* data = owner->data();
+          const size_t bytes = owner->size();
+          return binding::AdoptAsArrayBuffer(env, std::move(owner), data, bytes);
+        });
+  });
+}
+
+Napi::Value VectorIndex::Reconstruct(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    auto index = Acquire();
+    if (!info[0].IsBigInt()) throw Error(codes::kInvalidArgument, "id must be a bigint");
+    bool lossless = false;
+    const int64_t id = info[0].As<Napi::BigInt>().Int64Value(&lossless);
+    if (!lossless) throw Error(codes::kInvalidArgument, "id must fit in 64 bits");
+    auto out = std::make_shared<std::unique_ptr<std::vector<float>>>(std::make_unique<std::vector<float>>(dim_));
+    auto found = std::make_shared<bool>(false);
+    return Queue(
+        env, "crossmodal.index.reconstruct", [index, id, out, found] { *found = index->Reconstruct(id, (*out)->data()); },
+        [out, found](Napi::Env env) -> Napi::Value {
+          if (!*found) return env.Null();
+          float* data = (*out)->data();
+          const size_t bytes = (*out)->size() * sizeof(float);
+          return binding::AdoptAsArrayBuffer(env, std::move(*out), data, bytes);
+        });
   });
 }
 
@@ -123,13 +260,95 @@ Napi::Value VectorIndex::Search(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
     auto index = Acquire();
-    std::vector<float> queries = binding::CopyFloat32Rows(info[0], index->dim(), "queries");
-    uint32_t k = binding::RequireUint32(info[1], "k");
+    auto queries = std::make_shared<std::vector<float>>(binding::CopyFloat32Rows(info[0], dim_, "queries"));
+    const uint32_t k = binding::RequireUint32(info[1], "k");
     if (k == 0) throw Error(codes::kInvalidArgument, "k must be at least 1");
-    auto* worker = new SearchWorker(env, std::move(index), std::move(queries), k);
-    Napi::Value promise = worker->Promise();
-    worker->Queue();
-    return promise;
+    auto options = std::make_shared<search::SearchOptions>(ParseSearchOptions(info[2]));
+    auto result = std::make_shared<std::unique_ptr<search::SearchResult>>();
+    return Queue(
+        env, "crossmodal.index.search",
+        [index, queries, k, options, result] {
+          *result = std::make_unique<search::SearchResult>(
+              index->Search(queries->data(), queries->size() / index->dim(), k, *options));
+        },
+        [result](Napi::Env env) -> Napi::Value {
+          auto& r = *result;
+          Napi::Object out = Napi::Object::New(env);
+          out.Set("queries", Napi::Number::New(env, static_cast<double>(r->queries)));
+          out.Set("k", Napi::Number::New(env, static_cast<double>(r->k)));
+          // Both buffers adopt the result's storage; the result lives until both are collected.
+          std::shared_ptr<search::SearchResult> shared(std::move(r));
+          auto scores_owner = std::make_unique<std::shared_ptr<search::SearchResult>>(shared);
+          auto ids_owner = std::make_unique<std::shared_ptr<search::SearchResult>>(shared);
+          out.Set("scores", binding::AdoptAsArrayBuffer(env, std::move(scores_owner), shared->scores.data(),
+                                                        shared->scores.size() * sizeof(float)));
+          out.Set("ids", binding::AdoptAsArrayBuffer(env, std::move(ids_owner), shared->ids.data(),
+                                                     shared->ids.size() * sizeof(int64_t)));
+          return out;
+        });
+  });
+}
+
+Napi::Value VectorIndex::RangeSearch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    auto index = Acquire();
+    auto queries = std::make_shared<std::vector<float>>(binding::CopyFloat32Rows(info[0], dim_, "queries"));
+    if (!info[1].IsNumber()) throw Error(codes::kInvalidArgument, "threshold must be a number");
+    const float threshold = static_cast<float>(info[1].As<Napi::Number>().DoubleValue());
+    auto options = std::make_shared<search::SearchOptions>(ParseSearchOptions(info[2]));
+    auto result = std::make_shared<std::unique_ptr<search::RangeResult>>();
+    return Queue(
+        env, "crossmodal.index.rangeSearch",
+        [index, queries, threshold, options, result] {
+          *result = std::make_unique<search::RangeResult>(
+              index->RangeSearch(queries->data(), queries->size() / index->dim(), threshold, *options));
+        },
+        [result](Napi::Env env) -> Napi::Value {
+          std::shared_ptr<search::RangeResult> shared(std::move(*result));
+          Napi::Object out = Napi::Object::New(env);
+          out.Set("queries", Napi::Number::New(env, static_cast<double>(shared->queries)));
+          auto own = [&shared]() { return std::make_unique<std::shared_ptr<search::RangeResult>>(shared); };
+          out.Set("offsets", binding::AdoptAsArrayBuffer(env, own(), shared->offsets.data(),
+                                                         shared->offsets.size() * sizeof(uint64_t)));
+          out.Set("ids", binding::AdoptAsArrayBuffer(env, own(), shared->ids.data(), shared->ids.size() * sizeof(int64_t)));
+          out.Set("scores",
+                  binding::AdoptAsArrayBuffer(env, own(), shared->scores.data(), shared->scores.size() * sizeof(float)));
+          return out;
+        });
+  });
+}
+
+Napi::Value VectorIndex::Save(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    auto index = Acquire();
+    std::string path = binding::RequireString(info[0], "path");
+    std::string fingerprint = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+    return Queue(
+        env, "crossmodal.index.save", [index, path, fingerprint] { index->Save(path, fingerprint); },
+        [](Napi::Env env) { return env.Undefined(); });
+  });
+}
+
+Napi::Value VectorIndex::Rebuild(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    auto index = Acquire();
+    return Queue(
+        env, "crossmodal.index.rebuild", [index] { index->Rebuild(); },
+        [index](Napi::Env env) { return Napi::Number::New(env, static_cast<double>(index->size())); });
+  });
+}
+
+Napi::Value VectorIndex::Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    auto index = Acquire();
+    auto result = std::make_shared<search::IndexInfo>();
+    return Queue(
+        env, "crossmodal.index.info", [index, result] { *result = index->Info(); },
+        [result](Napi::Env env) { return InfoToJs(env, *result); });
   });
 }
 
@@ -141,13 +360,8 @@ Napi::Value VectorIndex::Size(const Napi::CallbackInfo& info) {
 
 Napi::Value VectorIndex::Dim(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value {
-    return Napi::Number::New(info.Env(), static_cast<double>(Acquire()->dim()));
-  });
-}
-
-Napi::Value VectorIndex::Metric(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&]() -> Napi::Value {
-    return Napi::String::New(info.Env(), search::MetricName(Acquire()->metric()));
+    Acquire();
+    return Napi::Number::New(info.Env(), static_cast<double>(dim_));
   });
 }
 

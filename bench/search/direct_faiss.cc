@@ -1,0 +1,115 @@
+// The benchmark's baseline without Node: the same index operations crossmodal's addon performs
+// (search::AnnIndex, linked from native/search/), plus stock FAISS indexes (IndexFlatIP,
+// IndexHNSWFlat, IndexIVFFlat) called directly. Comparing the addon with the first shows the
+// binding's overhead; the second shows what stock Debian FAISS does on its own.
+//
+// Usage: direct_faiss <vectors.f32> <queries.f32> <gt.i64> <dim> <type> <k> <batch> [mode]
+//   type: flat | hnsw | ivf-flat     mode: ann (default: AnnIndex) | stock (plain FAISS)
+// Prints one JSON line: build_ms, qps1, qps64, recall, rss_mb.
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexIVFFlat.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "search/ann_index.h"
+
+using Clock = std::chrono::steady_clock;
+
+static std::vector<char> ReadAll(const char* path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::vector<char>(std::istreambuf_iterator<char>(f), {});
+}
+
+static double RssMb() {
+  std::ifstream f("/proc/self/statm");
+  long pages = 0, rss = 0;
+  f >> pages >> rss;
+  return rss * 4096.0 / 1048576.0;
+}
+
+int main(int argc, char** argv) {
+  if (argc < 8) {
+    std::fprintf(stderr, "usage: direct_faiss vectors queries gt dim type k batch [ann|stock]\n");
+    return 2;
+  }
+  auto xb = ReadAll(argv[1]);
+  auto xq = ReadAll(argv[2]);
+  auto gtb = ReadAll(argv[3]);
+  const size_t d = std::stoul(argv[4]);
+  const std::string type = argv[5];
+  const size_t k = std::stoul(argv[6]);
+  const size_t batch = std::stoul(argv[7]);
+  const std::string mode = argc > 8 ? argv[8] : "ann";
+  const size_t n = xb.size() / 4 / d, nq = xq.size() / 4 / d;
+  const float* base = reinterpret_cast<const float*>(xb.data());
+  const float* queries = reinterpret_cast<const float*>(xq.data());
+  const int64_t* gt = reinterpret_cast<const int64_t*>(gtb.data());
+  const double rss0 = RssMb();
+
+  std::unique_ptr<crossmodal::search::AnnIndex> ann;
+  std::unique_ptr<faiss::Index> stock;
+  auto t0 = Clock::now();
+  if (mode == "ann") {
+    crossmodal::search::IndexSpec spec;
+    spec.dim = d;
+    spec.metric = crossmodal::search::Metric::kInnerProduct;
+    spec.type = crossmodal::search::ParseIndexType(type);
+    if (type == "ivf-flat") spec.nprobe = std::stoi(std::getenv("NPROBE") ? std::getenv("NPROBE") : "0");
+    if (type == "hnsw" && std::getenv("EF_SEARCH")) spec.ef_search = std::stoi(std::getenv("EF_SEARCH"));
+    ann = std::make_unique<crossmodal::search::AnnIndex>(spec);
+    ann->Add(base, n, nullptr, false);
+  } else {
+    if (type == "flat") {
+      stock = std::make_unique<faiss::IndexFlatIP>(d);
+    } else if (type == "hnsw") {
+      auto h = std::make_unique<faiss::IndexHNSWFlat>(d, 32, faiss::METRIC_INNER_PRODUCT);
+      h->hnsw.efConstruction = 200;
+      h->hnsw.efSearch = std::getenv("EF_SEARCH") ? std::stoi(std::getenv("EF_SEARCH")) : 128;
+      stock = std::move(h);
+    } else {
+      const int nlist = crossmodal::search::AutoNlist(n);
+      auto* q = new faiss::IndexFlatIP(d);
+      auto ivf = std::make_unique<faiss::IndexIVFFlat>(q, d, nlist, faiss::METRIC_INNER_PRODUCT);
+      ivf->own_fields = true;
+      ivf->train(std::min<size_t>(n, nlist * 256), base);
+      ivf->nprobe = std::getenv("NPROBE") ? std::stoi(std::getenv("NPROBE")) : nlist * 7 / 8;
+      stock = std::move(ivf);
+    }
+    stock->add(n, base);
+  }
+  const double build_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  const double rss = RssMb() - rss0;
+
+  std::vector<int64_t> ids(nq * k);
+  std::vector<float> scores(nq * k);
+  auto run = [&](size_t bs) {
+    auto t = Clock::now();
+    for (size_t q = 0; q < nq; q += bs) {
+      const size_t m = std::min(bs, nq - q);
+      if (ann) {
+        auto r = ann->Search(queries + q * d, m, k, {});
+        std::copy(r.ids.begin(), r.ids.end(), ids.begin() + q * k);
+      } else {
+        stock->search(m, queries + q * d, k, scores.data() + q * k, reinterpret_cast<faiss::Index::idx_t*>(ids.data() + q * k));
+      }
+    }
+    return nq / std::chrono::duration<double>(Clock::now() - t).count();
+  };
+  const double qps1 = batch > 0 ? run(1) : 0;
+  const double qps64 = run(64);
+  size_t hit = 0;
+  for (size_t q = 0; q < nq; ++q) {
+    std::set<int64_t> truth(gt + q * k, gt + (q + 1) * k);
+    for (size_t j = 0; j < k; ++j) hit += truth.count(ids[q * k + j]);
+  }
+  std::printf("{\"build_ms\":%.1f,\"qps1\":%.2f,\"qps64\":%.2f,\"recall\":%.4f,\"rss_mb\":%.1f}\n", build_ms, qps1, qps64,
+              static_cast<double>(hit) / static_cast<double>(nq * k), rss);
+  return 0;
+}

@@ -1,0 +1,163 @@
+#include "search/index_spec.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/error.h"
+
+namespace crossmodal::search {
+
+Metric ParseMetric(const std::string& name) {
+  if (name == "cosine" || name.empty()) return Metric::kCosine;
+  if (name == "ip") return Metric::kInnerProduct;
+  if (name == "l2") return Metric::kL2;
+  throw Error(codes::kInvalidArgument, "metric must be 'cosine', 'ip' or 'l2', got '" + name + "'");
+}
+
+const char* MetricName(Metric metric) {
+  switch (metric) {
+    case Metric::kCosine: return "cosine";
+    case Metric::kInnerProduct: return "ip";
+    case Metric::kL2: return "l2";
+  }
+  return "unknown";
+}
+
+IndexType ParseIndexType(const std::string& name) {
+  if (name == "flat" || name.empty()) return IndexType::kFlat;
+  if (name == "hnsw") return IndexType::kHnsw;
+  if (name == "ivf-flat") return IndexType::kIvfFlat;
+  if (name == "ivf-pq") return IndexType::kIvfPq;
+  if (name == "factory") return IndexType::kFactory;
+  throw Error(codes::kInvalidArgument,
+              "type must be 'flat', 'hnsw', 'ivf-flat', 'ivf-pq' or 'factory', got '" + name + "'");
+}
+
+const char* IndexTypeName(IndexType type) {
+  switch (type) {
+    case IndexType::kFlat: return "flat";
+    case IndexType::kHnsw: return "hnsw";
+    case IndexType::kIvfFlat: return "ivf-flat";
+    case IndexType::kIvfPq: return "ivf-pq";
+    case IndexType::kFactory: return "factory";
+  }
+  return "unknown";
+}
+
+std::string IndexSpec::ToJson() const {
+  nlohmann::json j = {
+      {"type", IndexTypeName(type)}, {"dim", dim},       {"metric", MetricName(metric)},
+      {"M", hnsw_m},                 {"efConstruction", ef_construction},
+      {"efSearch", ef_search},       {"nlist", nlist}, {"nlistAuto", nlist_auto},   {"nprobe", nprobe},
+      {"trainPerList", train_per_list}, {"pqM", pq_m},  {"pqBits", pq_bits},
+      {"refineFactor", refine_factor}, {"factory", factory},
+  };
+  return j.dump();
+}
+
+namespace {
+
+int IntField(const nlohmann::json& j, const char* key, int fallback, int min, int max) {
+  if (!j.contains(key) || j[key].is_null()) return fallback;
+  const auto& v = j[key];
+  if (!v.is_number_integer() && !(v.is_number_float() && std::floor(v.get<double>()) == v.get<double>())) {
+    throw Error(codes::kInvalidArgument, std::string(key) + " must be an integer");
+  }
+  const double d = v.get<double>();
+  if (d < min || d > max) {
+    throw Error(codes::kInvalidArgument,
+                std::string(key) + " must be between " + std::to_string(min) + " and " + std::to_string(max));
+  }
+  return static_cast<int>(d);
+}
+
+}  // namespace
+
+IndexSpec IndexSpec::FromJson(const std::string& text) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const std::exception& e) {
+    throw Error(codes::kInvalidArgument, std::string("index options are not valid JSON: ") + e.what());
+  }
+  if (!j.is_object()) throw Error(codes::kInvalidArgument, "index options must be an object");
+  IndexSpec spec;
+  spec.type = ParseIndexType(j.value("type", std::string("flat")));
+  spec.metric = ParseMetric(j.value("metric", std::string("cosine")));
+  spec.dim = static_cast<size_t>(IntField(j, "dim", 0, 1, 65536));
+  spec.hnsw_m = IntField(j, "M", spec.hnsw_m, 4, 256);
+  spec.ef_construction = IntField(j, "efConstruction", spec.ef_construction, 8, 4096);
+  spec.ef_search = IntField(j, "efSearch", spec.ef_search, 1, 65536);
+  spec.nlist = IntField(j, "nlist", spec.nlist, 0, 1 << 20);
+  spec.nlist_auto = spec.nlist == 0 || j.value("nlistAuto", false);
+  spec.nprobe = IntField(j, "nprobe", spec.nprobe, 0, 1 << 20);
+  spec.train_per_list = IntField(j, "trainPerList", spec.train_per_list, 39, 1 << 16);
+  spec.pq_m = IntField(j, "pqM", spec.pq_m, 0, 65536);
+  spec.pq_bits = IntField(j, "pqBits", spec.pq_bits, 1, 16);
+  spec.refine_factor = IntField(j, "refineFactor", spec.refine_factor, 0, 1024);
+  if (j.contains("factory") && j["factory"].is_string()) spec.factory = j["factory"].get<std::string>();
+  spec.Validate();
+  return spec;
+}
+
+void IndexSpec::Validate() const {
+  if (dim == 0 || dim > 65536) throw Error(codes::kInvalidArgument, "dim must be between 1 and 65536");
+  if (type == IndexType::kFactory && factory.empty()) {
+    throw Error(codes::kInvalidArgument, "type 'factory' needs a FAISS index_factory string in `factory`");
+  }
+  if (type == IndexType::kIvfPq) {
+    const int m = EffectivePqM(*this);
+    if (dim % static_cast<size_t>(m) != 0) {
+      throw Error(codes::kInvalidArgument, "pqM (" + std::to_string(m) + ") must divide dim (" + std::to_string(dim) + ")");
+    }
+    if (pq_bits > 12) throw Error(codes::kInvalidArgument, "pqBits must be at most 12");
+  }
+}
+
+int AutoNlist(size_t n) {
+  const double target = std::min(4.0 * std::sqrt(static_cast<double>(n)), static_cast<double>(n) / 39.0);
+  int nlist = 1;
+  while (nlist * 2 <= target && nlist < 65536) nlist *= 2;
+  return nlist;
+}
+
+int EffectivePqM(const IndexSpec& spec) {
+  if (spec.pq_m > 0) return spec.pq_m;
+  int m = static_cast<int>(std::max<size_t>(1, spec.dim / 8));
+  while (m > 1 && spec.dim % static_cast<size_t>(m) != 0) --m;
+  return m;
+}
+
+std::string RecommendIndex(size_t n, size_t dim) {
+  nlohmann::json out;
+  const double flat_bytes = static_cast<double>(n) * static_cast<double>(dim) * 4.0;
+  if (n < 100000) {
+    out["type"] = "flat";
+    out["params"] = nlohmann::json::object();
+    out["reason"] =
+        "Below ~100k vectors an exact scan is fast (a BLAS matrix product, a few ms per query) and has "
+        "perfect recall, supports removal and every filter, and needs no training or tuning.";
+  } else if (n < 5000000 && flat_bytes < 8.0 * 1024 * 1024 * 1024) {
+    out["type"] = "hnsw";
+    out["params"] = {{"M", 32}, {"efConstruction", 200}, {"efSearch", 512}};
+    out["reason"] =
+        "From ~100k vectors an exact scan costs milliseconds per query; HNSW answers in well under a "
+        "millisecond at recall@10 ≥ 0.95 while the vectors (plus ~M·8 bytes each of graph) still fit "
+        "in memory. Building costs minutes per million vectors; removals are tombstones until compact().";
+  } else {
+    const int nlist = AutoNlist(n);
+    out["type"] = "ivf-pq";
+    out["params"] = {{"nlist", nlist}, {"nprobe", std::max(1, nlist / 16)}, {"refineFactor", 0}};
+    out["reason"] =
+        "Beyond a few million vectors (or when the raw vectors do not fit in RAM) IVF-PQ stores ~dim/8 "
+        "bytes per vector, trains in minutes, and can be memory-mapped; nprobe trades speed for recall "
+        "(raise it, or enable refineFactor if the raw vectors fit, when recall matters more).";
+  }
+  out["n"] = n;
+  out["dim"] = dim;
+  return out.dump();
+}
+
+}  // namespace crossmodal::search
