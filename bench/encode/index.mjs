@@ -198,7 +198,9 @@ async function main() {
   async function phase(name, cmd, kind, items, extra) {
     phaseList.push({ name, kind, cmd, ...extra });
     results[name] = { control: { p99: 0, max: 0 } };
-    const per = Math.ceil(items.length / opts.rounds);
+    // Rounds get whole batches, so that every throughput call but the very last is a full batch.
+    const unit = extra.batch ?? 1;
+    const per = Math.ceil(items.length / opts.rounds / unit) * unit;
     for (let r = 0; r < opts.rounds; r++) {
       const chunk = items.slice(r * per, (r + 1) * per);
       if (chunk.length === 0) break;
@@ -361,7 +363,7 @@ function report({ started, loadStart, loadEnd, init, floors, results, phaseList,
     (has ? `; peer images ${((100 * cmPerCpu(results.images[peer], flops.vision.flops)) / perCpuMedian).toFixed(0)}%, texts ${((100 * cmPerCpu(results.texts[peer], flops.text.flops)) / perCpuMedian).toFixed(0)}%` : ''));
   // Least-disturbed view: the fastest batch call against the fastest MatMul run of the whole run.
   const bestRun = Math.max(...floors.map((f) => f.best));
-  const bestCall = (r, batch) => batch / (Math.min(...r.latencies) / 1000);
+  const bestCall = (r, batch) => batch / (Math.min(...r.latencies.filter((_, i) => r.sizes[i] === batch)) / 1000);
   const phaseBatch = (name) => phaseList.find((p) => p.name === name).batch;
   const bi = bestCall(results.images[cm], phaseBatch('images'));
   const bt = bestCall(results.texts[cm], phaseBatch('texts'));

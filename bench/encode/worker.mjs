@@ -131,7 +131,7 @@ const phases = new Map();
 function phaseState(name) {
   let s = phases.get(name);
   if (!s) {
-    s = { eld: [], latencies: [], items: 0, ms: 0, cpuMs: 0, peakRss: 0, calls: 0 };
+    s = { eld: [], latencies: [], sizes: [], items: 0, ms: 0, cpuMs: 0, peakRss: 0, calls: 0 };
     phases.set(name, s);
   }
   return s;
@@ -145,6 +145,7 @@ function summary(s) {
     ms: s.ms,
     cpuMs: s.cpuMs,
     latencies: s.latencies,
+    sizes: s.sizes,
     eld: {
       p50: Math.max(...s.eld.map((r) => r.p50)),
       p99: Math.max(...s.eld.map((r) => r.p99)),
@@ -201,6 +202,7 @@ const handlers = {
         const t0 = performance.now();
         await embed(chunk);
         s.latencies.push(performance.now() - t0);
+        s.sizes.push(chunk.length);
         s.items += chunk.length;
         s.calls++;
       }
@@ -219,6 +221,7 @@ const handlers = {
           const t0 = performance.now();
           await embed([items[i]]);
           s.latencies.push(performance.now() - t0);
+          s.sizes.push(1);
           s.items++;
           s.calls++;
         }
