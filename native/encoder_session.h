@@ -33,6 +33,7 @@ class EncoderSession : public Napi::ObjectWrap<EncoderSession> {
   Napi::Value EmbedTexts(const Napi::CallbackInfo& info);   // (texts, normalize, timeoutMs) -> [promise, handle]
   Napi::Value EmbedImages(const Napi::CallbackInfo& info);  // (images, normalize, timeoutMs) -> [promise, handle]
   Napi::Value Cancel(const Napi::CallbackInfo& info);       // (handle, code)
+  Napi::Value Preprocess(const Napi::CallbackInfo& info);   // (images, options) -> promise
   Napi::Value Tokenize(const Napi::CallbackInfo& info);
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);

@@ -12,6 +12,7 @@
 #include "common/thread_pool.h"
 #include "image/decode.h"
 #include "model/embed_request.h"
+#include "model/image_input.h"
 #include "model/model_bundle.h"
 #include "model/onnx_tower.h"
 #include "model/tower_scheduler.h"
@@ -30,7 +31,7 @@ struct EncoderOptions {
   size_t preprocess_threads = 0;  // 0: one per hardware thread
   // Run text batches at their longest text's length when the bundle allows it (exact for CLIP).
   bool trim_text_padding = true;
-  image::DecodeLimits decode_limits;
+  ImageLoadOptions image_options;  // limits, EXIF orientation, DCT scaling
 };
 
 class ClipEncoder {
@@ -53,6 +54,8 @@ class ClipEncoder {
   size_t embedding_dim() const { return static_cast<size_t>(vision_->embedding_dim()); }
   int32_t pad_id() const { return pad_id_; }
   const EncoderOptions& options() const { return options_; }
+  // The pool that decodes and preprocesses image batches (also used by preprocess calls).
+  ThreadPool* preprocess_pool() const { return pool_.get(); }
 
  private:
   ClipEncoder() = default;

@@ -16,12 +16,13 @@ namespace crossmodal::model {
 
 // One image to embed. Bytes/pixels point into `EmbedRequest::owned_bytes`.
 struct ImageSource {
-  enum class Kind { kPath, kEncoded, kPixels };
+  // kTensor: an already preprocessed 3 x H x W float32 tensor (`size` bytes, native endian).
+  enum class Kind { kPath, kEncoded, kPixels, kTensor };
   Kind kind = Kind::kPath;
   std::string path;               // kPath
-  const uint8_t* data = nullptr;  // kEncoded / kPixels
+  const uint8_t* data = nullptr;  // kEncoded / kPixels / kTensor
   size_t size = 0;
-  int width = 0, height = 0, channels = 0;  // kPixels
+  int width = 0, height = 0, channels = 0;  // kPixels (kTensor: 0 when not given)
 };
 
 struct EmbedRequest {
