@@ -105,10 +105,15 @@ int detail::JpegScaleDenominator(const DecodeOptions& options, int orientation, 
   options.target_size(static_cast<int>(swap ? height : width), static_cast<int>(swap ? width : height),
                       &tw, &th);
   if (swap) std::swap(tw, th);
+  // Keep the reduced image at least twice the target, so the exact resize after it still
+  // antialiases over >= 2 source pixels per output pixel. Reducing right down to the target
+  // (margin 1) was measured much further from Pillow (worst max abs 1.5 on near-square 500 px
+  // photos, where 1/2 scale leaves an almost 1:1 resize) for little extra speed.
+  constexpr uint32_t margin = 2;
   for (uint32_t d : {8u, 4u, 2u}) {
     // libjpeg's scaled output size: ceil(size / d).
-    if ((width + d - 1) / d >= static_cast<uint32_t>(std::max(tw, 1)) &&
-        (height + d - 1) / d >= static_cast<uint32_t>(std::max(th, 1))) {
+    if ((width + d - 1) / d >= margin * static_cast<uint32_t>(std::max(tw, 1)) &&
+        (height + d - 1) / d >= margin * static_cast<uint32_t>(std::max(th, 1))) {
       return static_cast<int>(d);
     }
   }

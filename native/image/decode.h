@@ -46,7 +46,7 @@ struct DecodeOptions {
   // JPEG DCT-domain downscaling (libjpeg-turbo scale_denom 2, 4 or 8). When set, it is called
   // with the image's full size (after orientation) and returns the size the image will be
   // resized to; the JPEG decoder then decodes at the smallest of 1/2, 1/4, 1/8 whose result is
-  // still at least that large in both dimensions, and records the full size in
+  // still at least twice that size in both dimensions, and records the full size in
   // DecodedImage::full_width/full_height. Other formats ignore it.
   std::function<void(int width, int height, int* target_width, int* target_height)> target_size;
 };
