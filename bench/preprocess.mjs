@@ -66,11 +66,12 @@ const mean = config.image_mean.map(Math.fround);
 const std = config.image_std.map(Math.fround);
 const lut = [0, 1, 2].map((c) => Float32Array.from({ length: 256 }, (_, v) => Math.fround(Math.fround(Math.fround(v * config.rescale_factor) - mean[c]) / std[c])));
 
-async function sharpOne(file, out, offset) {
-  const { data } = await sharp(file)
+async function sharpOne(file, out, offset, accurate) {
+  // accurate: no fast shrink-on-load (libvips still shrinks on load, but to an exact integer factor first).
+  const { data } = await sharp(file, accurate ? { failOn: 'none' } : {})
     .rotate() // EXIF orientation, as crossmodal does by default
     .removeAlpha()
-    .resize(SIZE, SIZE, { fit: 'cover', position: 'centre', kernel: 'cubic' })
+    .resize(SIZE, SIZE, { fit: 'cover', position: 'centre', kernel: 'cubic', fastShrinkOnLoad: !accurate })
     .raw()
     .toBuffer({ resolveWithObject: true });
   const plane = SIZE * SIZE;
@@ -82,13 +83,13 @@ async function sharpOne(file, out, offset) {
   }
 }
 
-async function runSharp(files) {
+async function runSharp(files, accurate = false) {
   sharp.concurrency(1); // one libvips thread per image; `threads` images in flight
   const per = 3 * SIZE * SIZE;
   const out = new Float32Array(files.length * per);
   let next = 0;
   const worker = async () => {
-    for (let i = next++; i < files.length; i = next++) await sharpOne(files[i], out, i * per);
+    for (let i = next++; i < files.length; i = next++) await sharpOne(files[i], out, i * per, accurate);
   };
   await Promise.all(Array.from({ length: threads }, worker));
   return out;
@@ -144,6 +145,7 @@ function fidelity(out, refs) {
 const sides = [
   { name: 'crossmodal (Pillow-exact)', run: (f) => runCrossmodal(f, false) },
   { name: 'crossmodal dctScaling', run: (f) => runCrossmodal(f, true) },
+  { name: 'sharp, fastShrinkOnLoad: false', run: (f) => runSharp(f, true) },
   { name: 'sharp resize + JS normalise', run: (f) => runSharp(f) },
 ];
 
