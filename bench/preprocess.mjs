@@ -68,7 +68,7 @@ const lut = [0, 1, 2].map((c) => Float32Array.from({ length: 256 }, (_, v) => Ma
 
 async function sharpOne(file, out, offset, accurate) {
   // accurate: no fast shrink-on-load (libvips still shrinks on load, but to an exact integer factor first).
-  const { data } = await sharp(file, accurate ? { failOn: 'none' } : {})
+  const { data } = await sharp(file)
     .rotate() // EXIF orientation, as crossmodal does by default
     .removeAlpha()
     .resize(SIZE, SIZE, { fit: 'cover', position: 'centre', kernel: 'cubic', fastShrinkOnLoad: !accurate })
