@@ -123,7 +123,9 @@ def build():
     save("png_palette_333x217.png", Image.fromarray(p).quantize(64), "palette (64 colours)")
     pal_t = Image.fromarray(p).quantize(32)
     save("png_palette_trns_333x217.png", pal_t, "palette with tRNS", transparency=3)
-    g16 = (p[..., 2].astype(np.uint32) * 257).astype(np.uint16)
+    # Left half 0..255 (kept as is), right half 0..65535 (clamped to 255 by Pillow's I -> RGB).
+    g16 = p[..., 2].astype(np.uint32)
+    g16[:, 166:] *= 257
     save("png_gray16_333x217.png", Image.fromarray(g16.astype(np.int32), "I").convert("I;16"), "16-bit gray")
     items.append(("png_rgb16_61x37.png", raw_png(scene(61, 37, 15).astype(np.uint16) * 257 + 128, 16, 2),
                   "16-bit RGB"))
