@@ -58,6 +58,19 @@ describe('preprocess', () => {
     expect(same(one.data, many.data)).toBe(true);
   });
 
+  it("preprocessThreads: 1 gives the same tensors and embeddings as the default pool", async () => {
+    const files = fs.readdirSync(fixtureDir).filter((f) => /\.(jpg|png|webp|gif)$/.test(f) && !f.includes('4000')).map((f) => path.join(fixtureDir, f));
+    const single = await load(tinyBundle, { device: 'cpu', warmup: false, preprocessThreads: 1 });
+    try {
+      const [a, b] = await Promise.all([single.preprocess(files), model.preprocess(files)]);
+      expect(same(a.data, b.data)).toBe(true);
+      const [ea, eb] = await Promise.all([single.embedImages(files), model.embedImages(files)]);
+      expect(maxAbsDiff(ea.data, eb.data)).toBeLessThan(1e-6);
+    } finally {
+      single.dispose();
+    }
+  });
+
   it('rejects configs without a fixed output size and malformed configs', async () => {
     await expect(preprocessImages([photo], { size: { shortest_edge: 224 }, do_center_crop: false })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     await expect(preprocessImages([photo], { image_mean: 'x' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
