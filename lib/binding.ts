@@ -69,7 +69,7 @@ export interface NativePreprocessResult {
 
 export interface NativeEncoderSession {
   embedTexts(texts: string[], normalize: boolean, timeoutMs?: number): [Promise<NativeEmbeddings>, NativeCallHandle];
-  embedImages(images: NativeImageInput[], normalize: boolean, timeoutMs?: number): [Promise<NativeEmbeddings>, NativeCallHandle];
+  embedImages(images: NativeImageInput[], normalize: boolean, timeoutMs?: number, imageOptions?: NativeImageOptions): [Promise<NativeEmbeddings>, NativeCallHandle];
   cancel(handle: NativeCallHandle, code: 'ERR_ABORTED' | 'ERR_DEADLINE_EXCEEDED'): void;
   preprocess(images: NativeImageInput[], options: NativeImageOptions): Promise<NativePreprocessResult>;
   tokenize(texts: string[]): Promise<NativeTokens>;

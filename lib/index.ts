@@ -127,6 +127,9 @@ export interface EmbedOptions {
   timeoutMs?: number;
 }
 
+/** Options of {@link Model.embedImages}: the call options plus per-call {@link ImageOptions} (default: the load options). */
+export interface ImageEmbedOptions extends EmbedOptions, ImageOptions {}
+
 export interface ClassifyOptions {
   /**
    * Prompt templates with `{}` standing for the label (default `['a photo of a {}.']`). With several,
@@ -318,8 +321,8 @@ export class Model {
   /**
    * Embeds images with the image tower, after decoding and preprocessing them natively the way
    * the bundle's preprocessing config prescribes. Concurrent calls are batched together natively.
-   * @param images - file paths, encoded bytes, or decoded pixels
-   * @param options - `normalize` (default true), `signal`, `timeoutMs`
+   * @param images - file paths, encoded bytes, decoded pixels or preprocessed tensors
+   * @param options - `normalize` (default true), `signal`, `timeoutMs`, and per-call `exifOrientation`, `dctScaling`, `maxPixels`, `maxFileBytes`
    * @returns one embedding per image, in order
    * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT`, `ERR_IO`, `ERR_IMAGE_FORMAT`, `ERR_IMAGE_DECODE`,
    *   `ERR_IMAGE_TOO_LARGE` (the message names the failing input; the call fails as a whole, other
@@ -327,11 +330,16 @@ export class Model {
    * @example
    * const e = await model.embedImages(['a.jpg', await fs.readFile('b.png')]);
    */
-  async embedImages(images: ImageInput[], options: EmbedOptions = {}): Promise<Embeddings> {
+  async embedImages(images: ImageInput[], options: ImageEmbedOptions = {}): Promise<Embeddings> {
     checkImages(images);
+    if (options === null || typeof options !== 'object') throw invalidArgument('options must be an object');
+    checkImageOptions(options);
     const inputs = images.map(toNativeImage);
-    return this.#embed((session, normalize, timeoutMs) => session.embedImages(inputs, normalize, timeoutMs), options);
+    const image = nativeImageOptions(options);
+    const perCall = Object.values(image).some((v) => v !== undefined) ? image : undefined;
+    return this.#embed((session, normalize, timeoutMs) => session.embedImages(inputs, normalize, timeoutMs, perCall), options);
   }
+
 
   /**
    * Decodes and preprocesses images exactly as {@link Model.embedImages} does, without running the

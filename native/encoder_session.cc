@@ -380,6 +380,10 @@ Napi::Value EncoderSession::EmbedImages(const Napi::CallbackInfo& info) {
     request->normalize = info.Length() < 2 || !info[1].IsBoolean() || info[1].As<Napi::Boolean>().Value();
     request->deadline = DeadlineFrom(info, 2);
     binding::ParseImageInputs(info[0], &request->images, &request->owned_bytes);
+    if (info.Length() > 3 && info[3].IsObject()) {
+      request->image_options = Acquire()->options().image_options;
+      binding::ParseImageLoadOptions(info[3].As<Napi::Object>(), &*request->image_options);
+    }
     return Submit(env, std::move(request));
   });
 }

@@ -62,6 +62,9 @@ describe('limits', () => {
       const error = await rejection(model.embedImages([small]));
       expect(error.code).toBe('ERR_IMAGE_TOO_LARGE');
       expect(error.message).toContain('image 0');
+      // A per-call limit overrides the model's.
+      await expect(model.embedImages([small], { maxFileBytes: 1 << 20 })).resolves.toMatchObject({ count: 1 });
+      await expect(model.embedImages([small], { maxFileBytes: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     } finally {
       model.dispose();
     }

@@ -95,6 +95,10 @@ describe('preprocess', () => {
       const [a, b] = await Promise.all([plain.embedImages([upright, rotated]), model.embedImages([upright, rotated])]);
       expect(maxAbsDiff(a.row(0), a.row(1))).toBe(0);
       expect(maxAbsDiff(b.row(0), b.row(1))).toBeGreaterThan(0);
+      // Per embedding call too, without affecting other calls.
+      const [c, d] = await Promise.all([model.embedImages([upright, rotated], { exifOrientation: false }), model.embedImages([upright, rotated])]);
+      expect(maxAbsDiff(c.row(0), c.row(1))).toBe(0);
+      expect(maxAbsDiff(d.data, b.data)).toBe(0);
     } finally {
       plain.dispose();
     }

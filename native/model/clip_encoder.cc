@@ -195,7 +195,8 @@ void ClipEncoder::FillImages(Batch& batch) const {
     if (request.cancelled.load() || request.failed()) return;
     const ImageSource& source = request.images[rows[r].index];
     try {
-      PreprocessImageSource(source, pre, options_.image_options, batch.pixels.data() + r * per_image);
+      PreprocessImageSource(source, pre, request.image_options ? *request.image_options : options_.image_options,
+                            batch.pixels.data() + r * per_image);
     } catch (const Error& e) {
       request.Fail(e.code(), DescribeImageInput(rows[r].index, source) + ": " + e.what());
     } catch (const std::bad_alloc&) {

@@ -7,10 +7,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/native_buffer.h"
+#include "model/image_load_options.h"
 
 namespace crossmodal::model {
 
@@ -33,6 +35,7 @@ struct EmbedRequest {
   std::vector<std::string> texts;
   std::vector<ImageSource> images;
   std::vector<std::vector<uint8_t>> owned_bytes;  // copies of the caller's buffers
+  std::optional<ImageLoadOptions> image_options;   // per-call override of the model's
   bool normalize = true;
   Clock::time_point enqueued{};
   Clock::time_point deadline = Clock::time_point::max();

@@ -13,20 +13,10 @@
 #include "image/decode.h"
 #include "image/preprocess_config.h"
 #include "model/embed_request.h"
+#include "model/image_load_options.h"
 
 namespace crossmodal::model {
 
-struct ImageLoadOptions {
-  image::DecodeLimits limits;
-  // Largest encoded input accepted: a file is checked by its size before it is read, a buffer
-  // by its length. 0: no limit.
-  uint64_t max_file_bytes = 256ull << 20;
-  // Apply the EXIF Orientation tag (like Pillow's ImageOps.exif_transpose) before resizing.
-  bool exif_orientation = true;
-  // Let JPEGs be decoded at 1/2, 1/4 or 1/8 scale (libjpeg-turbo DCT scaling) when that is still
-  // at least the resize target; faster, but no longer bit-identical to Pillow.
-  bool dct_scaling = false;
-};
 
 // Writes the 3 x H x W preprocessed tensor of `source` to `out`, (W, H) being cfg's fixed
 // output size. Throws crossmodal::Error: ERR_IO, ERR_IMAGE_FORMAT, ERR_IMAGE_DECODE,
