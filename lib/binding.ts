@@ -49,6 +49,9 @@ export interface NativeLoadOptions {
   deviceId?: number;
   intraOpThreads?: number;
   maxPixels?: number;
+  maxFileBytes?: number;
+  exifOrientation?: boolean;
+  dctScaling?: boolean;
   precision?: string;
   maxBatchSize?: number;
   maxImageBatchSize?: number;
@@ -68,12 +71,33 @@ export interface NativeLoadOptions {
 /** An opaque handle on a queued call, for cancel(). Null when the call was rejected at once. */
 export type NativeCallHandle = object | null;
 
-export type NativeImageInput = string | Uint8Array | { data: Uint8Array; width: number; height: number; channels: number };
+export type NativeImageInput =
+  | string
+  | Uint8Array
+  | { data: Uint8Array; width: number; height: number; channels: number }
+  | { tensor: Float32Array; width?: number; height?: number };
+
+export interface NativeImageOptions {
+  maxPixels?: number;
+  maxFileBytes?: number;
+  exifOrientation?: boolean;
+  dctScaling?: boolean;
+  threads?: number;
+}
+
+export interface NativePreprocessResult {
+  buffer: ArrayBuffer;
+  count: number;
+  height: number;
+  width: number;
+  failures: { index: number; code: string; message: string }[];
+}
 
 export interface NativeEncoderSession {
   embedTexts(texts: string[], normalize: boolean, timeoutMs?: number): [Promise<NativeEmbeddings>, NativeCallHandle];
-  embedImages(images: NativeImageInput[], normalize: boolean, timeoutMs?: number): [Promise<NativeEmbeddings>, NativeCallHandle];
+  embedImages(images: NativeImageInput[], normalize: boolean, timeoutMs?: number, imageOptions?: NativeImageOptions): [Promise<NativeEmbeddings>, NativeCallHandle];
   cancel(handle: NativeCallHandle, code: 'ERR_ABORTED' | 'ERR_DEADLINE_EXCEEDED'): void;
+  preprocess(images: NativeImageInput[], options: NativeImageOptions): Promise<NativePreprocessResult>;
   tokenize(texts: string[]): Promise<NativeTokens>;
   decode(ids: NativeTokenIds, skipSpecialTokens: boolean): string;
   tokenizerInfo(): NativeTokenizerInfo;
@@ -166,6 +190,7 @@ export interface NativeAddon {
   runtimeInfo(): NativeRuntimeInfo | null;
   similarity(a: Float32Array, b: Float32Array, dim: number, options: NativeSimilarityOptions): Promise<ArrayBuffer>;
   groupMeans(rows: Float32Array, dim: number, group: number): Promise<ArrayBuffer>;
+  preprocessImages(images: NativeImageInput[], configJson: string, options: NativeImageOptions): Promise<NativePreprocessResult>;
   napiVersion: number;
 }
 

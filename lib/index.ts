@@ -26,7 +26,6 @@ import {
   type NativeCallHandle,
   type NativeEmbeddings,
   type NativeEncoderSession,
-  type NativeImageInput,
   type NativeRuntimeInfo,
 } from './binding';
 import { callNative, CrossmodalError, fromNative, invalidArgument } from './errors';
@@ -41,29 +40,41 @@ export type { DecodeOptions, LoadTokenizerOptions, TokenIds, TokenizedTexts, Tok
 export * from './search';
 export * from './collection';
 
-/** Decoded pixels, interleaved row by row. `channels`: 1 (gray), 3 (RGB) or 4 (RGBA; alpha is dropped). */
-export interface RawImage {
-  data: Uint8Array | Uint8ClampedArray;
-  width: number;
-  height: number;
-  channels: 1 | 3 | 4;
-}
-
-/** An image to embed: a file path, encoded bytes (JPEG, PNG, WebP, GIF), or decoded pixels. */
-export type ImageInput = string | Uint8Array | RawImage;
+export { preprocessImages } from './preprocess';
+export type {
+  ImageFailure,
+  ImageInput,
+  ImageOptions,
+  PreprocessedImages,
+  PreprocessOptions,
+  RawImage,
+  StandalonePreprocessOptions,
+  TensorImage,
+} from './preprocess';
+import {
+  checkImageOptions,
+  checkImages,
+  checkOnError,
+  fromNativePreprocess,
+  nativeImageOptions,
+  toNativeImage,
+  type ImageInput,
+  type ImageOptions,
+  type PreprocessedImages,
+  type PreprocessOptions,
+} from './preprocess';
 
 /** Which ONNX Runtime execution provider to run on. `auto` tries TensorRT, then CUDA, then CPU. */
 export type Device = 'auto' | 'cpu' | 'cuda' | 'tensorrt';
 
-export interface LoadOptions {
+/** Options of {@link load}; the {@link ImageOptions} (limits, `exifOrientation`, `dctScaling`) apply to every image call. */
+export interface LoadOptions extends ImageOptions {
   /** Execution provider; default `auto`. An explicit GPU device that is unavailable fails to load. */
   device?: Device;
   /** GPU ordinal for CUDA/TensorRT. Default 0. */
   deviceId?: number;
   /** Threads per ONNX Runtime inference; default: ONNX Runtime's choice (one per physical core). */
   intraOpThreads?: number;
-  /** Largest image (width × height) accepted before decoding; default 100,000,000. */
-  maxPixels?: number;
   /**
    * ONNX Runtime shared library to use. Default: `CROSSMODAL_ORT_LIBRARY`, else the library shipped
    * by the `onnxruntime-node` package. One library per process: the first load wins.
@@ -119,6 +130,9 @@ export interface EmbedOptions {
   /** Reject with `ERR_DEADLINE_EXCEEDED` if the call has not completed within this many ms. */
   timeoutMs?: number;
 }
+
+/** Options of {@link Model.embedImages}: the call options plus per-call {@link ImageOptions} (default: the load options). */
+export interface ImageEmbedOptions extends EmbedOptions, ImageOptions {}
 
 export interface ClassifyOptions {
   /**
@@ -191,35 +205,6 @@ export interface SimilarityMatrix {
   cols: number;
   /** Score of image `row` against text `col`. */
   get(row: number, col: number): number;
-}
-
-function checkImages(images: unknown): asserts images is ImageInput[] {
-  if (!Array.isArray(images)) throw invalidArgument('images must be an array');
-  images.forEach((image, i) => {
-    if (typeof image === 'string' || image instanceof Uint8Array) return;
-    const raw = image as Partial<RawImage> | null;
-    if (raw && typeof raw === 'object' && (raw.data instanceof Uint8Array || raw.data instanceof Uint8ClampedArray)) {
-      const { width, height, channels } = raw;
-      if (!Number.isInteger(width) || !Number.isInteger(height) || (width as number) <= 0 || (height as number) <= 0) {
-        throw invalidArgument(`images[${i}]: width and height must be positive integers`);
-      }
-      if (channels !== 1 && channels !== 3 && channels !== 4) {
-        throw invalidArgument(`images[${i}]: channels must be 1, 3 or 4`);
-      }
-      if (raw.data.length !== (width as number) * (height as number) * channels) {
-        throw invalidArgument(`images[${i}]: data has ${raw.data.length} bytes, expected width × height × channels`);
-      }
-      return;
-    }
-    throw invalidArgument(`images[${i}] must be a file path, a Buffer/Uint8Array, or { data, width, height, channels }`);
-  });
-}
-
-function toNativeImage(image: ImageInput): NativeImageInput {
-  if (typeof image === 'string') return path.resolve(image);
-  if (image instanceof Uint8Array) return image;
-  const data = image.data instanceof Uint8Array ? image.data : new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
-  return { data, width: image.width, height: image.height, channels: image.channels };
 }
 
 /** A loaded model bundle. Create it with {@link load}; release it with {@link Model.dispose}. */
@@ -323,8 +308,8 @@ export class Model {
   /**
    * Embeds images with the image tower, after decoding and preprocessing them natively the way
    * the bundle's preprocessing config prescribes. Concurrent calls are batched together natively.
-   * @param images - file paths, encoded bytes, or decoded pixels
-   * @param options - `normalize` (default true), `signal`, `timeoutMs`
+   * @param images - file paths, encoded bytes, decoded pixels or preprocessed tensors
+   * @param options - `normalize` (default true), `signal`, `timeoutMs`, and per-call `exifOrientation`, `dctScaling`, `maxPixels`, `maxFileBytes`
    * @returns one embedding per image, in order
    * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT`, `ERR_IO`, `ERR_IMAGE_FORMAT`, `ERR_IMAGE_DECODE`,
    *   `ERR_IMAGE_TOO_LARGE` (the message names the failing input; the call fails as a whole, other
@@ -332,10 +317,37 @@ export class Model {
    * @example
    * const e = await model.embedImages(['a.jpg', await fs.readFile('b.png')]);
    */
-  async embedImages(images: ImageInput[], options: EmbedOptions = {}): Promise<Embeddings> {
+  async embedImages(images: ImageInput[], options: ImageEmbedOptions = {}): Promise<Embeddings> {
     checkImages(images);
+    if (options === null || typeof options !== 'object') throw invalidArgument('options must be an object');
+    checkImageOptions(options);
     const inputs = images.map(toNativeImage);
-    return this.#embed((session, normalize, timeoutMs) => session.embedImages(inputs, normalize, timeoutMs), options);
+    const image = nativeImageOptions(options);
+    const perCall = Object.values(image).some((v) => v !== undefined) ? image : undefined;
+    return this.#embed((session, normalize, timeoutMs) => session.embedImages(inputs, normalize, timeoutMs, perCall), options);
+  }
+
+
+  /**
+   * Decodes and preprocesses images exactly as {@link Model.embedImages} does, without running the
+   * model: the tensor the image tower would receive (useful to check or cache preprocessing).
+   * @param images - file paths, encoded bytes, decoded pixels or tensors
+   * @param options - per-call `exifOrientation`, `dctScaling`, limits (default: the load options), `onError`
+   * @returns an NCHW float32 tensor of `count × 3 × imageHeight × imageWidth`
+   * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT`, `ERR_IO`, `ERR_IMAGE_FORMAT`, `ERR_IMAGE_DECODE`,
+   *   `ERR_IMAGE_TOO_LARGE` (with `onError: 'throw'`), `ERR_DISPOSED`
+   * @example
+   * const { data, height, width } = await model.preprocess(['cat.jpg']);
+   */
+  async preprocess(images: ImageInput[], options: PreprocessOptions = {}): Promise<PreprocessedImages> {
+    checkImages(images);
+    if (options === null || typeof options !== 'object') throw invalidArgument('options must be an object');
+    checkImageOptions(options);
+    const onError = checkOnError(options.onError);
+    const inputs = images.map(toNativeImage);
+    const session = this.#live();
+    const result = await callNative(() => session.preprocess(inputs, nativeImageOptions(options)));
+    return fromNativePreprocess(result, onError);
   }
 
   /**
@@ -506,9 +518,7 @@ export async function load(dir: string, options: LoadOptions = {}): Promise<Mode
     const value = options[key];
     if (value !== undefined && (!Number.isInteger(value) || value < 0)) throw invalidArgument(`options.${key} must be a non-negative integer`);
   }
-  if (options.maxPixels !== undefined && !(Number.isFinite(options.maxPixels) && options.maxPixels >= 1)) {
-    throw invalidArgument('options.maxPixels must be a positive number');
-  }
+  checkImageOptions(options);
   const precisions = ['auto', 'fp32', 'fp16', 'int8', 'q4'];
   if (options.precision !== undefined && !precisions.includes(options.precision)) {
     throw invalidArgument(`options.precision must be one of ${precisions.join(', ')}`);

@@ -5,6 +5,7 @@
 
 #include "binding/addon_data.h"
 #include "binding/module_functions.h"
+#include "binding/preprocess_functions.h"
 #include "encoder_session.h"
 #include "text_tokenizer.h"
 #include "vector_index.h"
@@ -39,6 +40,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   VectorIndex::Init(env, exports);
   TextTokenizer::Init(env, exports);
   binding::RegisterModuleFunctions(env, exports);
+  binding::RegisterPreprocessFunctions(env, exports);
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   return exports;
 }

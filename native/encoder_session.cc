@@ -5,8 +5,10 @@
 #include <thread>
 
 #include "binding/addon_data.h"
+#include "binding/image_inputs.h"
 #include "binding/napi_util.h"
 #include "binding/token_util.h"
+#include "binding/preprocess_functions.h"
 #include "runtime/ort_library.h"
 
 namespace crossmodal {
@@ -52,13 +54,7 @@ model::EncoderOptions ParseEncoderOptions(const Napi::Object& options, std::stri
     parsed.session.intra_op_threads =
         static_cast<int>(binding::RequireUint32(options.Get("intraOpThreads"), "options.intraOpThreads"));
   }
-  if (options.Has("maxPixels") && !options.Get("maxPixels").IsUndefined()) {
-    Napi::Value v = options.Get("maxPixels");
-    if (!v.IsNumber() || v.As<Napi::Number>().DoubleValue() < 1) {
-      throw Error(codes::kInvalidArgument, "options.maxPixels must be a positive number");
-    }
-    parsed.decode_limits.max_pixels = static_cast<uint64_t>(v.As<Napi::Number>().DoubleValue());
-  }
+  binding::ParseImageLoadOptions(options, &parsed.image_options);  // maxPixels, maxFileBytes, exifOrientation, dctScaling
   auto number = [&](const char* key, double min, double max) -> double {
     Napi::Value v = options.Get(key);
     if (!v.IsNumber()) throw Error(codes::kInvalidArgument, std::string("options.") + key + " must be a number");
@@ -233,6 +229,7 @@ void EncoderSession::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod<&EncoderSession::EmbedTexts>("embedTexts"),
                                         InstanceMethod<&EncoderSession::EmbedImages>("embedImages"),
                                         InstanceMethod<&EncoderSession::Cancel>("cancel"),
+                                        InstanceMethod<&EncoderSession::Preprocess>("preprocess"),
                                         InstanceMethod<&EncoderSession::Tokenize>("tokenize"),
                                         InstanceMethod<&EncoderSession::Decode>("decode"),
                                         InstanceMethod<&EncoderSession::TokenizerInfo>("tokenizerInfo"),
@@ -364,42 +361,10 @@ Napi::Value EncoderSession::EmbedImages(const Napi::CallbackInfo& info) {
     request->kind = model::EmbedRequest::Kind::kImage;
     request->normalize = info.Length() < 2 || !info[1].IsBoolean() || info[1].As<Napi::Boolean>().Value();
     request->deadline = DeadlineFrom(info, 2);
-    Napi::Array array = info[0].As<Napi::Array>();
-    request->images.resize(array.Length());
-    // Input bytes are copied (one memcpy each) rather than referenced: a caller may transfer or
-    // detach an ArrayBuffer while the batcher works, which would free memory under it.
-    request->owned_bytes.resize(array.Length());
-    for (uint32_t i = 0; i < array.Length(); ++i) {
-      Napi::Value item = array.Get(i);
-      model::ImageSource& source = request->images[i];
-      const std::string where = "images[" + std::to_string(i) + "]";
-      if (item.IsString()) {
-        source.kind = model::ImageSource::Kind::kPath;
-        source.path = item.As<Napi::String>().Utf8Value();
-        continue;
-      }
-      Napi::Value bytes_value = item;
-      if (item.IsObject() && !item.IsTypedArray() && item.As<Napi::Object>().Has("data")) {
-        Napi::Object pixels = item.As<Napi::Object>();
-        source.kind = model::ImageSource::Kind::kPixels;
-        source.width = static_cast<int>(binding::RequireUint32(pixels.Get("width"), (where + ".width").c_str()));
-        source.height = static_cast<int>(binding::RequireUint32(pixels.Get("height"), (where + ".height").c_str()));
-        source.channels = static_cast<int>(binding::RequireUint32(pixels.Get("channels"), (where + ".channels").c_str()));
-        bytes_value = pixels.Get("data");
-      } else {
-        source.kind = model::ImageSource::Kind::kEncoded;
-      }
-      if (!bytes_value.IsTypedArray() ||
-          (bytes_value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array &&
-           bytes_value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_clamped_array)) {
-        throw Error(codes::kInvalidArgument,
-                    where + " must be a file path, a Buffer/Uint8Array, or { data, width, height, channels }");
-      }
-      Napi::TypedArray bytes = bytes_value.As<Napi::TypedArray>();
-      const uint8_t* data = static_cast<const uint8_t*>(bytes.ArrayBuffer().Data()) + bytes.ByteOffset();
-      request->owned_bytes[i].assign(data, data + bytes.ByteLength());
-      source.data = request->owned_bytes[i].data();
-      source.size = request->owned_bytes[i].size();
+    binding::ParseImageInputs(info[0], &request->images, &request->owned_bytes);
+    if (info.Length() > 3 && info[3].IsObject()) {
+      request->image_options = Acquire()->options().image_options;
+      binding::ParseImageLoadOptions(info[3].As<Napi::Object>(), &*request->image_options);
     }
     return Submit(env, std::move(request));
   });
@@ -418,6 +383,25 @@ Napi::Value EncoderSession::Cancel(const Napi::CallbackInfo& info) {
       }
     }
     return env.Undefined();
+  });
+}
+
+// preprocess(images, options): the model's image pipeline without inference, on its pool.
+Napi::Value EncoderSession::Preprocess(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    auto encoder = Acquire();
+    std::vector<model::ImageSource> sources;
+    std::vector<std::vector<uint8_t>> owned;
+    binding::ParseImageInputs(info[0], &sources, &owned);
+    model::ImageLoadOptions options = encoder->options().image_options;
+    if (info.Length() > 1 && info[1].IsObject()) binding::ParseImageLoadOptions(info[1].As<Napi::Object>(), &options);
+    ThreadPool* pool = encoder->preprocess_pool();
+    auto* worker = new binding::PreprocessWorker(env, encoder->bundle().preprocess, options, std::move(sources),
+                                                 std::move(owned), pool, 0, encoder);
+    Napi::Value promise = worker->Promise();
+    worker->Queue();
+    return promise;
   });
 }
 

@@ -34,10 +34,13 @@ build_packages=(
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libwebp-dev libgif-dev
   nlohmann-json3-dev libutf8proc-dev libsentencepiece-dev
 )
+# Pillow + numpy: the image fidelity tests regenerate Pillow references for real photos with them
+# (tools/pillow_preprocess.py); small, so always installed.
+test_packages=(python3-numpy python3-pil)
 python_packages=(python3-torch python3-onnx python3-numpy python3-pil python3-regex python3-sentencepiece python3-protobuf)
 
 missing=()
-wanted=("${build_packages[@]}")
+wanted=("${build_packages[@]}" "${test_packages[@]}")
 [ "$want_python" = 1 ] && wanted+=("${python_packages[@]}")
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -99,18 +99,25 @@ int JpegReadHeader(JpegState* st, const uint8_t* data, size_t size) {
 
 // Decodes all scanlines into `out` (rows of `stride` bytes). Returns 0 / 1 like above.
 int JpegDecodeRows(JpegState* st, J_COLOR_SPACE out_space, int expected_components,
-                   uint8_t* out, size_t stride) {
+                   unsigned scale_denom, size_t out_w, size_t out_h, uint8_t* out, size_t stride) {
   if (setjmp(st->err.jump)) return 1;
   st->cinfo.out_color_space = out_space;
-  // Pillow's defaults (no draft mode): accurate integer IDCT, fancy upsampling, no scaling.
+  // Pillow's defaults (no draft mode): accurate integer IDCT, fancy upsampling, no scaling
+  // unless DCT-domain downscaling was asked for.
   st->cinfo.dct_method = JDCT_ISLOW;
   st->cinfo.do_fancy_upsampling = TRUE;
   st->cinfo.scale_num = 1;
-  st->cinfo.scale_denom = 1;
+  st->cinfo.scale_denom = scale_denom;
   jpeg_start_decompress(&st->cinfo);
   if (st->cinfo.output_components != expected_components) {
     std::snprintf(st->err.message, sizeof(st->err.message),
                   "unexpected JPEG output components %d", st->cinfo.output_components);
+    return 1;
+  }
+  if (st->cinfo.output_width != out_w || st->cinfo.output_height != out_h) {
+    std::snprintf(st->err.message, sizeof(st->err.message), "unexpected JPEG output size %ux%u",
+                  static_cast<unsigned>(st->cinfo.output_width),
+                  static_cast<unsigned>(st->cinfo.output_height));
     return 1;
   }
   JSAMPROW rows[16];
@@ -139,7 +146,8 @@ inline int MulDiv255(int a, int b) {
 
 }  // namespace
 
-DecodedImage DecodeJpeg(const uint8_t* data, size_t size, const DecodeLimits& limits) {
+DecodedImage DecodeJpeg(const uint8_t* data, size_t size, const DecodeLimits& limits,
+                        const DecodeOptions& options, int orientation) {
   JpegState st;
   std::memset(&st, 0, sizeof(st));  // cinfo.mem == nullptr keeps jpeg_destroy safe on any path
   JpegGuard guard{&st};
@@ -166,15 +174,22 @@ DecodedImage DecodeJpeg(const uint8_t* data, size_t size, const DecodeLimits& li
   }
   CheckDimensions(ci.image_width, ci.image_height, limits, "JPEG");
 
-  const size_t w = ci.image_width, h = ci.image_height;
+  const unsigned denom = static_cast<unsigned>(
+      JpegScaleDenominator(options, orientation, ci.image_width, ci.image_height));
+  // libjpeg's scaled size: ceil(full / denom).
+  const size_t w = (ci.image_width + denom - 1) / denom, h = (ci.image_height + denom - 1) / denom;
   DecodedImage img;
   img.width = static_cast<int>(w);
   img.height = static_cast<int>(h);
   img.channels = 3;
+  if (denom > 1) {
+    img.full_width = static_cast<int>(ci.image_width);
+    img.full_height = static_cast<int>(ci.image_height);
+  }
   // Decode in place into the output buffer (CMYK needs 4 bytes per pixel, then shrinks).
   img.pixels.resize(w * h * (comps == 4 ? 4 : 3));
   uint8_t* px = img.pixels.data();
-  if (JpegDecodeRows(&st, out_space, comps, px, w * comps) != 0) {
+  if (JpegDecodeRows(&st, out_space, comps, denom, w, h, px, w * comps) != 0) {
     throw Error(codes::kImageDecode, std::string("corrupt JPEG data: ") + st.err.message);
   }
 

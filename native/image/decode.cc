@@ -1,5 +1,6 @@
 #include "image/decode.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -7,6 +8,7 @@
 
 #include "common/error.h"
 #include "image/codecs_internal.h"
+#include "image/exif.h"
 
 namespace crossmodal::image {
 
@@ -95,16 +97,48 @@ void CheckDimensions(uint64_t width, uint64_t height, const DecodeLimits& limits
 
 }  // namespace detail
 
-DecodedImage DecodeToRgb(const uint8_t* data, size_t size, const DecodeLimits& limits) {
+int detail::JpegScaleDenominator(const DecodeOptions& options, int orientation, uint32_t width,
+                                 uint32_t height) {
+  if (!options.target_size) return 1;
+  const bool swap = OrientationSwapsAxes(orientation);
+  int tw = 0, th = 0;
+  options.target_size(static_cast<int>(swap ? height : width), static_cast<int>(swap ? width : height),
+                      &tw, &th);
+  if (swap) std::swap(tw, th);
+  // Keep the reduced image at least twice the target, so the exact resize after it still
+  // antialiases over >= 2 source pixels per output pixel. Reducing right down to the target
+  // (margin 1) was measured much further from Pillow (worst max abs 1.5 on near-square 500 px
+  // photos, where 1/2 scale leaves an almost 1:1 resize) for little extra speed.
+  constexpr uint32_t margin = 2;
+  for (uint32_t d : {8u, 4u, 2u}) {
+    // libjpeg's scaled output size: ceil(size / d).
+    if ((width + d - 1) / d >= margin * static_cast<uint32_t>(std::max(tw, 1)) &&
+        (height + d - 1) / d >= margin * static_cast<uint32_t>(std::max(th, 1))) {
+      return static_cast<int>(d);
+    }
+  }
+  return 1;
+}
+
+DecodedImage DecodeToRgb(const uint8_t* data, size_t size, const DecodeLimits& limits,
+                         const DecodeOptions& options) {
   if (data == nullptr || size == 0) {
     throw Error(codes::kInvalidArgument, "image data is empty");
   }
-  switch (SniffFormat(data, size)) {
-    case ImageFormat::kJpeg: return detail::DecodeJpeg(data, size, limits);
-    case ImageFormat::kPng: return detail::DecodePng(data, size, limits);
-    case ImageFormat::kWebp: return detail::DecodeWebp(data, size, limits);
-    case ImageFormat::kGif: return detail::DecodeGif(data, size, limits);
+  const ImageFormat format = SniffFormat(data, size);
+  const int orientation =
+      options.apply_exif_orientation ? ReadExifOrientation(data, size, format) : 0;
+  DecodedImage img;
+  switch (format) {
+    case ImageFormat::kJpeg: img = detail::DecodeJpeg(data, size, limits, options, orientation); break;
+    case ImageFormat::kPng: img = detail::DecodePng(data, size, limits); break;
+    case ImageFormat::kWebp: img = detail::DecodeWebp(data, size, limits); break;
+    case ImageFormat::kGif: img = detail::DecodeGif(data, size, limits); break;
     case ImageFormat::kUnknown: break;
+  }
+  if (format != ImageFormat::kUnknown) {
+    ApplyExifOrientation(&img, orientation);
+    return img;
   }
   std::string msg = "unrecognized image format";
   if (const char* guess = GuessUnsupported(data, size)) {

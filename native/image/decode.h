@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 
 #include "image/decoded_image.h"
 
@@ -38,14 +39,26 @@ struct DecodeLimits {
   uint64_t max_pixels = 100'000'000;
 };
 
+struct DecodeOptions {
+  // Apply the EXIF Orientation tag like Pillow's ImageOps.exif_transpose (see image/exif.h).
+  // Off by default here, matching Pillow's Image.open(); the model pipeline turns it on.
+  bool apply_exif_orientation = false;
+  // JPEG DCT-domain downscaling (libjpeg-turbo scale_denom 2, 4 or 8). When set, it is called
+  // with the image's full size (after orientation) and returns the size the image will be
+  // resized to; the JPEG decoder then decodes at the smallest of 1/2, 1/4, 1/8 whose result is
+  // still at least twice that size in both dimensions, and records the full size in
+  // DecodedImage::full_width/full_height. Other formats ignore it.
+  std::function<void(int width, int height, int* target_width, int* target_height)> target_size;
+};
+
 // Identifies the container from its magic bytes. Never throws; kUnknown for null/short input.
 ImageFormat SniffFormat(const uint8_t* data, size_t size);
 
 // Decodes the first image in `data` to 3-channel RGB. See the file comment for error codes.
 //  JPEG: libjpeg-turbo, JDCT_ISLOW + fancy upsampling (Pillow's defaults); grayscale is
 //        replicated; 4-component (CMYK/YCCK) data is treated as Adobe-inverted CMYK and
-//        converted with Pillow's cmyk2rgb. EXIF orientation is NOT applied (Pillow's open()
-//        does not apply it either). libjpeg's recoverable "Corrupt JPEG data" warnings are
+//        converted with Pillow's cmyk2rgb. EXIF orientation is applied only when
+//        options.apply_exif_orientation is set (Pillow's open() does not apply it). libjpeg's recoverable "Corrupt JPEG data" warnings are
 //        ignored, as in Pillow. Progressive files with more than 100 scans are rejected
 //        (decompression-bomb guard; Pillow has none).
 //  PNG:  libpng; palette via PLTE (indices past the end of PLTE map to gray i,i,i like
@@ -57,7 +70,8 @@ ImageFormat SniffFormat(const uint8_t* data, size_t size);
 //  GIF:  giflib, first frame only, Pillow semantics: canvas = logical screen enlarged to the
 //        frame, pixels outside the frame take the GCE transparency index if any else index 0,
 //        palette = local colour table else global, missing entries map to gray (i,i,i).
-DecodedImage DecodeToRgb(const uint8_t* data, size_t size, const DecodeLimits& limits = {});
+DecodedImage DecodeToRgb(const uint8_t* data, size_t size, const DecodeLimits& limits = {},
+                         const DecodeOptions& options = {});
 
 // Wraps raw interleaved pixels (row-major, no row padding) as RGB: channels 1 (gray,
 // replicated), 3 (RGB, copied) or 4 (RGBA, alpha dropped without compositing).

@@ -50,8 +50,10 @@ void PreprocessRgbToTensor(const DecodedImage& rgb, const PreprocessConfig& cfg,
   }
 
   // 1. Resized size (HF resize), then crop geometry in resized coordinates.
+  // The geometry follows the image's full size; a JPEG decoded at a DCT-reduced scale is
+  // resized from its reduced pixels to the same target.
   int rw, rh;
-  cfg.ResizedSizeFor(rgb.width, rgb.height, &rw, &rh);
+  cfg.ResizedSizeFor(rgb.LogicalWidth(), rgb.LogicalHeight(), &rw, &rh);
   int out_w = rw, out_h = rh, top = 0, left = 0;
   if (cfg.do_center_crop) {
     out_w = cfg.crop_width;

@@ -3,32 +3,13 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <numeric>
 
 #include "common/error.h"
-#include "image/preprocess.h"
 #include "text/tokenizer_factory.h"
 
 namespace crossmodal::model {
 namespace {
-
-std::vector<uint8_t> ReadFileBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw Error(codes::kIo, "cannot open " + path);
-  std::streamoff size = in.tellg();
-  if (size < 0) throw Error(codes::kIo, "cannot read " + path);
-  std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  in.seekg(0);
-  if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size)) throw Error(codes::kIo, "cannot read " + path);
-  return bytes;
-}
-
-std::string DescribeInput(size_t index, const ImageSource& source) {
-  std::string s = "image " + std::to_string(index);
-  if (source.kind == ImageSource::Kind::kPath) s += " (" + source.path + ")";
-  return s;
-}
 
 bool PrefersGpuPrecision(runtime::Device device) {
   return device == runtime::Device::kCuda || device == runtime::Device::kTensorRt;
@@ -220,27 +201,14 @@ void ClipEncoder::FillImages(Batch& batch) const {
     if (request.cancelled.load() || request.failed()) return;
     const ImageSource& source = request.images[rows[r].index];
     try {
-      image::DecodedImage rgb;
-      switch (source.kind) {
-        case ImageSource::Kind::kPath: {
-          std::vector<uint8_t> bytes = ReadFileBytes(source.path);
-          rgb = image::DecodeToRgb(bytes.data(), bytes.size(), options_.decode_limits);
-          break;
-        }
-        case ImageSource::Kind::kEncoded:
-          rgb = image::DecodeToRgb(source.data, source.size, options_.decode_limits);
-          break;
-        case ImageSource::Kind::kPixels:
-          rgb = image::RgbFromPixels(source.data, source.size, source.width, source.height, source.channels);
-          break;
-      }
-      image::PreprocessRgbToTensor(rgb, pre, batch.pixels.data() + r * per_image);
+      PreprocessImageSource(source, pre, request.image_options ? *request.image_options : options_.image_options,
+                            batch.pixels.data() + r * per_image);
     } catch (const Error& e) {
-      request.Fail(e.code(), DescribeInput(rows[r].index, source) + ": " + e.what());
+      request.Fail(e.code(), DescribeImageInput(rows[r].index, source) + ": " + e.what());
     } catch (const std::bad_alloc&) {
-      request.Fail(codes::kInternal, DescribeInput(rows[r].index, source) + ": out of memory");
+      request.Fail(codes::kInternal, DescribeImageInput(rows[r].index, source) + ": out of memory");
     } catch (const std::exception& e) {
-      request.Fail(codes::kInternal, DescribeInput(rows[r].index, source) + ": " + e.what());
+      request.Fail(codes::kInternal, DescribeImageInput(rows[r].index, source) + ": " + e.what());
     }
   });
 }

@@ -12,6 +12,7 @@
 #include "common/thread_pool.h"
 #include "image/decode.h"
 #include "model/embed_request.h"
+#include "model/image_input.h"
 #include "model/model_bundle.h"
 #include "model/onnx_tower.h"
 #include "model/tower_scheduler.h"
@@ -30,7 +31,7 @@ struct EncoderOptions {
   size_t preprocess_threads = 0;  // 0: one per hardware thread
   // Run text batches at their longest text's length when the bundle allows it (exact for CLIP).
   bool trim_text_padding = true;
-  image::DecodeLimits decode_limits;
+  ImageLoadOptions image_options;  // limits, EXIF orientation, DCT scaling
 };
 
 class ClipEncoder {
@@ -55,6 +56,8 @@ class ClipEncoder {
   const text::Tokenizer& tokenizer() const { return *tokenizer_; }
   const EncoderOptions& options() const { return options_; }
   bool trims_text_padding() const { return trim_text_padding_; }
+  // The pool that decodes and preprocesses image batches (also used by preprocess calls).
+  ThreadPool* preprocess_pool() const { return pool_.get(); }
 
  private:
   ClipEncoder() = default;

@@ -7,21 +7,24 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/native_buffer.h"
+#include "model/image_load_options.h"
 
 namespace crossmodal::model {
 
 // One image to embed. Bytes/pixels point into `EmbedRequest::owned_bytes`.
 struct ImageSource {
-  enum class Kind { kPath, kEncoded, kPixels };
+  // kTensor: an already preprocessed 3 x H x W float32 tensor (`size` bytes, native endian).
+  enum class Kind { kPath, kEncoded, kPixels, kTensor };
   Kind kind = Kind::kPath;
   std::string path;               // kPath
-  const uint8_t* data = nullptr;  // kEncoded / kPixels
+  const uint8_t* data = nullptr;  // kEncoded / kPixels / kTensor
   size_t size = 0;
-  int width = 0, height = 0, channels = 0;  // kPixels
+  int width = 0, height = 0, channels = 0;  // kPixels (kTensor: 0 when not given)
 };
 
 struct EmbedRequest {
@@ -32,6 +35,7 @@ struct EmbedRequest {
   std::vector<std::string> texts;
   std::vector<ImageSource> images;
   std::vector<std::vector<uint8_t>> owned_bytes;  // copies of the caller's buffers
+  std::optional<ImageLoadOptions> image_options;   // per-call override of the model's
   bool normalize = true;
   Clock::time_point enqueued{};
   Clock::time_point deadline = Clock::time_point::max();

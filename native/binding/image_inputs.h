@@ -1,0 +1,34 @@
+// JS image inputs -> model::ImageSource, and the image loading options shared by load() and the
+// preprocess calls. JS thread only.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "model/embed_request.h"
+#include "model/image_input.h"
+
+namespace crossmodal::binding {
+
+// Parses an array of inputs: a path string, a Uint8Array/Uint8ClampedArray of encoded bytes,
+// { data, width, height, channels } pixels, or { tensor: Float32Array, width?, height? }. Bytes
+// are copied into `owned` (one buffer per input; a caller may detach its ArrayBuffer while
+// native threads work). Throws ERR_INVALID_ARGUMENT naming the bad element.
+void ParseImageInputs(const Napi::Value& value, std::vector<model::ImageSource>* sources,
+                      std::vector<std::vector<uint8_t>>* owned);
+
+// Reads maxPixels, maxFileBytes, exifOrientation and dctScaling from `options` when present.
+void ParseImageLoadOptions(const Napi::Object& options, model::ImageLoadOptions* out);
+
+// { buffer: ArrayBuffer (external), count, height, width, failures: [{ index, code, message }] }.
+struct PreprocessResult {
+  std::vector<float> tensor;
+  size_t count = 0;
+  int height = 0, width = 0;
+  std::vector<model::ImageFailure> failures;
+};
+Napi::Object PreprocessResultToJs(Napi::Env env, std::unique_ptr<PreprocessResult> result);
+
+}  // namespace crossmodal::binding
