@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { CrossmodalError } from './errors';
 import type { ModelInfo } from './types';
+import type { TokenizerInfo } from './tokenizer';
 
 export interface NativeEmbeddings {
   buffer: ArrayBuffer;
@@ -19,16 +20,7 @@ export interface NativeTokens {
   int64: boolean;
 }
 
-export interface NativeTokenizerInfo {
-  kind: string;
-  source: string;
-  contextLength: number;
-  vocabSize: number;
-  bosId: number;
-  eosId: number;
-  padId: number;
-  padding: 'trimmable' | 'fixed';
-}
+export type NativeTokenizerInfo = Omit<TokenizerInfo, 'threads'>;
 
 export type NativeTokenIds = Int32Array | BigInt64Array | number[];
 

@@ -2,31 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIndex, Embeddings, load, type Model } from '../lib/index';
 import { readTinyReference, referenceImagePaths, tinyBundle } from './helpers';
-
-/** Deterministic pseudo-random vectors (xorshift), so failures reproduce. */
-function randomVectors(count: number, dim: number, seed: number): Float32Array {
-  const out = new Float32Array(count * dim);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < out.length; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    out[i] = s / 4294967296 - 0.5;
-  }
-  return out;
-}
-
-function bruteForce(data: Float32Array, query: Float32Array, dim: number, metric: 'ip' | 'l2'): number[] {
-  const scores: { i: number; s: number }[] = [];
-  for (let i = 0; i < data.length / dim; i++) {
-    let s = 0;
-    for (let d = 0; d < dim; d++) {
-      const a = data[i * dim + d] as number, b = query[d] as number;
-      s += metric === 'ip' ? a * b : (a - b) * (a - b);
-    }
-    scores.push({ i, s });
-  }
-  scores.sort((x, y) => (metric === 'ip' ? y.s - x.s : x.s - y.s));
-  return scores.map((x) => x.i);
-}
+import { exactTopK, gaussianVectors } from './vectors';
 
 describe('search over model embeddings', () => {
   let model: Model;
@@ -57,7 +33,7 @@ describe('search over model embeddings', () => {
     const index = createIndex({ dim: model.dim });
     await index.add(images, Array.from({ length: images.count }, (_, i) => 1000 + i));
     const results = await index.search(query, images.count);
-    const expected = bruteForce(images.data, query.data, model.dim, 'ip').map((i) => BigInt(1000 + i));
+    const expected = exactTopK(images.data, query.data, model.dim, images.count, 'ip').map((i) => BigInt(1000 + i));
     expect(results.get(0).map((h) => h.id)).toEqual(expected);
     index.dispose();
   });
@@ -65,8 +41,8 @@ describe('search over model embeddings', () => {
 
 describe('VectorIndex', () => {
   const dim = 24;
-  const data = randomVectors(300, dim, 7);
-  const queries = randomVectors(5, dim, 99);
+  const data = gaussianVectors(300, dim, 7, false);
+  const queries = gaussianVectors(5, dim, 99, false);
 
   for (const metric of ['ip', 'l2'] as const) {
     it(`returns the exact top-k for metric ${metric}`, async () => {
@@ -74,7 +50,7 @@ describe('VectorIndex', () => {
       await index.add(data);
       const results = await index.search(queries, 10);
       for (let q = 0; q < 5; q++) {
-        const expected = bruteForce(data, queries.subarray(q * dim, (q + 1) * dim), dim, metric).slice(0, 10);
+        const expected = exactTopK(data, queries.subarray(q * dim, (q + 1) * dim), dim, 10, metric);
         expect(results.get(q).map((h) => Number(h.id))).toEqual(expected);
       }
     });
