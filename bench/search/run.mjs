@@ -5,7 +5,7 @@
 // drift.
 //
 //   node bench/search/run.mjs [--sizes 100000,1000000] [--dim 512] [--queries 1000] [--k 10]
-//                             [--types flat,hnsw,ivf-flat] [--hnsw-max 200000]
+//                             [--types flat,hnsw,ivf-flat] [--hnsw-max 200000] [--ef 512]
 //
 // Vectors are uniform random, normalised (the hard case for approximate search: no clusters).
 // Per library and size: build time, memory (RSS growth), QPS at batch 1 (sequential awaits) and
@@ -33,6 +33,8 @@ const nq = Number(args.queries ?? 1000);
 const k = Number(args.k ?? 10);
 const types = (args.types ?? 'flat,hnsw,ivf-flat').split(',');
 const hnswMax = Number(args['hnsw-max'] ?? 200000);
+// HNSW parameters shared by crossmodal, hnswlib-node and stock FAISS, so recall is comparable.
+const efSearch = Number(args.ef ?? 512);
 
 function optional(name) {
   try {
@@ -123,7 +125,7 @@ for (const n of sizes) {
     }
     global.gc?.();
     const rss0 = rssMb();
-    const index = crossmodal.createIndex({ dim, metric: 'ip', type });
+    const index = crossmodal.createIndex({ dim, metric: 'ip', type, ...(type === 'hnsw' ? { M: 32, efConstruction: 200, efSearch } : {}) });
     let t = performance.now();
     await index.add(xb);
     const buildMs = performance.now() - t;
@@ -145,7 +147,7 @@ for (const n of sizes) {
     index.dispose();
 
     for (const mode of ['ann', 'stock']) {
-      const res = spawnSync(directBin, [path.join(tmp, 'xb.f32'), path.join(tmp, 'xq.f32'), path.join(tmp, 'gt.i64'), String(dim), type, String(k), '1', mode], { encoding: 'utf8' });
+      const res = spawnSync(directBin, [path.join(tmp, 'xb.f32'), path.join(tmp, 'xq.f32'), path.join(tmp, 'gt.i64'), String(dim), type, String(k), '1', mode], { encoding: 'utf8', env: { ...process.env, EF_SEARCH: String(efSearch) } });
       if (res.status !== 0) {
         notes.push(`direct ${mode} ${type} failed: ${res.stderr}`);
         continue;
@@ -180,7 +182,7 @@ for (const n of sizes) {
       t = performance.now();
       for (let i = 0; i < n; i++) h.addPoint(Array.from(xb.subarray(i * dim, (i + 1) * dim)), i);
       const hb = performance.now() - t;
-      h.setEf(128);
+      h.setEf(efSearch);
       const hids = new BigInt64Array(nq * k);
       const search = async (q, m) => {
         for (let i = 0; i < m; i++) {
