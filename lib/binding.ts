@@ -220,6 +220,10 @@ export function nativePath(): string {
 /** Loads the addon on first use (prebuilt binary first, then a local build). */
 export function native(): NativeAddon {
   if (addon) return addon;
+  // Vector search: FAISS's OpenMP threads otherwise spin after every parallel region, starving
+  // OpenBLAS's threads (batched flat search 5× slower on 2 cores) and burning idle CPU. Only a
+  // default (an explicit setting wins); it must be in place before libgomp loads with the addon.
+  process.env.OMP_WAIT_POLICY ??= 'passive';
   try {
     addon = nodeGypBuild()(packageRoot) as NativeAddon;
   } catch (error) {

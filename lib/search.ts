@@ -37,13 +37,13 @@ export interface IndexOptions {
   nprobe?: number;
   /** IVF training sample: at most this many vectors per list (default 256). */
   trainPerList?: number;
-  /** IVF-PQ: sub-quantizers (default dim / 8; must divide dim). */
+  /** IVF-PQ: sub-quantizers (default dim / 4; must divide dim). */
   pqM?: number;
   /** IVF-PQ: bits per sub-quantizer code (default 8). */
   pqBits?: number;
   /**
    * IVF-PQ: keep the exact vectors too and re-rank `k × refineFactor` PQ candidates exactly
-   * (default 16). 0 stores codes only (dim/8 bytes per vector) at much lower recall.
+   * (default 32). 0 stores codes only (pqM bytes per vector) at much lower recall.
    */
   refineFactor?: number;
   /** `type: 'factory'`: a FAISS index_factory string, e.g. `"IVF1024,SQ8"`. Filters need a top-level IVF, HNSW or flat. */

@@ -125,7 +125,7 @@ int AutoNlist(size_t n) {
 
 int EffectivePqM(const IndexSpec& spec) {
   if (spec.pq_m > 0) return spec.pq_m;
-  int m = static_cast<int>(std::max<size_t>(1, spec.dim / 8));
+  int m = static_cast<int>(std::max<size_t>(1, spec.dim / 4));
   while (m > 1 && spec.dim % static_cast<size_t>(m) != 0) --m;
   return m;
 }
@@ -148,10 +148,14 @@ std::string RecommendIndex(size_t n, size_t dim) {
         "in memory. Building costs minutes per million vectors; removals are tombstones until compact().";
   } else {
     const int nlist = AutoNlist(n);
+    IndexSpec compact;
+    compact.dim = dim;
+    compact.pq_m = static_cast<int>(std::max<size_t>(1, dim / 8));
+    while (compact.pq_m > 1 && dim % static_cast<size_t>(compact.pq_m) != 0) --compact.pq_m;
     out["type"] = "ivf-pq";
-    out["params"] = {{"nlist", nlist}, {"nprobe", std::max(1, nlist / 16)}, {"refineFactor", 0}};
+    out["params"] = {{"nlist", nlist}, {"nprobe", std::max(1, nlist / 16)}, {"pqM", compact.pq_m}, {"refineFactor", 0}};
     out["reason"] =
-        "Beyond a few million vectors (or when the raw vectors do not fit in RAM) IVF-PQ stores ~dim/8 "
+        "Beyond a few million vectors (or when the raw vectors do not fit in RAM) IVF-PQ stores dim/8 "
         "bytes per vector, trains in minutes, and can be memory-mapped; nprobe trades speed for recall "
         "(raise it, or enable refineFactor if the raw vectors fit, when recall matters more).";
   }

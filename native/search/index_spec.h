@@ -42,12 +42,13 @@ struct IndexSpec {
   // beyond 256).
   int train_per_list = 256;
 
-  // IVF-PQ: pq_m sub-quantizers (0: dim / 8, rounded down to a divisor of dim) of pq_bits each.
+  // IVF-PQ: pq_m sub-quantizers (0: dim / 4, rounded down to a divisor of dim) of pq_bits each.
   // refine_factor > 0 keeps the exact vectors too and re-ranks k × refine_factor PQ candidates
-  // exactly: PQ alone cannot reach high recall on unclustered data. 0 gives pure PQ (smallest).
+  // exactly: PQ alone cannot reach high recall on unclustered data (on 20k random 512-d vectors,
+  // PQ64 with 160 candidates re-ranked reaches only 0.65). 0 gives pure PQ (smallest).
   int pq_m = 0;
   int pq_bits = 8;
-  int refine_factor = 16;
+  int refine_factor = 32;
 
   // kFactory: a FAISS index_factory string, e.g. "OPQ16_64,IVF1024,PQ16".
   std::string factory;
