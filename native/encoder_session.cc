@@ -292,7 +292,7 @@ Napi::Value EncoderSession::Info(const Napi::CallbackInfo& info) {
     out.Set("root", bundle.root);
     out.Set("modelType", bundle.model_type);
     out.Set("dim", Napi::Number::New(env, static_cast<double>(encoder->embedding_dim())));
-    out.Set("contextLength", Napi::Number::New(env, static_cast<double>(bundle.context_length)));
+    out.Set("contextLength", Napi::Number::New(env, static_cast<double>(encoder->tokenizer().context_length())));
     out.Set("imageHeight", Napi::Number::New(env, bundle.preprocess.OutputHeight()));
     out.Set("imageWidth", Napi::Number::New(env, bundle.preprocess.OutputWidth()));
     out.Set("logitScale", Napi::Number::New(env, bundle.logit_scale));

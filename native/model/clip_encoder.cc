@@ -35,10 +35,9 @@ std::shared_ptr<ClipEncoder> ClipEncoder::Load(const std::string& bundle_dir, co
   encoder->bundle_ = ReadModelBundle(bundle_dir);
   const ModelBundle& bundle = encoder->bundle_;
 
-  // The tokenizer factory picks the family (CLIP BPE, SentencePiece, Unigram) from the bundle's files.
-  text::TokenizerLoadOptions tokenizer_options;
-  tokenizer_options.context_length = bundle.context_length;
-  encoder->tokenizer_ = text::LoadTokenizer(bundle_dir, tokenizer_options);
+  // The tokenizer factory picks the family (CLIP BPE, SentencePiece, Unigram) and the context
+  // length (the family's, e.g. 512 for XLM-R, else the bundle's configs) from the bundle's files.
+  encoder->tokenizer_ = text::LoadTokenizer(bundle_dir);
 
   encoder->vision_ = std::make_unique<OnnxTower>(bundle.vision_model_path, "vision", options.session,
                                                  std::vector<std::string>{"pixel_values"},

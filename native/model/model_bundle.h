@@ -16,7 +16,7 @@ struct ModelBundle {
   std::string text_model_path;    // onnx/text_model.onnx
   std::string pad_token;          // tokenizer_config.json "pad_token" (string form); the tokenizer files are
                                   // read by text::LoadTokenizer
-  size_t context_length = 77;     // tokens per text, including start and end tokens
+  size_t context_length = 77;     // tokens per text incl. start/end (the encoder uses its tokenizer's, see text::LoadTokenizer)
   double logit_scale = 100.0;     // exp(logit_scale_init_value) when the config has it
   image::PreprocessConfig preprocess;
   // The text tower is causal and pools at the end-of-text token, so padding after it cannot
