@@ -448,7 +448,7 @@ Napi::Value EncoderSession::Info(const Napi::CallbackInfo& info) {
     for (size_t i = 0; i < bundle.available_precisions.size(); ++i) precisions.Set(static_cast<uint32_t>(i), bundle.available_precisions[i]);
     out.Set("availablePrecisions", precisions);
     out.Set("dim", Napi::Number::New(env, static_cast<double>(encoder->embedding_dim())));
-    out.Set("contextLength", Napi::Number::New(env, static_cast<double>(bundle.context_length)));
+    out.Set("contextLength", Napi::Number::New(env, static_cast<double>(encoder->tokenizer().context_length())));
     out.Set("imageHeight", Napi::Number::New(env, bundle.preprocess.OutputHeight()));
     out.Set("imageWidth", Napi::Number::New(env, bundle.preprocess.OutputWidth()));
     out.Set("logitScale", Napi::Number::New(env, bundle.logit_scale));

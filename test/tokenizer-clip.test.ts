@@ -141,6 +141,20 @@ describe('CLIP BPE: the committed corpus against the Python reference', () => {
     expect(() => tokenizer.decode([1.5])).toThrowError(/ids must be/);
   });
 
+  it('takes the ASCII fast path exactly like the general path (20,000 random ASCII strings)', async () => {
+    // A trailing U+00A0 is whitespace to both str.strip() and regex \s, so it never changes the
+    // result, but it makes the text non-ASCII: the general (code point) path handles it.
+    const pool = [' ', '  ', '\t', '\n', '\r', '\v', '\f', '\x1c', '\x1f', '\x00', "'", "'s", "'S", "'ll", "'LL", "'d", "'re", 're', 'LL',
+      '<|startoftext|>', '<|ENDOFTEXT|>', '<|', '|>', '<', '>', '|', 'a', 'Z', 'dog', 'Cat', 'running', 'x', '0', '7', '42', '3.14',
+      '!', '?', ',', '.', '-', '_', '#', '@', '$', '%', '^', '*', '(', ')', '[', ']', '{', '}', '/', '\\', '~', '`', '"', ';', ':', '=', '+'];
+    let seed = 12345;
+    const rand = (n: number) => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 8) % n; };
+    const texts = Array.from({ length: 20000 }, () => Array.from({ length: 1 + rand(12) }, () => pool[rand(pool.length)]).join(''));
+    const fast = await encodeAll(tokenizer, texts, 256);
+    const general = await encodeAll(tokenizer, texts.map((t) => `${t}\u00a0`), 256);
+    expect(fast).toEqual(general);
+  });
+
   it('returns int64 ids on request', async () => {
     const a = await tokenizer.tokenize(['a dog', 'two cats'], { int64: true });
     const b = await tokenizer.tokenize(['a dog', 'two cats']);

@@ -37,10 +37,9 @@ std::shared_ptr<ClipEncoder> ClipEncoder::Load(const std::string& bundle_dir, co
     throw Error(codes::kModelLoad, bundle.root + ": the image preprocessing must produce a fixed size (crop or fixed resize)");
   }
 
-  // The tokenizer factory picks the family (CLIP BPE, SentencePiece, Unigram) from the bundle's files.
-  text::TokenizerLoadOptions tokenizer_options;
-  tokenizer_options.context_length = bundle.context_length;
-  encoder->tokenizer_ = text::LoadTokenizer(bundle_dir, tokenizer_options);
+  // The tokenizer factory picks the family (CLIP BPE, SentencePiece, Unigram) and the context
+  // length (the family's, e.g. 512 for XLM-R, else the bundle's configs) from the bundle's files.
+  encoder->tokenizer_ = text::LoadTokenizer(bundle_dir);
 
   // A combined model's text input needs a placeholder while images run: a framed empty text.
   std::vector<int64_t> placeholder_ids;

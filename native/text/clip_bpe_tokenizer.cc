@@ -13,6 +13,7 @@
 #include <queue>
 #include <sstream>
 #include <unordered_map>
+#include <type_traits>
 #include <utility>
 
 #include "../common/error.h"
@@ -264,10 +265,12 @@ CharClass Classify(char32_t c) {
 
 // Case-insensitive (regex.IGNORECASE, simple case folding) match of an ASCII literal.
 // Among the pattern's literal characters only 's' has a non-ASCII case variant: U+017F.
-bool LiteralAt(std::u32string_view t, size_t pos, std::string_view lit) {
+// Works on code points (char32_t) and, for all-ASCII text, directly on bytes (char).
+template <typename CharT>
+bool LiteralAt(std::basic_string_view<CharT> t, size_t pos, std::string_view lit) {
   if (t.size() - pos < lit.size()) return false;
   for (size_t k = 0; k < lit.size(); ++k) {
-    const char32_t c = t[pos + k];
+    const char32_t c = static_cast<char32_t>(static_cast<std::make_unsigned_t<CharT>>(t[pos + k]));
     const char32_t l = static_cast<unsigned char>(lit[k]);
     if (c == l) continue;
     if (l >= 'a' && l <= 'z' && (c == l - 32 || (l == 's' && c == 0x017F))) continue;
@@ -278,8 +281,10 @@ bool LiteralAt(std::u32string_view t, size_t pos, std::string_view lit) {
 
 // Length (in code points) of the pre-token starting at pos, or 0 if no alternative
 // matches there (the scanner then skips one character, like re.findall).
-size_t MatchAt(std::u32string_view t, size_t pos) {
-  const char32_t c = t[pos];
+template <typename CharT>
+size_t MatchAt(std::basic_string_view<CharT> t, size_t pos) {
+  auto cp = [&](size_t i) { return static_cast<char32_t>(static_cast<std::make_unsigned_t<CharT>>(t[i])); };
+  const char32_t c = cp(pos);
   if (c == U'<') {
     if (LiteralAt(t, pos, "<|startoftext|>")) return 15;
     if (LiteralAt(t, pos, "<|endoftext|>")) return 13;
@@ -296,7 +301,7 @@ size_t MatchAt(std::u32string_view t, size_t pos) {
     case CharClass::kLetter:
     case CharClass::kOther: {
       size_t e = pos + 1;
-      while (e < t.size() && Classify(t[e]) == cls) ++e;
+      while (e < t.size() && Classify(cp(e)) == cls) ++e;
       return e - pos;
     }
     default:
@@ -304,7 +309,48 @@ size_t MatchAt(std::u32string_view t, size_t pos) {
   }
 }
 
+// Python str.isspace() / regex `\s` restricted to ASCII.
+constexpr bool IsAsciiPythonSpace(unsigned char c) { return c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F); }
+constexpr bool IsAsciiRegexSpace(unsigned char c) { return c == ' ' || (c >= 0x09 && c <= 0x0D); }
+
+// NormalizeClipText for ASCII text without '&' (no HTML reference can occur, every lowercase
+// mapping is ASCII): strip (str.isspace), collapse runs of regex \s to ' ', strip, lower.
+// Returns false (and leaves `out` unspecified) when the fast path does not apply.
+bool NormalizeAsciiFast(std::string_view in, std::string& out) {
+  for (unsigned char c : in) {
+    if (c >= 0x80 || c == '&') return false;
+  }
+  size_t b = 0, e = in.size();
+  while (b < e && IsAsciiPythonSpace(static_cast<unsigned char>(in[b]))) ++b;
+  while (e > b && IsAsciiPythonSpace(static_cast<unsigned char>(in[e - 1]))) --e;
+  out.clear();
+  for (size_t i = b; i < e;) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    if (IsAsciiRegexSpace(c)) {
+      while (i < e && IsAsciiRegexSpace(static_cast<unsigned char>(in[i]))) ++i;
+      out.push_back(' ');
+      continue;
+    }
+    out.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c));
+    ++i;
+  }
+  size_t ob = 0, oe = out.size();
+  while (ob < oe && IsAsciiPythonSpace(static_cast<unsigned char>(out[ob]))) ++ob;
+  while (oe > ob && IsAsciiPythonSpace(static_cast<unsigned char>(out[oe - 1]))) --oe;
+  if (ob > 0 || oe < out.size()) out = out.substr(ob, oe - ob);
+  return true;
+}
+
+struct FrontEntry {
+  uint64_t owner = 0;
+  uint64_t hash = 0;
+  std::string word;
+  std::vector<int32_t> ids;
+};
+
 struct Scratch {
+  std::vector<FrontEntry> front;  // the per-thread front cache (allocated on first use)
+  std::string ascii;
   std::u32string input;
   std::u32string norm;
   std::u32string tmp;
@@ -334,17 +380,7 @@ std::string ReadFileOrThrow(const std::string& path, const char* what) {
 // splice were a quarter of the time on short captions). Entries carry the owning tokenizer's id
 // (unique per tokenizer for the process lifetime), so tokenizers sharing a thread never see each
 // other's entries. Bounded: kFrontSlots entries of at most max_cached_word_bytes per thread.
-constexpr size_t kFrontSlots = 8192;
-struct FrontEntry {
-  uint64_t owner = 0;
-  uint64_t hash = 0;
-  std::string word;
-  std::vector<int32_t> ids;
-};
-FrontEntry* FrontSlot(uint64_t h) {
-  thread_local std::vector<FrontEntry> slots(kFrontSlots);
-  return &slots[h & (kFrontSlots - 1)];
-}
+constexpr size_t kFrontSlots = 16384;
 std::atomic<uint64_t> g_next_owner{1};
 
 struct ClipBpeTokenizer::Impl {
@@ -369,7 +405,9 @@ struct ClipBpeTokenizer::Impl {
     if (word.size() <= kSmallWord) BpeSmall(b, word.size(), out);
     else BpeHeap(b, word.size(), out);
   }
-  void EmitWord(std::string_view word, std::vector<int32_t>& out) const;
+  // `front`: this thread's front cache (kFrontSlots entries), fetched once per text because
+  // every thread_local access in a shared library is a __tls_get_addr call.
+  void EmitWord(std::string_view word, std::vector<int32_t>& out, FrontEntry* front) const;
 };
 
 void ClipBpeTokenizer::Impl::BpeSmall(const unsigned char* b, size_t n, std::vector<int32_t>& out) const {
@@ -477,7 +515,7 @@ void ClipBpeTokenizer::Impl::BpeHeap(const unsigned char* b, size_t n, std::vect
   for (int32_t p = 0; p >= 0; p = next[p]) out.push_back(sym[p]);
 }
 
-void ClipBpeTokenizer::Impl::EmitWord(std::string_view word, std::vector<int32_t>& out) const {
+void ClipBpeTokenizer::Impl::EmitWord(std::string_view word, std::vector<int32_t>& out, FrontEntry* front_table) const {
   // The reference's cache is pre-seeded with the two special tokens.
   if (word == kStartOfText) {
     out.push_back(sot);
@@ -489,7 +527,7 @@ void ClipBpeTokenizer::Impl::EmitWord(std::string_view word, std::vector<int32_t
   }
   if (cache && word.size() <= max_cached_word_bytes) {
     const uint64_t h = HashBytes(word);
-    FrontEntry* front = FrontSlot(h >> 7);
+    FrontEntry* front = &front_table[(h >> 7) & (kFrontSlots - 1)];
     if (front->owner == owner && front->hash == h && front->word == word) {
       out.insert(out.end(), front->ids.begin(), front->ids.end());
       return;
@@ -690,6 +728,24 @@ std::unique_ptr<ClipBpeTokenizer> ClipBpeTokenizer::Create(const std::string& vo
 
 void ClipBpeTokenizer::EncodeAppend(std::string_view text, std::vector<int32_t>& out) const {
   Scratch& s = ThreadScratch();
+  if (s.front.empty()) s.front.resize(kFrontSlots);
+  FrontEntry* front = s.front.data();
+  if (NormalizeAsciiFast(text, s.ascii)) {
+    // ASCII fast path: same cleanup and pattern, on bytes (code points == bytes == UTF-8).
+    const std::string_view t = s.ascii;
+    size_t pos = 0;
+    while (pos < t.size()) {
+      const size_t len = MatchAt(t, pos);
+      if (len == 0) {
+        ++pos;
+        continue;
+      }
+      impl_->EmitWord(t.substr(pos, len), out, front);
+      pos += len;
+    }
+    if (s.ascii.capacity() > (size_t{1} << 20)) std::string().swap(s.ascii);
+    return;
+  }
   s.input.clear();
   DecodeUtf8(text, s.input);
   NormalizeClipText(s.input, s.norm, s.tmp);
@@ -703,13 +759,15 @@ void ClipBpeTokenizer::EncodeAppend(std::string_view text, std::vector<int32_t>&
     }
     s.word.clear();
     EncodeUtf8(t.substr(pos, len), s.word);
-    impl_->EmitWord(s.word, out);
+    impl_->EmitWord(s.word, out, front);
     pos += len;
   }
   // Don't let one huge input pin memory in this thread's scratch buffers.
   constexpr size_t kKeep = size_t{1} << 20;
   if (s.input.capacity() > kKeep || s.norm.capacity() > kKeep || s.tmp.capacity() > kKeep) {
-    s = Scratch{};
+    std::u32string().swap(s.input);
+    std::u32string().swap(s.norm);
+    std::u32string().swap(s.tmp);
   }
 }
 

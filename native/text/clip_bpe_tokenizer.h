@@ -20,7 +20,7 @@
 //
 // Thread safety: all const methods may be called concurrently from any number of
 // threads. The only mutable state is the word cache: a sharded LRU (one mutex per shard)
-// behind a small lock-free per-thread front cache (8192 direct-mapped slots per thread,
+// behind a small lock-free per-thread front cache (16384 direct-mapped slots per thread,
 // shared by all tokenizers on that thread, entries tagged with their tokenizer).
 // cache_stats() counts lookups in the shared LRU, i.e. front-cache misses.
 #pragma once

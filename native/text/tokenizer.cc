@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -43,6 +45,51 @@ void Tokenizer::EncodeBatch(const std::vector<std::string>& texts, int32_t* ids,
   });
 }
 
+namespace {
+
+// A process-wide pool of helper threads, grown on demand and never shrunk. Threads persist so
+// their per-thread state (the BPE front cache, scratch buffers) stays warm across calls; they are
+// detached and the pool is never destroyed, so process exit does not wait for them.
+class HelperPool {
+ public:
+  static HelperPool& Instance() {
+    static HelperPool* pool = new HelperPool();  // intentionally leaked
+    return *pool;
+  }
+
+  void Submit(std::function<void()> task, size_t want_threads) {
+    std::lock_guard<std::mutex> lock(mu_);
+    while (threads_ < want_threads && threads_ < kMaxThreads) {
+      std::thread([this] { Loop(); }).detach();
+      ++threads_;
+    }
+    queue_.push_back(std::move(task));
+    cv_.notify_one();
+  }
+
+ private:
+  static constexpr size_t kMaxThreads = 256;
+  void Loop() {
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return !queue_.empty(); });
+        task = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      task();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  size_t threads_ = 0;
+};
+
+}  // namespace
+
 void ParallelFor(size_t n, size_t threads, size_t chunk, const std::function<void(size_t, size_t)>& body) {
   if (n == 0) return;
   chunk = std::max<size_t>(1, chunk);
@@ -69,11 +116,35 @@ void ParallelFor(size_t n, size_t threads, size_t chunk, const std::function<voi
       }
     }
   };
-  std::vector<std::thread> pool;
-  pool.reserve(threads - 1);
-  for (size_t t = 0; t + 1 < threads; ++t) pool.emplace_back(work);
+  // Helpers that start after the caller has finished (the pool was busy) must not touch this
+  // frame: the caller closes the state, and waits only for helpers that had already started.
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t running = 0;
+    bool closed = false;
+  };
+  auto state = std::make_shared<State>();
+  for (size_t t = 0; t + 1 < threads; ++t) {
+    HelperPool::Instance().Submit(
+        [state, &work] {
+          {
+            std::lock_guard<std::mutex> lock(state->mu);
+            if (state->closed) return;
+            ++state->running;
+          }
+          work();
+          std::lock_guard<std::mutex> lock(state->mu);
+          if (--state->running == 0) state->cv.notify_all();
+        },
+        threads - 1);
+  }
   work();
-  for (auto& th : pool) th.join();
+  {
+    std::unique_lock<std::mutex> lock(state->mu);
+    state->closed = true;
+    state->cv.wait(lock, [&] { return state->running == 0; });
+  }
   if (error) std::rethrow_exception(error);
 }
 
