@@ -232,9 +232,9 @@ export function native(): NativeAddon {
       'ERR_NATIVE_BINDING',
       `crossmodal: could not load the native addon for ${platform} (Node ${process.versions.node}, ` +
         `N-API ${process.versions.napi}). ${(error as Error).message}\n` +
-        `Prebuilt binaries exist for linux-x64 (glibc); they need libgomp1, a BLAS (libopenblas0) and ` +
-        `libsentencepiece0 installed: on Debian/Ubuntu run ` +
-        `\`apt-get install libgomp1 libopenblas0-pthread libsentencepiece0\`. ` +
+        `Prebuilt binaries exist for linux-x64 (glibc); they need libgomp1, a BLAS (libopenblas0), ` +
+        `libsentencepiece0, libjpeg62-turbo and libpng16-16 installed: on Debian/Ubuntu run ` +
+        `\`apt-get install libgomp1 libopenblas0-pthread libsentencepiece0 libjpeg62-turbo libpng16-16\`. ` +
         `To build from source instead, install cmake, g++ and the libraries listed by ` +
         `tools/setup-native.sh, then run \`npm rebuild crossmodal\`.`,
       { cause: error },
