@@ -28,8 +28,8 @@ import {
   type NativeEncoderSession,
   type NativeRuntimeInfo,
 } from './binding';
-import { callNative, CrossmodalError, fromNative, invalidArgument } from './errors';
-import { checkIds, checkTexts, tokensFromNative, type DecodeOptions, type TokenIds, type TokenizedTexts, type TokenizerInfo } from './tokenizer';
+import { callNative, CrossmodalError, invalidArgument } from './errors';
+import { checkTexts, decodeIds, tokensFromNative, type DecodeOptions, type TokenIds, type TokenizedTexts, type TokenizerInfo } from './tokenizer';
 
 export { CrossmodalError } from './errors';
 export type { ModelInfo, ProviderReport } from './types';
@@ -365,12 +365,7 @@ export class Model {
    * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT` for an id outside the vocabulary, `ERR_DISPOSED`
    */
   decode(ids: TokenIds, options: DecodeOptions = {}): string {
-    checkIds(ids);
-    try {
-      return this.#live().decode(ids as Int32Array | BigInt64Array | number[], options.skipSpecialTokens ?? true);
-    } catch (error) {
-      throw fromNative(error);
-    }
+    return decodeIds(this.#live(), ids, options);
   }
 
   /** The model's tokenizer: family, vocabulary file, context length, special ids, padding policy. */

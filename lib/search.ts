@@ -105,6 +105,12 @@ export interface SearchHit {
   score: number;
 }
 
+function checkQueryIndex(query: number, queries: number): void {
+  if (!Number.isInteger(query) || query < 0 || query >= queries) {
+    throw invalidArgument(`query ${query} is out of range 0..${queries - 1}`);
+  }
+}
+
 /**
  * Results of a search: `queries × k` ids and scores, best first, in native memory. Where fewer
  * than `k` vectors qualify the id is `-1n` and the score `NaN`. Scores are cosines (`cosine`),
@@ -130,9 +136,7 @@ export class SearchResults {
    * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT` when out of range
    */
   get(query: number): SearchHit[] {
-    if (!Number.isInteger(query) || query < 0 || query >= this.queries) {
-      throw invalidArgument(`query ${query} is out of range 0..${this.queries - 1}`);
-    }
+    checkQueryIndex(query, this.queries);
     const hits: SearchHit[] = [];
     for (let j = 0; j < this.k; j++) {
       const id = this.ids[query * this.k + j] as bigint;
@@ -165,9 +169,7 @@ export class RangeResults {
    * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT` when out of range
    */
   get(query: number): SearchHit[] {
-    if (!Number.isInteger(query) || query < 0 || query >= this.queries) {
-      throw invalidArgument(`query ${query} is out of range 0..${this.queries - 1}`);
-    }
+    checkQueryIndex(query, this.queries);
     const hits: SearchHit[] = [];
     for (let j = Number(this.offsets[query]); j < Number(this.offsets[query + 1]); j++) {
       hits.push({ id: this.ids[j] as bigint, score: this.scores[j] as number });

@@ -90,6 +90,20 @@ export function checkIds(ids: unknown): asserts ids is TokenIds {
 }
 
 /** @internal */
+/** Decodes `ids` with a native tokenizer or model session (validated here, converted errors). */
+export function decodeIds(
+  target: { decode(ids: Int32Array | BigInt64Array | number[], skipSpecialTokens: boolean): string },
+  ids: TokenIds,
+  options: DecodeOptions,
+): string {
+  checkIds(ids);
+  try {
+    return target.decode(ids as Int32Array | BigInt64Array | number[], options.skipSpecialTokens ?? true);
+  } catch (error) {
+    throw fromNative(error);
+  }
+}
+
 export function tokensFromNative(result: NativeTokens): TokenizedTexts<Int32Array | BigInt64Array> {
   return {
     ids: result.int64 ? new BigInt64Array(result.ids) : new Int32Array(result.ids),
@@ -156,12 +170,7 @@ export class Tokenizer {
    * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT` for an id outside the vocabulary
    */
   decode(ids: TokenIds, options: DecodeOptions = {}): string {
-    checkIds(ids);
-    try {
-      return this.#live().decode(ids as Int32Array | BigInt64Array | number[], options.skipSpecialTokens ?? true);
-    } catch (error) {
-      throw fromNative(error);
-    }
+    return decodeIds(this.#live(), ids, options);
   }
 
   /** Id of a vocabulary entry (e.g. `"dog</w>"` for CLIP, `"▁dog"` for SentencePiece), or -1. */
