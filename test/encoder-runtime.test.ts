@@ -5,8 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CrossmodalError, load, type Model } from '../lib/index';
-import { dot, maxAbsDiff, readTinyReference, referenceImagePaths, repoRoot, tinyBundle, type TinyReference } from './helpers';
+import { load, type Model } from '../lib/index';
+import { dot, maxAbsDiff, readTinyReference, referenceImagePaths, rejection, repoRoot, tinyBundle, type TinyReference } from './helpers';
 
 const combinedBundle = path.join(repoRoot, 'test', 'fixtures', 'tiny-clip-combined');
 const openClipBundle = path.join(repoRoot, 'test', 'fixtures', 'tiny-openclip');
@@ -19,16 +19,6 @@ beforeAll(async () => {
   await model.ready;
 });
 afterAll(() => model?.dispose());
-
-async function rejection(promise: Promise<unknown>): Promise<CrossmodalError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CrossmodalError);
-    return error as CrossmodalError;
-  }
-  throw new Error('expected a rejection');
-}
 
 function cosine(a: Float32Array, b: Float32Array): number {
   return dot(a, b) / Math.sqrt(dot(a, a) * dot(b, b));

@@ -1,6 +1,8 @@
 // Shared test helpers: fixture locations and numeric comparisons.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { expect } from 'vitest';
+import { CrossmodalError } from '../lib/index';
 
 export const repoRoot = path.resolve(__dirname, '..');
 export const tinyBundle = path.join(repoRoot, 'test', 'fixtures', 'tiny-clip');
@@ -39,4 +41,15 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let sum = 0;
   for (let i = 0; i < a.length; i++) sum += (a[i] as number) * (b[i] as number);
   return sum;
+}
+
+/** The CrossmodalError `promise` rejects with (fails the test if it resolves or rejects otherwise). */
+export async function rejection(promise: Promise<unknown>): Promise<CrossmodalError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(CrossmodalError);
+    return error as CrossmodalError;
+  }
+  throw new Error('expected a rejection');
 }

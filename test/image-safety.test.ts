@@ -6,23 +6,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrossmodalError, load, preprocessImages, type Model } from '../lib/index';
-import { repoRoot, tinyBundle } from './helpers';
+import { rejection, repoRoot, tinyBundle } from './helpers';
 
 const fixtureDir = path.join(repoRoot, 'test', 'fixtures', 'images');
 const clipConfig = path.join(fixtureDir, 'configs', 'clip.json');
 const small = path.join(fixtureDir, 'jpeg_444_333x201.jpg');
 const large = path.join(fixtureDir, 'jpeg_4000x3000.jpg');
 const IMAGE_CODES = ['ERR_IMAGE_DECODE', 'ERR_IMAGE_FORMAT', 'ERR_IMAGE_TOO_LARGE'];
-
-async function rejection(promise: Promise<unknown>): Promise<CrossmodalError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CrossmodalError);
-    return error as CrossmodalError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('limits', () => {
   it('maxFileBytes rejects a file by its size before reading it, and a buffer by its length', async () => {

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/file_util.h"
 #include "common/xxhash64.h"
 
 namespace fs = std::filesystem;
@@ -166,17 +167,6 @@ const char* PrecisionName(Precision precision) {
   return "unknown";
 }
 
-nlohmann::json ReadJsonFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(codes::kModelLoad, "cannot read " + path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  try {
-    return nlohmann::json::parse(buffer.str());
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(codes::kModelLoad, path + " is not valid JSON: " + e.what());
-  }
-}
 
 ModelBundle ReadModelBundle(const std::string& dir, Precision precision, bool prefer_gpu_precision) {
   std::error_code ec;

@@ -50,7 +50,5 @@ struct ModelBundle {
 // makes `auto` prefer fp16 (GPU providers) over fp32.
 ModelBundle ReadModelBundle(const std::string& dir, Precision precision, bool prefer_gpu_precision);
 
-// Parses a JSON file; throws ERR_MODEL_LOAD with the path on failure.
-nlohmann::json ReadJsonFile(const std::string& path);
 
 }  // namespace crossmodal::model

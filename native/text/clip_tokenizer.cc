@@ -8,18 +8,12 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/file_util.h"
 #include "text/utf8.h"
 
 namespace crossmodal::text {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(codes::kModelLoad, "cannot read " + path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 // Reads a file that may be gzip-compressed (zlib's gz* functions pass plain files through).
 std::string ReadMaybeGzip(const std::string& path) {
@@ -77,7 +71,7 @@ std::unique_ptr<ClipTokenizer> ClipTokenizer::FromVocabAndMerges(const std::stri
 std::unique_ptr<ClipTokenizer> ClipTokenizer::FromTokenizerJson(const std::string& path, TokenizerSpec spec) {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(ReadFile(path));
+    j = nlohmann::json::parse(ReadFileToString(path));
   } catch (const nlohmann::json::exception& e) {
     throw Error(codes::kModelLoad, path + " is not valid JSON: " + e.what());
   }

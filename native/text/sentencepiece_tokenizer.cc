@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/file_util.h"
 #include "text/clip_text_normalizer.h"
 #include "text/utf8.h"
 
@@ -51,13 +52,6 @@ std::string SiglipCanonicalize(std::string_view text, bool lowercase) {
   return EncodeUtf8(std::u32string_view(collapsed).substr(begin, end - begin));
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(codes::kModelLoad, "cannot read " + path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 }  // namespace
 
@@ -72,7 +66,7 @@ SentencePieceTokenizer::~SentencePieceTokenizer() = default;
 
 std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::Load(const std::string& model_path,
                                                                      const Options& options, TokenizerSpec spec) {
-  std::string proto = ReadFile(model_path);
+  std::string proto = ReadFileToString(model_path);
   if (options.flavor == Flavor::kSiglip) {
     // ModelProto field 3 (normalizer_spec) { field 3 (add_dummy_prefix): false }. Protobuf merges a
     // repeated embedded message field into the earlier one, exactly like NormalizerSpec.MergeFrom.

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/file_util.h"
 #include "text/clip_tokenizer.h"
 #include "text/sentencepiece_tokenizer.h"
 #include "text/unigram_tokenizer.h"
@@ -17,17 +18,7 @@ namespace {
 
 enum class Family { kUnknown, kClip, kSiglip, kXlmRoberta, kSentencePiece };
 
-nlohmann::json ReadJson(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(codes::kModelLoad, "cannot read " + path.string());
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  try {
-    return nlohmann::json::parse(buffer.str());
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(codes::kModelLoad, path.string() + " is not valid JSON: " + e.what());
-  }
-}
+nlohmann::json ReadJson(const fs::path& path) { return ReadJsonFile(path.string()); }
 
 bool IsFile(const fs::path& p) {
   std::error_code ec;

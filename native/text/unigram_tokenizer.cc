@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "common/error.h"
+#include "common/file_util.h"
 #include "text/clip_text_normalizer.h"
 #include "text/utf8.h"
 
@@ -583,16 +584,7 @@ std::string UnigramTokenizer::Decode(const int32_t* ids, size_t n, bool skip_spe
 
 std::unique_ptr<Tokenizer> LoadUnigramTokenizerJson(const std::string& path, TokenizerSpec spec,
                                                     const std::string& pad_token, bool context_explicit) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(codes::kModelLoad, "cannot read " + path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  Json j;
-  try {
-    j = Json::parse(buffer.str());
-  } catch (const Json::exception& e) {
-    throw Error(codes::kModelLoad, path + " is not valid JSON: " + e.what());
-  }
+  Json j = ReadJsonFile(path);
   spec.source = path;
   auto tok = std::make_unique<UnigramTokenizer>(std::move(spec));
   try {
