@@ -1,7 +1,6 @@
 #include "encoder_session.h"
 
 #include <cstring>
-#include <mutex>
 #include <thread>
 
 #include "binding/addon_data.h"
@@ -139,85 +138,42 @@ class TokenizeWorker : public PromiseWorker {
 
 // --- completion of batched calls -------------------------------------------------------------
 
-struct Completion {
-  napi_deferred deferred;
-  std::shared_ptr<model::EmbedRequest> request;
-  EncoderSession* session;  // alive: it holds a strong reference to itself while calls are in flight
-};
+namespace {
 
-static void DeliverCompletion(Napi::Env env, Napi::Function, std::nullptr_t*, Completion* completion);
-using CompletionTsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, Completion, DeliverCompletion>;
-
-// Whether the thread-safe function may still be called. Node frees a thread-safe function
-// when its environment is torn down (a Worker exiting) even if threads still hold it, so the
-// finalizer flips `closed` and every poster checks it under the same mutex.
-struct ChannelState {
-  std::mutex mutex;
-  bool closed = false;
-};
-
-// Owns the session's thread-safe function. Shared by the session and every in-flight request,
-// so the function is released only when neither can post to it any more.
-class CompletionChannel {
+class EmbedCompletion : public binding::Completion {
  public:
-  explicit CompletionChannel(Napi::Env env) : state_(std::make_shared<ChannelState>()) {
-    tsfn_ = CompletionTsfn::New(
-        env, "crossmodal.embed", 0, 1, nullptr,
-        [](Napi::Env, std::shared_ptr<ChannelState>* state, std::nullptr_t*) {
-          {
-            std::lock_guard<std::mutex> lock((*state)->mutex);
-            (*state)->closed = true;
-          }
-          delete state;
-        },
-        new std::shared_ptr<ChannelState>(state_));
-    tsfn_.Unref(env);  // an idle model must not keep the process alive
-  }
-  ~CompletionChannel() {
-    std::lock_guard<std::mutex> lock(state_->mutex);
-    if (!state_->closed) tsfn_.Release();
-  }
-  CompletionChannel(const CompletionChannel&) = delete;
-  CompletionChannel& operator=(const CompletionChannel&) = delete;
+  EmbedCompletion(napi_deferred deferred, std::shared_ptr<model::EmbedRequest> request, EncoderSession* session)
+      : deferred_(deferred), request_(std::move(request)), session_(session) {}
 
-  // Any thread. After the environment is gone nobody awaits the result: drop it.
-  void Post(Completion* completion) {
-    std::lock_guard<std::mutex> lock(state_->mutex);
-    if (state_->closed || tsfn_.NonBlockingCall(completion) != napi_ok) delete completion;
+  void Deliver(Napi::Env env) override {
+    model::EmbedRequest& request = *request_;
+    napi_value value = nullptr;
+    bool ok = request.error_code.empty();
+    try {
+      if (ok) {
+        value = EmbeddingsToJs(env, std::move(request.result));
+      } else {
+        value = MakeError(env, request.error_code, request.error_message).Value();
+      }
+    } catch (const Napi::Error& e) {
+      ok = false;
+      value = e.Value();
+    } catch (const std::exception& e) {
+      ok = false;
+      value = MakeError(env, codes::kInternal, e.what()).Value();
+    }
+    if (ok) napi_resolve_deferred(env, deferred_, value);
+    else napi_reject_deferred(env, deferred_, value);
+    session_->CallFinished();
   }
-  // JS thread only.
-  void Ref(Napi::Env env) { tsfn_.Ref(env); }
-  void Unref(Napi::Env env) { tsfn_.Unref(env); }
 
  private:
-  std::shared_ptr<ChannelState> state_;
-  CompletionTsfn tsfn_;
+  napi_deferred deferred_;
+  std::shared_ptr<model::EmbedRequest> request_;
+  EncoderSession* session_;  // alive: it holds a strong reference to itself while calls are in flight
 };
 
-static void DeliverCompletion(Napi::Env env, Napi::Function, std::nullptr_t*, Completion* completion) {
-  std::unique_ptr<Completion> owned(completion);
-  if (env == nullptr) return;  // the environment is going away
-  Napi::HandleScope scope(env);
-  model::EmbedRequest& request = *owned->request;
-  napi_value value = nullptr;
-  bool ok = request.error_code.empty();
-  try {
-    if (ok) {
-      value = EmbeddingsToJs(env, std::move(request.result));
-    } else {
-      value = MakeError(env, request.error_code, request.error_message).Value();
-    }
-  } catch (const Napi::Error& e) {
-    ok = false;
-    value = e.Value();
-  } catch (const std::exception& e) {
-    ok = false;
-    value = MakeError(env, codes::kInternal, e.what()).Value();
-  }
-  if (ok) napi_resolve_deferred(env, owned->deferred, value);
-  else napi_reject_deferred(env, owned->deferred, value);
-  owned->session->CallFinished();
-}
+}  // namespace
 
 // Wraps a request handle for JS: cancel() needs to find the request while it may still run.
 using RequestHandle = std::weak_ptr<model::EmbedRequest>;
@@ -248,7 +204,7 @@ EncoderSession::EncoderSession(const Napi::CallbackInfo& info) : Napi::ObjectWra
     throw MakeError(env, codes::kInvalidArgument, "use EncoderSession.load(dir, options) to create a session");
   }
   encoder_ = *info[0].As<Napi::External<std::shared_ptr<model::ClipEncoder>>>().Data();
-  channel_ = std::make_shared<CompletionChannel>(env);
+  channel_ = std::make_shared<binding::CompletionChannel>(env, "crossmodal.embed");
   self_ = Napi::Weak(info.This().As<Napi::Object>());
 }
 
@@ -305,10 +261,10 @@ Napi::Value EncoderSession::Submit(Napi::Env env, std::shared_ptr<model::EmbedRe
   napi_deferred deferred;
   napi_value promise;
   NAPI_THROW_IF_FAILED(env, napi_create_promise(env, &deferred, &promise), Napi::Value());
-  std::shared_ptr<CompletionChannel> channel = channel_;
+  std::shared_ptr<binding::CompletionChannel> channel = channel_;
   EncoderSession* self = this;
   request->on_complete = [channel, deferred, self](std::shared_ptr<model::EmbedRequest> done) {
-    channel->Post(new Completion{deferred, std::move(done), self});
+    channel->Post(std::make_unique<EmbedCompletion>(deferred, std::move(done), self));
   };
   try {
     encoder->Submit(request);

@@ -9,11 +9,10 @@
 
 #include <memory>
 
+#include "binding/completion_channel.h"
 #include "model/clip_encoder.h"
 
 namespace crossmodal {
-
-class CompletionChannel;
 
 class EncoderSession : public Napi::ObjectWrap<EncoderSession> {
  public:
@@ -47,7 +46,7 @@ class EncoderSession : public Napi::ObjectWrap<EncoderSession> {
   void ReleaseEncoder();
 
   std::shared_ptr<model::ClipEncoder> encoder_;
-  std::shared_ptr<CompletionChannel> channel_;
+  std::shared_ptr<binding::CompletionChannel> channel_;
   Napi::ObjectReference self_;  // strong while calls are in flight
   size_t in_flight_ = 0;
 };

@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "binding/addon_data.h"
+#include "binding/latency_task.h"
 #include "binding/napi_util.h"
 
 namespace crossmodal {
@@ -13,8 +14,10 @@ namespace {
 using binding::Guard;
 using binding::PromiseWorker;
 
-// One worker type for all index operations: `run` executes on the libuv pool (no Napi values),
-// `result` builds the resolution on the JS thread from state the two lambdas share.
+// Operations that can take long (building, training, saving, loading) run on libuv's pool;
+// lookups and searches go through QueueLatencyTask (latency_task.h). In both, `run` executes
+// off the JS thread (no Napi values) and `result` builds the resolution on the JS thread from
+// state the two lambdas share.
 class TaskWorker : public PromiseWorker {
  public:
   TaskWorker(Napi::Env env, const char* name, std::function<void()> run,
@@ -224,8 +227,8 @@ Napi::Value VectorIndex::Has(const Napi::CallbackInfo& info) {
     auto index = Acquire();
     auto ids = std::make_shared<std::vector<int64_t>>(CopyIds(info[0], "ids"));
     auto found = std::make_shared<std::vector<uint8_t>>();
-    return Queue(
-        env, "crossmodal.index.has", [index, ids, found] { *found = index->Has(ids->data(), ids->size()); },
+    return binding::QueueLatencyTask(
+        env, [index, ids, found] { *found = index->Has(ids->data(), ids->size()); },
         [found](Napi::Env env) -> Napi::Value {
           auto owner = std::make_unique<std::vector<uint8_t>>(std::move(*found));
           void* data = owner->data();
@@ -245,8 +248,8 @@ Napi::Value VectorIndex::Reconstruct(const Napi::CallbackInfo& info) {
     if (!lossless) throw Error(codes::kInvalidArgument, "id must fit in 64 bits");
     auto out = std::make_shared<std::unique_ptr<std::vector<float>>>(std::make_unique<std::vector<float>>(dim_));
     auto found = std::make_shared<bool>(false);
-    return Queue(
-        env, "crossmodal.index.reconstruct", [index, id, out, found] { *found = index->Reconstruct(id, (*out)->data()); },
+    return binding::QueueLatencyTask(
+        env, [index, id, out, found] { *found = index->Reconstruct(id, (*out)->data()); },
         [out, found](Napi::Env env) -> Napi::Value {
           if (!*found) return env.Null();
           float* data = (*out)->data();
@@ -265,8 +268,8 @@ Napi::Value VectorIndex::Search(const Napi::CallbackInfo& info) {
     if (k == 0) throw Error(codes::kInvalidArgument, "k must be at least 1");
     auto options = std::make_shared<search::SearchOptions>(ParseSearchOptions(info[2]));
     auto result = std::make_shared<std::unique_ptr<search::SearchResult>>();
-    return Queue(
-        env, "crossmodal.index.search",
+    return binding::QueueLatencyTask(
+        env,
         [index, queries, k, options, result] {
           *result = std::make_unique<search::SearchResult>(
               index->Search(queries->data(), queries->size() / index->dim(), k, *options));
@@ -298,8 +301,8 @@ Napi::Value VectorIndex::RangeSearch(const Napi::CallbackInfo& info) {
     const float threshold = static_cast<float>(info[1].As<Napi::Number>().DoubleValue());
     auto options = std::make_shared<search::SearchOptions>(ParseSearchOptions(info[2]));
     auto result = std::make_shared<std::unique_ptr<search::RangeResult>>();
-    return Queue(
-        env, "crossmodal.index.rangeSearch",
+    return binding::QueueLatencyTask(
+        env,
         [index, queries, threshold, options, result] {
           *result = std::make_unique<search::RangeResult>(
               index->RangeSearch(queries->data(), queries->size() / index->dim(), threshold, *options));
@@ -346,8 +349,8 @@ Napi::Value VectorIndex::Info(const Napi::CallbackInfo& info) {
   return Guard(env, [&]() -> Napi::Value {
     auto index = Acquire();
     auto result = std::make_shared<search::IndexInfo>();
-    return Queue(
-        env, "crossmodal.index.info", [index, result] { *result = index->Info(); },
+    return binding::QueueLatencyTask(
+        env, [index, result] { *result = index->Info(); },
         [result](Napi::Env env) { return InfoToJs(env, *result); });
   });
 }

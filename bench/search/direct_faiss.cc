@@ -5,7 +5,8 @@
 //
 // Usage: direct_faiss <vectors.f32> <queries.f32> <gt.i64> <dim> <type> <k> <batch> [mode]
 //   type: flat | hnsw | ivf-flat     mode: ann (default: AnnIndex) | stock (plain FAISS)
-// Prints one JSON line: build_ms, qps1, qps64, recall, rss_mb.
+// EF_SEARCH: comma-separated efSearch values for hnsw (the index is built once).
+// Prints one JSON line per efSearch value (one for other types): ef, build_ms, qps1, qps64, recall, rss_mb.
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVFFlat.h>
@@ -15,6 +16,7 @@
 #include <fstream>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -52,6 +54,13 @@ int main(int argc, char** argv) {
   const float* queries = reinterpret_cast<const float*>(xq.data());
   const int64_t* gt = reinterpret_cast<const int64_t*>(gtb.data());
   const double rss0 = RssMb();
+  std::vector<int> efs;
+  if (type == "hnsw") {
+    std::stringstream list(std::getenv("EF_SEARCH") ? std::getenv("EF_SEARCH") : "128");
+    for (std::string item; std::getline(list, item, ',');) efs.push_back(std::stoi(item));
+  } else {
+    efs.push_back(0);
+  }
 
   std::unique_ptr<crossmodal::search::AnnIndex> ann;
   std::unique_ptr<faiss::Index> stock;
@@ -62,7 +71,6 @@ int main(int argc, char** argv) {
     spec.metric = crossmodal::search::Metric::kInnerProduct;
     spec.type = crossmodal::search::ParseIndexType(type);
     if (type == "ivf-flat") spec.nprobe = std::stoi(std::getenv("NPROBE") ? std::getenv("NPROBE") : "0");
-    if (type == "hnsw" && std::getenv("EF_SEARCH")) spec.ef_search = std::stoi(std::getenv("EF_SEARCH"));
     ann = std::make_unique<crossmodal::search::AnnIndex>(spec);
     ann->Add(base, n, nullptr, false);
   } else {
@@ -71,7 +79,6 @@ int main(int argc, char** argv) {
     } else if (type == "hnsw") {
       auto h = std::make_unique<faiss::IndexHNSWFlat>(d, 32, faiss::METRIC_INNER_PRODUCT);
       h->hnsw.efConstruction = 200;
-      h->hnsw.efSearch = std::getenv("EF_SEARCH") ? std::stoi(std::getenv("EF_SEARCH")) : 128;
       stock = std::move(h);
     } else {
       const int nlist = crossmodal::search::AutoNlist(n);
@@ -89,27 +96,38 @@ int main(int argc, char** argv) {
 
   std::vector<int64_t> ids(nq * k);
   std::vector<float> scores(nq * k);
-  auto run = [&](size_t bs) {
-    auto t = Clock::now();
-    for (size_t q = 0; q < nq; q += bs) {
-      const size_t m = std::min(bs, nq - q);
-      if (ann) {
-        auto r = ann->Search(queries + q * d, m, k, {});
-        std::copy(r.ids.begin(), r.ids.end(), ids.begin() + q * k);
-      } else {
-        stock->search(m, queries + q * d, k, scores.data() + q * k, reinterpret_cast<faiss::Index::idx_t*>(ids.data() + q * k));
+  for (const int ef : efs) {
+    crossmodal::search::SearchOptions options;
+    options.ef_search = ef;
+    if (auto* h = dynamic_cast<faiss::IndexHNSW*>(stock.get())) h->hnsw.efSearch = ef;
+    auto run = [&](size_t bs) {
+      auto t = Clock::now();
+      for (size_t q = 0; q < nq; q += bs) {
+        const size_t m = std::min(bs, nq - q);
+        if (ann) {
+          auto r = ann->Search(queries + q * d, m, k, options);
+          std::copy(r.ids.begin(), r.ids.end(), ids.begin() + q * k);
+        } else {
+          stock->search(m, queries + q * d, k, scores.data() + q * k, reinterpret_cast<faiss::Index::idx_t*>(ids.data() + q * k));
+        }
       }
+      return nq / std::chrono::duration<double>(Clock::now() - t).count();
+    };
+    {  // warm-up, as the Node side's first calls are
+      const size_t m = std::min<size_t>(64, nq);
+      if (ann) ann->Search(queries, m, k, options);
+      else stock->search(m, queries, k, scores.data(), reinterpret_cast<faiss::Index::idx_t*>(ids.data()));
     }
-    return nq / std::chrono::duration<double>(Clock::now() - t).count();
-  };
-  const double qps1 = batch > 0 ? run(1) : 0;
-  const double qps64 = run(64);
-  size_t hit = 0;
-  for (size_t q = 0; q < nq; ++q) {
-    std::set<int64_t> truth(gt + q * k, gt + (q + 1) * k);
-    for (size_t j = 0; j < k; ++j) hit += truth.count(ids[q * k + j]);
+    const double qps1 = batch > 0 ? run(1) : 0;
+    const double qps64 = run(64);
+    size_t hit = 0;
+    for (size_t q = 0; q < nq; ++q) {
+      std::set<int64_t> truth(gt + q * k, gt + (q + 1) * k);
+      for (size_t j = 0; j < k; ++j) hit += truth.count(ids[q * k + j]);
+    }
+    std::printf("{\"ef\":%d,\"build_ms\":%.1f,\"qps1\":%.2f,\"qps64\":%.2f,\"recall\":%.4f,\"rss_mb\":%.1f}\n", ef, build_ms,
+                qps1, qps64, static_cast<double>(hit) / static_cast<double>(nq * k), rss);
+    std::fflush(stdout);
   }
-  std::printf("{\"build_ms\":%.1f,\"qps1\":%.2f,\"qps64\":%.2f,\"recall\":%.4f,\"rss_mb\":%.1f}\n", build_ms, qps1, qps64,
-              static_cast<double>(hit) / static_cast<double>(nq * k), rss);
   return 0;
 }

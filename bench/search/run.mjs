@@ -5,13 +5,18 @@
 // drift.
 //
 //   node bench/search/run.mjs [--sizes 100000,1000000] [--dim 512] [--queries 1000] [--k 10]
-//                             [--types flat,hnsw,ivf-flat] [--hnsw-max 200000] [--ef 512]
+//                             [--types flat,hnsw,ivf-flat] [--hnsw-max 200000] [--stock-hnsw-max 20000]
+//                             [--ef 64,128,256]
 //
 // Vectors are uniform random, normalised (the hard case for approximate search: no clusters).
-// Per library and size: build time, memory (RSS growth), QPS at batch 1 (sequential awaits) and
-// batch 64, recall@10 against exact search, and event-loop blocking: the longest gap a 1 ms
-// interval timer saw while the batch-1 queries ran (a blocking binding stalls it for the whole
-// search).
+// Per library and size: build time, memory (RSS growth), QPS at batch 1 (sequential awaits), at
+// batch 1 with 8 queries in flight (how a server issues single queries; a synchronous binding
+// cannot overlap them) and at batch 64, recall@10 against exact search, and event-loop blocking
+// per call (the synchronous part of a call: for a blocking binding, the whole search).
+//
+// HNSW runs at every --ef value for crossmodal, the C++ baselines and hnswlib-node (same M and
+// efConstruction), and a second table compares crossmodal with hnswlib-node at equal recall:
+// hnswlib-node's QPS interpolated (log-linearly) at crossmodal's recall from its own curve.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -37,8 +42,11 @@ const nq = Number(args.queries ?? 1000);
 const k = Number(args.k ?? 10);
 const types = (args.types ?? 'flat,hnsw,ivf-flat').split(',');
 const hnswMax = Number(args['hnsw-max'] ?? 200000);
+// Stock FAISS builds HNSW about 6× slower than crossmodal (its add is not parallel over levels).
+const stockHnswMax = Number(args['stock-hnsw-max'] ?? 20000);
 // HNSW parameters shared by crossmodal, hnswlib-node and stock FAISS, so recall is comparable.
-const efSearch = Number(args.ef ?? 512);
+const efValues = (args.ef ?? '64,128,256').split(',').map(Number);
+const inFlight = 8;
 
 function optional(name) {
   try {
@@ -88,6 +96,17 @@ async function measure(search, batch) {
   return { qps: nq / secs, blockMs: blocked[Math.floor(blocked.length / 2)] };
 }
 
+/** Batch-1 queries with `inFlight` outstanding at a time; QPS only. */
+async function measureConcurrent(searchOne) {
+  const t = performance.now();
+  let next = 0;
+  const lane = async () => {
+    while (next < nq) await searchOne(next++);
+  };
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  return nq / ((performance.now() - t) / 1000);
+}
+
 function recallOf(ids, gt) {
   let hit = 0;
   for (let q = 0; q < nq; q++) {
@@ -104,7 +123,8 @@ if (!faissNode.mod) notes.push(`faiss-node not measured: ${faissNode.why}`);
 if (!hnswlib.mod) notes.push(`hnswlib-node not measured: ${hnswlib.why}`);
 
 const directBin = path.join(root, 'build', 'bench', 'direct_faiss');
-if (!fs.existsSync(directBin)) {
+const directSrc = path.join(here, 'direct_faiss.cc');
+if (!fs.existsSync(directBin) || fs.statSync(directBin).mtimeMs < fs.statSync(directSrc).mtimeMs) {
   console.log('building bench/search/direct_faiss.cc ...');
   fs.mkdirSync(path.dirname(directBin), { recursive: true });
   const native = (f) => path.join(root, 'native', f);
@@ -121,44 +141,60 @@ for (const n of sizes) {
   fs.writeFileSync(path.join(tmp, 'xb.f32'), Buffer.from(xb.buffer));
   fs.writeFileSync(path.join(tmp, 'xq.f32'), Buffer.from(xq.buffer));
 
-  // Ground truth: crossmodal's exact index at batch 64 (BLAS).
+  // Ground truth: crossmodal's exact index (the first type must be flat).
   let gt;
   for (const type of types) {
     if (type === 'hnsw' && n > hnswMax) {
       notes.push(`HNSW skipped at ${n}: building it takes too long on this shared 2-core machine (raise --hnsw-max to run it)`);
       continue;
     }
+    if (!gt && type !== 'flat') throw new Error('--types must start with flat (it provides the ground truth)');
+    const efs = type === 'hnsw' ? efValues : [0];
+    console.log(`-- ${type}: crossmodal`);
     global.gc?.();
     const rss0 = rssMb();
-    const index = crossmodal.createIndex({ dim, metric: 'ip', type, ...(type === 'hnsw' ? { M: 32, efConstruction: 200, efSearch } : {}) });
+    const index = crossmodal.createIndex({ dim, metric: 'ip', type, ...(type === 'hnsw' ? { M: 32, efConstruction: 200 } : {}) });
     let t = performance.now();
     await index.add(xb);
     const buildMs = performance.now() - t;
     const mem = rssMb() - rss0;
-    const ids = new BigInt64Array(nq * k);
-    const one = await measure(async (q, m) => {
-      const r = await index.search(xq.subarray(q * dim, (q + m) * dim), k);
-      ids.set(r.ids, q * k);
-    }, 1);
-    const batch = await measure(async (q, m) => {
-      const r = await index.search(xq.subarray(q * dim, (q + m) * dim), k);
-      ids.set(r.ids, q * k);
-    }, 64);
-    if (type === 'flat') {
-      gt = ids.slice();
-      fs.writeFileSync(path.join(tmp, 'gt.i64'), Buffer.from(gt.buffer));
+    for (const ef of efs) {
+      const options = ef > 0 ? { efSearch: ef } : undefined;
+      const ids = new BigInt64Array(nq * k);
+      const searchRange = async (q, m) => {
+        const r = await index.search(xq.subarray(q * dim, (q + m) * dim), k, options);
+        ids.set(r.ids, q * k);
+      };
+      const one = await measure(searchRange, 1);
+      const concurrent = await measureConcurrent((q) => searchRange(q, 1));
+      const batch = await measure(searchRange, 64);
+      if (type === 'flat') {
+        gt = ids.slice();
+        fs.writeFileSync(path.join(tmp, 'gt.i64'), Buffer.from(gt.buffer));
+      }
+      rows.push({ n, lib: 'crossmodal', type, ef, buildMs, mem, qps1: one.qps, qps1c: concurrent, qps64: batch.qps, recall: recallOf(ids, gt), blockMs: one.blockMs });
     }
-    rows.push({ n, lib: 'crossmodal', type, buildMs, mem, qps1: one.qps, qps64: batch.qps, recall: gt ? recallOf(ids, gt) : NaN, blockMs: one.blockMs });
     index.dispose();
 
     for (const mode of ['ann', 'stock']) {
-      const res = spawnSync(directBin, [path.join(tmp, 'xb.f32'), path.join(tmp, 'xq.f32'), path.join(tmp, 'gt.i64'), String(dim), type, String(k), '1', mode], { encoding: 'utf8', env: { ...process.env, EF_SEARCH: String(efSearch) } });
+      if (mode === 'stock' && type === 'hnsw' && n > stockHnswMax) {
+        notes.push(`stock FAISS HNSW skipped at ${n}: its build is about 6× slower (raise --stock-hnsw-max to run it)`);
+        continue;
+      }
+      console.log(`-- ${type}: C++ ${mode}`);
+      const res = spawnSync(directBin, [path.join(tmp, 'xb.f32'), path.join(tmp, 'xq.f32'), path.join(tmp, 'gt.i64'), String(dim), type, String(k), '1', mode], {
+        encoding: 'utf8',
+        env: { ...process.env, EF_SEARCH: efs.join(',') },
+        maxBuffer: 1 << 20,
+      });
       if (res.status !== 0) {
         notes.push(`direct ${mode} ${type} failed: ${res.stderr}`);
         continue;
       }
-      const d = JSON.parse(res.stdout.trim().split('\n').pop());
-      rows.push({ n, lib: mode === 'ann' ? 'C++ same calls' : 'C++ stock FAISS', type, buildMs: d.build_ms, mem: d.rss_mb, qps1: d.qps1, qps64: d.qps64, recall: d.recall, blockMs: NaN });
+      for (const line of res.stdout.trim().split('\n').filter((l) => l.startsWith('{'))) {
+        const d = JSON.parse(line);
+        rows.push({ n, lib: mode === 'ann' ? 'C++ same calls' : 'C++ stock FAISS', type, ef: d.ef, buildMs: d.build_ms, mem: d.rss_mb, qps1: d.qps1, qps1c: NaN, qps64: d.qps64, recall: d.recall, blockMs: NaN });
+      }
     }
 
     if (type === 'flat' && faissNode.mod) {
@@ -176,10 +212,12 @@ for (const n of sizes) {
         }
       };
       const o = await measure(search, 1);
+      const c = await measureConcurrent((q) => search(q, 1));
       const b = await measure(search, 64);
-      rows.push({ n, lib: 'faiss-node', type, buildMs: fb, mem: rssMb() - rss1, qps1: o.qps, qps64: b.qps, recall: recallOf(fids, gt), blockMs: o.blockMs });
+      rows.push({ n, lib: 'faiss-node', type, ef: 0, buildMs: fb, mem: rssMb() - rss1, qps1: o.qps, qps1c: c, qps64: b.qps, recall: recallOf(fids, gt), blockMs: o.blockMs });
     }
     if (type === 'hnsw' && hnswlib.mod) {
+      console.log(`-- ${type}: hnswlib-node`);
       const { HierarchicalNSW } = hnswlib.mod;
       const rss1 = rssMb();
       const h = new HierarchicalNSW('ip', dim);
@@ -187,29 +225,63 @@ for (const n of sizes) {
       t = performance.now();
       for (let i = 0; i < n; i++) h.addPoint(Array.from(xb.subarray(i * dim, (i + 1) * dim)), i);
       const hb = performance.now() - t;
-      h.setEf(efSearch);
-      const hids = new BigInt64Array(nq * k);
-      const search = async (q, m) => {
-        for (let i = 0; i < m; i++) {
-          const r = h.searchKnn(Array.from(xq.subarray((q + i) * dim, (q + i + 1) * dim)), k);
-          r.neighbors.forEach((l, j) => (hids[(q + i) * k + j] = BigInt(l)));
-        }
-      };
-      const o = await measure(search, 1);
-      const b = await measure(search, 64);
-      rows.push({ n, lib: 'hnswlib-node', type, buildMs: hb, mem: rssMb() - rss1, qps1: o.qps, qps64: b.qps, recall: recallOf(hids, gt), blockMs: o.blockMs });
+      const hmem = rssMb() - rss1;
+      for (const ef of efs) {
+        h.setEf(ef);
+        const hids = new BigInt64Array(nq * k);
+        const search = async (q, m) => {
+          for (let i = 0; i < m; i++) {
+            const r = h.searchKnn(Array.from(xq.subarray((q + i) * dim, (q + i + 1) * dim)), k);
+            r.neighbors.forEach((l, j) => (hids[(q + i) * k + j] = BigInt(l)));
+          }
+        };
+        const o = await measure(search, 1);
+        const c = await measureConcurrent((q) => search(q, 1));
+        const b = await measure(search, 64);
+        rows.push({ n, lib: 'hnswlib-node', type, ef, buildMs: hb, mem: hmem, qps1: o.qps, qps1c: c, qps64: b.qps, recall: recallOf(hids, gt), blockMs: o.blockMs });
+      }
     }
   }
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 
 const fmt = (v, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : '-');
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}×` : '-');
 console.log('\nVector search benchmark (' + os.cpus().length + ' cores, load ' + os.loadavg()[0].toFixed(1) + `; dim ${dim}, ${nq} queries, k ${k})`);
-console.log('| n | index | library | build s | mem MB | QPS b=1 | QPS b=64 | recall@10 | event-loop block per call ms (median) | QPS b=1 vs crossmodal | QPS b=64 vs crossmodal |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+console.log(`| n | index | ef | library | build s | mem MB | QPS b=1 | QPS b=1, ${inFlight} in flight | QPS b=64 | recall@10 | event-loop block per call ms (median) | b=1 vs crossmodal | b=64 vs crossmodal |`);
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
-  const ours = rows.find((x) => x.n === r.n && x.type === r.type && x.lib === 'crossmodal');
-  console.log(`| ${r.n} | ${r.type} | ${r.lib} | ${fmt(r.buildMs / 1000, 1)} | ${fmt(r.mem)} | ${fmt(r.qps1)} | ${fmt(r.qps64)} | ${fmt(r.recall, 3)} | ${fmt(r.blockMs, 3)} | ${fmt(ours.qps1 / r.qps1, 2)}× | ${fmt(ours.qps64 / r.qps64, 2)}× |`);
+  const ours = rows.find((x) => x.n === r.n && x.type === r.type && x.ef === r.ef && x.lib === 'crossmodal');
+  console.log(`| ${r.n} | ${r.type} | ${r.ef || '-'} | ${r.lib} | ${fmt(r.buildMs / 1000, 1)} | ${fmt(r.mem)} | ${fmt(r.qps1)} | ${fmt(r.qps1c)} | ${fmt(r.qps64)} | ${fmt(r.recall, 3)} | ${fmt(r.blockMs, 3)} | ${ratio(ours?.qps1, r.qps1)} | ${ratio(ours?.qps64, r.qps64)} |`);
 }
-console.log('\nRatios are crossmodal ÷ that row (> 1: crossmodal faster). "C++ same calls" runs crossmodal\'s search core without Node: crossmodal ÷ it is 1 − binding overhead.');
+console.log('\nRatios are crossmodal ÷ that row (> 1: crossmodal faster), at the same ef. "C++ same calls" runs crossmodal\'s search core without Node: crossmodal ÷ it is 1 − binding overhead.');
+
+// Equal recall: hnswlib-node's QPS at crossmodal's recall, interpolated log-linearly between the
+// two hnswlib-node points around it (no extrapolation).
+function qpsAtRecall(points, recall, key) {
+  const sorted = [...points].sort((a, b) => a.recall - b.recall);
+  for (let i = 1; i < sorted.length; i++) {
+    const lo = sorted[i - 1], hi = sorted[i];
+    if (recall >= lo.recall && recall <= hi.recall) {
+      const f = hi.recall === lo.recall ? 0 : (recall - lo.recall) / (hi.recall - lo.recall);
+      return Math.exp(Math.log(lo[key]) + f * (Math.log(hi[key]) - Math.log(lo[key])));
+    }
+  }
+  return NaN;
+}
+const hnswSizes = [...new Set(rows.filter((r) => r.type === 'hnsw' && r.lib === 'hnswlib-node').map((r) => r.n))];
+if (hnswSizes.length > 0) {
+  console.log('\nHNSW at equal recall: hnswlib-node interpolated at crossmodal\'s recall@10');
+  console.log('| n | crossmodal ef | recall@10 | crossmodal QPS b=1 | hnswlib-node QPS b=1 | ratio | crossmodal QPS b=64 | hnswlib-node QPS b=64 | ratio |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const n of hnswSizes) {
+    const theirs = rows.filter((r) => r.n === n && r.type === 'hnsw' && r.lib === 'hnswlib-node');
+    for (const ours of rows.filter((r) => r.n === n && r.type === 'hnsw' && r.lib === 'crossmodal')) {
+      const q1 = qpsAtRecall(theirs, ours.recall, 'qps1');
+      const q64 = qpsAtRecall(theirs, ours.recall, 'qps64');
+      console.log(`| ${n} | ${ours.ef} | ${fmt(ours.recall, 3)} | ${fmt(ours.qps1)} | ${fmt(q1)} | ${ratio(ours.qps1, q1)} | ${fmt(ours.qps64)} | ${fmt(q64)} | ${ratio(ours.qps64, q64)} |`);
+    }
+  }
+  console.log('"-": crossmodal\'s recall lies outside the range hnswlib-node reached with these ef values.');
+}
 for (const note of notes) console.log(`note: ${note}`);

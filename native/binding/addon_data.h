@@ -3,6 +3,11 @@
 
 #include <napi.h>
 
+#include <cstddef>
+#include <memory>
+
+#include "binding/completion_channel.h"
+
 namespace crossmodal::binding {
 
 // Constructors of the wrapped classes for this environment. Stored as instance data, so Node
@@ -12,6 +17,10 @@ struct AddonData {
   Napi::FunctionReference encoder_session_constructor;
   Napi::FunctionReference vector_index_constructor;
   Napi::FunctionReference text_tokenizer_constructor;
+  // Completions of latency tasks (latency_task.h), created on first use; referenced while
+  // `latency_in_flight` > 0 so pending searches keep the event loop alive.
+  std::shared_ptr<CompletionChannel> latency_channel;
+  size_t latency_in_flight = 0;
 };
 
 inline AddonData& GetAddonData(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }

@@ -11,64 +11,47 @@ Napi::Error MakeError(Napi::Env env, const std::string& code, const std::string&
   return error;
 }
 
-void PromiseWorker::Execute() {
+void SettleDeferred(Napi::Env env, napi_deferred deferred, const CapturedError& error,
+                    const std::function<Napi::Value()>& result) {
+  // Settling fails only while the environment shuts down (a Worker being terminated); nobody can
+  // observe the promise then, and throwing would terminate the process, so failures are ignored.
+  auto reject = [&](napi_value value) { napi_reject_deferred(env, deferred, value); };
   try {
-    Run();
+    if (error) {
+      reject(MakeError(env, error.code, error.message).Value());
+      return;
+    }
+    napi_value value = result();
+    napi_resolve_deferred(env, deferred, value);
+  } catch (const Napi::Error& e) {
+    reject(e.Value());
   } catch (const Error& e) {
-    failed_ = true;
-    error_code_ = e.code();
-    error_message_ = e.what();
-  } catch (const std::bad_alloc&) {
-    failed_ = true;
-    error_code_ = codes::kInternal;
-    error_message_ = "out of memory";
+    try { reject(MakeError(env, e).Value()); } catch (...) {}
   } catch (const std::exception& e) {
-    failed_ = true;
-    error_code_ = codes::kInternal;
-    error_message_ = e.what();
+    try { reject(MakeError(env, codes::kInternal, e.what()).Value()); } catch (...) {}
   } catch (...) {
-    failed_ = true;
-    error_code_ = codes::kInternal;
-    error_message_ = "unknown native exception";
+    // Cannot even create an Error: the environment is going away.
   }
 }
+
+void PromiseWorker::Execute() { error_ = CaptureErrors([this] { Run(); }); }
 
 void PromiseWorker::OnOK() {
   Napi::Env env = Env();
   Napi::HandleScope scope(env);
-  if (failed_) {
-    napi_value error = nullptr;
-    try {
-      error = MakeError(env, error_code_, error_message_).Value();
-    } catch (...) {
-      return;  // cannot even create an Error: the environment is going away
-    }
-    Settle(false, error);
-    return;
-  }
-  try {
-    Settle(true, Result(env));
-  } catch (const Napi::Error& e) {
-    Settle(false, e.Value());
-  } catch (const Error& e) {
-    try { Settle(false, MakeError(env, e).Value()); } catch (...) {}
-  } catch (const std::exception& e) {
-    try { Settle(false, MakeError(env, codes::kInternal, e.what()).Value()); } catch (...) {}
-  }
+  Settle([&] { SettleDeferred(env, deferred_, error_, [&] { return Result(env); }); });
 }
 
-void PromiseWorker::Settle(bool resolve, napi_value value) {
-  if (deferred_ == nullptr) return;
-  napi_deferred deferred = deferred_;
-  deferred_ = nullptr;  // a deferred may be settled once
-  if (resolve) {
-    napi_resolve_deferred(Env(), deferred, value);
-  } else {
-    napi_reject_deferred(Env(), deferred, value);
-  }
+void PromiseWorker::OnError(const Napi::Error& error) {
+  Settle([&] { napi_reject_deferred(Env(), deferred_, error.Value()); });
 }
 
-void PromiseWorker::OnError(const Napi::Error& error) { Settle(false, error.Value()); }
+template <typename Fn>
+void PromiseWorker::Settle(Fn&& settle) {
+  if (deferred_ == nullptr) return;  // a deferred may be settled once
+  settle();
+  deferred_ = nullptr;
+}
 
 PromiseWorker::PromiseWorker(Napi::Env env, const char* resource_name) : Napi::AsyncWorker(env, resource_name) {
   napi_status status = napi_create_promise(env, &deferred_, &promise_);

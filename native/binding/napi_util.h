@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -59,17 +60,18 @@ class PromiseWorker : public Napi::AsyncWorker {
   void Execute() final;
   void OnOK() final;
   void OnError(const Napi::Error& error) final;
-  // Settles the promise through the C API, ignoring failure: the only way settling fails is an
-  // environment that is shutting down (a Worker being terminated), and then nobody can observe
-  // the promise anyway. Throwing there would terminate the process.
-  void Settle(bool resolve, napi_value value);
+  template <typename Fn>
+  void Settle(Fn&& settle);
 
   napi_deferred deferred_ = nullptr;
   napi_value promise_ = nullptr;
-  std::string error_code_;
-  std::string error_message_;
-  bool failed_ = false;
+  CapturedError error_;
 };
+
+// Settles `deferred` on the JS thread: rejects with `error` when set, else resolves with
+// `result()`, rejecting instead if building the result throws. Never throws.
+void SettleDeferred(Napi::Env env, napi_deferred deferred, const CapturedError& error,
+                    const std::function<Napi::Value()>& result);
 
 // Runs `body` and converts any C++ exception into a thrown JS error with a code. Every
 // synchronous entry point goes through this so no exception escapes into Node.

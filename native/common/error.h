@@ -6,6 +6,7 @@
 // same string, so JS callers can branch on it.
 #pragma once
 
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -45,5 +46,29 @@ class Error : public std::runtime_error {
  private:
   std::string code_;
 };
+
+// An exception caught on a worker thread, carried to the JS thread. Empty code: no error.
+struct CapturedError {
+  std::string code;
+  std::string message;
+  explicit operator bool() const { return !code.empty(); }
+};
+
+// Runs `fn` and captures whatever it throws: nothing may escape a worker thread.
+template <typename Fn>
+CapturedError CaptureErrors(Fn&& fn) {
+  try {
+    fn();
+    return {};
+  } catch (const Error& e) {
+    return {e.code(), e.what()};
+  } catch (const std::bad_alloc&) {
+    return {codes::kInternal, "out of memory"};
+  } catch (const std::exception& e) {
+    return {codes::kInternal, e.what()};
+  } catch (...) {
+    return {codes::kInternal, "unknown native exception"};
+  }
+}
 
 }  // namespace crossmodal
