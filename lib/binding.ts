@@ -174,6 +174,13 @@ export interface NativeSimilarityOptions {
   softmax: boolean;
 }
 
+/** An exclusive flock on `<dir>/LOCK`; the kernel drops it when the process dies. */
+export interface NativeDirectoryLock {
+  /** Idempotent. Collecting the handle without it releases the lock too. */
+  release(): void;
+  held(): boolean;
+}
+
 export interface NativeAddon {
   EncoderSession: { load(dir: string, options: NativeLoadOptions): Promise<NativeEncoderSession> };
   VectorIndex: NativeVectorIndexClass;
@@ -182,6 +189,8 @@ export interface NativeAddon {
   runtimeInfo(): NativeRuntimeInfo | null;
   similarity(a: Float32Array, b: Float32Array, dim: number, options: NativeSimilarityOptions): Promise<ArrayBuffer>;
   groupMeans(rows: Float32Array, dim: number, group: number): Promise<ArrayBuffer>;
+  /** Throws ERR_LOCKED ("<what> <dir> is open in another process (pid N) or already open in this one") or ERR_IO. */
+  DirectoryLock: new (dir: string, what?: string) => NativeDirectoryLock;
   preprocessImages(images: NativeImageInput[], configJson: string, options: NativeImageOptions): Promise<NativePreprocessResult>;
   napiVersion: number;
 }

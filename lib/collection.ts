@@ -12,12 +12,19 @@
  * entries after `index_seq` (idempotently: re-adding is an upsert, re-removing is a no-op); a
  * missing or refused snapshot is rebuilt from the stored vectors. A kill at any point therefore
  * reopens to an index that holds exactly the committed items.
+ *
+ * Exclusivity. An open collection holds an flock on `<dir>/LOCK` (native DirectoryLock) from
+ * before any other file is touched until `close()` has written the last snapshot and closed the
+ * database. A second opener, in another process or this one, fails with ERR_LOCKED instead of
+ * writing beside the first. The kernel drops the lock when the holder dies, so a killed process
+ * leaves nothing stale behind.
  * @packageDocumentation
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CrossmodalError, invalidArgument } from './errors';
+import { native, type NativeDirectoryLock } from './binding';
+import { CrossmodalError, fromNative, invalidArgument } from './errors';
 import { createIndex, loadIndex, toIdArray, type IndexOptions, type Metric, type VectorIndex } from './search';
 
 /** What a collection needs from a model: `load()`'s Model satisfies it. */
@@ -239,10 +246,13 @@ export class Collection {
   #checkpointEvery: number;
   #batchesSinceCheckpoint = 0;
   #queue: Promise<unknown> = Promise.resolve();
+  // Referenced for the collection's whole life: collecting the handle would release the lock.
+  #lock: NativeDirectoryLock;
 
   /** @internal */
-  constructor(dir: string, db: Database, index: VectorIndex, model: CollectionModel, fingerprint: string, checkpointEvery: number) {
+  constructor(dir: string, db: Database, index: VectorIndex, model: CollectionModel, fingerprint: string, checkpointEvery: number, lock: NativeDirectoryLock) {
     this.dir = dir;
+    this.#lock = lock;
     this.#db = db;
     this.#index = index;
     this.#model = model;
@@ -544,14 +554,19 @@ export class Collection {
     };
   }
 
-  /** Snapshots the index and closes the database. Idempotent. */
+  /** Snapshots the index, closes the database and releases the directory lock. Idempotent. */
   async close(): Promise<void> {
     if (!this.#db) return;
-    await this.checkpoint().catch(() => undefined);
-    await this.#queue;
-    this.#db?.close();
-    this.#db = undefined;
-    this.#index.dispose();
+    try {
+      await this.checkpoint().catch(() => undefined);
+      await this.#queue;
+      this.#db?.close();
+      this.#db = undefined;
+      this.#index.dispose();
+    } finally {
+      // Last, so the next opener finds the snapshot written and the database closed.
+      this.#lock.release();
+    }
   }
 }
 
@@ -571,6 +586,15 @@ async function fillFromTable(db: Database, index: VectorIndex, dim: number): Pro
   }
 }
 
+/** Takes `root`'s exclusive lock; ERR_LOCKED names the holder's pid when it is readable. */
+function lockCollection(root: string): NativeDirectoryLock {
+  try {
+    return new (native().DirectoryLock)(root, 'collection');
+  } catch (error) {
+    throw fromNative(error);
+  }
+}
+
 function loadSqlite(): DatabaseConstructor {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -584,7 +608,8 @@ function loadSqlite(): DatabaseConstructor {
  * Opens (or creates) a collection in `dir`, bound to `model` by its fingerprint.
  * @param dir - the collection directory (created if missing)
  * @param options - `model` (required), `index` options for a new collection, `reembed`, `checkpointEvery`
- * @throws {CrossmodalError} `ERR_MODEL_MISMATCH` (another model built it and `reembed` is not set),
+ * @throws {CrossmodalError} `ERR_LOCKED` (the collection is open in another process, or already
+ *   open in this one), `ERR_MODEL_MISMATCH` (another model built it and `reembed` is not set),
  *   `ERR_DIMENSION_MISMATCH`, `ERR_IO`
  * @example
  * const photos = await openCollection('./photos', { model });
@@ -600,8 +625,15 @@ export async function openCollection(dir: string, options: OpenCollectionOptions
   const checkpointEvery = options.checkpointEvery ?? 16;
   const root = path.resolve(dir);
   fs.mkdirSync(root, { recursive: true });
-  const Sqlite = loadSqlite();
-  const db = new Sqlite(path.join(root, 'collection.db'));
+  // Before any file in the directory is read or written: another opener may be writing them.
+  const lock = lockCollection(root);
+  let db: Database;
+  try {
+    db = new (loadSqlite())(path.join(root, 'collection.db'));
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
@@ -694,10 +726,14 @@ export async function openCollection(dir: string, options: OpenCollectionOptions
       index = createIndex({ ...spec, dim });
       await fillFromTable(db, index, dim);
     }
-    const collection = new Collection(root, db, index, model, fingerprint, checkpointEvery);
+    const collection = new Collection(root, db, index, model, fingerprint, checkpointEvery, lock);
     return collection;
   } catch (error) {
-    db.close();
+    try {
+      db.close();
+    } finally {
+      lock.release();
+    }
     throw error;
   }
 }

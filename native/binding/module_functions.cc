@@ -1,5 +1,6 @@
 #include "binding/module_functions.h"
 
+#include "binding/directory_lock.h"
 #include "binding/napi_util.h"
 #include "runtime/ort_library.h"
 #include "search/similarity.h"
@@ -144,6 +145,7 @@ void RegisterModuleFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("runtimeInfo", Napi::Function::New(env, RuntimeInfo, "runtimeInfo"));
   exports.Set("similarity", Napi::Function::New(env, Similarity, "similarity"));
   exports.Set("groupMeans", Napi::Function::New(env, GroupMeans, "groupMeans"));
+  exports.Set("DirectoryLock", DirectoryLock::Define(env));
 }
 
 }  // namespace crossmodal::binding

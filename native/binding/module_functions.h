@@ -5,7 +5,8 @@
 
 namespace crossmodal::binding {
 
-// loadRuntime(path), runtimeInfo(), similarity(a, b, dim, options).
+// loadRuntime(path), runtimeInfo(), similarity(a, b, dim, options), groupMeans(rows, dim, group),
+// and the DirectoryLock class (binding/directory_lock.h).
 void RegisterModuleFunctions(Napi::Env env, Napi::Object exports);
 
 }  // namespace crossmodal::binding

@@ -33,6 +33,7 @@ inline constexpr const char* kDisposed = "ERR_DISPOSED";
 inline constexpr const char* kQueueFull = "ERR_QUEUE_FULL";
 inline constexpr const char* kAborted = "ERR_ABORTED";
 inline constexpr const char* kDeadlineExceeded = "ERR_DEADLINE_EXCEEDED";
+inline constexpr const char* kLocked = "ERR_LOCKED";
 inline constexpr const char* kInternal = "ERR_INTERNAL";
 }  // namespace codes
 
