@@ -1,4 +1,5 @@
 // Searches running while adds and removes happen: no crash, no torn result, event loop free.
+import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createIndex, type IndexOptions } from '../lib/index';
 import { gaussianVectors, row } from './vectors';
@@ -81,6 +82,28 @@ describe('event loop', () => {
     // The timer keeps firing while FAISS builds the graph on a worker thread.
     expect(ticks).toBeGreaterThan(Math.min(20, elapsed / 50));
     expect(index.size).toBe(15_000);
+  });
+
+  it("does not occupy libuv's pool: file reads proceed while many long searches are queued", async () => {
+    // Searches run on crossmodal's own pool. On libuv's (4 threads, shared with fs, dns, zlib and
+    // crypto) eight long searches would make this read wait until one of them finished.
+    const index = createIndex({ dim: 128, metric: 'ip' });
+    await index.add(gaussianVectors(50_000, 128, 21));
+    const queries = gaussianVectors(100, 128, 22);
+    const deny = { filter: { deny: [1n] } }; // the selector path: one scan per query, no BLAS
+    let firstSearchDone = Number.POSITIVE_INFINITY;
+    const started = performance.now();
+    const searches = Array.from({ length: 8 }, () =>
+      index.search(queries, 10, deny).then((r) => {
+        firstSearchDone = Math.min(firstSearchDone, performance.now() - started);
+        return r;
+      }),
+    );
+    await fs.promises.readFile(__filename);
+    const readDone = performance.now() - started;
+    await Promise.all(searches);
+    expect(firstSearchDone).toBeGreaterThan(4 * readDone);
+    index.dispose();
   });
 
   it('disposing while searches are in flight lets them finish', async () => {

@@ -1,6 +1,7 @@
-// Promise-returning operations that run on the shared low-latency TaskPool instead of libuv's
-// pool: short operations whose per-call overhead matters (index searches, lookups). Long ones
-// (building, training, saving) stay on PromiseWorker so they cannot occupy the spinning threads.
+// Promise-returning operations that run on the shared TaskPool (common/task_pool.h) instead of
+// libuv's pool: searches and lookups, so they neither wait behind nor hold up a server's file and
+// network work. Long index operations (building, training, saving) stay on PromiseWorker so they
+// cannot hold up searches of other indexes either.
 #pragma once
 
 #include <napi.h>
