@@ -3,11 +3,10 @@
 // when the holding process is SIGKILLed.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openCollection } from '../lib/index';
-import { rejection } from './helpers';
+import { rejection, scratchDirs } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { fakeModel } = require('./helpers/fake-model.cjs') as {
@@ -25,10 +24,7 @@ const distEntry = path.resolve(__dirname, '..', 'dist', 'cjs', 'index.js');
 const haveDist = fs.existsSync(distEntry);
 if (!haveDist) console.warn('collection-lock: child-process case skipped (needs `npm run build:ts`)');
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crossmodal-lock-'));
-afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
-let counter = 0;
-const freshDir = (): string => path.join(root, `c${counter++}`);
+const freshDir = scratchDirs('crossmodal-lock-');
 
 describe.skipIf(!haveSqlite)('collection lock', () => {
   it('refuses a second open in the same process until the first is closed', async () => {

@@ -1,11 +1,10 @@
 // Collections: ingest with de-duplication and progress, searches with metadata filters, removal,
 // metadata updates, compaction, persistence across reopen, model binding.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { imageSize, openCollection } from '../lib/index';
-import { readTinyReference, referenceImagePaths } from './helpers';
+import { readTinyReference, referenceImagePaths, scratchDirs } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { fakeModel, vectorFor } = require('./helpers/fake-model.cjs') as {
@@ -21,10 +20,7 @@ try {
   console.warn('collection: skipped (better-sqlite3 is not installed)');
 }
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crossmodal-collection-'));
-afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
-let counter = 0;
-const freshDir = (): string => path.join(root, `c${counter++}`);
+const freshDir = scratchDirs('crossmodal-collection-');
 
 describe.skipIf(!haveSqlite)('Collection', () => {
   it('adds texts in batches with progress and de-duplicates by content', async () => {

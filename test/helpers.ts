@@ -1,13 +1,22 @@
 // Shared test helpers: fixture locations and numeric comparisons.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { CrossmodalError } from '../lib/index';
 
 export const repoRoot = path.resolve(__dirname, '..');
 export const tinyBundle = path.join(repoRoot, 'test', 'fixtures', 'tiny-clip');
 export const tinyReferenceDir = path.join(repoRoot, 'test', 'fixtures', 'tiny-clip-reference');
 export const flickrDir = path.resolve(repoRoot, '..', 'shared', 'data', 'flickr8k-1k');
+
+/** A temporary folder removed after the test file; returns a function giving fresh paths in it. */
+export function scratchDirs(prefix: string): () => string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+  let counter = 0;
+  return () => path.join(root, `c${counter++}`);
+}
 
 export interface TinyReference {
   logit_scale: number;
