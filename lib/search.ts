@@ -9,6 +9,13 @@ import { callNative, CrossmodalError, fromNative, invalidArgument } from './erro
 
 export type Metric = 'cosine' | 'ip' | 'l2';
 export type IndexType = 'flat' | 'hnsw' | 'ivf-flat' | 'ivf-pq' | 'factory';
+/**
+ * Where an index searches. `cpu` (default) never touches a GPU. `gpu` keeps a GPU copy of a
+ * `flat`, `ivf-flat` or `ivf-pq` index for unfiltered searches (builds with
+ * `CROSSMODAL_WITH_FAISS_GPU` only; fails with `ERR_GPU_UNAVAILABLE` otherwise). `auto` uses a GPU
+ * when it can and reports why not in `info().gpu.reason`. See "GPU search" in the README.
+ */
+export type IndexDevice = 'cpu' | 'gpu' | 'auto';
 
 /**
  * How to build an index. Every parameter has a default; the defaults reach recall@10 ≥ 0.95 on
@@ -48,6 +55,14 @@ export interface IndexOptions {
   refineFactor?: number;
   /** `type: 'factory'`: a FAISS index_factory string, e.g. `"IVF1024,SQ8"`. Filters need a top-level IVF, HNSW or flat. */
   factory?: string;
+  /**
+   * Where searches run (default `cpu`); see {@link IndexDevice}. `gpu` with `hnsw`, `factory` or an
+   * `ivf-pq` shape FAISS's GPU kernels lack (`pqBits` ≠ 8, `pqM` outside 1–4, 8, 12, …, 48, 56, 64,
+   * 96) is refused with `ERR_INVALID_ARGUMENT`.
+   */
+  device?: IndexDevice;
+  /** CUDA device ordinal for `device: 'gpu' | 'auto'` (default 0). */
+  deviceId?: number;
 }
 
 /** Ids: a BigInt64Array, or an array of bigints / safe integers. All ids are non-negative. */
@@ -76,6 +91,28 @@ export interface LoadIndexOptions {
   metric?: Metric;
   /** Refuse the file unless it is of this type. */
   type?: IndexType;
+  /** Where the loaded index searches (default `cpu`; not stored in the file). See {@link IndexOptions.device}. */
+  device?: IndexDevice;
+  /** CUDA device ordinal for `device: 'gpu' | 'auto'` (default 0). */
+  deviceId?: number;
+}
+
+/** Where an index's searches run, and why ({@link IndexInfo.gpu}). */
+export interface IndexGpuInfo {
+  /** The `device` option the index was created or loaded with. */
+  requested: IndexDevice;
+  /** CUDA device holding the GPU copy, or -1 when searches stay on the CPU. */
+  device: number;
+  /** True when unfiltered searches run on the GPU. */
+  active: boolean;
+  /** Why searches stay on the CPU ('' when `active`), e.g. no GPU support in this build. */
+  reason: string;
+  /** Searches answered on the GPU. */
+  gpuSearches: number;
+  /** Searches of a GPU-placed index answered on the CPU instead (filters, range search, k or nprobe above the GPU limit, a failed copy)… */
+  cpuFallbacks: number;
+  /** …and the reason for the latest one. */
+  lastFallback: string;
 }
 
 export interface IndexInfo {
@@ -97,6 +134,8 @@ export interface IndexInfo {
   description: string;
   /** Effective parameters (nlist once trained, etc.). */
   params: Record<string, unknown>;
+  /** Where searches run (see {@link IndexDevice}). */
+  gpu: IndexGpuInfo;
 }
 
 /** One search hit. */
@@ -424,9 +463,9 @@ export class VectorIndex {
     return callNative(() => this.#live().rebuild());
   }
 
-  /** Type, parameters and counters. @throws {CrossmodalError} `ERR_DISPOSED` */
+  /** Type, parameters, counters and where searches run. @throws {CrossmodalError} `ERR_DISPOSED` */
   async info(): Promise<IndexInfo> {
-    const raw: NativeIndexInfo = await callNative(() => this.#live().info());
+    const raw = (await callNative(() => this.#live().info())) as NativeIndexInfo & { gpu: IndexGpuInfo };
     const spec = JSON.parse(raw.spec) as Record<string, unknown>;
     const { type, metric, dim, ...params } = spec;
     return {
@@ -442,6 +481,7 @@ export class VectorIndex {
       fingerprint: raw.fingerprint,
       description: raw.description,
       params,
+      gpu: { ...raw.gpu },
     };
   }
 
@@ -454,11 +494,23 @@ export class VectorIndex {
 
 const TYPES: readonly IndexType[] = ['flat', 'hnsw', 'ivf-flat', 'ivf-pq', 'factory'];
 const METRICS: readonly Metric[] = ['cosine', 'ip', 'l2'];
+const DEVICES: readonly IndexDevice[] = ['cpu', 'gpu', 'auto'];
+
+function checkDevice(options: { device?: unknown; deviceId?: unknown }): void {
+  if (options.device !== undefined && !DEVICES.includes(options.device as IndexDevice)) {
+    throw invalidArgument(`device must be one of ${DEVICES.join(', ')}`);
+  }
+  const id = options.deviceId;
+  if (id !== undefined && (!Number.isInteger(id) || (id as number) < 0 || (id as number) > 1023)) {
+    throw invalidArgument('deviceId must be an integer between 0 and 1023');
+  }
+}
 
 /**
  * Creates an empty index.
- * @param options - `dim`, `metric`, `type` and the type's parameters (see {@link IndexOptions})
- * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT`
+ * @param options - `dim`, `metric`, `type`, the type's parameters and `device` (see {@link IndexOptions})
+ * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT`, `ERR_GPU_UNAVAILABLE` (`device: 'gpu'` without
+ *   GPU support in this build, or without that CUDA device)
  * @example
  * const exact = createIndex({ dim: 512 });
  * const hnsw = createIndex({ dim: 512, type: 'hnsw', M: 32, efSearch: 128 });
@@ -478,6 +530,7 @@ export function createIndex(options: IndexOptions): VectorIndex {
   if (type === 'factory' && (typeof options.factory !== 'string' || options.factory === '')) {
     throw invalidArgument("type 'factory' needs a FAISS index_factory string in `factory`");
   }
+  checkDevice(options);
   let index: NativeVectorIndex;
   try {
     index = new (native().VectorIndex)(JSON.stringify({ ...options, dim, metric, type }));
@@ -491,9 +544,9 @@ export function createIndex(options: IndexOptions): VectorIndex {
  * Loads an index saved with {@link VectorIndex.save}, verifying its header and checksum first. A
  * refused file leaves nothing behind.
  * @param file - the index file
- * @param options - `mmap`, and expectations (`fingerprint`, `dim`, `metric`, `type`) that must match the header
+ * @param options - `mmap`, `device`, and expectations (`fingerprint`, `dim`, `metric`, `type`) that must match the header
  * @throws {CrossmodalError} `ERR_IO` (missing/unreadable), `ERR_INDEX_CORRUPT` (truncated, damaged,
- *   unknown version), `ERR_INDEX_MISMATCH` (an expectation does not match)
+ *   unknown version), `ERR_INDEX_MISMATCH` (an expectation does not match), `ERR_GPU_UNAVAILABLE`
  * @example
  * const index = await loadIndex('photos.index', { fingerprint: model.fingerprint });
  */
@@ -502,6 +555,7 @@ export async function loadIndex(file: string, options: LoadIndexOptions = {}): P
   if (options.dim !== undefined && (!Number.isInteger(options.dim) || options.dim < 1)) throw invalidArgument('dim must be a positive integer');
   if (options.metric !== undefined && !METRICS.includes(options.metric)) throw invalidArgument("metric must be 'cosine', 'ip' or 'l2'");
   if (options.type !== undefined && !TYPES.includes(options.type)) throw invalidArgument(`type must be one of ${TYPES.join(', ')}`);
+  checkDevice(options);
   const raw = await callNative(() => native().VectorIndex.load(path.resolve(file), { ...options }));
   const info = await callNative(() => raw.info());
   const spec = JSON.parse(info.spec) as { dim: number; metric: Metric; type: IndexType };

@@ -24,6 +24,7 @@ inline constexpr const char* kTokenizer = "ERR_TOKENIZER";
 inline constexpr const char* kModelLoad = "ERR_MODEL_LOAD";
 inline constexpr const char* kRuntime = "ERR_RUNTIME";
 inline constexpr const char* kRuntimeUnavailable = "ERR_RUNTIME_UNAVAILABLE";
+inline constexpr const char* kGpuUnavailable = "ERR_GPU_UNAVAILABLE";
 inline constexpr const char* kIndex = "ERR_INDEX";
 inline constexpr const char* kIndexCorrupt = "ERR_INDEX_CORRUPT";
 inline constexpr const char* kIndexMismatch = "ERR_INDEX_MISMATCH";

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <mutex>
 #include <numeric>
@@ -23,6 +24,9 @@
 #include "common/error.h"
 #include "search/fast_flat.h"
 #include "common/native_buffer.h"
+#ifdef CROSSMODAL_WITH_FAISS_GPU
+#include "search/gpu_replica.h"
+#endif
 
 namespace crossmodal::search {
 namespace {
@@ -59,6 +63,32 @@ struct SlotSelector : faiss::IDSelector {
   }
 };
 
+// Why FAISS's GPU code cannot hold an index of this spec ('' when it can). Static facts of FAISS
+// 1.7.3's GPU kernels, checked up front so an explicit device 'gpu' fails at creation rather than
+// at the first search: no GPU HNSW; IVF-PQ only with 8-bit codes and a code length its list
+// scanners are specialised for (GpuIndexIVFPQ::verifyPQSettings_, IVFPQ::isSupportedPQCodeLength).
+std::string GpuUnsupportedReason(const IndexSpec& spec) {
+  switch (spec.type) {
+    case IndexType::kFlat:
+    case IndexType::kIvfFlat: return "";
+    case IndexType::kHnsw: return "hnsw indexes search on the CPU only (FAISS has no GPU HNSW)";
+    case IndexType::kFactory: return "factory indexes search on the CPU only";
+    case IndexType::kIvfPq: {
+      if (spec.pq_bits != 8) {
+        return "ivf-pq on the GPU needs pqBits 8 (got " + std::to_string(spec.pq_bits) + ")";
+      }
+      static constexpr int kSupported[] = {1, 2, 3, 4, 8, 12, 16, 20, 24, 28, 32, 40, 48, 56, 64, 96};
+      const int m = EffectivePqM(spec);
+      if (std::find(std::begin(kSupported), std::end(kSupported), m) == std::end(kSupported)) {
+        return "ivf-pq on the GPU needs pqM in 1, 2, 3, 4, 8, 12, 16, 20, 24, 28, 32, 40, 48, 56, 64 or 96 (got " +
+               std::to_string(m) + (spec.pq_m == 0 ? ", the default dim / 4" : "") + ")";
+      }
+      return "";
+    }
+  }
+  return "unknown index type";
+}
+
 // FAISS reports programming errors and unsupported operations as FaissException; they reach
 // callers as ERR_INDEX with FAISS's message rather than ERR_INTERNAL.
 template <typename Fn>
@@ -76,12 +106,54 @@ AnnIndex::AnnIndex(const IndexSpec& spec) : spec_(spec) {
   spec_.Validate();
   if (spec_.nlist == 0) spec_.nlist_auto = true;
   CreateEmpty();
+  ConfigureDevice(spec_.device, spec_.device_id);
 }
 
 AnnIndex::AnnIndex(const IndexSpec& spec, std::unique_ptr<faiss::Index> index)
     : spec_(spec), index_(std::move(index)) {}
 
 AnnIndex::~AnnIndex() = default;
+
+void AnnIndex::ConfigureDevice(Device device, int device_id) {
+  if (device_id < 0 || device_id > 1023) throw Error(codes::kInvalidArgument, "deviceId must be between 0 and 1023");
+  device_ = device;
+  device_id_ = device_id;
+  spec_.device = device;
+  spec_.device_id = device_id;
+  if (device == Device::kCpu) {
+    cpu_reason_ = "device 'cpu' was requested";
+    return;
+  }
+  const std::string unsupported = GpuUnsupportedReason(spec_);
+  if (!unsupported.empty()) {
+    if (device == Device::kGpu) {
+      throw Error(codes::kInvalidArgument, "device 'gpu': " + unsupported + "; use device 'cpu' or 'auto'");
+    }
+    cpu_reason_ = unsupported;
+    return;
+  }
+#ifdef CROSSMODAL_WITH_FAISS_GPU
+  std::string why;
+  const int count = gpu::DeviceCount(&why);
+  if (count > 0 && device_id >= count) {
+    why = "there is no CUDA device " + std::to_string(device_id) + " (" + std::to_string(count) + " visible)";
+  }
+  if (count == 0 || device_id >= count) {
+    if (device == Device::kGpu) throw Error(codes::kGpuUnavailable, "device 'gpu' was requested but " + why);
+    cpu_reason_ = why;
+    return;
+  }
+  const bool float16_tables = spec_.type == IndexType::kIvfPq && EffectivePqM(spec_) > 48;
+  replica_ = std::make_unique<gpu::Replica>(device_id, float16_tables);
+  cpu_reason_.clear();
+#else
+  const std::string why =
+      "this build of crossmodal has no GPU support (it was compiled without CROSSMODAL_WITH_FAISS_GPU; "
+      "see \"GPU search\" in the README)";
+  if (device == Device::kGpu) throw Error(codes::kGpuUnavailable, "device 'gpu' was requested but " + why);
+  cpu_reason_ = why;
+#endif
+}
 
 void AnnIndex::CreateEmpty() {
   const int d = static_cast<int>(spec_.dim);
@@ -174,6 +246,21 @@ IndexInfo AnnIndex::Info() const {
   info.mmapped = mmapped_;
   info.can_reconstruct = CanReconstruct();
   info.fingerprint = fingerprint_;
+  info.gpu.requested = device_;
+  info.gpu.reason = cpu_reason_;
+#ifdef CROSSMODAL_WITH_FAISS_GPU
+  if (replica_) {
+    info.gpu.device = replica_->device();
+    info.gpu.reason = replica_->failure();
+    info.gpu.active = info.gpu.reason.empty();
+  }
+#endif
+  info.gpu.gpu_searches = gpu_searches_.load(std::memory_order_relaxed);
+  info.gpu.cpu_fallbacks = cpu_fallbacks_.load(std::memory_order_relaxed);
+  {
+    std::lock_guard fallback_lock(fallback_mutex_);
+    info.gpu.last_fallback = last_fallback_;
+  }
   switch (spec_.type) {
     case IndexType::kFlat: info.description = "Flat"; break;
     case IndexType::kHnsw: info.description = "HNSW" + std::to_string(spec_.hnsw_m) + ",Flat"; break;
@@ -205,6 +292,7 @@ void AnnIndex::Train(const float* vectors, size_t count) {
   if (mmapped_) throw Error(codes::kIndex, "the index was loaded with mmap and is read-only");
   if (!labels_.empty()) throw Error(codes::kIndex, "the index already holds vectors; use rebuild() to re-train it");
   if (spec_.type != IndexType::kIvfFlat && spec_.type != IndexType::kIvfPq && spec_.type != IndexType::kFactory) return;
+  ++version_;
   if (spec_.type != IndexType::kFactory) {
     if (spec_.nlist_auto) spec_.nlist = 0;
     CreateEmpty();  // forget an earlier training
@@ -251,8 +339,25 @@ void AnnIndex::Add(const float* vectors, size_t count, const int64_t* ids, bool 
   if (count == 0) return;
   std::vector<float> data = Prepare(vectors, count);
   std::unique_lock lock(mutex_);
+  const uint64_t before = version_++;  // bumped first: a failed add may have changed the structure
+#ifdef CROSSMODAL_WITH_FAISS_GPU
+  const faiss::Index* structure = index_.get();
+  const bool was_trained = !NeedsTraining();
+  const size_t first_slot = labels_.size();
+  const size_t live_before = slots_.size();
+#endif
   AddLocked(data.data(), count, ids, upsert);
   live_.store(slots_.size(), std::memory_order_release);
+#ifdef CROSSMODAL_WITH_FAISS_GPU
+  // A pure append (no training, no replaced ids) extends an up-to-date replica in place.
+  if (replica_ && was_trained && index_.get() == structure && labels_.size() == first_slot + count &&
+      slots_.size() == live_before + count) {
+    replica_->Append(before, version_, static_cast<int64_t>(count), data.data(), static_cast<int64_t>(first_slot),
+                     spec_.type != IndexType::kFlat);
+  }
+#else
+  (void)before;
+#endif
 }
 
 void AnnIndex::AddLocked(const float* data, size_t count, const int64_t* ids, bool upsert) {
@@ -300,7 +405,14 @@ void AnnIndex::AddLocked(const float* data, size_t count, const int64_t* ids, bo
 size_t AnnIndex::Remove(const int64_t* ids, size_t count) {
   std::unique_lock lock(mutex_);
   if (mmapped_) throw Error(codes::kIndex, "the index was loaded with mmap and is read-only");
-  const size_t removed = RemoveLocked(ids, count);
+  size_t removed = 0;
+  try {
+    removed = RemoveLocked(ids, count);
+  } catch (...) {
+    ++version_;
+    throw;
+  }
+  if (removed > 0) ++version_;
   live_.store(slots_.size(), std::memory_order_release);
   return removed;
 }
@@ -423,6 +535,44 @@ void AnnIndex::ExactOverSlots(const float* query, const std::vector<int64_t>& sl
   }
 }
 
+#ifdef CROSSMODAL_WITH_FAISS_GPU
+bool AnnIndex::TryGpuSearch(int64_t n, const float* x, int64_t k, int nprobe, bool filtered, float* distances,
+                            int64_t* labels) const {
+  if (!replica_) return false;
+  const int limit = gpu::MaxSelection();
+  std::string why;
+  if (filtered) {
+    why = "a filter was given (FAISS's GPU indexes take no ID selector)";
+  } else if (k >= limit) {
+    why = "k" + std::string(spec_.refine_factor > 0 && spec_.type == IndexType::kIvfPq ? " × refineFactor" : "") +
+          " = " + std::to_string(k) + " is above the GPU's limit of " + std::to_string(limit - 1);
+  } else if (nprobe >= limit) {
+    why = "nprobe " + std::to_string(nprobe) + " is above the GPU's limit of " + std::to_string(limit - 1);
+  } else {
+    // The structure the replica mirrors: the IVF-PQ part of a refined index, else the index itself.
+    const auto* refine = dynamic_cast<const faiss::IndexRefine*>(index_.get());
+    const faiss::Index& source = refine != nullptr ? *refine->base_index : *index_;
+    if (replica_->Search(source, version_, dead_count_ > 0 ? &dead_ : nullptr, n, x, k, nprobe, distances, labels,
+                         &why)) {
+      gpu_searches_.fetch_add(1, std::memory_order_relaxed);
+      return true;
+    }
+  }
+  NoteCpuFallback(why);
+  return false;
+}
+
+void AnnIndex::NoteCpuFallback(const std::string& why) const {
+  cpu_fallbacks_.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard fallback_lock(fallback_mutex_);
+  last_fallback_ = why;
+}
+#else
+// CPU build: searches never leave the CPU index.
+bool AnnIndex::TryGpuSearch(int64_t, const float*, int64_t, int, bool, float*, int64_t*) const { return false; }
+void AnnIndex::NoteCpuFallback(const std::string&) const {}
+#endif
+
 SearchResult AnnIndex::Search(const float* queries, size_t count, size_t k, const SearchOptions& options) const {
   if (k == 0) throw Error(codes::kInvalidArgument, "k must be at least 1");
   std::vector<float> data = Prepare(queries, count);
@@ -482,10 +632,13 @@ SearchResult AnnIndex::Search(const float* queries, size_t count, size_t k, cons
       const size_t k_base = std::min(k * static_cast<size_t>(std::max(1, spec_.refine_factor)), labels_.size());
       std::vector<idx_t> cand(count * k_base, -1);
       std::vector<float> cand_d(count * k_base);
-      faiss::SearchParametersIVF params;
-      params.nprobe = static_cast<size_t>(nprobe);
-      params.sel = need_selector ? &selector : nullptr;
-      refine->base_index->search(n, data.data(), static_cast<idx_t>(k_base), cand_d.data(), cand.data(), &params);
+      if (!TryGpuSearch(n, data.data(), static_cast<idx_t>(k_base), nprobe, options.filter.active, cand_d.data(),
+                        cand.data())) {
+        faiss::SearchParametersIVF params;
+        params.nprobe = static_cast<size_t>(nprobe);
+        params.sel = need_selector ? &selector : nullptr;
+        refine->base_index->search(n, data.data(), static_cast<idx_t>(k_base), cand_d.data(), cand.data(), &params);
+      }
       const auto* exact = static_cast<const faiss::IndexFlat*>(refine->refine_index);
       const bool higher = HigherIsBetter(spec_.metric);
       const DistanceFn distance = higher ? InnerProductKernel() : L2SquaredKernel();
@@ -508,6 +661,10 @@ SearchResult AnnIndex::Search(const float* queries, size_t count, size_t k, cons
           slots[q * k + j] = scored[j].second;
         }
       }
+      return;
+    }
+    if (TryGpuSearch(n, data.data(), static_cast<idx_t>(k), nprobe, options.filter.active, distances.data(),
+                     slots.data())) {
       return;
     }
     if (spec_.type == IndexType::kHnsw || dynamic_cast<const faiss::IndexHNSW*>(index_.get()) != nullptr) {
@@ -575,6 +732,9 @@ RangeResult AnnIndex::RangeSearch(const float* queries, size_t count, float thre
   selector.allow = options.filter.allow;
   const bool need_selector = selector.dead != nullptr || selector.mask != nullptr;
 
+#ifdef CROSSMODAL_WITH_FAISS_GPU
+  if (replica_) NoteCpuFallback("rangeSearch runs on the CPU (FAISS's GPU indexes have no range search)");
+#endif
   const bool higher = HigherIsBetter(spec_.metric);
   // FAISS keeps inner products strictly above the radius; step just below so `threshold` itself counts.
   const float radius = higher ? std::nextafter(threshold, -std::numeric_limits<float>::infinity()) : threshold;
@@ -645,10 +805,17 @@ void AnnIndex::Rebuild() {
   }
   IndexSpec requested = spec_;
   if (requested.nlist_auto) requested.nlist = 0;
+  requested.device = Device::kCpu;  // the placement stays with this object
   // Built aside and swapped in, so a failure (e.g. too few vectors to re-train) leaves the index as it was.
   AnnIndex fresh(requested);
   if (!ids.empty()) fresh.AddLocked(vectors.data(), ids.size(), ids.data(), false);
+  ++version_;
+#ifdef CROSSMODAL_WITH_FAISS_GPU
+  if (replica_) replica_->Release();  // its source is about to be destroyed; rebuilt by the next search
+#endif
   spec_ = fresh.spec_;
+  spec_.device = device_;
+  spec_.device_id = device_id_;
   index_ = std::move(fresh.index_);
   labels_ = std::move(fresh.labels_);
   slots_ = std::move(fresh.slots_);

@@ -11,11 +11,21 @@
 //
 // Concurrency: searches, has(), reconstruct() and save() share the lock; add/remove/train/rebuild
 // take it exclusively, so a search sees the index either before or after a whole add().
+//
+// GPU (builds with CROSSMODAL_WITH_FAISS_GPU only; see gpu_replica.h). With device 'gpu' or
+// 'auto', a flat, IVF-Flat or IVF-PQ index keeps a GPU replica of its FAISS structure (for refined
+// IVF-PQ: of the IVF-PQ part; re-ranking stays on the CPU) and answers unfiltered searches there.
+// The CPU index remains the source of truth; `version_` counts its mutations and the replica is
+// rebuilt lazily when it is older. Filtered searches, range searches, k or nprobe beyond the GPU's
+// selection limit, and a replica FAISS cannot build fall back to the CPU index; Info().gpu says
+// which device is used and why not, and counts both outcomes. HNSW and factory indexes stay on the
+// CPU. In the CPU build all of this compiles down to the device option checks.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -28,6 +38,10 @@ struct Index;
 }
 
 namespace crossmodal::search {
+
+namespace gpu {
+class Replica;
+}
 
 struct SearchResult {
   size_t queries = 0;
@@ -58,6 +72,9 @@ struct SearchOptions {
 
 struct LoadOptions {
   bool mmap = false;
+  // Where searches run (see IndexSpec::device; placement is not stored in the file).
+  Device device = Device::kCpu;
+  int device_id = 0;
   // Expectations checked against the file's header; empty / 0 means "accept any".
   std::string fingerprint;
   size_t dim = 0;
@@ -65,8 +82,20 @@ struct LoadOptions {
   std::string type;
 };
 
+// Where searches run and why (IndexInfo::gpu).
+struct GpuInfo {
+  Device requested = Device::kCpu;
+  int device = -1;      // CUDA device of the replica; -1 when searches stay on the CPU
+  bool active = false;  // unfiltered searches go to the GPU
+  std::string reason;   // why not ('' when active)
+  uint64_t gpu_searches = 0;   // searches answered on the GPU
+  uint64_t cpu_fallbacks = 0;  // searches of a GPU-placed index answered on the CPU ...
+  std::string last_fallback;   // ... and the reason for the latest one
+};
+
 struct IndexInfo {
   IndexSpec spec;
+  GpuInfo gpu;
   size_t size = 0;       // live vectors
   size_t slots = 0;      // FAISS ntotal (live + tombstoned)
   size_t tombstones = 0;
@@ -111,6 +140,12 @@ class AnnIndex {
 
  private:
   AnnIndex(const IndexSpec& spec, std::unique_ptr<faiss::Index> index);
+  // Decides where searches run (constructors and Load call it once, before the index is shared).
+  // An explicit Device::kGpu that cannot be honoured throws: ERR_INVALID_ARGUMENT when the index
+  // type cannot run on a GPU (HNSW, factory, an IVF-PQ shape FAISS's GPU kernels lack),
+  // ERR_GPU_UNAVAILABLE when this build has no GPU support or there is no such CUDA device.
+  // Device::kAuto records the reason instead and stays on the CPU.
+  void ConfigureDevice(Device device, int device_id);
   void CreateEmpty();
   bool NeedsTraining() const;
   bool PhysicalRemoval() const;
@@ -123,6 +158,11 @@ class AnnIndex {
   void ExactOverSlots(const float* query, const std::vector<int64_t>& slots, size_t k, int64_t* out_ids,
                       float* out_scores) const;
   void RebuildSlotMap();
+  // Answers an unfiltered search on the GPU replica when there is one and it can; false otherwise
+  // (always false in the CPU build). Results are slots of the structure the replica mirrors.
+  bool TryGpuSearch(int64_t n, const float* x, int64_t k, int nprobe, bool filtered, float* distances,
+                    int64_t* labels) const;
+  void NoteCpuFallback(const std::string& why) const;
 
   IndexSpec spec_;
   std::unique_ptr<faiss::Index> index_;
@@ -131,6 +171,9 @@ class AnnIndex {
   std::vector<uint8_t> dead_;                   // tombstone bitmap over slots
   size_t dead_count_ = 0;
   std::atomic<size_t> live_{0};
+  // Generation of the FAISS structure: bumped by every mutation (under the exclusive lock); a GPU
+  // replica records the generation it copied.
+  uint64_t version_ = 0;
   int64_t next_id_ = 0;
   bool mmapped_ = false;
   std::string fingerprint_;  // of the file this was loaded from
@@ -139,6 +182,18 @@ class AnnIndex {
   // SearchParametersHNSW, so a per-query efSearch means setting the member: searches wanting the
   // current value share this lock, a search wanting another value changes it exclusively.
   mutable std::shared_mutex ef_mutex_;
+
+  // Placement (ConfigureDevice). replica_ exists only in GPU builds, when a device was chosen.
+  Device device_ = Device::kCpu;
+  int device_id_ = 0;
+  std::string cpu_reason_;  // why searches stay on the CPU when there is no replica
+#ifdef CROSSMODAL_WITH_FAISS_GPU
+  std::unique_ptr<gpu::Replica> replica_;
+#endif
+  mutable std::atomic<uint64_t> gpu_searches_{0};
+  mutable std::atomic<uint64_t> cpu_fallbacks_{0};
+  mutable std::mutex fallback_mutex_;
+  mutable std::string last_fallback_;
 
   friend struct IndexFileAccess;
 };

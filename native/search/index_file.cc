@@ -332,6 +332,7 @@ std::unique_ptr<AnnIndex> IndexFileAccess::Load(const std::string& path, const L
   index->live_.store(index->slots_.size());
   index->mmapped_ = mmapped;
   index->fingerprint_ = fingerprint;
+  index->ConfigureDevice(options.device, options.device_id);
   return index;
 }
 

@@ -46,6 +46,22 @@ const char* IndexTypeName(IndexType type) {
   return "unknown";
 }
 
+Device ParseDevice(const std::string& name) {
+  if (name == "cpu" || name.empty()) return Device::kCpu;
+  if (name == "gpu") return Device::kGpu;
+  if (name == "auto") return Device::kAuto;
+  throw Error(codes::kInvalidArgument, "device must be 'cpu', 'gpu' or 'auto', got '" + name + "'");
+}
+
+const char* DeviceName(Device device) {
+  switch (device) {
+    case Device::kCpu: return "cpu";
+    case Device::kGpu: return "gpu";
+    case Device::kAuto: return "auto";
+  }
+  return "unknown";
+}
+
 std::string IndexSpec::ToJson() const {
   nlohmann::json j = {
       {"type", IndexTypeName(type)}, {"dim", dim},       {"metric", MetricName(metric)},
@@ -98,6 +114,11 @@ IndexSpec IndexSpec::FromJson(const std::string& text) {
   spec.pq_bits = IntField(j, "pqBits", spec.pq_bits, 1, 16);
   spec.refine_factor = IntField(j, "refineFactor", spec.refine_factor, 0, 1024);
   if (j.contains("factory") && j["factory"].is_string()) spec.factory = j["factory"].get<std::string>();
+  if (j.contains("device") && !j["device"].is_null()) {
+    if (!j["device"].is_string()) throw Error(codes::kInvalidArgument, "device must be 'cpu', 'gpu' or 'auto'");
+    spec.device = ParseDevice(j["device"].get<std::string>());
+  }
+  spec.device_id = IntField(j, "deviceId", spec.device_id, 0, 1023);
   spec.Validate();
   return spec;
 }

@@ -18,6 +18,14 @@ enum class IndexType { kFlat, kHnsw, kIvfFlat, kIvfPq, kFactory };
 IndexType ParseIndexType(const std::string& name);  // throws ERR_INVALID_ARGUMENT
 const char* IndexTypeName(IndexType type);
 
+// Where searches run. kCpu (the default) never touches a GPU; kGpu keeps a GPU replica of a flat or
+// IVF index (builds with CROSSMODAL_WITH_FAISS_GPU only) and fails when that is impossible; kAuto
+// uses a GPU when it can and otherwise stays on the CPU, saying why (see ann_index.h).
+enum class Device { kCpu, kGpu, kAuto };
+
+Device ParseDevice(const std::string& name);  // throws ERR_INVALID_ARGUMENT
+const char* DeviceName(Device device);
+
 // Defaults were measured on 20k random normalised 512-d vectors, the hardest common case (no
 // cluster structure for IVF to exploit, concentrated distances for HNSW): they reach recall@10 ≥
 // 0.95 there. Real CLIP embeddings are clustered, so the same settings give higher recall, and
@@ -52,6 +60,11 @@ struct IndexSpec {
 
   // kFactory: a FAISS index_factory string, e.g. "OPQ16_64,IVF1024,PQ16".
   std::string factory;
+
+  // Placement, not structure: read by FromJson ("device", "deviceId") but never written by
+  // ToJson, so saved files stay device-neutral and loadIndex() chooses its own placement.
+  Device device = Device::kCpu;
+  int device_id = 0;  // CUDA device ordinal for kGpu / kAuto
 
   std::string ToJson() const;
   static IndexSpec FromJson(const std::string& json);  // validates; throws ERR_INVALID_ARGUMENT
