@@ -141,6 +141,31 @@ describe('device option', () => {
     }
   });
 
+  // A GPU build on a machine where CUDA has no usable device (tools/check-gpu-build.sh
+  // --run-without-device runs this one on the development machine, with a real CUDA runtime).
+  it.skipIf(!gpuBuild || gpuActive)("on a GPU build without a CUDA device, refuses 'gpu' and explains 'auto'", async () => {
+    const error = thrown(() => createIndex({ dim, device: 'gpu' }));
+    expect(error.code).toBe('ERR_GPU_UNAVAILABLE');
+    expect(error.message).toMatch(/^device 'gpu' was requested but (CUDA is unavailable: cuda\w+ \(.+\)|no CUDA device is visible)$/);
+    const why = error.message.replace("device 'gpu' was requested but ", '');
+    const auto = createIndex({ dim, type: 'ivf-flat', nlist: 16, device: 'auto' });
+    await auto.add(data);
+    await auto.remove([1, 2]);
+    const results = await auto.search(queries, 5, { filter: { deny: [3] } });
+    expect(results.get(0)).toHaveLength(5);
+    await auto.rangeSearch(queries, 0.5);
+    expect((await auto.info()).gpu).toEqual({
+      requested: 'auto',
+      device: -1,
+      active: false,
+      reason: why,
+      gpuSearches: 0,
+      cpuFallbacks: 0,
+      lastFallback: '',
+    });
+    auto.dispose();
+  });
+
   it("gives the type's reason for 'auto' where the type cannot run on a GPU", async () => {
     const hnsw = createIndex({ dim, type: 'hnsw', device: 'auto' });
     expect((await hnsw.info()).gpu).toMatchObject({ requested: 'auto', active: false, reason: expect.stringMatching(/hnsw/) });

@@ -17,9 +17,22 @@
 # object whose undefined faiss::gpu symbols are each looked up in FAISS's GPU sources, a stand-in
 # for the link that needs a real CUDA-enabled libfaiss.
 #
-#   tools/check-gpu-build.sh            fetch if needed, then check
-#   tools/check-gpu-build.sh --fetch    only fetch
+# --run-without-device goes one step further where a CUDA runtime library (libcudart.so) is on
+# disk, even without a GPU or driver: it links a GPU-mode addon (every source compiled with
+# CROSSMODAL_WITH_FAISS_GPU=1, Debian's CPU-only libfaiss, the real libcudart, and TEST-ONLY stubs
+# for the faiss::gpu symbols, tools/gpu-check/faiss_gpu_link_stubs.cc, which abort if ever called)
+# and runs the index test suites against it in build/gpu-check/pkg/. That executes the GPU build's
+# device discovery and CPU fallback for real; the replica itself still needs a CUDA device.
+#
+#   tools/check-gpu-build.sh                        fetch if needed, then compile-check
+#   tools/check-gpu-build.sh --fetch                only fetch
+#   tools/check-gpu-build.sh --run-without-device   compile-check, then link and run as above
 set -euo pipefail
+mode="${1:-}"
+case "$mode" in
+  ""|--fetch|--run-without-device) ;;
+  *) echo "check-gpu-build: unknown argument $mode" >&2; exit 2 ;;
+esac
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -70,7 +83,7 @@ EOF
 }
 
 fetch
-[ "${1:-}" = "--fetch" ] && exit 0
+[ "$mode" = "--fetch" ] && exit 0
 
 # The include paths of the real build (CMakeLists.txt), with FAISS's source tree in front of the
 # system FAISS (same 1.7.3 headers, plus faiss/gpu/) and the CUDA headers after it.
@@ -120,3 +133,41 @@ while IFS= read -r sym; do
 done < <(nm -uC "$obj" | awk '{ $1=""; sub(/^ /, ""); print }' | grep -E '^(faiss::gpu::|cuda)' | sort -u)
 [ "$missing" = 0 ] || exit 1
 log "ok: the GPU path compiles against FAISS $(basename "$faiss_src" | sed 's/faiss-//') GPU headers and CUDA $(awk '/#define CUDART_VERSION/ {print $3}' "$cuda_inc/cuda_runtime_api.h")"
+
+[ "$mode" = "--run-without-device" ] || exit 0
+
+cudart=""
+for dir in ${CUDA_HOME:+"$CUDA_HOME/lib64" "$CUDA_HOME/lib"} /usr/local/cuda/lib64 /usr/local/cuda/lib \
+           /usr/local/cuda-*/lib64 /usr/local/cuda-*/lib /usr/lib/x86_64-linux-gnu; do
+  if [ -e "$dir/libcudart.so" ]; then cudart="$dir"; break; fi
+done
+if [ -z "$cudart" ]; then
+  log "no CUDA runtime library (libcudart.so) on this machine: nothing to run (set CUDA_HOME to use one)"
+  exit 0
+fi
+out="$root/build/gpu-check"
+rm -rf "$out"
+mkdir -p "$out/obj" "$out/pkg/build/Release" "$out/pkg/test"
+log "building a GPU-mode addon with TEST-ONLY faiss::gpu link stubs and $cudart/libcudart.so"
+printf '%s\n' "${sources[@]}" tools/gpu-check/faiss_gpu_link_stubs.cc |
+  xargs -P "$jobs" -I{} sh -c 'o="$0/obj/$(echo "{}" | sed "s|/|__|g").o"; g++ "$@" -O2 -fPIC -fvisibility=hidden -fvisibility-inlines-hidden -c {} -o "$o" || exit 255' "$out" "${flags[@]}"
+find_static() { for d in /usr/lib/x86_64-linux-gnu /usr/lib; do [ -f "$d/lib$1.a" ] && { echo "$d/lib$1.a"; return; }; done; echo "-l$1"; }
+g++ -shared -fopenmp -o "$out/pkg/build/Release/crossmodal.node" "$out"/obj/*.o \
+  -Wl,--exclude-libs,ALL -Wl,--as-needed \
+  -lsentencepiece "$(find_static faiss)" "$(find_static webp)" "$(find_static gif)" "$(find_static utf8proc)" \
+  -ljpeg -lpng16 -lz -ldl -lpthread -lblas -llapack \
+  -L"$cudart" -lcudart -Wl,-rpath,"$cudart"
+# Node provides napi_* at load time, so the link cannot use --no-undefined; check our own symbols
+# and FAISS's instead (the CPU parts come from libfaiss.a, faiss::gpu from the stubs).
+unresolved=$(nm -uC "$out/pkg/build/Release/crossmodal.node" | grep -E 'crossmodal::|faiss::' || true)
+[ -z "$unresolved" ] || { echo "check-gpu-build: unresolved symbols in the GPU-mode addon:" >&2; echo "$unresolved" >&2; exit 1; }
+# A package root of its own, so node-gyp-build loads this addon and not the repository's.
+cp package.json vitest.config.mts "$out/pkg/"
+cp -r lib "$out/pkg/lib"
+cp test/*.ts "$out/pkg/test/"
+cp -r test/helpers "$out/pkg/test/helpers"
+ln -s "$root/test/fixtures" "$out/pkg/test/fixtures"
+ln -s "$root/node_modules" "$out/pkg/node_modules"
+log "running the index suites against it (the GPU block of index-device.test.ts stays skipped without a device)"
+(cd "$out/pkg" && npx --no-install vitest run test/index-*.test.ts test/search.test.ts)
+log "ok: a GPU-mode build runs the index suites on a machine without a usable CUDA device"
