@@ -7,7 +7,7 @@
 // CMake's own build tree lives in build-native/, outside node-gyp's build/ (which `node-gyp
 // rebuild` deletes), so repeated builds stay incremental.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, existsSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,5 +45,9 @@ const built = join(root, 'build-native', debug ? 'Debug' : 'Release', 'crossmoda
 const fallback = join(root, 'build-native', 'crossmodal.node');
 const source = existsSync(built) ? built : fallback;
 mkdirSync(dirname(out), { recursive: true });
-copyFileSync(source, out);
+// Copy then rename: a process that has the previous addon loaded keeps its mapping of the old
+// file; overwriting the file in place would change code under it (SIGBUS or worse).
+const temp = `${out}.${process.pid}.tmp`;
+copyFileSync(source, temp);
+renameSync(temp, out);
 console.log(`crossmodal: built ${out}`);

@@ -145,14 +145,15 @@ if (!faissNode.mod) notes.push(`faiss-node not measured (run tools/build-faiss-n
 if (!hnswlib.mod) notes.push(`hnswlib-node not measured: ${hnswlib.why}`);
 
 const directBin = path.join(root, 'build', 'bench', 'direct_faiss');
-const directSrc = path.join(here, 'direct_faiss.cc');
-if (!fs.existsSync(directBin) || fs.statSync(directBin).mtimeMs < fs.statSync(directSrc).mtimeMs) {
+const native = (f) => path.join(root, 'native', f);
+const directSources = [path.join(here, 'direct_faiss.cc'), native('search/ann_index.cc'), native('search/index_spec.cc'),
+  native('search/index_file.cc'), native('search/fast_flat.cc'), native('common/native_buffer.cc')];
+const newestSource = Math.max(...directSources.map((f) => fs.statSync(f).mtimeMs));
+if (!fs.existsSync(directBin) || fs.statSync(directBin).mtimeMs < newestSource) {
   console.log('building bench/search/direct_faiss.cc ...');
   fs.mkdirSync(path.dirname(directBin), { recursive: true });
-  const native = (f) => path.join(root, 'native', f);
-  execFileSync('g++', ['-O3', '-std=c++17', '-fopenmp', `-I${path.join(root, 'native')}`, path.join(here, 'direct_faiss.cc'),
-    native('search/ann_index.cc'), native('search/index_spec.cc'), native('search/index_file.cc'), native('search/fast_flat.cc'),
-    native('common/native_buffer.cc'), '-lfaiss', '-lopenblas', '-llapack', '-lz', '-o', directBin], { stdio: 'inherit' });
+  execFileSync('g++', ['-O3', '-std=c++17', '-fopenmp', `-I${path.join(root, 'native')}`, ...directSources,
+    '-lfaiss', '-lopenblas', '-llapack', '-lz', '-o', directBin], { stdio: 'inherit' });
 }
 
 for (const n of sizes) {
