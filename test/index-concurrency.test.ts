@@ -17,7 +17,10 @@ function batchVectors(batch: number, count: number): Float32Array {
 
 describe.each<[string, IndexOptions]>([
   ['flat', { dim, metric: 'l2' }],
-  ['hnsw', { dim, metric: 'l2', type: 'hnsw', M: 8, efConstruction: 32, efSearch: 64 }],
+  // The 24 tight clusters, far apart, are a pathological case for HNSW: with M 8 / efConstruction
+  // 32 / efSearch 64, 4% of plain searches (no concurrency at all) miss part of their cluster,
+  // which the consistency check would mistake for a torn read. These settings miss none (0/480).
+  ['hnsw', { dim, metric: 'l2', type: 'hnsw', M: 16, efConstruction: 100, efSearch: 200 }],
   ['ivf-flat', { dim, metric: 'l2', type: 'ivf-flat', nlist: 4, nprobe: 4 }],
 ])('%s under concurrent load', (_name, options) => {
   it('keeps every search consistent while adds and removes run', async () => {
