@@ -122,6 +122,7 @@ export interface NativeIndexInfo {
   canReconstruct: boolean;
   fingerprint: string;
   description: string;
+  gpu: { requested: 'cpu' | 'gpu' | 'auto'; device: number; active: boolean; reason: string; gpuSearches: number; cpuFallbacks: number; lastFallback: string };
 }
 
 export interface NativeSearchOptions {

@@ -465,7 +465,7 @@ export class VectorIndex {
 
   /** Type, parameters, counters and where searches run. @throws {CrossmodalError} `ERR_DISPOSED` */
   async info(): Promise<IndexInfo> {
-    const raw = (await callNative(() => this.#live().info())) as NativeIndexInfo & { gpu: IndexGpuInfo };
+    const raw: NativeIndexInfo = await callNative(() => this.#live().info());
     const spec = JSON.parse(raw.spec) as Record<string, unknown>;
     const { type, metric, dim, ...params } = spec;
     return {
