@@ -221,6 +221,7 @@ for (const n of sizes) {
     }
 
     if (type === 'flat' && faissNode.mod) {
+      console.log(`-- ${type}: faiss-node`);
       const { IndexFlatIP } = faissNode.mod;
       const rss1 = rssMb();
       const f = new IndexFlatIP(dim);
