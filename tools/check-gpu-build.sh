@@ -35,6 +35,8 @@ case "$mode" in
 esac
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=tools/debian-mirror.sh
+. "$root/tools/debian-mirror.sh"
 cd "$root"
 deps="$root/deps"
 faiss_src="$deps/faiss-src/faiss-1.7.3"
@@ -45,14 +47,9 @@ fetch() {
   [ -f "$faiss_src/faiss/gpu/GpuCloner.h" ] && [ -f "$cuda_inc/cuda_runtime_api.h" ] && [ -f "$cuda_inc/cublas_v2.h" ] && return
   local apt_dir="$deps/.apt-gpu"
   mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
-  # The mirror this machine already uses for bookworm (as tools/setup-native.sh does).
+  # The mirror this machine already uses for bookworm.
   local mirror
-  mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -E '^URIs:' | awk '{print $2}' \
-             | grep -v security | head -n1 || true)
-  if [ -z "$mirror" ]; then
-    mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | grep -E '^deb ' \
-               | sed -E 's/\[[^]]*\]//' | awk '{print $2}' | grep -v security | head -n1 || true)
-  fi
+  mirror=$(debian_mirror)
   [ -n "$mirror" ] || { echo "check-gpu-build: cannot find the configured Debian mirror" >&2; exit 1; }
   local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
   cat >"$apt_dir/sources.list" <<EOF

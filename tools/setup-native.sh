@@ -12,6 +12,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=tools/debian-mirror.sh
+. "$here/tools/debian-mirror.sh"
 deps="$here/deps"
 want_python=0
 for arg in "$@"; do
@@ -76,14 +78,7 @@ if [ ! -f "$ort_include/onnxruntime_cxx_api.h" ]; then
   apt_dir="$deps/.apt-trixie"
   mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$deps/onnxruntime"
   # Reuse the mirror this machine already uses for bookworm.
-  # deb822 .sources files first (Debian 12's default), then one-line sources.list entries;
-  # comments are skipped (they often name snapshot mirrors that are not reachable).
-  mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -E '^URIs:' | awk '{print $2}' \
-             | grep -v security | head -n1 || true)
-  if [ -z "$mirror" ]; then
-    mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | grep -E '^deb ' \
-               | sed -E 's/\[[^]]*\]//' | awk '{print $2}' | grep -v security | head -n1 || true)
-  fi
+  mirror=$(debian_mirror)
   [ -n "$mirror" ] || { echo "setup-native: cannot find the configured Debian mirror" >&2; exit 1; }
   echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main" > "$apt_dir/sources.list"
   apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
