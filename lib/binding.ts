@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { CrossmodalError } from './errors';
 import type { ModelInfo } from './types';
+import type { IndexGpuInfo } from './search';
 import type { TokenizerInfo } from './tokenizer';
 
 export interface NativeEmbeddings {
@@ -122,7 +123,7 @@ export interface NativeIndexInfo {
   canReconstruct: boolean;
   fingerprint: string;
   description: string;
-  gpu: { requested: 'cpu' | 'gpu' | 'auto'; device: number; active: boolean; reason: string; gpuSearches: number; cpuFallbacks: number; lastFallback: string };
+  gpu: IndexGpuInfo;
 }
 
 export interface NativeSearchOptions {
