@@ -628,6 +628,8 @@ export async function openCollection(dir: string, options: OpenCollectionOptions
   // Before any file in the directory is read or written: another opener may be writing them.
   const lock = lockCollection(root);
   let db: Database;
+  // Declared out here so a failed open can free it (its vectors live in native memory).
+  let index: VectorIndex | undefined;
   try {
     db = new (loadSqlite())(path.join(root, 'collection.db'));
   } catch (error) {
@@ -655,7 +657,6 @@ export async function openCollection(dir: string, options: OpenCollectionOptions
     const meta = (key: string): string | undefined => (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
     const setMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
     const indexFile = path.join(root, 'index.faiss');
-    let index: VectorIndex | undefined;
     // A snapshot interrupted before its rename leaves a temp file; the previous snapshot is intact.
     for (const f of fs.readdirSync(root)) if (f.startsWith('index.faiss.tmp-')) fs.rmSync(path.join(root, f), { force: true });
 
@@ -729,6 +730,7 @@ export async function openCollection(dir: string, options: OpenCollectionOptions
     const collection = new Collection(root, db, index, model, fingerprint, checkpointEvery, lock);
     return collection;
   } catch (error) {
+    index?.dispose();
     try {
       db.close();
     } finally {
