@@ -70,6 +70,8 @@ int main(int argc, char** argv) {
     spec.dim = d;
     spec.metric = crossmodal::search::Metric::kInnerProduct;
     spec.type = crossmodal::search::ParseIndexType(type);
+    if (std::getenv("HNSW_M")) spec.hnsw_m = std::stoi(std::getenv("HNSW_M"));
+    if (std::getenv("HNSW_EFC")) spec.ef_construction = std::stoi(std::getenv("HNSW_EFC"));
     if (type == "ivf-flat") spec.nprobe = std::stoi(std::getenv("NPROBE") ? std::getenv("NPROBE") : "0");
     ann = std::make_unique<crossmodal::search::AnnIndex>(spec);
     ann->Add(base, n, nullptr, false);
@@ -77,8 +79,9 @@ int main(int argc, char** argv) {
     if (type == "flat") {
       stock = std::make_unique<faiss::IndexFlatIP>(d);
     } else if (type == "hnsw") {
-      auto h = std::make_unique<faiss::IndexHNSWFlat>(d, 32, faiss::METRIC_INNER_PRODUCT);
-      h->hnsw.efConstruction = 200;
+      auto h = std::make_unique<faiss::IndexHNSWFlat>(d, std::getenv("HNSW_M") ? std::stoi(std::getenv("HNSW_M")) : 32,
+                                                      faiss::METRIC_INNER_PRODUCT);
+      h->hnsw.efConstruction = std::getenv("HNSW_EFC") ? std::stoi(std::getenv("HNSW_EFC")) : 200;
       stock = std::move(h);
     } else {
       const int nlist = crossmodal::search::AutoNlist(n);

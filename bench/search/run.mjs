@@ -6,7 +6,8 @@
 //
 //   node bench/search/run.mjs [--sizes 100000,1000000] [--dim 512] [--queries 1000] [--k 10]
 //                             [--types flat,hnsw,ivf-flat] [--hnsw-max 200000] [--stock-hnsw-max 20000]
-//                             [--ef 64,128,256]
+//                             [--ef 64,128,256] [--hnsw-m 32] [--hnsw-efc 200] [--direct-hnsw-max 200000]
+//                             [--skip faiss-node,direct,hnswlib-node]
 //
 // Vectors are uniform random, normalised (the hard case for approximate search: no clusters).
 // Per library and size: build time, memory (RSS growth), QPS at batch 1 (sequential awaits), at
@@ -44,7 +45,13 @@ const types = (args.types ?? 'flat,hnsw,ivf-flat').split(',');
 const hnswMax = Number(args['hnsw-max'] ?? 200000);
 // Stock FAISS builds HNSW about 6× slower than crossmodal (its add is not parallel over levels).
 const stockHnswMax = Number(args['stock-hnsw-max'] ?? 20000);
-// HNSW parameters shared by crossmodal, hnswlib-node and stock FAISS, so recall is comparable.
+// HNSW parameters shared by crossmodal, hnswlib-node and the C++ baselines, so recall is comparable.
+const hnswM = Number(args['hnsw-m'] ?? 32);
+const hnswEfc = Number(args['hnsw-efc'] ?? 200);
+// The C++ "same calls" HNSW row needs a third graph build; above this size the flat rows already
+// show the binding overhead and the build would add hours on a small machine.
+const directHnswMax = Number(args['direct-hnsw-max'] ?? 200000);
+const skipped = new Set((args.skip ?? '').split(',').filter(Boolean));
 const efValues = (args.ef ?? '64,128,256').split(',').map(Number);
 const inFlight = 8;
 
@@ -176,9 +183,14 @@ for (const n of sizes) {
     console.log(`-- ${type}: crossmodal`);
     global.gc?.();
     const rss0 = rssMb();
-    const index = crossmodal.createIndex({ dim, metric: 'ip', type, ...(type === 'hnsw' ? { M: 32, efConstruction: 200 } : {}) });
+    const index = crossmodal.createIndex({ dim, metric: 'ip', type, ...(type === 'hnsw' ? { M: hnswM, efConstruction: hnswEfc } : {}) });
     let t = performance.now();
-    await index.add(xb);
+    // In chunks with a progress line: a 1M HNSW build runs for tens of minutes.
+    const chunk = type === 'hnsw' && n > 100000 ? 100000 : n;
+    for (let i = 0; i < n; i += chunk) {
+      await index.add(xb.subarray(i * dim, Math.min(n, i + chunk) * dim));
+      if (chunk < n) console.log(`   crossmodal ${type}: ${Math.min(n, i + chunk)} added, ${((performance.now() - t) / 1000).toFixed(0)} s`);
+    }
     const buildMs = performance.now() - t;
     const mem = rssMb() - rss0;
     for (const ef of efs) {
@@ -199,7 +211,11 @@ for (const n of sizes) {
     }
     index.dispose();
 
-    for (const mode of ['ann', 'stock']) {
+    for (const mode of skipped.has('direct') ? [] : ['ann', 'stock']) {
+      if (mode === 'ann' && type === 'hnsw' && n > directHnswMax) {
+        notes.push(`C++ same-calls HNSW skipped at ${n}: a third graph build (raise --direct-hnsw-max to run it)`);
+        continue;
+      }
       if (mode === 'stock' && type === 'hnsw' && n > stockHnswMax) {
         notes.push(`stock FAISS HNSW skipped at ${n}: its build is about 6× slower (raise --stock-hnsw-max to run it)`);
         continue;
@@ -207,7 +223,7 @@ for (const n of sizes) {
       console.log(`-- ${type}: C++ ${mode}`);
       const res = spawnSync(directBin, [path.join(tmp, 'xb.f32'), path.join(tmp, 'xq.f32'), path.join(tmp, 'gt.i64'), String(dim), type, String(k), '1', mode], {
         encoding: 'utf8',
-        env: { ...process.env, EF_SEARCH: efs.join(',') },
+        env: { ...process.env, EF_SEARCH: efs.join(','), HNSW_M: String(hnswM), HNSW_EFC: String(hnswEfc) },
         maxBuffer: 1 << 20,
       });
       if (res.status !== 0) {
@@ -220,7 +236,7 @@ for (const n of sizes) {
       }
     }
 
-    if (type === 'flat' && faissNode.mod) {
+    if (type === 'flat' && faissNode.mod && !skipped.has('faiss-node')) {
       console.log(`-- ${type}: faiss-node`);
       const { IndexFlatIP } = faissNode.mod;
       const rss1 = rssMb();
@@ -241,14 +257,17 @@ for (const n of sizes) {
       const b = await measure(search, 64);
       rows.push({ n, lib: 'faiss-node', type, ef: 0, buildMs: fb, mem: rssMb() - rss1, qps1: o.qps, qps1c: c, qps64: b.qps, recall: recallOf(fids, gt), blockMs: o.blockMs });
     }
-    if (type === 'hnsw' && hnswlib.mod) {
+    if (type === 'hnsw' && hnswlib.mod && !skipped.has('hnswlib-node')) {
       console.log(`-- ${type}: hnswlib-node`);
       const { HierarchicalNSW } = hnswlib.mod;
       const rss1 = rssMb();
       const h = new HierarchicalNSW('ip', dim);
-      h.initIndex(n, 32, 200, 100);
+      h.initIndex(n, hnswM, hnswEfc, 100);
       t = performance.now();
-      for (let i = 0; i < n; i++) h.addPoint(Array.from(xb.subarray(i * dim, (i + 1) * dim)), i);
+      for (let i = 0; i < n; i++) {
+        h.addPoint(Array.from(xb.subarray(i * dim, (i + 1) * dim)), i);
+        if (n > 100000 && (i + 1) % 100000 === 0) console.log(`   hnswlib-node: ${i + 1} added, ${((performance.now() - t) / 1000).toFixed(0)} s`);
+      }
       const hb = performance.now() - t;
       const hmem = rssMb() - rss1;
       for (const ef of efs) {
@@ -272,7 +291,7 @@ for (const n of sizes) {
 
 const fmt = (v, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : '-');
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}×` : '-');
-console.log('\nVector search benchmark (' + os.cpus().length + ' cores, load ' + os.loadavg()[0].toFixed(1) + `; dim ${dim}, ${nq} queries, k ${k})`);
+console.log('\nVector search benchmark (' + os.cpus().length + ' cores, load ' + os.loadavg()[0].toFixed(1) + `; dim ${dim}, ${nq} queries, k ${k}; HNSW M ${hnswM}, efConstruction ${hnswEfc})`);
 console.log(`| n | index | ef | library | build s | mem MB | QPS b=1 | QPS b=1, ${inFlight} in flight | QPS b=64 | recall@10 | event-loop block per call ms (median) | b=1 vs crossmodal | b=64 vs crossmodal |`);
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
