@@ -23,6 +23,7 @@
 
 #include "common/error.h"
 #include "search/fast_flat.h"
+#include "search/hnsw_search.h"
 #include "common/native_buffer.h"
 #ifdef CROSSMODAL_WITH_FAISS_GPU
 #include "search/gpu_replica.h"
@@ -673,6 +674,10 @@ SearchResult AnnIndex::Search(const float* queries, size_t count, size_t k, cons
       params.efSearch = ef;
       params.sel = need_selector ? &selector : nullptr;
       auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index_.get());
+      if (CanUseHnswSearch(*hnsw)) {
+        HnswSearch(*hnsw, count, data.data(), k, ef, params.sel, distances.data(), slots.data());
+        return;
+      }
       for (;;) {
         std::shared_lock ef_lock(ef_mutex_);
         if (hnsw->hnsw.efSearch == ef) {

@@ -1,0 +1,197 @@
+#include "search/hnsw_search.h"
+
+#include <faiss/utils/Heap.h>
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "search/fast_flat.h"
+
+namespace crossmodal::search {
+namespace {
+
+using idx_t = faiss::Index::idx_t;
+using storage_idx_t = faiss::HNSW::storage_idx_t;
+
+// Visited marks for one thread, reused across searches and indexes: a node is visited when its
+// tag equals the current generation, so starting a search costs one increment, not a clear.
+class VisitedTags {
+ public:
+  void Begin(size_t ntotal) {
+    if (tags_.size() < ntotal) tags_.resize(ntotal, 0);
+    if (++generation_ == 0) {  // wrapped: old tags could collide with the new generation
+      std::fill(tags_.begin(), tags_.end(), 0);
+      generation_ = 1;
+    }
+  }
+  // Marks `i` visited; returns false when it already was.
+  bool Visit(storage_idx_t i) {
+    uint8_t& tag = tags_[static_cast<size_t>(i)];
+    if (tag == generation_) return false;
+    tag = generation_;
+    return true;
+  }
+
+ private:
+  std::vector<uint8_t> tags_;
+  uint8_t generation_ = 0;
+};
+
+VisitedTags& ThreadVisitedTags() {
+  thread_local VisitedTags tags;
+  return tags;
+}
+
+inline void PrefetchVector(const float* v, size_t bytes) {
+  const char* p = reinterpret_cast<const char*>(v);
+  for (size_t line = 0; line < bytes; line += 64) __builtin_prefetch(p + line, 0, 3);
+}
+
+// Distances are "smaller is better" inside the search (inner products negated), as in FAISS.
+struct QueryDistance {
+  const float* base;
+  size_t dim;
+  DistanceFn fn;
+  bool negate;
+  const float* query;
+  float operator()(storage_idx_t i) const {
+    const float d = fn(query, base + static_cast<size_t>(i) * dim, dim);
+    return negate ? -d : d;
+  }
+  const float* Vector(storage_idx_t i) const { return base + static_cast<size_t>(i) * dim; }
+};
+
+void GreedyUpdateNearest(const faiss::HNSW& hnsw, const QueryDistance& dis, int level, storage_idx_t& nearest,
+                         float& d_nearest) {
+  for (;;) {
+    const storage_idx_t previous = nearest;
+    size_t begin, end;
+    hnsw.neighbor_range(nearest, level, &begin, &end);
+    for (size_t j = begin; j < end; ++j) {
+      const storage_idx_t v = hnsw.neighbors[j];
+      if (v < 0) break;
+      const float d = dis(v);
+      if (d < d_nearest) {
+        nearest = v;
+        d_nearest = d;
+      }
+    }
+    if (nearest == previous) return;
+  }
+}
+
+// One query. D/I is a max-heap of k (distance, label) pairs, initialised by the caller.
+void SearchOne(const faiss::HNSW& hnsw, const QueryDistance& dis, size_t k, int ef, const faiss::IDSelector* sel,
+               float* D, idx_t* I, VisitedTags& visited, faiss::HNSW::MinimaxHeap& candidates,
+               std::vector<storage_idx_t>& fresh) {
+  storage_idx_t nearest = hnsw.entry_point;
+  float d_nearest = dis(nearest);
+  for (int level = hnsw.max_level; level >= 1; --level) GreedyUpdateNearest(hnsw, dis, level, nearest, d_nearest);
+
+  const size_t vector_bytes = dis.dim * sizeof(float);
+  size_t nres = 0;
+  auto offer = [&](storage_idx_t v, float d) {
+    if (sel != nullptr && !sel->is_member(v)) return;
+    if (nres < k) {
+      faiss::maxheap_push(++nres, D, I, d, static_cast<idx_t>(v));
+    } else if (d < D[0]) {
+      faiss::maxheap_replace_top(nres, D, I, d, static_cast<idx_t>(v));
+    }
+  };
+
+  candidates.clear();
+  candidates.push(nearest, d_nearest);
+  offer(nearest, d_nearest);
+  visited.Visit(nearest);
+  const bool relative_stop = hnsw.check_relative_distance;
+  int steps = 0;
+  while (candidates.size() > 0) {
+    float d0 = 0;
+    const storage_idx_t v0 = candidates.pop_min(&d0);
+    if (relative_stop && candidates.count_below(d0) >= ef) break;
+    size_t begin, end;
+    hnsw.neighbor_range(v0, 0, &begin, &end);
+    // Filter first and prefetch every new neighbour: their loads then overlap instead of
+    // serialising behind each distance computation.
+    fresh.clear();
+    for (size_t j = begin; j < end; ++j) {
+      const storage_idx_t v = hnsw.neighbors[j];
+      if (v < 0) break;
+      if (!visited.Visit(v)) continue;
+      fresh.push_back(v);
+      __builtin_prefetch(dis.Vector(v), 0, 3);
+    }
+    if (!fresh.empty()) PrefetchVector(dis.Vector(fresh[0]), vector_bytes);
+    if (fresh.size() > 1) PrefetchVector(dis.Vector(fresh[1]), vector_bytes);
+    for (size_t j = 0; j < fresh.size(); ++j) {
+      if (j + 2 < fresh.size()) PrefetchVector(dis.Vector(fresh[j + 2]), vector_bytes);
+      const float d = dis(fresh[j]);
+      offer(fresh[j], d);
+      candidates.push(fresh[j], d);
+    }
+    ++steps;
+    if (!relative_stop && steps > ef) break;
+  }
+}
+
+}  // namespace
+
+bool CanUseHnswSearch(const faiss::IndexHNSW& index) {
+  static const bool disabled = [] {
+    const char* v = std::getenv("CROSSMODAL_HNSW_SEARCH");
+    return v != nullptr && std::strcmp(v, "faiss") == 0;
+  }();
+  return !disabled && dynamic_cast<const FastFlatIndex*>(index.storage) != nullptr && index.hnsw.upper_beam == 1 &&
+         index.hnsw.search_bounded_queue;
+}
+
+void HnswSearch(const faiss::IndexHNSW& index, size_t n, const float* queries, size_t k, int ef_search,
+                const faiss::IDSelector* sel, float* distances, idx_t* labels) {
+  const auto& storage = static_cast<const FastFlatIndex&>(*index.storage);
+  const bool similarity = index.metric_type == faiss::METRIC_INNER_PRODUCT;
+  const size_t dim = static_cast<size_t>(index.d);
+  const size_t ntotal = static_cast<size_t>(index.ntotal);
+  const int ef = std::max<int>(ef_search, static_cast<int>(k));
+  const DistanceFn fn = similarity ? InnerProductKernel() : L2SquaredKernel();
+  // An exception must not leave an OpenMP region (std::terminate): the first one is kept and
+  // rethrown after it; the other threads skip their remaining queries.
+  std::exception_ptr failure;
+  std::atomic<bool> failed{false};
+#pragma omp parallel if (n > 1)
+  {
+    try {
+      VisitedTags& visited = ThreadVisitedTags();
+      faiss::HNSW::MinimaxHeap candidates(ef);
+      std::vector<storage_idx_t> fresh;
+      fresh.reserve(static_cast<size_t>(index.hnsw.nb_neighbors(0)));
+#pragma omp for schedule(dynamic)
+      for (size_t q = 0; q < n; ++q) {
+        if (failed.load(std::memory_order_relaxed)) continue;
+        float* D = distances + q * k;
+        idx_t* I = labels + q * k;
+        faiss::maxheap_heapify(k, D, I);
+        if (index.hnsw.entry_point < 0 || ntotal == 0) continue;
+        visited.Begin(ntotal);
+        const QueryDistance dis{storage.get_xb(), dim, fn, similarity, queries + q * dim};
+        SearchOne(index.hnsw, dis, k, ef, sel, D, I, visited, candidates, fresh);
+        faiss::maxheap_reorder(k, D, I);
+        if (similarity) {
+          for (size_t j = 0; j < k; ++j) D[j] = -D[j];
+        }
+      }
+    } catch (...) {
+#pragma omp critical(crossmodal_hnsw_search_failure)
+      if (!failure) failure = std::current_exception();
+      failed.store(true, std::memory_order_relaxed);
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace crossmodal::search
