@@ -153,9 +153,13 @@ if (!hnswlib.mod) notes.push(`hnswlib-node not measured: ${hnswlib.why}`);
 
 const directBin = path.join(root, 'build', 'bench', 'direct_faiss');
 const native = (f) => path.join(root, 'native', f);
-const directSources = [path.join(here, 'direct_faiss.cc'), native('search/ann_index.cc'), native('search/index_spec.cc'),
-  native('search/index_file.cc'), native('search/fast_flat.cc'), native('common/native_buffer.cc')];
-const newestSource = Math.max(...directSources.map((f) => fs.statSync(f).mtimeMs));
+// Every CPU source of the search core (gpu_replica.cc exists only in GPU builds); headers count
+// for staleness too.
+const searchDir = native('search');
+const searchFiles = fs.readdirSync(searchDir).filter((f) => !f.startsWith('gpu_replica.')).map((f) => path.join(searchDir, f));
+const directSources = [path.join(here, 'direct_faiss.cc'), ...searchFiles.filter((f) => f.endsWith('.cc')),
+  native('common/native_buffer.cc')];
+const newestSource = Math.max(...[...directSources, ...searchFiles].map((f) => fs.statSync(f).mtimeMs));
 if (!fs.existsSync(directBin) || fs.statSync(directBin).mtimeMs < newestSource) {
   console.log('building bench/search/direct_faiss.cc ...');
   fs.mkdirSync(path.dirname(directBin), { recursive: true });
