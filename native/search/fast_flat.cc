@@ -88,11 +88,6 @@ __attribute__((target("avx2,fma"))) float L2Avx2(const float* a, const float* b,
   return total;
 }
 
-bool HasAvx2() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
-
 struct FastDistanceComputer : faiss::FlatCodesDistanceComputer {
   const float* base;
   size_t dim;
@@ -156,6 +151,11 @@ void Scan(const FastFlatIndex& index, idx_t n, const float* x, idx_t k, float* d
 }
 
 }  // namespace
+
+bool HasAvx2() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
 
 DistanceFn InnerProductKernel() { return HasAvx2() ? &DotAvx2 : &DotGeneric; }
 DistanceFn L2SquaredKernel() { return HasAvx2() ? &L2Avx2 : &L2Generic; }

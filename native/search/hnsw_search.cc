@@ -118,11 +118,6 @@ __attribute__((target("avx2"))) int CountBelowAvx2(const faiss::HNSW::MinimaxHea
   return count;
 }
 
-bool HasAvx2() {
-  static const bool has = __builtin_cpu_supports("avx2");
-  return has;
-}
-
 inline int PopMin(faiss::HNSW::MinimaxHeap& heap, float* vmin_out) {
   return HasAvx2() ? PopMinAvx2(heap, vmin_out) : heap.pop_min(vmin_out);
 }
