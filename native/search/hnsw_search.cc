@@ -118,12 +118,6 @@ __attribute__((target("avx2"))) int CountBelowAvx2(const faiss::HNSW::MinimaxHea
   return count;
 }
 
-inline int PopMin(faiss::HNSW::MinimaxHeap& heap, float* vmin_out) {
-  return HasAvx2() ? PopMinAvx2(heap, vmin_out) : heap.pop_min(vmin_out);
-}
-inline int CountBelow(faiss::HNSW::MinimaxHeap& heap, float thresh) {
-  return HasAvx2() ? CountBelowAvx2(heap, thresh) : heap.count_below(thresh);
-}
 
 void GreedyUpdateNearest(const faiss::HNSW& hnsw, const QueryDistance& dis, int level, storage_idx_t& nearest,
                          float& d_nearest) {
@@ -147,7 +141,7 @@ void GreedyUpdateNearest(const faiss::HNSW& hnsw, const QueryDistance& dis, int 
 // One query. D/I is a max-heap of k (distance, label) pairs, initialised by the caller.
 void SearchOne(const faiss::HNSW& hnsw, const QueryDistance& dis, size_t k, int ef, const faiss::IDSelector* sel,
                float* D, idx_t* I, VisitedTags& visited, faiss::HNSW::MinimaxHeap& candidates,
-               std::vector<storage_idx_t>& fresh) {
+               std::vector<storage_idx_t>& fresh, bool avx2) {
   storage_idx_t nearest = hnsw.entry_point;
   float d_nearest = dis(nearest);
   for (int level = hnsw.max_level; level >= 1; --level) GreedyUpdateNearest(hnsw, dis, level, nearest, d_nearest);
@@ -171,8 +165,8 @@ void SearchOne(const faiss::HNSW& hnsw, const QueryDistance& dis, size_t k, int 
   int steps = 0;
   while (candidates.size() > 0) {
     float d0 = 0;
-    const storage_idx_t v0 = PopMin(candidates, &d0);
-    if (relative_stop && CountBelow(candidates, d0) >= ef) break;
+    const storage_idx_t v0 = avx2 ? PopMinAvx2(candidates, &d0) : candidates.pop_min(&d0);
+    if (relative_stop && (avx2 ? CountBelowAvx2(candidates, d0) : candidates.count_below(d0)) >= ef) break;
     size_t begin, end;
     hnsw.neighbor_range(v0, 0, &begin, &end);
     // Filter first and prefetch every new neighbour: their loads then overlap instead of
@@ -217,6 +211,7 @@ void HnswSearch(const faiss::IndexHNSW& index, size_t n, const float* queries, s
   const size_t ntotal = static_cast<size_t>(index.ntotal);
   const int ef = std::max<int>(ef_search, static_cast<int>(k));
   const DistanceFn fn = similarity ? InnerProductKernel() : L2SquaredKernel();
+  const bool avx2 = HasAvx2();
   // An exception must not leave an OpenMP region (std::terminate): the first one is kept and
   // rethrown after it; the other threads skip their remaining queries.
   std::exception_ptr failure;
@@ -237,7 +232,7 @@ void HnswSearch(const faiss::IndexHNSW& index, size_t n, const float* queries, s
         if (index.hnsw.entry_point < 0 || ntotal == 0) continue;
         visited.Begin(ntotal);
         const QueryDistance dis{storage.get_xb(), dim, fn, similarity, queries + q * dim};
-        SearchOne(index.hnsw, dis, k, ef, sel, D, I, visited, candidates, fresh);
+        SearchOne(index.hnsw, dis, k, ef, sel, D, I, visited, candidates, fresh, avx2);
         faiss::maxheap_reorder(k, D, I);
         if (similarity) {
           for (size_t j = 0; j < k; ++j) D[j] = -D[j];

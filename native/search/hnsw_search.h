@@ -2,14 +2,15 @@
 //
 // The same algorithm as faiss::HNSW::search in 1.7.3 (greedy descent through the upper levels,
 // then a bounded best-first search at level 0 with the relative-distance stop), so results are
-// identical, with three differences that matter for speed:
+// identical, with four differences that matter for speed:
 //  - the neighbours of an expanded node are filtered against the visited set first and their
 //    vectors are prefetched before any distance is computed: at 1M × 512-d every vector is a
 //    cache miss, and FAISS 1.7.3 takes them one after another;
 //  - the visited set is a per-thread tag array reused across calls (FAISS allocates and clears
 //    ntotal bytes per call);
 //  - efSearch comes from the call, not from the shared index (FAISS 1.7.3 reads hnsw.efSearch,
-//    which forced concurrent searches with different ef to take turns).
+//    which forced concurrent searches with different ef to take turns);
+//  - the candidate heap's linear scans (pop_min, count_below) use AVX2 when the CPU has it.
 #pragma once
 
 #include <faiss/IndexHNSW.h>
