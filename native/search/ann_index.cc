@@ -24,6 +24,7 @@
 #include "common/error.h"
 #include "search/fast_flat.h"
 #include "search/hnsw_search.h"
+#include "search/huge_pages.h"
 #include "common/native_buffer.h"
 #ifdef CROSSMODAL_WITH_FAISS_GPU
 #include "search/gpu_replica.h"
@@ -397,6 +398,8 @@ void AnnIndex::AddLocked(const float* data, size_t count, const int64_t* ids, bo
   } else {
     Faiss("add", [&] { index_->add(static_cast<idx_t>(count), data); });
   }
+  // The add may have re-allocated the storage and graph arrays (std::vector growth).
+  AdviseIndexHugePages(index_.get());
   labels_.insert(labels_.end(), new_ids.begin(), new_ids.end());
   for (size_t i = 0; i < count; ++i) slots_[new_ids[i]] = static_cast<int64_t>(first_slot + i);
   dead_.resize((labels_.size() + 7) / 8, 0);

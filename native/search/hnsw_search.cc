@@ -49,8 +49,8 @@ VisitedTags& ThreadVisitedTags() {
   return tags;
 }
 
-inline void PrefetchVector(const float* v, size_t bytes) {
-  const char* p = reinterpret_cast<const char*>(v);
+inline void PrefetchBytes(const void* data, size_t bytes) {
+  const char* p = static_cast<const char*>(data);
   for (size_t line = 0; line < bytes; line += 64) __builtin_prefetch(p + line, 0, 3);
 }
 
@@ -147,6 +147,7 @@ void SearchOne(const faiss::HNSW& hnsw, const QueryDistance& dis, size_t k, int 
   for (int level = hnsw.max_level; level >= 1; --level) GreedyUpdateNearest(hnsw, dis, level, nearest, d_nearest);
 
   const size_t vector_bytes = dis.dim * sizeof(float);
+  const size_t neighbor_bytes = static_cast<size_t>(hnsw.nb_neighbors(0)) * sizeof(storage_idx_t);
   size_t nres = 0;
   auto offer = [&](storage_idx_t v, float d) {
     if (sel != nullptr && !sel->is_member(v)) return;
@@ -178,14 +179,28 @@ void SearchOne(const faiss::HNSW& hnsw, const QueryDistance& dis, size_t k, int 
       if (!visited.Visit(v)) continue;
       fresh.push_back(v);
       __builtin_prefetch(dis.Vector(v), 0, 3);
+      __builtin_prefetch(&hnsw.offsets[static_cast<size_t>(v)], 0, 3);
     }
-    if (!fresh.empty()) PrefetchVector(dis.Vector(fresh[0]), vector_bytes);
-    if (fresh.size() > 1) PrefetchVector(dis.Vector(fresh[1]), vector_bytes);
+    if (!fresh.empty()) PrefetchBytes(dis.Vector(fresh[0]), vector_bytes);
+    if (fresh.size() > 1) PrefetchBytes(dis.Vector(fresh[1]), vector_bytes);
+    storage_idx_t closest_fresh = -1;
+    float closest_fresh_d = std::numeric_limits<float>::infinity();
     for (size_t j = 0; j < fresh.size(); ++j) {
-      if (j + 2 < fresh.size()) PrefetchVector(dis.Vector(fresh[j + 2]), vector_bytes);
+      if (j + 2 < fresh.size()) PrefetchBytes(dis.Vector(fresh[j + 2]), vector_bytes);
       const float d = dis(fresh[j]);
       offer(fresh[j], d);
       candidates.push(fresh[j], d);
+      if (d < closest_fresh_d) {
+        closest_fresh_d = d;
+        closest_fresh = fresh[j];
+      }
+    }
+    // FAISS reaches a node's neighbour list through offsets[] (hnswlib stores it beside the
+    // vector), so expanding a node costs two dependent misses before any vector is read. The
+    // closest new neighbour is the likeliest next expansion: its offsets entry was prefetched
+    // above, so fetching its list now hides most of that chain.
+    if (closest_fresh >= 0) {
+      PrefetchBytes(hnsw.neighbors.data() + hnsw.offsets[static_cast<size_t>(closest_fresh)], neighbor_bytes);
     }
     ++steps;
     if (!relative_stop && steps > ef) break;

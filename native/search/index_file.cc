@@ -27,6 +27,7 @@
 #include "common/error.h"
 #include "search/ann_index.h"
 #include "search/fast_flat.h"
+#include "search/huge_pages.h"
 
 namespace crossmodal::search {
 
@@ -279,6 +280,7 @@ std::unique_ptr<AnnIndex> IndexFileAccess::Load(const std::string& path, const L
   } catch (const faiss::FaissException& e) {
     Corrupt(path, std::string("FAISS could not read it: ") + e.what());
   }
+  AdviseIndexHugePages(faiss_index.get());
 
   if (std::fseek(file.get(), static_cast<long>(t.faiss_bytes), SEEK_SET) != 0) {
     throw Error(codes::kIo, "cannot seek in " + path);
