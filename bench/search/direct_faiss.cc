@@ -6,6 +6,9 @@
 // Usage: direct_faiss <vectors.f32> <queries.f32> <gt.i64> <dim> <type> <k> <batch> [mode]
 //   type: flat | hnsw | ivf-flat     mode: ann (default: AnnIndex) | stock (plain FAISS)
 // EF_SEARCH: comma-separated efSearch values for hnsw (the index is built once).
+// LOAD_INDEX: in ann mode, load this saved index (VectorIndex.save) instead of building one, so
+// the addon and this program can search the very same graph (vectors and gt may then be empty
+// files; recall prints as -1 without ground truth).
 // Prints one JSON line per efSearch value (one for other types): ef, build_ms, qps1, qps64, recall, rss_mb.
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
@@ -73,8 +76,12 @@ int main(int argc, char** argv) {
     if (std::getenv("HNSW_M")) spec.hnsw_m = std::stoi(std::getenv("HNSW_M"));
     if (std::getenv("HNSW_EFC")) spec.ef_construction = std::stoi(std::getenv("HNSW_EFC"));
     if (type == "ivf-flat") spec.nprobe = std::stoi(std::getenv("NPROBE") ? std::getenv("NPROBE") : "0");
-    ann = std::make_unique<crossmodal::search::AnnIndex>(spec);
-    ann->Add(base, n, nullptr, false);
+    if (const char* saved = std::getenv("LOAD_INDEX")) {
+      ann = crossmodal::search::AnnIndex::Load(saved, crossmodal::search::LoadOptions{});
+    } else {
+      ann = std::make_unique<crossmodal::search::AnnIndex>(spec);
+      ann->Add(base, n, nullptr, false);
+    }
   } else {
     if (type == "flat") {
       stock = std::make_unique<faiss::IndexFlatIP>(d);
@@ -124,12 +131,13 @@ int main(int argc, char** argv) {
     const double qps1 = batch > 0 ? run(1) : 0;
     const double qps64 = run(64);
     size_t hit = 0;
-    for (size_t q = 0; q < nq; ++q) {
+    const bool have_gt = gtb.size() >= nq * k * sizeof(int64_t);
+    for (size_t q = 0; have_gt && q < nq; ++q) {
       std::set<int64_t> truth(gt + q * k, gt + (q + 1) * k);
       for (size_t j = 0; j < k; ++j) hit += truth.count(ids[q * k + j]);
     }
     std::printf("{\"ef\":%d,\"build_ms\":%.1f,\"qps1\":%.2f,\"qps64\":%.2f,\"recall\":%.4f,\"rss_mb\":%.1f}\n", ef, build_ms,
-                qps1, qps64, static_cast<double>(hit) / static_cast<double>(nq * k), rss);
+                qps1, qps64, have_gt ? static_cast<double>(hit) / static_cast<double>(nq * k) : -1.0, rss);
     std::fflush(stdout);
   }
   return 0;
