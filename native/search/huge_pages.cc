@@ -14,6 +14,9 @@
 
 #if defined(__linux__)
 #include <sys/mman.h>
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25  // Linux 6.1; glibc 2.36's headers predate it
+#endif
 #endif
 
 namespace crossmodal::search {
@@ -49,9 +52,6 @@ void AdviseHugePages(const void* data, size_t used_bytes, size_t capacity_bytes)
   // memory exactly as it was. The range never leaves the allocation: begin and ends are rounded
   // inwards.
   if (::madvise(reinterpret_cast<void*>(begin), capacity_end - begin, MADV_HUGEPAGE) != 0) return;
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE 25  // Linux 6.1; glibc 2.36's headers predate it
-#endif
   // Already-collapsed 2 MiB ranges are skipped by the kernel, so repeating this after every add
   // costs a walk over the page-table entries, not a copy.
   if (used_end > begin) ::madvise(reinterpret_cast<void*>(begin), used_end - begin, MADV_COLLAPSE);

@@ -280,7 +280,6 @@ std::unique_ptr<AnnIndex> IndexFileAccess::Load(const std::string& path, const L
   } catch (const faiss::FaissException& e) {
     Corrupt(path, std::string("FAISS could not read it: ") + e.what());
   }
-  AdviseIndexHugePages(faiss_index.get());
 
   if (std::fseek(file.get(), static_cast<long>(t.faiss_bytes), SEEK_SET) != 0) {
     throw Error(codes::kIo, "cannot seek in " + path);
@@ -335,6 +334,8 @@ std::unique_ptr<AnnIndex> IndexFileAccess::Load(const std::string& path, const L
   index->mmapped_ = mmapped;
   index->fingerprint_ = fingerprint;
   index->ConfigureDevice(options.device, options.device_id);
+  // Last: collapsing copies the arrays, which a file refused above would have wasted.
+  AdviseIndexHugePages(index->index_.get());
   return index;
 }
 
