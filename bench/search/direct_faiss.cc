@@ -6,6 +6,7 @@
 // Usage: direct_faiss <vectors.f32> <queries.f32> <gt.i64> <dim> <type> <k> <batch> [mode]
 //   type: flat | hnsw | ivf-flat     mode: ann (default: AnnIndex) | stock (plain FAISS)
 // EF_SEARCH: comma-separated efSearch values for hnsw (the index is built once).
+// HANDOFF=1: in ann mode, run each search on a persistent worker thread while the caller waits.
 // LOAD_INDEX: in ann mode, load this saved index (VectorIndex.save) instead of building one, so
 // the addon and this program can search the very same graph (vectors and gt may then be empty
 // files; recall prints as -1 without ground truth).
@@ -15,6 +16,10 @@
 #include <faiss/IndexIVFFlat.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -38,6 +43,45 @@ static double RssMb() {
   f >> pages >> rss;
   return rss * 4096.0 / 1048576.0;
 }
+
+// HANDOFF=1: every search runs on one persistent worker thread while the caller waits, the shape
+// of the addon's call (minus Node), to separate the cost of a thread hand-off from the binding's.
+class Worker {
+ public:
+  Worker() : thread_([this] { Loop(); }) {}
+  ~Worker() {
+    { std::lock_guard<std::mutex> l(m_); stop_ = true; }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void Run(std::function<void()> f) {
+    std::unique_lock<std::mutex> l(m_);
+    job_ = std::move(f);
+    done_ = false;
+    cv_.notify_all();
+    cv_.wait(l, [&] { return done_; });
+  }
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> l(m_);
+    for (;;) {
+      cv_.wait(l, [&] { return stop_ || job_; });
+      if (stop_) return;
+      auto f = std::move(job_);
+      job_ = nullptr;
+      l.unlock();
+      f();
+      l.lock();
+      done_ = true;
+      cv_.notify_all();
+    }
+  }
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::function<void()> job_;
+  bool done_ = true, stop_ = false;
+  std::thread thread_;
+};
 
 int main(int argc, char** argv) {
   if (argc < 8) {
@@ -104,6 +148,8 @@ int main(int argc, char** argv) {
   const double build_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   const double rss = RssMb() - rss0;
 
+  std::unique_ptr<Worker> handoff;
+  if (std::getenv("HANDOFF") && std::string(std::getenv("HANDOFF")) == "1") handoff = std::make_unique<Worker>();
   std::vector<int64_t> ids(nq * k);
   std::vector<float> scores(nq * k);
   for (const int ef : efs) {
@@ -114,7 +160,12 @@ int main(int argc, char** argv) {
       auto t = Clock::now();
       for (size_t q = 0; q < nq; q += bs) {
         const size_t m = std::min(bs, nq - q);
-        if (ann) {
+        if (ann && handoff) {
+          handoff->Run([&] {
+            auto r = ann->Search(queries + q * d, m, k, options);
+            std::copy(r.ids.begin(), r.ids.end(), ids.begin() + q * k);
+          });
+        } else if (ann) {
           auto r = ann->Search(queries + q * d, m, k, options);
           std::copy(r.ids.begin(), r.ids.end(), ids.begin() + q * k);
         } else {
