@@ -99,13 +99,6 @@ export interface NativeEncoderSession {
 }
 
 // --- Vector search (lib/search.ts) ---
-export interface NativeSearchResult {
-  ids: ArrayBuffer;
-  scores: ArrayBuffer;
-  queries: number;
-  k: number;
-}
-
 export interface NativeRangeResult {
   offsets: ArrayBuffer;
   ids: ArrayBuffer;
@@ -126,12 +119,16 @@ export interface NativeIndexInfo {
   gpu: IndexGpuInfo;
 }
 
-export interface NativeSearchOptions {
-  efSearch?: number;
-  nprobe?: number;
-  allow?: BigInt64Array;
-  deny?: BigInt64Array;
-}
+/**
+ * Search parameters, passed positionally after the fixed arguments: reading an options object's
+ * properties through N-API costs a key string per property and call.
+ */
+export type NativeSearchArguments = [
+  efSearch: number | undefined,
+  nprobe: number | undefined,
+  allow: BigInt64Array | undefined,
+  deny: BigInt64Array | undefined,
+];
 
 export interface NativeVectorIndex {
   train(vectors: Float32Array): Promise<void>;
@@ -139,8 +136,9 @@ export interface NativeVectorIndex {
   remove(ids: BigInt64Array): Promise<number>;
   has(ids: BigInt64Array): Promise<ArrayBuffer>;
   reconstruct(id: bigint): Promise<ArrayBuffer | null>;
-  search(queries: Float32Array, k: number, options: NativeSearchOptions): Promise<NativeSearchResult>;
-  rangeSearch(queries: Float32Array, threshold: number, options: NativeSearchOptions): Promise<NativeRangeResult>;
+  /** Resolves to one buffer: queries × k int64 ids, then queries × k float32 scores. */
+  search(queries: Float32Array, k: number, ...options: NativeSearchArguments): Promise<ArrayBuffer>;
+  rangeSearch(queries: Float32Array, threshold: number, ...options: NativeSearchArguments): Promise<NativeRangeResult>;
   save(path: string, fingerprint: string): Promise<void>;
   rebuild(): Promise<number>;
   info(): Promise<NativeIndexInfo>;

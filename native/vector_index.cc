@@ -49,27 +49,26 @@ std::vector<int64_t> CopyIds(const Napi::Value& value, const char* what) {
   return std::vector<int64_t>(array.Data(), array.Data() + array.ElementLength());
 }
 
-int OptionalInt(const Napi::Object& options, const char* key) {
-  Napi::Value v = options.Get(key);
+// 0 when undefined (the index's default); otherwise a positive integer.
+int OptionalPositiveInt(const Napi::Value& v, const char* name) {
   if (v.IsUndefined() || v.IsNull()) return 0;
-  if (!v.IsNumber()) throw Error(codes::kInvalidArgument, std::string(key) + " must be a positive integer");
+  if (!v.IsNumber()) throw Error(codes::kInvalidArgument, std::string(name) + " must be a positive integer");
   const double d = v.As<Napi::Number>().DoubleValue();
   if (!(d >= 1) || d > 1e6 || std::floor(d) != d) {
-    throw Error(codes::kInvalidArgument, std::string(key) + " must be a positive integer");
+    throw Error(codes::kInvalidArgument, std::string(name) + " must be a positive integer");
   }
   return static_cast<int>(d);
 }
 
-// { efSearch?, nprobe?, allow?: BigInt64Array, deny?: BigInt64Array }
-search::SearchOptions ParseSearchOptions(const Napi::Value& value) {
+// Positional (efSearch?, nprobe?, allow?: BigInt64Array, deny?: BigInt64Array) starting at info[first].
+// Not an options object: reading named properties through N-API creates a key string per property
+// and call, and a batch-1 search settles in tens of microseconds.
+search::SearchOptions ParseSearchArguments(const Napi::CallbackInfo& info, size_t first) {
   search::SearchOptions options;
-  if (value.IsUndefined() || value.IsNull()) return options;
-  if (!value.IsObject()) throw Error(codes::kInvalidArgument, "search options must be an object");
-  Napi::Object o = value.As<Napi::Object>();
-  options.ef_search = OptionalInt(o, "efSearch");
-  options.nprobe = OptionalInt(o, "nprobe");
-  Napi::Value allow = o.Get("allow");
-  Napi::Value deny = o.Get("deny");
+  options.ef_search = OptionalPositiveInt(info[first], "efSearch");
+  options.nprobe = OptionalPositiveInt(info[first + 1], "nprobe");
+  const Napi::Value allow = info[first + 2];
+  const Napi::Value deny = info[first + 3];
   const bool has_allow = !allow.IsUndefined() && !allow.IsNull();
   const bool has_deny = !deny.IsUndefined() && !deny.IsNull();
   if (has_allow && has_deny) throw Error(codes::kInvalidArgument, "filter takes either allow or deny, not both");
@@ -279,7 +278,7 @@ Napi::Value VectorIndex::Search(const Napi::CallbackInfo& info) {
     auto queries = std::make_shared<std::vector<float>>(binding::CopyFloat32Rows(info[0], dim_, "queries"));
     const uint32_t k = binding::RequireUint32(info[1], "k");
     if (k == 0) throw Error(codes::kInvalidArgument, "k must be at least 1");
-    auto options = std::make_shared<search::SearchOptions>(ParseSearchOptions(info[2]));
+    auto options = std::make_shared<search::SearchOptions>(ParseSearchArguments(info, 2));
     auto result = std::make_shared<std::unique_ptr<search::SearchResult>>();
     return binding::QueueLatencyTask(
         env,
@@ -287,20 +286,11 @@ Napi::Value VectorIndex::Search(const Napi::CallbackInfo& info) {
           *result = std::make_unique<search::SearchResult>(
               index->Search(queries->data(), queries->size() / index->dim(), k, *options));
         },
+        // One buffer, ids then scores (search::SearchResult); the caller knows queries and k.
         [result](Napi::Env env) -> Napi::Value {
-          auto& r = *result;
-          Napi::Object out = Napi::Object::New(env);
-          out.Set("queries", Napi::Number::New(env, static_cast<double>(r->queries)));
-          out.Set("k", Napi::Number::New(env, static_cast<double>(r->k)));
-          // Both buffers adopt the result's storage; the result lives until both are collected.
-          std::shared_ptr<search::SearchResult> shared(std::move(r));
-          auto scores_owner = std::make_unique<std::shared_ptr<search::SearchResult>>(shared);
-          auto ids_owner = std::make_unique<std::shared_ptr<search::SearchResult>>(shared);
-          out.Set("scores", binding::AdoptAsArrayBuffer(env, std::move(scores_owner), shared->scores.data(),
-                                                        shared->scores.size() * sizeof(float)));
-          out.Set("ids", binding::AdoptAsArrayBuffer(env, std::move(ids_owner), shared->ids.data(),
-                                                     shared->ids.size() * sizeof(int64_t)));
-          return out;
+          void* data = (*result)->data();
+          const size_t bytes = (*result)->byte_size();
+          return binding::AdoptAsArrayBuffer(env, std::move(*result), data, bytes);
         });
   });
 }
@@ -312,7 +302,7 @@ Napi::Value VectorIndex::RangeSearch(const Napi::CallbackInfo& info) {
     auto queries = std::make_shared<std::vector<float>>(binding::CopyFloat32Rows(info[0], dim_, "queries"));
     if (!info[1].IsNumber()) throw Error(codes::kInvalidArgument, "threshold must be a number");
     const float threshold = static_cast<float>(info[1].As<Napi::Number>().DoubleValue());
-    auto options = std::make_shared<search::SearchOptions>(ParseSearchOptions(info[2]));
+    auto options = std::make_shared<search::SearchOptions>(ParseSearchArguments(info, 2));
     auto result = std::make_shared<std::unique_ptr<search::RangeResult>>();
     return binding::QueueLatencyTask(
         env,

@@ -1,6 +1,7 @@
 // VectorIndex operations on every index type: ids, add/upsert/remove/has/reconstruct, filters,
 // range search, training, argument checks.
 import { describe, expect, it } from 'vitest';
+import { native } from '../lib/binding';
 import { createIndex, recommendIndex, type IndexOptions, type IndexType } from '../lib/index';
 import { exactTopK, gaussianVectors, row } from './vectors';
 
@@ -146,6 +147,47 @@ describe.each(Object.keys(configs) as IndexType[])('%s index', (type) => {
 });
 
 describe('VectorIndex specifics', () => {
+  it('answers a search with one native block (ids, then scores) that both typed arrays view', async () => {
+    const index = createIndex({ dim: 2, metric: 'ip' });
+    await index.add([7n, 9n, 11n], new Float32Array([1, 0, 0, 1, 0.6, 0.8]));
+    const results = await index.search(new Float32Array([0, 1, 1, 0]), 4);
+    expect(results.ids.buffer).toBe(results.scores.buffer);
+    expect(results.ids.byteOffset).toBe(0);
+    expect(results.scores.byteOffset).toBe(2 * 4 * 8);
+    expect(results.ids.buffer.byteLength).toBe(2 * 4 * 12);
+    expect(Array.from(results.ids)).toEqual([9n, 11n, 7n, -1n, 7n, 11n, 9n, -1n]);
+    expect(Array.from(results.scores.subarray(0, 3))).toEqual([1, expect.closeTo(0.8, 6), 0]);
+    expect(results.scores[3]).toBeNaN();
+    const none = await index.search(new Float32Array(0), 3);
+    expect([none.queries, none.ids.length, none.scores.length]).toEqual([0, 0, 0]);
+  });
+
+  it('validates search arguments in the addon too, not only in TypeScript', async () => {
+    const raw = new (native().VectorIndex)(JSON.stringify({ dim: 2, metric: 'ip', type: 'flat' }));
+    await raw.add(new Float32Array([1, 0]), BigInt64Array.of(5n), false);
+    const query = new Float32Array([1, 0]);
+    const bad: unknown[][] = [
+      [0, undefined, undefined, undefined], // efSearch must be positive
+      [1.5, undefined, undefined, undefined],
+      ['8', undefined, undefined, undefined],
+      [undefined, -1, undefined, undefined], // nprobe
+      [undefined, undefined, BigInt64Array.of(5n), BigInt64Array.of(6n)], // allow and deny
+      [undefined, undefined, [5], undefined], // not a BigInt64Array
+    ];
+    for (const args of bad) {
+      let error: unknown;
+      try {
+        await (raw.search as (...a: unknown[]) => Promise<ArrayBuffer>)(query, 1, ...args);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, JSON.stringify(args, (_, v) => (typeof v === 'bigint' ? String(v) : v))).toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    }
+    const buffer = await raw.search(query, 1, undefined, undefined, BigInt64Array.of(5n), undefined);
+    expect(new BigInt64Array(buffer, 0, 1)[0]).toBe(5n);
+    raw.dispose();
+  });
+
   it('accepts (ids, vectors) as well as (vectors, ids)', async () => {
     const index = createIndex({ dim: 2, metric: 'ip' });
     await index.add([7n, 9n], new Float32Array([1, 0, 0, 1]));

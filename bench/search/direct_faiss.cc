@@ -163,11 +163,11 @@ int main(int argc, char** argv) {
         if (ann && handoff) {
           handoff->Run([&] {
             auto r = ann->Search(queries + q * d, m, k, options);
-            std::copy(r.ids.begin(), r.ids.end(), ids.begin() + q * k);
+            std::copy_n(r.ids(), r.hits(), ids.begin() + q * k);
           });
         } else if (ann) {
           auto r = ann->Search(queries + q * d, m, k, options);
-          std::copy(r.ids.begin(), r.ids.end(), ids.begin() + q * k);
+          std::copy_n(r.ids(), r.hits(), ids.begin() + q * k);
         } else {
           stock->search(m, queries + q * d, k, scores.data() + q * k, reinterpret_cast<faiss::Index::idx_t*>(ids.data() + q * k));
         }

@@ -577,14 +577,16 @@ bool AnnIndex::TryGpuSearch(int64_t, const float*, int64_t, int, bool, float*, i
 void AnnIndex::NoteCpuFallback(const std::string&) const {}
 #endif
 
+SearchResult::SearchResult(size_t queries, size_t k)
+    : queries_(queries), k_(k), storage_(std::make_unique<std::byte[]>(std::max<size_t>(1, queries * k * (sizeof(int64_t) + sizeof(float))))) {
+  std::fill_n(ids(), hits(), int64_t{-1});
+  std::fill_n(scores(), hits(), kNaN);
+}
+
 SearchResult AnnIndex::Search(const float* queries, size_t count, size_t k, const SearchOptions& options) const {
   if (k == 0) throw Error(codes::kInvalidArgument, "k must be at least 1");
   std::vector<float> data = Prepare(queries, count);
-  SearchResult result;
-  result.queries = count;
-  result.k = k;
-  result.ids.assign(count * k, -1);
-  result.scores.assign(count * k, kNaN);
+  SearchResult result(count, k);
   if (count == 0) return result;
 
   std::shared_lock lock(mutex_);
@@ -602,8 +604,8 @@ SearchResult AnnIndex::Search(const float* queries, size_t count, size_t k, cons
       allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
       if (allowed.size() <= 2048 || allowed.size() * 20 <= slots_.size()) {
         for (size_t q = 0; q < count; ++q) {
-          ExactOverSlots(data.data() + q * spec_.dim, allowed, k, result.ids.data() + q * k,
-                         result.scores.data() + q * k);
+          ExactOverSlots(data.data() + q * spec_.dim, allowed, k, result.ids() + q * k,
+                         result.scores() + q * k);
         }
         return result;
       }
@@ -713,8 +715,8 @@ SearchResult AnnIndex::Search(const float* queries, size_t count, size_t k, cons
       if (slot < 0 || static_cast<size_t>(slot) >= labels_.size()) continue;
       const int64_t id = labels_[static_cast<size_t>(slot)];
       if (id < 0) continue;
-      result.ids[q * k + out] = id;
-      result.scores[q * k + out] = distances[q * k + j];
+      result.ids()[q * k + out] = id;
+      result.scores()[q * k + out] = distances[q * k + j];
       ++out;
     }
   }

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -43,12 +44,29 @@ namespace gpu {
 class Replica;
 }
 
-struct SearchResult {
-  size_t queries = 0;
-  size_t k = 0;
-  // queries × k, best first. Missing results (fewer than k candidates) have id -1 and score NaN.
-  std::vector<int64_t> ids;
-  std::vector<float> scores;
+// queries × k hits, best first. Missing results (fewer than k candidates) have id -1 and score
+// NaN. Ids and scores share one allocation, ids first (8-byte aligned, scores 4-byte aligned right
+// after them), so the binding hands a search's answer to JS as a single external buffer: one
+// backing store and one finalizer per call, which is most of what settling a small search costs.
+class SearchResult {
+ public:
+  SearchResult(size_t queries, size_t k);
+
+  size_t queries() const { return queries_; }
+  size_t k() const { return k_; }
+  size_t hits() const { return queries_ * k_; }
+  int64_t* ids() { return reinterpret_cast<int64_t*>(storage_.get()); }
+  const int64_t* ids() const { return reinterpret_cast<const int64_t*>(storage_.get()); }
+  float* scores() { return reinterpret_cast<float*>(storage_.get() + hits() * sizeof(int64_t)); }
+  const float* scores() const { return reinterpret_cast<const float*>(storage_.get() + hits() * sizeof(int64_t)); }
+  // The whole block: hits() ids, then hits() scores.
+  void* data() { return storage_.get(); }
+  size_t byte_size() const { return hits() * (sizeof(int64_t) + sizeof(float)); }
+
+ private:
+  size_t queries_;
+  size_t k_;
+  std::unique_ptr<std::byte[]> storage_;
 };
 
 struct RangeResult {
