@@ -7,7 +7,8 @@
 //   node bench/search/run.mjs [--sizes 100000,1000000] [--dim 512] [--queries 1000] [--k 10]
 //                             [--types flat,hnsw,ivf-flat] [--hnsw-max 200000] [--stock-hnsw-max 20000]
 //                             [--ef 64,128,256] [--hnsw-m 32] [--hnsw-efc 200] [--direct-hnsw-max 200000]
-//                             [--skip faiss-node,direct,hnswlib-node] [--data uniform|clustered]
+//                             [--skip faiss-node,direct,stock,hnswlib-node] [--data uniform|clustered]
+//                             [--overhead-rounds 5]
 //
 // --data uniform (the default): uniform random, normalised vectors, the hard case for approximate
 // search (no structure; at 1M, HNSW recall stays low for every library). --data clustered: vectors
@@ -21,6 +22,14 @@
 // HNSW runs at every --ef value for crossmodal, the C++ baselines and hnswlib-node (same M and
 // efConstruction), and a second table compares crossmodal with hnswlib-node at equal recall:
 // hnswlib-node's QPS interpolated (log-linearly) at crossmodal's recall from its own curve.
+//
+// Another table isolates the binding's overhead on HNSW: crossmodal's graph is saved once, then
+// this process (through the addon) and the C++ program (LOAD_INDEX) search that same file with the
+// same queries in --overhead-rounds rounds, alternating the order, so drift cancels. It reports
+// the median of the per-round ratios: a sub-millisecond search on a shared VM moves ±15% between
+// single runs minutes apart, which would swamp a few percent of overhead. Each round also runs the
+// C++ program with HANDOFF=1 (every search on a worker thread while the caller waits): what any
+// asynchronous caller pays on this machine, Node or not.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -56,6 +65,7 @@ const hnswEfc = Number(args['hnsw-efc'] ?? 200);
 const directHnswMax = Number(args['direct-hnsw-max'] ?? 200000);
 const skipped = new Set((args.skip ?? '').split(',').filter(Boolean));
 const efValues = (args.ef ?? '64,128,256').split(',').map(Number);
+const overheadRounds = Number(args['overhead-rounds'] ?? 5);
 const inFlight = 8;
 
 function optional(name) {
@@ -203,6 +213,7 @@ function recallOf(ids, gt) {
 
 const rows = [];
 const notes = [];
+const overheadRows = [];
 
 // The floor any asynchronous binding pays per call on this machine: one round trip through
 // Node's own thread pool (handing work to a thread and waking the event loop when it is done).
@@ -239,6 +250,66 @@ if (!fs.existsSync(directBin) || fs.statSync(directBin).mtimeMs < newestSource) 
   fs.mkdirSync(path.dirname(directBin), { recursive: true });
   execFileSync('g++', ['-O3', '-std=c++17', '-fopenmp', `-I${path.join(root, 'native')}`, ...directSources,
     '-lfaiss', '-lopenblas', '-llapack', '-lz', '-o', directBin], { stdio: 'inherit' });
+}
+
+function median(values) {
+  const v = [...values].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+}
+
+/**
+ * The binding's overhead on one saved HNSW graph: this process (the addon, loaded from `file`) and
+ * the C++ program (LOAD_INDEX=file) alternate `overheadRounds` rounds, each searching all queries
+ * at batch 1 and 64 for every ef. Returns one row per ef with the per-round ratios.
+ */
+async function pairedOverhead(n, file, xq, queriesFile, efs) {
+  console.log(`-- hnsw: binding overhead, ${overheadRounds} alternating rounds on the saved graph`);
+  const index = await crossmodal.loadIndex(file);
+  const node = async () => {
+    const out = new Map();
+    for (const ef of efs) {
+      const searchRange = (q, m) => index.search(xq.subarray(q * dim, (q + m) * dim), k, { efSearch: ef });
+      await searchRange(0, Math.min(64, nq)); // warm-up, as the C++ program's
+      out.set(ef, { qps1: (await measure(searchRange, 1)).qps, qps64: (await measure(searchRange, 64)).qps });
+    }
+    return out;
+  };
+  const direct = (handoff) => {
+    const empty = path.join(path.dirname(file), 'empty');
+    fs.writeFileSync(empty, '');
+    const res = spawnSync(directBin, [empty, queriesFile, empty, String(dim), 'hnsw', String(k), '1', 'ann'], {
+      encoding: 'utf8',
+      env: { ...process.env, EF_SEARCH: efs.join(','), LOAD_INDEX: file, HANDOFF: handoff ? '1' : '0' },
+      maxBuffer: 1 << 20,
+    });
+    if (res.status !== 0) throw new Error(`direct_faiss LOAD_INDEX failed: ${res.stderr}`);
+    const out = new Map();
+    for (const line of res.stdout.trim().split('\n').filter((l) => l.startsWith('{'))) {
+      const d = JSON.parse(line);
+      out.set(d.ef, { qps1: d.qps1, qps64: d.qps64 });
+    }
+    return out;
+  };
+  const rounds = [];
+  for (let r = 0; r < overheadRounds; r++) {
+    // The order reverses every round, so a drift of the machine's speed favours no side.
+    const round = {};
+    const sides = [['node', node], ['cpp', () => direct(false)], ['handoff', () => direct(true)]];
+    for (const [name, run] of r % 2 === 0 ? sides : sides.reverse()) round[name] = await run();
+    rounds.push(round);
+  }
+  index.dispose();
+  return efs.map((ef) => {
+    const per = (key, side) => rounds.map((r) => r[side].get(ef)[key]);
+    const ratios = (key, a, b) => rounds.map((r) => r[a].get(ef)[key] / r[b].get(ef)[key]);
+    return {
+      n, ef,
+      node1: median(per('qps1', 'node')), cpp1: median(per('qps1', 'cpp')), handoff1: median(per('qps1', 'handoff')),
+      ratios1: ratios('qps1', 'node', 'cpp'), handoffRatios1: ratios('qps1', 'handoff', 'cpp'),
+      nodeVsHandoff1: ratios('qps1', 'node', 'handoff'),
+      node64: median(per('qps64', 'node')), cpp64: median(per('qps64', 'cpp')), ratios64: ratios('qps64', 'node', 'cpp'),
+    };
+  });
 }
 
 for (const n of sizes) {
@@ -287,9 +358,15 @@ for (const n of sizes) {
       }
       rows.push({ n, lib: 'crossmodal', type, ef, buildMs, mem, qps1: one.qps, qps1c: concurrent, qps64: batch.qps, recall: recallOf(ids, gt), blockMs: one.blockMs });
     }
+    const pairedGraph = type === 'hnsw' && !skipped.has('direct') && overheadRounds > 0 ? path.join(tmp, 'hnsw.idx') : null;
+    if (pairedGraph) await index.save(pairedGraph);
     index.dispose();
+    if (pairedGraph) {
+      overheadRows.push(...(await pairedOverhead(n, pairedGraph, xq, path.join(tmp, 'xq.f32'), efs)));
+      fs.rmSync(pairedGraph);
+    }
 
-    for (const mode of skipped.has('direct') ? [] : ['ann', 'stock']) {
+    for (const mode of skipped.has('direct') ? [] : ['ann', 'stock'].filter((m) => !skipped.has(m))) {
       if (mode === 'ann' && type === 'hnsw' && n > directHnswMax) {
         notes.push(`C++ same-calls HNSW skipped at ${n}: a third graph build (raise --direct-hnsw-max to run it)`);
         continue;
@@ -377,6 +454,17 @@ for (const r of rows) {
   console.log(`| ${r.n} | ${r.type} | ${r.ef || '-'} | ${r.lib} | ${fmt(r.buildMs / 1000, 1)} | ${fmt(r.mem)} | ${fmt(r.qps1)} | ${fmt(r.qps1c)} | ${fmt(r.qps64)} | ${fmt(r.recall, 3)} | ${fmt(r.blockMs, 3)} | ${ratio(ours?.qps1, r.qps1)} | ${ratio(ours?.qps64, r.qps64)} |`);
 }
 console.log('\nRatios are crossmodal ÷ that row (> 1: crossmodal faster), at the same ef. "C++ same calls" runs crossmodal\'s search core without Node: crossmodal ÷ it is 1 − binding overhead.');
+
+if (overheadRows.length > 0) {
+  console.log(`\nBinding overhead on HNSW: one saved graph searched by crossmodal (Node) and by the C++ program, ${overheadRounds} alternating rounds`);
+  console.log('| n | ef | crossmodal QPS b=1 | C++ QPS b=1 | C++ hand-off QPS b=1 | crossmodal ÷ C++, b=1 | C++ hand-off ÷ C++, b=1 | crossmodal ÷ C++ hand-off, b=1 | crossmodal QPS b=64 | C++ QPS b=64 | crossmodal ÷ C++, b=64 |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const o of overheadRows) {
+    const span = (v) => `${median(v).toFixed(2)} (${Math.min(...v).toFixed(2)}–${Math.max(...v).toFixed(2)})`;
+    console.log(`| ${o.n} | ${o.ef} | ${fmt(o.node1)} | ${fmt(o.cpp1)} | ${fmt(o.handoff1)} | ${span(o.ratios1)} | ${span(o.handoffRatios1)} | ${span(o.nodeVsHandoff1)} | ${fmt(o.node64)} | ${fmt(o.cpp64)} | ${span(o.ratios64)} |`);
+  }
+  console.log('QPS: medians over the rounds. Ratios: median (min–max) of the per-round ratios; crossmodal ÷ C++ is 1 − the binding\'s overhead. "C++ hand-off" is the C++ program with HANDOFF=1: each search on a worker thread while the caller waits, as any asynchronous caller does.');
+}
 
 // Equal recall: hnswlib-node's QPS at crossmodal's recall, interpolated log-linearly between the
 // two hnswlib-node points around it (no extrapolation).
