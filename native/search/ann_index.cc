@@ -578,7 +578,9 @@ void AnnIndex::NoteCpuFallback(const std::string&) const {}
 #endif
 
 SearchResult::SearchResult(size_t queries, size_t k)
-    : queries_(queries), k_(k), storage_(std::make_unique<std::byte[]>(std::max<size_t>(1, queries * k * (sizeof(int64_t) + sizeof(float))))) {
+    : queries_(queries),
+      k_(k),
+      storage_(std::make_unique<std::byte[]>(std::max<size_t>(1, queries * k * (sizeof(int64_t) + sizeof(float))))) {
   std::fill_n(ids(), hits(), int64_t{-1});
   std::fill_n(scores(), hits(), kNaN);
 }

@@ -47,7 +47,7 @@ class Replica;
 // queries × k hits, best first. Missing results (fewer than k candidates) have id -1 and score
 // NaN. Ids and scores share one allocation, ids first (8-byte aligned, scores 4-byte aligned right
 // after them), so the binding hands a search's answer to JS as a single external buffer: one
-// backing store and one finalizer per call, which is most of what settling a small search costs.
+// backing store and one finalizer per call instead of two, and no result object to build.
 class SearchResult {
  public:
   SearchResult(size_t queries, size_t k);
