@@ -274,9 +274,10 @@ async function pairedOverhead(n, file, xq, queriesFile, efs) {
     }
     return out;
   };
+  // Vectors and ground truth are not needed when the program loads the saved graph.
+  const empty = path.join(path.dirname(file), 'empty');
+  fs.writeFileSync(empty, '');
   const direct = (handoff) => {
-    const empty = path.join(path.dirname(file), 'empty');
-    fs.writeFileSync(empty, '');
     const res = spawnSync(directBin, [empty, queriesFile, empty, String(dim), 'hnsw', String(k), '1', 'ann'], {
       encoding: 'utf8',
       env: { ...process.env, EF_SEARCH: efs.join(','), LOAD_INDEX: file, HANDOFF: handoff ? '1' : '0' },

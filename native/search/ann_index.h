@@ -52,8 +52,6 @@ class SearchResult {
  public:
   SearchResult(size_t queries, size_t k);
 
-  size_t queries() const { return queries_; }
-  size_t k() const { return k_; }
   size_t hits() const { return queries_ * k_; }
   int64_t* ids() { return reinterpret_cast<int64_t*>(storage_.get()); }
   const int64_t* ids() const { return reinterpret_cast<const int64_t*>(storage_.get()); }
