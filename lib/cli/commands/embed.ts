@@ -1,0 +1,59 @@
+/** `crossmodal embed <inputs…> --out file.npy|file.jsonl`: embeddings of images (or texts) to a file. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { loadModel } from '../context';
+import { expandImageInputs } from '../inputs';
+import { progress, UsageError } from '../output';
+
+/** NumPy's .npy format, version 1.0: little-endian float32, C order, shape (rows, cols). */
+export function npyBytes(data: Float32Array, rows: number, cols: number): Buffer {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows}, ${cols}), }`;
+  // Magic (6) + version (2) + header length (2) + header, padded with spaces to a multiple of 64, ending in \n.
+  const unpadded = 10 + header.length + 1;
+  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  const prefix = Buffer.alloc(10);
+  prefix.write('\x93NUMPY', 0, 'latin1');
+  prefix[6] = 1;
+  prefix[7] = 0;
+  prefix.writeUInt16LE(header.length, 8);
+  return Buffer.concat([prefix, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+}
+
+export function registerEmbed(program: Command): void {
+  program
+    .command('embed')
+    .description('write embeddings of images (default) or texts to .npy or .jsonl')
+    .argument('<inputs...>', 'image files, directories or globs; texts with --texts')
+    .requiredOption('--out <file>', 'output file: .npy (float32 rows × dim) or .jsonl (one {input, embedding} per line)')
+    .option('--texts', 'the inputs are texts, not images')
+    .option('--model <dir>', 'model bundle (default: the bundled demo model)')
+    .action(async (inputs: string[], options: { out: string; texts?: boolean; model?: string }) => {
+      const ext = path.extname(options.out).toLowerCase();
+      if (ext !== '.npy' && ext !== '.jsonl') throw new UsageError(`--out must end in .npy or .jsonl (got '${options.out}')`);
+      let items = inputs;
+      if (!options.texts) {
+        const { files, unreadable } = await expandImageInputs(inputs);
+        if (unreadable.length > 0) throw new UsageError(`cannot read ${unreadable[0]!.path}: ${unreadable[0]!.reason}`);
+        items = files;
+      }
+      const model = await loadModel(options.model);
+      try {
+        const bar = progress('embed', items.length);
+        const embeddings = options.texts ? await model.embedTexts(items) : await model.embedImages(items);
+        bar.update(items.length);
+        bar.stop();
+        const temp = `${options.out}.${process.pid}.tmp`;
+        if (ext === '.npy') {
+          fs.writeFileSync(temp, npyBytes(embeddings.data, embeddings.count, embeddings.dim));
+        } else {
+          const lines = items.map((input, i) => JSON.stringify({ input, embedding: Array.from(embeddings.row(i)) }));
+          fs.writeFileSync(temp, `${lines.join('\n')}\n`);
+        }
+        fs.renameSync(temp, options.out);
+        process.stderr.write(`wrote ${embeddings.count} × ${embeddings.dim} embeddings to ${options.out}\n`);
+      } finally {
+        model.dispose();
+      }
+    });
+}

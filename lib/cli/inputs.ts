@@ -1,0 +1,83 @@
+/** Turning command-line arguments into files: directories (recursive), files and globs. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { glob, isDynamicPattern } from 'tinyglobby';
+import { UsageError } from './output';
+
+/** Extensions the `index` command picks up inside directories (files named explicitly are always tried). */
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif']);
+
+export interface ExpandedInputs {
+  /** Files to process, absolute, sorted, without duplicates. */
+  files: string[];
+  /** Arguments or entries that could not be listed, with why. */
+  unreadable: { path: string; reason: string }[];
+}
+
+/**
+ * Expands `dir | file | glob` arguments: directories recursively (image extensions only, hidden
+ * entries skipped, symlinked directories not followed, so a link loop cannot hang it), globs
+ * through tinyglobby, files as given.
+ */
+export async function expandImageInputs(args: string[]): Promise<ExpandedInputs> {
+  if (args.length === 0) throw new UsageError('no inputs given', 'name image files, directories or globs');
+  const files = new Set<string>();
+  const unreadable: ExpandedInputs['unreadable'] = [];
+  for (const arg of args) {
+    if (isDynamicPattern(arg)) {
+      const matches = await glob(arg, { absolute: true, onlyFiles: true, dot: false, followSymbolicLinks: false });
+      if (matches.length === 0) unreadable.push({ path: arg, reason: 'the pattern matched no file' });
+      for (const m of matches) files.add(path.resolve(m));
+      continue;
+    }
+    const full = path.resolve(arg);
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(full);
+    } catch (error) {
+      unreadable.push({ path: arg, reason: (error as NodeJS.ErrnoException).code ?? String(error) });
+      continue;
+    }
+    if (stat.isDirectory()) walk(full, files, unreadable);
+    else files.add(full);
+  }
+  return { files: [...files].sort(), unreadable };
+}
+
+function walk(dir: string, files: Set<string>, unreadable: ExpandedInputs['unreadable']): void {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (error) {
+    unreadable.push({ path: dir, reason: (error as NodeJS.ErrnoException).code ?? String(error) });
+    return;
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) walk(full, files, unreadable);
+    else if ((entry.isFile() || entry.isSymbolicLink()) && IMAGE_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) files.add(full);
+  }
+}
+
+/** Parses a positive integer option, or throws a usage error naming it. */
+export function positiveInt(name: string, value: string, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1 || n > max) {
+    throw new UsageError(`${name} must be a whole number from 1 to ${max} (got '${value}')`);
+  }
+  return n;
+}
+
+/** Parses a JSON option (e.g. `--where`), or throws a usage error naming it. */
+export function jsonObject(name: string, value: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (error) {
+    throw new UsageError(`${name} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`${name} must be a JSON object`);
+  return parsed as Record<string, unknown>;
+}
