@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { registerClassify } from './commands/classify';
 import { registerDemo } from './commands/demo';
 import { registerEmbed } from './commands/embed';
+import { registerEval } from './commands/eval';
 import { registerIndex } from './commands/index-files';
 import { registerInfo } from './commands/info';
 import { registerScore } from './commands/score';
@@ -26,7 +27,7 @@ Errors print one line: crossmodal: CODE: message — hint.`,
   program.exitOverride();
   // commander's own messages ("error: unknown option ...") in the same one-line form as ours.
   program.configureOutput({ outputError: (text, write) => write(`crossmodal: ${text.replace(/^error: /, '')}`) });
-  for (const register of [registerDemo, registerIndex, registerSearch, registerClassify, registerScore, registerEmbed, registerInfo]) {
+  for (const register of [registerDemo, registerIndex, registerSearch, registerClassify, registerScore, registerEmbed, registerEval, registerInfo]) {
     register(program);
   }
   return program;

@@ -14,7 +14,7 @@ import { rankingMetrics } from '../../eval/metrics';
 import { similarity } from '../../index';
 import { packageRoot } from '../../binding';
 import { loadModel } from '../context';
-import { imageDataUri, page, table, tileRow, type Tile } from '../html';
+import { imageDataUri, page, table, tileRow, type Tile } from '../../report/html';
 import { positiveInt } from '../inputs';
 import { progress, toJson } from '../output';
 

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import type { CollectionHit } from '../../collection';
 import { openExistingCollection } from '../context';
-import { imageDataUri, page, tileRow } from '../html';
+import { imageDataUri, page, tileRow } from '../../report/html';
 import { jsonObject, positiveInt } from '../inputs';
 import { toJson, UsageError } from '../output';
 
