@@ -237,6 +237,26 @@ describe('pull from the hub', () => {
     await withEnv({ HF_TOKEN: 'hf_wrong' }, () => pull(REPO, fresh({ token: 'hf_explicit' })));
   });
 
+  it('reads the token file huggingface_hub’s login writes when HF_TOKEN is unset', async () => {
+    hub.faults = { requireToken: 'hf_from_file' };
+    const tokenFile = path.join(newDir(), 'token');
+    fs.mkdirSync(path.dirname(tokenFile), { recursive: true });
+    fs.writeFileSync(tokenFile, 'hf_from_file\n');
+    const dir = await withEnv({ HF_TOKEN: undefined, HUGGING_FACE_HUB_TOKEN: undefined, HF_TOKEN_PATH: tokenFile }, () => pull(REPO, { ...fresh(), token: undefined }));
+    expect(fs.existsSync(path.join(dir, 'config.json'))).toBe(true);
+  });
+
+  it('caches an empty file (git’s empty blob) without a request for its bytes', async () => {
+    const repoId = 'test-org/with-empty-file';
+    hub.publish(repoId, new Map([...bundle, ['special_tokens_map.json', Buffer.alloc(0)]]));
+    const options = fresh();
+    const from = hub.log.length;
+    const dir = await pull(repoId, options);
+    expect(fs.readlinkSync(path.join(dir, 'special_tokens_map.json'))).toBe('../../blobs/e69de29bb2d1d6434b8b29ae775ad8c2e48c5391');
+    expect(fs.readFileSync(path.join(dir, 'special_tokens_map.json')).length).toBe(0);
+    expect(hub.since(from).filter((r) => r.method === 'GET' && r.path.endsWith('special_tokens_map.json'))).toEqual([]);
+  });
+
   it('404s: a missing file, an unknown revision, an unknown repository', async () => {
     hub.faults = { missing: new Set(['merges.txt']) };
     const missing = await rejection(pull(REPO, fresh()));
@@ -437,7 +457,7 @@ describe('crossmodal pull (command line)', () => {
   /** Runs the built CLI asynchronously (the fake hub lives in this process, so no spawnSync). */
   function cli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, HF_TOKEN: '', HF_HUB_OFFLINE: '', ...env }, cwd: repoRoot });
+      const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, HF_TOKEN: '', HF_HUB_OFFLINE: '', HF_TOKEN_PATH: path.join(os.tmpdir(), 'crossmodal-no-token'), ...env }, cwd: repoRoot });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

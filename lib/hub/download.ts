@@ -69,10 +69,12 @@ async function exchange<T>(
   };
   const onAbort = (): void => controller.abort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  let answered = false;
   alive();
   try {
     if (options.signal?.aborted) throw aborted();
     const response = await fetch(url, { method: init.method, headers: init.headers, redirect: 'manual', signal: controller.signal });
+    answered = true;
     alive();
     try {
       return await run(response, alive);
@@ -89,8 +91,9 @@ async function exchange<T>(
       );
     }
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const detail = cause?.code ?? cause?.message ?? (error as Error).message;
-    throw new RetryableError(new CrossmodalError('ERR_IO', `cannot reach ${describeUrl(url)}: ${detail}`, { cause: error }));
+    const detail = [cause?.code, cause?.message ?? (error as Error).message].filter(Boolean).join(' ');
+    const what = answered ? `the connection to ${describeUrl(url)} broke` : `cannot reach ${describeUrl(url)}`;
+    throw new RetryableError(new CrossmodalError('ERR_IO', `${what}: ${detail}`, { cause: error }));
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
@@ -281,7 +284,10 @@ export async function downloadResumable(
       fs.truncateSync(incomplete, 0); // longer than the file can be: not a prefix of it
       have = 0;
     }
-    if (expectedSize !== undefined && have === expectedSize) return have;
+    if (expectedSize !== undefined && have === expectedSize) {
+      if (have === 0) fs.writeFileSync(incomplete, ''); // an empty file needs no request
+      return have;
+    }
     const extra: Record<string, string> = have > 0 ? { range: `bytes=${have}-` } : {};
     return request(url, 'GET', options, extra, true, async (response, finalUrl, alive) => {
       if (response.status === 416 && have > 0) {
