@@ -338,6 +338,25 @@ describe('pull from the hub', () => {
     expect(fs.readdirSync(outside)).toEqual([]);
   });
 
+  it('a cache that cannot be written fails with ERR_IO, without retrying the download', async () => {
+    const options = fresh();
+    fs.mkdirSync(repoDir(options.cacheDir), { recursive: true });
+    fs.writeFileSync(path.join(repoDir(options.cacheDir), 'blobs'), 'a file where the blobs folder goes');
+    const noBlobs = await rejection(pull(REPO, options));
+    expect(noBlobs.code).toBe('ERR_IO');
+    expect(noBlobs.message).toContain('blobs');
+
+    const options2 = fresh();
+    const file = 'onnx/vision_model.onnx';
+    const incomplete = path.join(repoDir(options2.cacheDir), 'blobs', `${sha256(bundle.get(file) as Buffer)}.incomplete`);
+    fs.mkdirSync(incomplete, { recursive: true }); // cannot be opened as a file
+    const from = hub.log.length;
+    const error = await rejection(pull(REPO, options2));
+    expect(error.code).toBe('ERR_IO');
+    expect(error.message).toContain('.incomplete');
+    expect(hub.since(from).filter((r) => r.server === 'cdn' && r.path.endsWith(sha256(bundle.get(file) as Buffer)))).toHaveLength(1);
+  });
+
   it('HF_HUB_OFFLINE=1 uses the cache only: a typed error when missing, the snapshot when cached, no request either way', async () => {
     const options = fresh();
     let from = hub.log.length;

@@ -84,6 +84,7 @@ async function exchange<T>(
     }
   } catch (error) {
     if (error instanceof CrossmodalError || error instanceof RetryableError) throw error;
+    if (isFileSystemError(error)) throw cacheError(error); // a full disk is not a network failure: no retry
     if (options.signal?.aborted) throw aborted();
     if (timedOut) {
       throw new RetryableError(
@@ -98,6 +99,17 @@ async function exchange<T>(
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** Errors of fs calls carry `syscall` and `path`; network errors from fetch do not. */
+export function isFileSystemError(error: unknown): error is NodeJS.ErrnoException {
+  const e = error as NodeJS.ErrnoException;
+  return typeof e?.syscall === 'string' && typeof e?.path === 'string';
+}
+
+/** ERR_IO for a failure writing the cache (full disk, permissions, no symlinks), naming the path. */
+export function cacheError(error: NodeJS.ErrnoException): CrossmodalError {
+  return new CrossmodalError('ERR_IO', `cannot write the Hugging Face cache: ${error.code ?? ''} ${error.syscall} ${error.path}`.replace(/  +/g, ' '), { cause: error });
 }
 
 function aborted(): CrossmodalError {

@@ -28,7 +28,7 @@ import {
   offlineMode,
   RepoCache,
 } from './cache';
-import { downloadResumable, fileMetadata, getJson, verifyBlob, type HubRequestOptions } from './download';
+import { cacheError, downloadResumable, fileMetadata, getJson, isFileSystemError, verifyBlob, type HubRequestOptions } from './download';
 
 export type PullPrecision = 'fp32' | 'fp16' | 'int8' | 'q4';
 
@@ -250,6 +250,14 @@ export async function pull(repoId: string, options: PullOptions = {}): Promise<s
 
 /** {@link pull}, returning what was done (the command line prints it). */
 export async function pullSnapshot(repoId: string, options: PullOptions = {}): Promise<PullResult> {
+  try {
+    return await pullInto(repoId, options);
+  } catch (error) {
+    throw isFileSystemError(error) ? cacheError(error) : error;
+  }
+}
+
+async function pullInto(repoId: string, options: PullOptions): Promise<PullResult> {
   const { repoId: id, revision, precision, cache } = checkOptions(repoId, options);
   const http = requestOptions(options);
   const offline = options.offline ?? offlineMode();
