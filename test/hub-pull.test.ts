@@ -294,6 +294,17 @@ describe('pull from the hub', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
+  it('retries a 503 from the hub, and reports it as ERR_HUB when retries run out', async () => {
+    hub.faults = { apiUnavailable: 2 };
+    const from = hub.log.length;
+    await pull(REPO, fresh({ retries: 2 }));
+    expect(hub.since(from).filter((r) => r.path.startsWith('/api/'))).toHaveLength(3);
+    hub.faults = { apiUnavailable: 1 };
+    const error = await rejection(pull(REPO, fresh({ retries: 0 })));
+    expect(error.code).toBe('ERR_HUB');
+    expect(error.message).toContain('HTTP 503');
+  });
+
   it('one pull per model at a time: a second concurrent pull of the same model fails with ERR_LOCKED', async () => {
     hub.faults = { stallBody: new Set(['onnx/text_model.onnx']) };
     const options = fresh({ timeoutMs: 1500, retries: 0 });

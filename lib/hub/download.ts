@@ -101,15 +101,18 @@ async function exchange<T>(
   }
 }
 
-/** Errors of fs calls carry `syscall` and `path`; network errors from fetch do not. */
+/**
+ * Errors of fs calls carry `syscall` (and `path` unless fd-based, like ENOSPC from a write); fetch's
+ * network errors are TypeErrors that carry it only on their `cause`.
+ */
 export function isFileSystemError(error: unknown): error is NodeJS.ErrnoException {
-  const e = error as NodeJS.ErrnoException;
-  return typeof e?.syscall === 'string' && typeof e?.path === 'string';
+  return typeof (error as NodeJS.ErrnoException)?.syscall === 'string';
 }
 
 /** ERR_IO for a failure writing the cache (full disk, permissions, no symlinks), naming the path. */
 export function cacheError(error: NodeJS.ErrnoException): CrossmodalError {
-  return new CrossmodalError('ERR_IO', `cannot write the Hugging Face cache: ${error.code ?? ''} ${error.syscall} ${error.path}`.replace(/  +/g, ' '), { cause: error });
+  const where = [error.code, error.syscall, error.path].filter(Boolean).join(' ');
+  return new CrossmodalError('ERR_IO', `cannot write the Hugging Face cache: ${where}`, { cause: error });
 }
 
 function aborted(): CrossmodalError {

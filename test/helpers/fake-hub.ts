@@ -32,6 +32,8 @@ export interface Faults {
   stallBody?: Set<string>;
   /** The model API sends nothing at all. */
   stallApi?: boolean;
+  /** The model API answers 503 this many times before answering. */
+  apiUnavailable?: number;
   /** Files announced with an ETag that is not their hash. */
   wrongEtag?: Set<string>;
   /** Files listed in siblings but answered 404 (EntryNotFound) by resolve. */
@@ -126,6 +128,10 @@ export class FakeHub {
     const api = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(url.pathname);
     if (api) {
       if (this.faults.stallApi) return; // never answers
+      if (this.faults.apiUnavailable) {
+        this.faults.apiUnavailable--;
+        return this.error(res, 503, undefined, 'Service Unavailable');
+      }
       const repoId = decodeURIComponent(api[1] as string);
       const revision = decodeURIComponent(api[2] as string);
       if (!this.refs.has(repoId)) return this.error(res, req.headers.authorization ? 404 : 401, 'RepoNotFound', 'Repository not found');
