@@ -308,8 +308,10 @@ describe('pull from the hub', () => {
   it('one pull per model at a time: a second concurrent pull of the same model fails with ERR_LOCKED', async () => {
     hub.faults = { stallBody: new Set(['onnx/text_model.onnx']) };
     const options = fresh({ timeoutMs: 1500, retries: 0 });
+    const from = hub.log.length;
     const first = pull(REPO, options);
-    await new Promise((r) => setTimeout(r, 300));
+    // Wait until the first pull holds the lock (it is downloading).
+    while (!hub.since(from).some((r) => r.server === 'cdn')) await new Promise((r) => setTimeout(r, 20));
     const second = await rejection(pull(REPO, options));
     expect(second.code).toBe('ERR_LOCKED');
     expect(second.message).toContain(REPO);
