@@ -41,6 +41,8 @@ export * from './search';
 export * from './collection';
 
 export { preprocessImages } from './preprocess';
+export { pull, resolveModel } from './hub';
+export type { PullOptions, PullPrecision, PullProgress, ResolveOptions } from './hub';
 export type {
   ImageFailure,
   ImageInput,

@@ -2,13 +2,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openCollection, type Collection } from '../collection';
+import { looksLikeRepoId, resolveModel } from '../hub';
 import { demoModelDir, load, type Model } from '../index';
 import { UsageError } from './output';
 
 /** Written beside a collection by `crossmodal index`, so `search` can reopen it with the same model. */
 const CLI_STATE = 'crossmodal-cli.json';
 
+/** `--model`: a bundle directory, else `org/name` pulled before (resolved from the Hugging Face cache), else the demo model. */
 export async function loadModel(modelOption: string | undefined): Promise<Model> {
+  if (modelOption && !fs.existsSync(modelOption) && looksLikeRepoId(modelOption)) {
+    return load(resolveModel(modelOption), { warmup: false });
+  }
   return load(modelOption ? path.resolve(modelOption) : demoModelDir, { warmup: false });
 }
 

@@ -10,6 +10,7 @@ import { registerEmbed } from './commands/embed';
 import { registerEval } from './commands/eval';
 import { registerIndex } from './commands/index-files';
 import { registerInfo } from './commands/info';
+import { registerPull } from './commands/pull';
 import { registerScore } from './commands/score';
 import { registerSearch } from './commands/search';
 import { EXIT, formatError } from './output';
@@ -27,7 +28,7 @@ Errors print one line: crossmodal: CODE: message — hint.`,
   program.exitOverride();
   // commander's own messages ("error: unknown option ...") in the same one-line form as ours.
   program.configureOutput({ outputError: (text, write) => write(`crossmodal: ${text.replace(/^error: /, '')}`) });
-  for (const register of [registerDemo, registerIndex, registerSearch, registerClassify, registerScore, registerEmbed, registerEval, registerInfo]) {
+  for (const register of [registerDemo, registerIndex, registerSearch, registerClassify, registerScore, registerEmbed, registerEval, registerInfo, registerPull]) {
     register(program);
   }
   return program;

@@ -28,7 +28,7 @@ const HINTS: Partial<Record<string, string>> = {
   ERR_IO: 'check the path and its permissions',
   ERR_MODEL_LOAD: 'point --model at a bundle directory (config.json, onnx/…) or run `crossmodal pull org/name`',
   ERR_MODEL_MISMATCH: 'the collection was built with another model: pass the same --model, or re-embed',
-  ERR_LOCKED: 'another process has this collection open',
+  ERR_LOCKED: 'another process is using it: wait for it to finish, or stop it',
   ERR_RUNTIME_UNAVAILABLE: 'ONNX Runtime could not be loaded: reinstall onnxruntime-node',
 };
 
