@@ -4,6 +4,7 @@
 #include <cstring>
 #include <algorithm>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -125,6 +126,22 @@ std::vector<ImageFailure> PreprocessImageBatch(const std::vector<ImageSource>& s
   std::sort(failures.begin(), failures.end(),
             [](const ImageFailure& a, const ImageFailure& b) { return a.index < b.index; });
   return failures;
+}
+
+PreprocessedBatch PreprocessImages(const std::vector<ImageSource>& sources, const image::PreprocessConfig& cfg,
+                                   const ImageLoadOptions& options, ThreadPool* pool, size_t own_threads) {
+  std::unique_ptr<ThreadPool> own;
+  if (pool == nullptr && own_threads > 1 && sources.size() > 1) {
+    own = std::make_unique<ThreadPool>(std::min(own_threads, sources.size()) - 1);
+    pool = own.get();
+  }
+  PreprocessedBatch batch;
+  batch.count = sources.size();
+  batch.height = cfg.OutputHeight();
+  batch.width = cfg.OutputWidth();
+  batch.tensor.resize(sources.size() * 3 * static_cast<size_t>(batch.height) * static_cast<size_t>(batch.width));
+  batch.failures = PreprocessImageBatch(sources, cfg, options, pool, batch.tensor.data());
+  return batch;
 }
 
 std::string DescribeImageInput(size_t index, const ImageSource& source) {

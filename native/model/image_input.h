@@ -37,6 +37,21 @@ std::vector<ImageFailure> PreprocessImageBatch(const std::vector<ImageSource>& s
                                                const ImageLoadOptions& options, ThreadPool* pool,
                                                float* out);
 
+// A preprocessed batch: `count` consecutive 3 x height x width float tensors, zeros for the rows
+// listed in `failures`.
+struct PreprocessedBatch {
+  std::vector<float> tensor;
+  size_t count = 0;
+  int height = 0, width = 0;
+  std::vector<ImageFailure> failures;
+};
+
+// PreprocessImageBatch into a new PreprocessedBatch. With `pool` nullptr and `own_threads` > 1,
+// a pool of min(own_threads, sources.size()) - 1 helpers is created for the call (the calling
+// thread works too).
+PreprocessedBatch PreprocessImages(const std::vector<ImageSource>& sources, const image::PreprocessConfig& cfg,
+                                   const ImageLoadOptions& options, ThreadPool* pool, size_t own_threads);
+
 // "image 3" or "image 3 (/path/x.jpg)", for error messages.
 std::string DescribeImageInput(size_t index, const ImageSource& source);
 

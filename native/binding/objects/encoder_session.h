@@ -9,10 +9,10 @@
 
 #include <memory>
 
-#include "binding/completion_channel.h"
+#include "binding/async/completion_channel.h"
 #include "model/clip_encoder.h"
 
-namespace crossmodal {
+namespace crossmodal::binding {
 
 class EncoderSession : public Napi::ObjectWrap<EncoderSession> {
  public:
@@ -46,9 +46,9 @@ class EncoderSession : public Napi::ObjectWrap<EncoderSession> {
   void ReleaseEncoder();
 
   std::shared_ptr<model::ClipEncoder> encoder_;
-  std::shared_ptr<binding::CompletionChannel> channel_;
+  std::shared_ptr<CompletionChannel> channel_;
   Napi::ObjectReference self_;  // strong while calls are in flight
   size_t in_flight_ = 0;
 };
 
-}  // namespace crossmodal
+}  // namespace crossmodal::binding

@@ -1,19 +1,17 @@
-#include "text_tokenizer.h"
+#include "binding/objects/text_tokenizer.h"
 
 #include <thread>
 
 #include "binding/addon_data.h"
+#include "binding/async/async_work.h"
+#include "binding/convert/tokens.h"
 #include "binding/napi_util.h"
-#include "binding/token_util.h"
 #include "text/clip_tokenizer.h"
+#include "text/token_batch.h"
 #include "text/tokenizer_factory.h"
 
-namespace crossmodal {
+namespace crossmodal::binding {
 namespace {
-
-using binding::Guard;
-using binding::MakeError;
-using binding::PromiseWorker;
 
 constexpr size_t kMaxThreads = 256;
 constexpr size_t kMaxContext = size_t{1} << 20;
@@ -25,50 +23,12 @@ struct Handle {
 
 size_t OptionalCount(const Napi::Object& options, const char* key, size_t max, const char* what) {
   if (!options.Has(key) || options.Get(key).IsUndefined()) return 0;
-  const uint32_t v = binding::RequireUint32(options.Get(key), what);
+  const uint32_t v = RequireUint32(options.Get(key), what);
   if (v == 0 || v > max) {
     throw Error(codes::kInvalidArgument, std::string(what) + " must be between 1 and " + std::to_string(max));
   }
   return v;
 }
-
-class LoadTokenizerWorker : public PromiseWorker {
- public:
-  LoadTokenizerWorker(Napi::Env env, std::string dir, text::TokenizerLoadOptions options, size_t threads)
-      : PromiseWorker(env, "crossmodal.loadTokenizer"), dir_(std::move(dir)), options_(options), threads_(threads) {}
-
- protected:
-  void Run() override { tokenizer_ = text::LoadTokenizer(dir_, options_); }
-  Napi::Value Result(Napi::Env env) override { return TextTokenizer::Wrap(env, std::move(tokenizer_), threads_); }
-
- private:
-  std::string dir_;
-  text::TokenizerLoadOptions options_;
-  size_t threads_;
-  std::shared_ptr<const text::Tokenizer> tokenizer_;
-};
-
-class TokenizeTextsWorker : public PromiseWorker {
- public:
-  TokenizeTextsWorker(Napi::Env env, std::shared_ptr<const text::Tokenizer> tokenizer, std::vector<std::string> texts,
-                      size_t context, size_t threads, bool int64)
-      : PromiseWorker(env, "crossmodal.tokenize"), tokenizer_(std::move(tokenizer)), texts_(std::move(texts)),
-        context_(context), threads_(threads), int64_(int64) {}
-
- protected:
-  void Run() override {
-    batch_ = std::make_unique<binding::TokenBatch>();
-    batch_->Fill(*tokenizer_, texts_, context_, threads_, int64_);
-  }
-  Napi::Value Result(Napi::Env env) override { return binding::TokenBatchToJs(env, std::move(batch_)); }
-
- private:
-  std::shared_ptr<const text::Tokenizer> tokenizer_;
-  std::vector<std::string> texts_;
-  size_t context_, threads_;
-  bool int64_;
-  std::unique_ptr<binding::TokenBatch> batch_;
-};
 
 }  // namespace
 
@@ -84,7 +44,7 @@ void TextTokenizer::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod<&TextTokenizer::Info>("info"),
                                         InstanceMethod<&TextTokenizer::Dispose>("dispose"),
                                     });
-  binding::GetAddonData(env).text_tokenizer_constructor = Napi::Persistent(ctor);
+  GetAddonData(env).text_tokenizer_constructor = Napi::Persistent(ctor);
   exports.Set("TextTokenizer", ctor);
 }
 
@@ -100,7 +60,7 @@ TextTokenizer::TextTokenizer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
 
 Napi::Object TextTokenizer::Wrap(Napi::Env env, std::shared_ptr<const text::Tokenizer> tokenizer, size_t threads) {
   Handle handle{std::move(tokenizer), threads};
-  return binding::GetAddonData(env).text_tokenizer_constructor.New({Napi::External<Handle>::New(env, &handle)});
+  return GetAddonData(env).text_tokenizer_constructor.New({Napi::External<Handle>::New(env, &handle)});
 }
 
 std::shared_ptr<const text::Tokenizer> TextTokenizer::Acquire() const {
@@ -111,7 +71,7 @@ std::shared_ptr<const text::Tokenizer> TextTokenizer::Acquire() const {
 Napi::Value TextTokenizer::Load(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
-    std::string dir = binding::RequireString(info[0], "dir");
+    std::string dir = RequireString(info[0], "dir");
     text::TokenizerLoadOptions options;
     size_t threads = 1;
     if (info.Length() > 1 && info[1].IsObject()) {
@@ -120,10 +80,11 @@ Napi::Value TextTokenizer::Load(const Napi::CallbackInfo& info) {
       if (threads == 0) threads = 1;
       options.context_length = OptionalCount(o, "contextLength", kMaxContext, "options.contextLength");
     }
-    auto* worker = new LoadTokenizerWorker(env, std::move(dir), options, threads);
-    Napi::Value promise = worker->Promise();
-    worker->Queue();
-    return promise;
+    auto tokenizer = std::make_shared<std::shared_ptr<const text::Tokenizer>>();
+    return QueueWork(
+        env, WorkQueue::kBackground, "crossmodal.loadTokenizer",
+        [tokenizer, dir = std::move(dir), options] { *tokenizer = text::LoadTokenizer(dir, options); },
+        [tokenizer, threads](Napi::Env env) -> Napi::Value { return TextTokenizer::Wrap(env, std::move(*tokenizer), threads); });
   });
 }
 
@@ -131,7 +92,7 @@ Napi::Value TextTokenizer::Tokenize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
     auto tokenizer = Acquire();
-    std::vector<std::string> texts = binding::RequireStringArray(info[0], "texts");
+    std::vector<std::string> texts = RequireStringArray(info[0], "texts");
     size_t threads = threads_, context = 0;
     bool int64 = false;
     if (info.Length() > 1 && info[1].IsObject()) {
@@ -144,10 +105,13 @@ Napi::Value TextTokenizer::Tokenize(const Napi::CallbackInfo& info) {
     if (effective < tokenizer->num_specials() + 1) {
       throw Error(codes::kInvalidArgument, "contextLength " + std::to_string(effective) + " leaves no room for text");
     }
-    auto* worker = new TokenizeTextsWorker(env, std::move(tokenizer), std::move(texts), context, threads, int64);
-    Napi::Value promise = worker->Promise();
-    worker->Queue();
-    return promise;
+    auto batch = std::make_shared<std::unique_ptr<text::TokenBatch>>(std::make_unique<text::TokenBatch>());
+    return QueueWork(
+        env, WorkQueue::kBackground, "crossmodal.tokenize",
+        [tokenizer = std::move(tokenizer), texts = std::move(texts), batch, context, threads, int64] {
+          (*batch)->Fill(*tokenizer, texts, context, threads, int64);
+        },
+        [batch](Napi::Env env) -> Napi::Value { return TokenBatchToJs(env, std::move(*batch)); });
   });
 }
 
@@ -155,7 +119,7 @@ Napi::Value TextTokenizer::Decode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
     auto tokenizer = Acquire();
-    std::vector<int32_t> ids = binding::RequireTokenIds(info[0], "ids");
+    std::vector<int32_t> ids = RequireTokenIds(info[0], "ids");
     const bool skip = info.Length() < 2 || !info[1].IsBoolean() || info[1].As<Napi::Boolean>().Value();
     return Napi::String::New(env, tokenizer->Decode(ids.data(), ids.size(), skip));
   });
@@ -165,7 +129,7 @@ Napi::Value TextTokenizer::TokenToId(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
     auto tokenizer = Acquire();
-    return Napi::Number::New(env, tokenizer->TokenToId(binding::RequireString(info[0], "token")));
+    return Napi::Number::New(env, tokenizer->TokenToId(RequireString(info[0], "token")));
   });
 }
 
@@ -202,7 +166,7 @@ Napi::Value TextTokenizer::Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
     auto tokenizer = Acquire();
-    Napi::Object out = binding::TokenizerInfoToJs(env, *tokenizer);
+    Napi::Object out = TokenizerInfoToJs(env, *tokenizer);
     out.Set("threads", Napi::Number::New(env, static_cast<double>(threads_)));
     return out;
   });
@@ -213,4 +177,4 @@ Napi::Value TextTokenizer::Dispose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-}  // namespace crossmodal
+}  // namespace crossmodal::binding

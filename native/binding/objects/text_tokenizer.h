@@ -8,7 +8,7 @@
 
 #include "text/tokenizer.h"
 
-namespace crossmodal {
+namespace crossmodal::binding {
 
 class TextTokenizer : public Napi::ObjectWrap<TextTokenizer> {
  public:
@@ -33,4 +33,4 @@ class TextTokenizer : public Napi::ObjectWrap<TextTokenizer> {
   size_t threads_ = 1;
 };
 
-}  // namespace crossmodal
+}  // namespace crossmodal::binding

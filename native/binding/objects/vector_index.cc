@@ -1,45 +1,14 @@
-#include "vector_index.h"
+#include "binding/objects/vector_index.h"
 
 #include <cmath>
 #include <cstring>
-#include <functional>
 
 #include "binding/addon_data.h"
-#include "binding/latency_task.h"
+#include "binding/async/async_work.h"
 #include "binding/napi_util.h"
 
-namespace crossmodal {
+namespace crossmodal::binding {
 namespace {
-
-using binding::Guard;
-using binding::PromiseWorker;
-
-// Operations that can take long (building, training, saving, loading) run on libuv's pool;
-// lookups and searches go through QueueLatencyTask (latency_task.h). In both, `run` executes
-// off the JS thread (no Napi values) and `result` builds the resolution on the JS thread from
-// state the two lambdas share.
-class TaskWorker : public PromiseWorker {
- public:
-  TaskWorker(Napi::Env env, const char* name, std::function<void()> run,
-             std::function<Napi::Value(Napi::Env)> result)
-      : PromiseWorker(env, name), run_(std::move(run)), result_(std::move(result)) {}
-
- protected:
-  void Run() override { run_(); }
-  Napi::Value Result(Napi::Env env) override { return result_(env); }
-
- private:
-  std::function<void()> run_;
-  std::function<Napi::Value(Napi::Env)> result_;
-};
-
-Napi::Value Queue(Napi::Env env, const char* name, std::function<void()> run,
-                  std::function<Napi::Value(Napi::Env)> result) {
-  auto* worker = new TaskWorker(env, name, std::move(run), std::move(result));
-  Napi::Value promise = worker->Promise();
-  worker->Queue();
-  return promise;
-}
 
 std::vector<int64_t> CopyIds(const Napi::Value& value, const char* what) {
   if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_bigint64_array) {
@@ -125,7 +94,7 @@ void VectorIndex::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod<&VectorIndex::Dim>("dim"),
                                         InstanceMethod<&VectorIndex::Dispose>("dispose"),
                                     });
-  binding::GetAddonData(env).vector_index_constructor = Napi::Persistent(ctor);
+  GetAddonData(env).vector_index_constructor = Napi::Persistent(ctor);
   exports.Set("VectorIndex", ctor);
 }
 
@@ -135,7 +104,7 @@ VectorIndex::VectorIndex(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Vect
     if (info.Length() == 1 && info[0].IsExternal()) {
       index_ = *info[0].As<Napi::External<std::shared_ptr<search::AnnIndex>>>().Data();
     } else {
-      const std::string spec = binding::RequireString(info[0], "index options");
+      const std::string spec = RequireString(info[0], "index options");
       index_ = std::make_shared<search::AnnIndex>(search::IndexSpec::FromJson(spec));
     }
     dim_ = index_->dim();
@@ -151,7 +120,7 @@ std::shared_ptr<search::AnnIndex> VectorIndex::Acquire() {
 Napi::Value VectorIndex::Load(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
-    std::string path = binding::RequireString(info[0], "path");
+    std::string path = RequireString(info[0], "path");
     search::LoadOptions options;
     if (info.Length() > 1 && info[1].IsObject()) {
       Napi::Object o = info[1].As<Napi::Object>();
@@ -159,18 +128,18 @@ Napi::Value VectorIndex::Load(const Napi::CallbackInfo& info) {
       if (o.Get("fingerprint").IsString()) options.fingerprint = o.Get("fingerprint").As<Napi::String>().Utf8Value();
       if (o.Get("metric").IsString()) options.metric = o.Get("metric").As<Napi::String>().Utf8Value();
       if (o.Get("type").IsString()) options.type = o.Get("type").As<Napi::String>().Utf8Value();
-      if (o.Get("dim").IsNumber()) options.dim = binding::RequireUint32(o.Get("dim"), "dim");
+      if (o.Get("dim").IsNumber()) options.dim = RequireUint32(o.Get("dim"), "dim");
       // Placement of the loaded index (not stored in the file).
       if (o.Get("device").IsString()) options.device = search::ParseDevice(o.Get("device").As<Napi::String>().Utf8Value());
-      if (o.Get("deviceId").IsNumber()) options.device_id = static_cast<int>(binding::RequireUint32(o.Get("deviceId"), "deviceId"));
+      if (o.Get("deviceId").IsNumber()) options.device_id = static_cast<int>(RequireUint32(o.Get("deviceId"), "deviceId"));
     }
     auto loaded = std::make_shared<std::shared_ptr<search::AnnIndex>>();
-    return Queue(
-        env, "crossmodal.index.load",
+    return QueueWork(
+        env, WorkQueue::kBackground, "crossmodal.index.load",
         [loaded, path, options] { *loaded = search::AnnIndex::Load(path, options); },
         [loaded](Napi::Env env) -> Napi::Value {
           auto external = Napi::External<std::shared_ptr<search::AnnIndex>>::New(env, loaded.get());
-          return binding::GetAddonData(env).vector_index_constructor.New({external});
+          return GetAddonData(env).vector_index_constructor.New({external});
         });
   });
 }
@@ -180,7 +149,7 @@ Napi::Value VectorIndex::Recommend(const Napi::CallbackInfo& info) {
     if (!info[0].IsNumber()) throw Error(codes::kInvalidArgument, "n must be a number");
     const double n = info[0].As<Napi::Number>().DoubleValue();
     if (!(n >= 0) || n > 9007199254740991.0) throw Error(codes::kInvalidArgument, "n must be a non-negative integer");
-    const uint32_t dim = binding::RequireUint32(info[1], "dim");
+    const uint32_t dim = RequireUint32(info[1], "dim");
     return Napi::String::New(info.Env(), search::RecommendIndex(static_cast<size_t>(n), dim));
   });
 }
@@ -189,9 +158,9 @@ Napi::Value VectorIndex::Train(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
     auto index = Acquire();
-    auto vectors = std::make_shared<std::vector<float>>(binding::CopyFloat32Rows(info[0], dim_, "vectors"));
-    return Queue(
-        env, "crossmodal.index.train", [index, vectors] { index->Train(vectors->data(), vectors->size() / index->dim()); },
+    auto vectors = std::make_shared<std::vector<float>>(CopyFloat32Rows(info[0], dim_, "vectors"));
+    return QueueWork(
+        env, WorkQueue::kBackground, "crossmodal.index.train", [index, vectors] { index->Train(vectors->data(), vectors->size() / index->dim()); },
         [](Napi::Env env) { return env.Undefined(); });
   });
 }
@@ -200,7 +169,7 @@ Napi::Value VectorIndex::Add(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
     auto index = Acquire();
-    auto vectors = std::make_shared<std::vector<float>>(binding::CopyFloat32Rows(info[0], dim_, "vectors"));
+    auto vectors = std::make_shared<std::vector<float>>(CopyFloat32Rows(info[0], dim_, "vectors"));
     const size_t count = vectors->size() / dim_;
     auto ids = std::make_shared<std::vector<int64_t>>();
     const bool has_ids = info.Length() > 1 && !info[1].IsUndefined() && !info[1].IsNull();
@@ -212,8 +181,8 @@ Napi::Value VectorIndex::Add(const Napi::CallbackInfo& info) {
       }
     }
     const bool upsert = info.Length() > 2 && info[2].ToBoolean().Value();
-    return Queue(
-        env, "crossmodal.index.add",
+    return QueueWork(
+        env, WorkQueue::kBackground, "crossmodal.index.add",
         [index, vectors, ids, has_ids, count, upsert] {
           index->Add(vectors->data(), count, has_ids ? ids->data() : nullptr, upsert);
         },
@@ -227,8 +196,8 @@ Napi::Value VectorIndex::Remove(const Napi::CallbackInfo& info) {
     auto index = Acquire();
     auto ids = std::make_shared<std::vector<int64_t>>(CopyIds(info[0], "ids"));
     auto removed = std::make_shared<size_t>(0);
-    return Queue(
-        env, "crossmodal.index.remove", [index, ids, removed] { *removed = index->Remove(ids->data(), ids->size()); },
+    return QueueWork(
+        env, WorkQueue::kBackground, "crossmodal.index.remove", [index, ids, removed] { *removed = index->Remove(ids->data(), ids->size()); },
         [removed](Napi::Env env) { return Napi::Number::New(env, static_cast<double>(*removed)); });
   });
 }
@@ -239,13 +208,13 @@ Napi::Value VectorIndex::Has(const Napi::CallbackInfo& info) {
     auto index = Acquire();
     auto ids = std::make_shared<std::vector<int64_t>>(CopyIds(info[0], "ids"));
     auto found = std::make_shared<std::vector<uint8_t>>();
-    return binding::QueueLatencyTask(
-        env, [index, ids, found] { *found = index->Has(ids->data(), ids->size()); },
+    return QueueWork(
+        env, WorkQueue::kLatency, "crossmodal.index.has", [index, ids, found] { *found = index->Has(ids->data(), ids->size()); },
         [found](Napi::Env env) -> Napi::Value {
           auto owner = std::make_unique<std::vector<uint8_t>>(std::move(*found));
           void* data = owner->data();
           const size_t bytes = owner->size();
-          return binding::AdoptAsArrayBuffer(env, std::move(owner), data, bytes);
+          return AdoptAsArrayBuffer(env, std::move(owner), data, bytes);
         });
   });
 }
@@ -260,13 +229,13 @@ Napi::Value VectorIndex::Reconstruct(const Napi::CallbackInfo& info) {
     if (!lossless) throw Error(codes::kInvalidArgument, "id must fit in 64 bits");
     auto out = std::make_shared<std::unique_ptr<std::vector<float>>>(std::make_unique<std::vector<float>>(dim_));
     auto found = std::make_shared<bool>(false);
-    return binding::QueueLatencyTask(
-        env, [index, id, out, found] { *found = index->Reconstruct(id, (*out)->data()); },
+    return QueueWork(
+        env, WorkQueue::kLatency, "crossmodal.index.reconstruct", [index, id, out, found] { *found = index->Reconstruct(id, (*out)->data()); },
         [out, found](Napi::Env env) -> Napi::Value {
           if (!*found) return env.Null();
           float* data = (*out)->data();
           const size_t bytes = (*out)->size() * sizeof(float);
-          return binding::AdoptAsArrayBuffer(env, std::move(*out), data, bytes);
+          return AdoptAsArrayBuffer(env, std::move(*out), data, bytes);
         });
   });
 }
@@ -275,13 +244,13 @@ Napi::Value VectorIndex::Search(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
     auto index = Acquire();
-    auto queries = std::make_shared<std::vector<float>>(binding::CopyFloat32Rows(info[0], dim_, "queries"));
-    const uint32_t k = binding::RequireUint32(info[1], "k");
+    auto queries = std::make_shared<std::vector<float>>(CopyFloat32Rows(info[0], dim_, "queries"));
+    const uint32_t k = RequireUint32(info[1], "k");
     if (k == 0) throw Error(codes::kInvalidArgument, "k must be at least 1");
     auto options = std::make_shared<search::SearchOptions>(ParseSearchArguments(info, 2));
     auto result = std::make_shared<std::unique_ptr<search::SearchResult>>();
-    return binding::QueueLatencyTask(
-        env,
+    return QueueWork(
+        env, WorkQueue::kLatency, "crossmodal.index.search",
         [index, queries, k, options, result] {
           *result = std::make_unique<search::SearchResult>(
               index->Search(queries->data(), queries->size() / index->dim(), k, *options));
@@ -290,7 +259,7 @@ Napi::Value VectorIndex::Search(const Napi::CallbackInfo& info) {
         [result](Napi::Env env) -> Napi::Value {
           void* data = (*result)->data();
           const size_t bytes = (*result)->byte_size();
-          return binding::AdoptAsArrayBuffer(env, std::move(*result), data, bytes);
+          return AdoptAsArrayBuffer(env, std::move(*result), data, bytes);
         });
   });
 }
@@ -299,13 +268,13 @@ Napi::Value VectorIndex::RangeSearch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
     auto index = Acquire();
-    auto queries = std::make_shared<std::vector<float>>(binding::CopyFloat32Rows(info[0], dim_, "queries"));
+    auto queries = std::make_shared<std::vector<float>>(CopyFloat32Rows(info[0], dim_, "queries"));
     if (!info[1].IsNumber()) throw Error(codes::kInvalidArgument, "threshold must be a number");
     const float threshold = static_cast<float>(info[1].As<Napi::Number>().DoubleValue());
     auto options = std::make_shared<search::SearchOptions>(ParseSearchArguments(info, 2));
     auto result = std::make_shared<std::unique_ptr<search::RangeResult>>();
-    return binding::QueueLatencyTask(
-        env,
+    return QueueWork(
+        env, WorkQueue::kLatency, "crossmodal.index.rangeSearch",
         [index, queries, threshold, options, result] {
           *result = std::make_unique<search::RangeResult>(
               index->RangeSearch(queries->data(), queries->size() / index->dim(), threshold, *options));
@@ -315,11 +284,11 @@ Napi::Value VectorIndex::RangeSearch(const Napi::CallbackInfo& info) {
           Napi::Object out = Napi::Object::New(env);
           out.Set("queries", Napi::Number::New(env, static_cast<double>(shared->queries)));
           auto own = [&shared]() { return std::make_unique<std::shared_ptr<search::RangeResult>>(shared); };
-          out.Set("offsets", binding::AdoptAsArrayBuffer(env, own(), shared->offsets.data(),
+          out.Set("offsets", AdoptAsArrayBuffer(env, own(), shared->offsets.data(),
                                                          shared->offsets.size() * sizeof(uint64_t)));
-          out.Set("ids", binding::AdoptAsArrayBuffer(env, own(), shared->ids.data(), shared->ids.size() * sizeof(int64_t)));
+          out.Set("ids", AdoptAsArrayBuffer(env, own(), shared->ids.data(), shared->ids.size() * sizeof(int64_t)));
           out.Set("scores",
-                  binding::AdoptAsArrayBuffer(env, own(), shared->scores.data(), shared->scores.size() * sizeof(float)));
+                  AdoptAsArrayBuffer(env, own(), shared->scores.data(), shared->scores.size() * sizeof(float)));
           return out;
         });
   });
@@ -329,10 +298,10 @@ Napi::Value VectorIndex::Save(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
     auto index = Acquire();
-    std::string path = binding::RequireString(info[0], "path");
+    std::string path = RequireString(info[0], "path");
     std::string fingerprint = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
-    return Queue(
-        env, "crossmodal.index.save", [index, path, fingerprint] { index->Save(path, fingerprint); },
+    return QueueWork(
+        env, WorkQueue::kBackground, "crossmodal.index.save", [index, path, fingerprint] { index->Save(path, fingerprint); },
         [](Napi::Env env) { return env.Undefined(); });
   });
 }
@@ -341,8 +310,8 @@ Napi::Value VectorIndex::Rebuild(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
     auto index = Acquire();
-    return Queue(
-        env, "crossmodal.index.rebuild", [index] { index->Rebuild(); },
+    return QueueWork(
+        env, WorkQueue::kBackground, "crossmodal.index.rebuild", [index] { index->Rebuild(); },
         [index](Napi::Env env) { return Napi::Number::New(env, static_cast<double>(index->size())); });
   });
 }
@@ -352,8 +321,8 @@ Napi::Value VectorIndex::Info(const Napi::CallbackInfo& info) {
   return Guard(env, [&]() -> Napi::Value {
     auto index = Acquire();
     auto result = std::make_shared<search::IndexInfo>();
-    return binding::QueueLatencyTask(
-        env, [index, result] { *result = index->Info(); },
+    return QueueWork(
+        env, WorkQueue::kLatency, "crossmodal.index.info", [index, result] { *result = index->Info(); },
         [result](Napi::Env env) { return InfoToJs(env, *result); });
   });
 }
@@ -376,4 +345,4 @@ Napi::Value VectorIndex::Dispose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-}  // namespace crossmodal
+}  // namespace crossmodal::binding

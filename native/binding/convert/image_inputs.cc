@@ -1,4 +1,4 @@
-#include "binding/image_inputs.h"
+#include "binding/convert/image_inputs.h"
 
 #include <cstring>
 #include <string>
@@ -93,7 +93,7 @@ void ParseImageLoadOptions(const Napi::Object& options, model::ImageLoadOptions*
   if (has("dctScaling")) out->dct_scaling = boolean("dctScaling");
 }
 
-Napi::Object PreprocessResultToJs(Napi::Env env, std::unique_ptr<PreprocessResult> result) {
+Napi::Object PreprocessedBatchToJs(Napi::Env env, std::unique_ptr<model::PreprocessedBatch> result) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("count", Napi::Number::New(env, static_cast<double>(result->count)));
   out.Set("height", Napi::Number::New(env, result->height));

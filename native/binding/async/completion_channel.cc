@@ -1,4 +1,4 @@
-#include "binding/completion_channel.h"
+#include "binding/async/completion_channel.h"
 
 namespace crossmodal::binding {
 

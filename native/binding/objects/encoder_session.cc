@@ -1,21 +1,19 @@
-#include "encoder_session.h"
+#include "binding/objects/encoder_session.h"
 
 #include <cstring>
 #include <thread>
 
 #include "binding/addon_data.h"
-#include "binding/image_inputs.h"
+#include "binding/async/async_work.h"
+#include "binding/convert/encoder_options.h"
+#include "binding/convert/image_inputs.h"
+#include "binding/convert/tokens.h"
+#include "binding/functions/preprocess_functions.h"
 #include "binding/napi_util.h"
-#include "binding/token_util.h"
-#include "binding/preprocess_functions.h"
 #include "runtime/ort_library.h"
 
-namespace crossmodal {
+namespace crossmodal::binding {
 namespace {
-
-using binding::Guard;
-using binding::MakeError;
-using binding::PromiseWorker;
 
 // Result of an embedding call handed to JS: { buffer: ArrayBuffer (external), count, dim }.
 Napi::Object EmbeddingsToJs(Napi::Env env, std::unique_ptr<EmbeddingMatrix> matrix) {
@@ -23,7 +21,7 @@ Napi::Object EmbeddingsToJs(Napi::Env env, std::unique_ptr<EmbeddingMatrix> matr
   const size_t count = matrix->count, dim = matrix->dim;
   float* data = matrix->values.data();
   const size_t bytes = matrix->values.size() * sizeof(float);
-  out.Set("buffer", binding::AdoptAsArrayBuffer(env, std::move(matrix), data, bytes));
+  out.Set("buffer", AdoptAsArrayBuffer(env, std::move(matrix), data, bytes));
   out.Set("count", Napi::Number::New(env, static_cast<double>(count)));
   out.Set("dim", Napi::Number::New(env, static_cast<double>(dim)));
   return out;
@@ -38,109 +36,8 @@ Napi::Object ProviderToJs(Napi::Env env, const runtime::ProviderReport& report) 
   return out;
 }
 
-model::EncoderOptions ParseEncoderOptions(const Napi::Object& options, std::string* ort_library) {
-  model::EncoderOptions parsed;
-  if (options.Has("ortLibrary") && options.Get("ortLibrary").IsString()) {
-    *ort_library = options.Get("ortLibrary").As<Napi::String>().Utf8Value();
-  }
-  if (options.Has("device") && !options.Get("device").IsUndefined()) {
-    parsed.session.device = runtime::ParseDevice(binding::RequireString(options.Get("device"), "options.device"));
-  }
-  if (options.Has("deviceId") && !options.Get("deviceId").IsUndefined()) {
-    parsed.session.device_id = static_cast<int>(binding::RequireUint32(options.Get("deviceId"), "options.deviceId"));
-  }
-  if (options.Has("intraOpThreads") && !options.Get("intraOpThreads").IsUndefined()) {
-    parsed.session.intra_op_threads =
-        static_cast<int>(binding::RequireUint32(options.Get("intraOpThreads"), "options.intraOpThreads"));
-  }
-  binding::ParseImageLoadOptions(options, &parsed.image_options);  // maxPixels, maxFileBytes, exifOrientation, dctScaling
-  auto number = [&](const char* key, double min, double max) -> double {
-    Napi::Value v = options.Get(key);
-    if (!v.IsNumber()) throw Error(codes::kInvalidArgument, std::string("options.") + key + " must be a number");
-    double d = v.As<Napi::Number>().DoubleValue();
-    if (!(d >= min && d <= max)) {
-      throw Error(codes::kInvalidArgument, std::string("options.") + key + " is out of range");
-    }
-    return d;
-  };
-  auto has = [&](const char* key) { return options.Has(key) && !options.Get(key).IsUndefined(); };
-  if (has("precision")) parsed.precision = model::ParsePrecision(binding::RequireString(options.Get("precision"), "options.precision"));
-  if (has("maxBatchSize")) {
-    const size_t n = static_cast<size_t>(number("maxBatchSize", 1, 4096));
-    parsed.max_image_batch = n;
-    parsed.max_text_batch = n;
-  }
-  if (has("maxImageBatchSize")) parsed.max_image_batch = static_cast<size_t>(number("maxImageBatchSize", 1, 4096));
-  if (has("maxTextBatchSize")) parsed.max_text_batch = static_cast<size_t>(number("maxTextBatchSize", 1, 4096));
-  if (has("maxQueueDelayMs")) {
-    parsed.max_queue_delay = std::chrono::microseconds(static_cast<int64_t>(number("maxQueueDelayMs", 0, 60000) * 1000));
-  }
-  if (has("maxQueueSize")) parsed.max_queued_rows = static_cast<size_t>(number("maxQueueSize", 1, 1e9));
-  if (has("preprocessThreads")) parsed.preprocess_threads = static_cast<size_t>(number("preprocessThreads", 0, 1024));
-  if (has("allowSpinning")) parsed.session.allow_spinning = options.Get("allowSpinning").ToBoolean().Value();
-  if (has("cpuMemoryArena")) parsed.session.cpu_memory_arena = options.Get("cpuMemoryArena").ToBoolean().Value();
-  if (has("graphOptimizationLevel")) {
-    std::string level = binding::RequireString(options.Get("graphOptimizationLevel"), "options.graphOptimizationLevel");
-    if (level == "disabled") parsed.session.optimization = ORT_DISABLE_ALL;
-    else if (level == "basic") parsed.session.optimization = ORT_ENABLE_BASIC;
-    else if (level == "extended") parsed.session.optimization = ORT_ENABLE_EXTENDED;
-    else if (level == "all") parsed.session.optimization = ORT_ENABLE_ALL;
-    else throw Error(codes::kInvalidArgument, "options.graphOptimizationLevel must be 'disabled', 'basic', 'extended' or 'all'");
-  }
-  if (has("optimizedModelPath")) {
-    parsed.session.optimized_model_path = binding::RequireString(options.Get("optimizedModelPath"), "options.optimizedModelPath");
-  }
-  if (has("trtCacheDir")) parsed.session.trt_cache_dir = binding::RequireString(options.Get("trtCacheDir"), "options.trtCacheDir");
-  if (has("trimTextPadding")) parsed.trim_text_padding = options.Get("trimTextPadding").ToBoolean().Value();
-  if (has("trtFp16")) parsed.session.trt_fp16 = options.Get("trtFp16").ToBoolean().Value();
-  return parsed;
-}
-
-class LoadWorker : public PromiseWorker {
- public:
-  LoadWorker(Napi::Env env, std::string dir, std::string ort_library, model::EncoderOptions options)
-      : PromiseWorker(env, "crossmodal.load"), dir_(std::move(dir)), ort_library_(std::move(ort_library)),
-        options_(std::move(options)) {}
-
- protected:
-  void Run() override {
-    runtime::LoadOrtLibrary(ort_library_);
-    encoder_ = model::ClipEncoder::Load(dir_, options_);
-  }
-  Napi::Value Result(Napi::Env env) override { return EncoderSession::Wrap(env, std::move(encoder_)); }
-
- private:
-  std::string dir_;
-  std::string ort_library_;
-  model::EncoderOptions options_;
-  std::shared_ptr<model::ClipEncoder> encoder_;
-};
-
-class TokenizeWorker : public PromiseWorker {
- public:
-  TokenizeWorker(Napi::Env env, std::shared_ptr<model::ClipEncoder> encoder, std::vector<std::string> texts)
-      : PromiseWorker(env, "crossmodal.tokenize"), encoder_(std::move(encoder)), texts_(std::move(texts)) {}
-
- protected:
-  void Run() override {
-    batch_ = std::make_unique<binding::TokenBatch>();
-    batch_->Fill(encoder_->tokenizer(), texts_, 0, 1, false);
-  }
-  Napi::Value Result(Napi::Env env) override { return binding::TokenBatchToJs(env, std::move(batch_)); }
- private:
-  std::shared_ptr<model::ClipEncoder> encoder_;
-  std::vector<std::string> texts_;
-  std::unique_ptr<binding::TokenBatch> batch_;
-};
-
-
-}  // namespace
-
-// --- completion of batched calls -------------------------------------------------------------
-
-namespace {
-
-class EmbedCompletion : public binding::Completion {
+// Settles one embedding call on the JS thread (posted through the session's CompletionChannel).
+class EmbedCompletion : public Completion {
  public:
   EmbedCompletion(napi_deferred deferred, std::shared_ptr<model::EmbedRequest> request, EncoderSession* session)
       : deferred_(deferred), request_(std::move(request)), session_(session) {}
@@ -192,7 +89,7 @@ void EncoderSession::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod<&EncoderSession::Info>("info"),
                                         InstanceMethod<&EncoderSession::Dispose>("dispose"),
                                     });
-  binding::GetAddonData(env).encoder_session_constructor = Napi::Persistent(ctor);
+  GetAddonData(env).encoder_session_constructor = Napi::Persistent(ctor);
   exports.Set("EncoderSession", ctor);
 }
 
@@ -204,7 +101,7 @@ EncoderSession::EncoderSession(const Napi::CallbackInfo& info) : Napi::ObjectWra
     throw MakeError(env, codes::kInvalidArgument, "use EncoderSession.load(dir, options) to create a session");
   }
   encoder_ = *info[0].As<Napi::External<std::shared_ptr<model::ClipEncoder>>>().Data();
-  channel_ = std::make_shared<binding::CompletionChannel>(env, "crossmodal.embed");
+  channel_ = std::make_shared<CompletionChannel>(env, "crossmodal.embed");
   self_ = Napi::Weak(info.This().As<Napi::Object>());
 }
 
@@ -214,7 +111,7 @@ Napi::Object EncoderSession::Wrap(Napi::Env env, std::shared_ptr<model::ClipEnco
   // The External only lives for the duration of the constructor call.
   Napi::External<std::shared_ptr<model::ClipEncoder>> external =
       Napi::External<std::shared_ptr<model::ClipEncoder>>::New(env, &encoder);
-  return binding::GetAddonData(env).encoder_session_constructor.New({external});
+  return GetAddonData(env).encoder_session_constructor.New({external});
 }
 
 void EncoderSession::ReleaseEncoder() {
@@ -245,14 +142,18 @@ void EncoderSession::CallFinished() {
 Napi::Value EncoderSession::Load(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
-    std::string dir = binding::RequireString(info[0], "dir");
+    std::string dir = RequireString(info[0], "dir");
     std::string ort_library;
     model::EncoderOptions options;
     if (info.Length() > 1 && info[1].IsObject()) options = ParseEncoderOptions(info[1].As<Napi::Object>(), &ort_library);
-    auto* worker = new LoadWorker(env, std::move(dir), std::move(ort_library), std::move(options));
-    Napi::Value promise = worker->Promise();
-    worker->Queue();
-    return promise;
+    auto encoder = std::make_shared<std::shared_ptr<model::ClipEncoder>>();
+    return QueueWork(
+        env, WorkQueue::kBackground, "crossmodal.load",
+        [encoder, dir = std::move(dir), ort_library = std::move(ort_library), options = std::move(options)] {
+          runtime::LoadOrtLibrary(ort_library);
+          *encoder = model::ClipEncoder::Load(dir, options);
+        },
+        [encoder](Napi::Env env) -> Napi::Value { return EncoderSession::Wrap(env, std::move(*encoder)); });
   });
 }
 
@@ -261,7 +162,7 @@ Napi::Value EncoderSession::Submit(Napi::Env env, std::shared_ptr<model::EmbedRe
   napi_deferred deferred;
   napi_value promise;
   NAPI_THROW_IF_FAILED(env, napi_create_promise(env, &deferred, &promise), Napi::Value());
-  std::shared_ptr<binding::CompletionChannel> channel = channel_;
+  std::shared_ptr<CompletionChannel> channel = channel_;
   EncoderSession* self = this;
   request->on_complete = [channel, deferred, self](std::shared_ptr<model::EmbedRequest> done) {
     channel->Post(std::make_unique<EmbedCompletion>(deferred, std::move(done), self));
@@ -301,7 +202,7 @@ Napi::Value EncoderSession::EmbedTexts(const Napi::CallbackInfo& info) {
     Acquire();
     auto request = std::make_shared<model::EmbedRequest>();
     request->kind = model::EmbedRequest::Kind::kText;
-    request->texts = binding::RequireStringArray(info[0], "texts");
+    request->texts = RequireStringArray(info[0], "texts");
     request->normalize = info.Length() < 2 || !info[1].IsBoolean() || info[1].As<Napi::Boolean>().Value();
     request->deadline = DeadlineFrom(info, 2);
     return Submit(env, std::move(request));
@@ -317,10 +218,10 @@ Napi::Value EncoderSession::EmbedImages(const Napi::CallbackInfo& info) {
     request->kind = model::EmbedRequest::Kind::kImage;
     request->normalize = info.Length() < 2 || !info[1].IsBoolean() || info[1].As<Napi::Boolean>().Value();
     request->deadline = DeadlineFrom(info, 2);
-    binding::ParseImageInputs(info[0], &request->images, &request->owned_bytes);
+    ParseImageInputs(info[0], &request->images, &request->owned_bytes);
     if (info.Length() > 3 && info[3].IsObject()) {
       request->image_options = Acquire()->options().image_options;
-      binding::ParseImageLoadOptions(info[3].As<Napi::Object>(), &*request->image_options);
+      ParseImageLoadOptions(info[3].As<Napi::Object>(), &*request->image_options);
     }
     return Submit(env, std::move(request));
   });
@@ -349,15 +250,11 @@ Napi::Value EncoderSession::Preprocess(const Napi::CallbackInfo& info) {
     auto encoder = Acquire();
     std::vector<model::ImageSource> sources;
     std::vector<std::vector<uint8_t>> owned;
-    binding::ParseImageInputs(info[0], &sources, &owned);
+    ParseImageInputs(info[0], &sources, &owned);
     model::ImageLoadOptions options = encoder->options().image_options;
-    if (info.Length() > 1 && info[1].IsObject()) binding::ParseImageLoadOptions(info[1].As<Napi::Object>(), &options);
-    ThreadPool* pool = encoder->preprocess_pool();
-    auto* worker = new binding::PreprocessWorker(env, encoder->bundle().preprocess, options, std::move(sources),
-                                                 std::move(owned), pool, 0, encoder);
-    Napi::Value promise = worker->Promise();
-    worker->Queue();
-    return promise;
+    if (info.Length() > 1 && info[1].IsObject()) ParseImageLoadOptions(info[1].As<Napi::Object>(), &options);
+    return QueuePreprocess(env, encoder->bundle().preprocess, options, std::move(sources), std::move(owned),
+                           encoder->preprocess_pool(), 0, encoder);
   });
 }
 
@@ -365,11 +262,12 @@ Napi::Value EncoderSession::Tokenize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
     auto encoder = Acquire();
-    std::vector<std::string> texts = binding::RequireStringArray(info[0], "texts");
-    auto* worker = new TokenizeWorker(env, std::move(encoder), std::move(texts));
-    Napi::Value promise = worker->Promise();
-    worker->Queue();
-    return promise;
+    std::vector<std::string> texts = RequireStringArray(info[0], "texts");
+    auto batch = std::make_shared<std::unique_ptr<text::TokenBatch>>(std::make_unique<text::TokenBatch>());
+    return QueueWork(
+        env, WorkQueue::kBackground, "crossmodal.tokenize",
+        [encoder, batch, texts = std::move(texts)] { (*batch)->Fill(encoder->tokenizer(), texts, 0, 1, false); },
+        [batch](Napi::Env env) -> Napi::Value { return TokenBatchToJs(env, std::move(*batch)); });
   });
 }
 
@@ -377,7 +275,7 @@ Napi::Value EncoderSession::Decode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
     auto encoder = Acquire();
-    std::vector<int32_t> ids = binding::RequireTokenIds(info[0], "ids");
+    std::vector<int32_t> ids = RequireTokenIds(info[0], "ids");
     const bool skip = info.Length() < 2 || !info[1].IsBoolean() || info[1].As<Napi::Boolean>().Value();
     return Napi::String::New(env, encoder->tokenizer().Decode(ids.data(), ids.size(), skip));
   });
@@ -385,7 +283,7 @@ Napi::Value EncoderSession::Decode(const Napi::CallbackInfo& info) {
 
 Napi::Value EncoderSession::TokenizerInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return Guard(env, [&]() -> Napi::Value { return binding::TokenizerInfoToJs(env, Acquire()->tokenizer()); });
+  return Guard(env, [&]() -> Napi::Value { return TokenizerInfoToJs(env, Acquire()->tokenizer()); });
 }
 
 Napi::Value EncoderSession::Info(const Napi::CallbackInfo& info) {
@@ -429,4 +327,4 @@ Napi::Value EncoderSession::Dispose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-}  // namespace crossmodal
+}  // namespace crossmodal::binding

@@ -1,4 +1,4 @@
-#include "binding/token_util.h"
+#include "binding/convert/tokens.h"
 
 #include <cmath>
 #include <cstring>
@@ -8,21 +8,7 @@
 
 namespace crossmodal::binding {
 
-void TokenBatch::Fill(const text::Tokenizer& tokenizer, const std::vector<std::string>& texts, size_t context_length,
-                      size_t threads, bool want_int64) {
-  context = context_length ? context_length : tokenizer.context_length();
-  count = texts.size();
-  int64 = want_int64;
-  ids.assign(count * context, 0);
-  lengths.assign(count, 0);
-  tokenizer.EncodeBatch(texts, ids.data(), lengths.data(), context, threads);
-  if (want_int64) {
-    ids64.assign(ids.begin(), ids.end());
-    std::vector<int32_t>().swap(ids);
-  }
-}
-
-Napi::Object TokenBatchToJs(Napi::Env env, std::unique_ptr<TokenBatch> batch) {
+Napi::Object TokenBatchToJs(Napi::Env env, std::unique_ptr<text::TokenBatch> batch) {
   Napi::Object out = Napi::Object::New(env);
   const size_t count = batch->count, context = batch->context;
   const bool int64 = batch->int64;

@@ -1,43 +1,43 @@
-#include "binding/preprocess_functions.h"
+#include "binding/functions/preprocess_functions.h"
 
 #include <string>
 #include <thread>
+
+#include "binding/async/async_work.h"
+#include "binding/convert/image_inputs.h"
+#include "binding/functions/register.h"
+#include "binding/napi_util.h"
 
 #include <nlohmann/json.hpp>
 
 namespace crossmodal::binding {
 
-PreprocessWorker::PreprocessWorker(Napi::Env env, image::PreprocessConfig config, model::ImageLoadOptions options,
-                                   std::vector<model::ImageSource> sources, std::vector<std::vector<uint8_t>> owned,
-                                   ThreadPool* pool, size_t owned_threads, std::shared_ptr<void> keep_alive)
-    : PromiseWorker(env, "crossmodal.preprocess"),
-      config_(config),
-      options_(options),
-      sources_(std::move(sources)),
-      owned_(std::move(owned)),
-      pool_(pool),
-      owned_threads_(owned_threads),
-      keep_alive_(std::move(keep_alive)) {}
-
-void PreprocessWorker::Run() {
-  std::unique_ptr<ThreadPool> own;
-  ThreadPool* pool = pool_;
-  if (pool == nullptr && owned_threads_ > 1 && sources_.size() > 1) {
-    own = std::make_unique<ThreadPool>(std::min(owned_threads_, sources_.size()) - 1);
-    pool = own.get();
-  }
-  result_ = std::make_unique<PreprocessResult>();
-  result_->count = sources_.size();
-  result_->height = config_.OutputHeight();
-  result_->width = config_.OutputWidth();
-  result_->tensor.resize(sources_.size() * 3 * static_cast<size_t>(result_->height) * static_cast<size_t>(result_->width));
-  result_->failures = model::PreprocessImageBatch(sources_, config_, options_, pool, result_->tensor.data());
-  owned_.clear();
-  pool = nullptr;
-  keep_alive_.reset();  // a disposed model is then destroyed here, off the event loop
+Napi::Value QueuePreprocess(Napi::Env env, image::PreprocessConfig config, model::ImageLoadOptions options,
+                            std::vector<model::ImageSource> sources, std::vector<std::vector<uint8_t>> owned,
+                            ThreadPool* pool, size_t own_threads, std::shared_ptr<void> keep_alive) {
+  struct State {
+    image::PreprocessConfig config;
+    model::ImageLoadOptions options;
+    std::vector<model::ImageSource> sources;
+    std::vector<std::vector<uint8_t>> owned;  // the bytes `sources` point into
+    ThreadPool* pool;
+    size_t own_threads;
+    std::shared_ptr<void> keep_alive;  // owner of `pool` (a model), if any
+    std::unique_ptr<model::PreprocessedBatch> batch;
+  };
+  auto state = std::make_shared<State>(State{std::move(config), std::move(options), std::move(sources),
+                                             std::move(owned), pool, own_threads, std::move(keep_alive), nullptr});
+  return QueueWork(
+      env, WorkQueue::kBackground, "crossmodal.preprocess",
+      [state] {
+        state->batch = std::make_unique<model::PreprocessedBatch>(
+            model::PreprocessImages(state->sources, state->config, state->options, state->pool, state->own_threads));
+        state->owned.clear();
+        state->pool = nullptr;
+        state->keep_alive.reset();  // a disposed model is then destroyed here, off the event loop
+      },
+      [state](Napi::Env env) -> Napi::Value { return PreprocessedBatchToJs(env, std::move(state->batch)); });
 }
-
-Napi::Value PreprocessWorker::Result(Napi::Env env) { return PreprocessResultToJs(env, std::move(result_)); }
 
 namespace {
 
@@ -71,10 +71,7 @@ Napi::Value PreprocessImages(const Napi::CallbackInfo& info) {
         if (threads == 0 || threads > 1024) throw Error(codes::kInvalidArgument, "options.threads must be in 1..1024");
       }
     }
-    auto* worker = new PreprocessWorker(env, config, options, std::move(sources), std::move(owned), nullptr, threads, nullptr);
-    Napi::Value promise = worker->Promise();
-    worker->Queue();
-    return promise;
+    return QueuePreprocess(env, config, options, std::move(sources), std::move(owned), nullptr, threads, nullptr);
   });
 }
 

@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "model/embed_request.h"
@@ -23,12 +24,6 @@ void ParseImageInputs(const Napi::Value& value, std::vector<model::ImageSource>*
 void ParseImageLoadOptions(const Napi::Object& options, model::ImageLoadOptions* out);
 
 // { buffer: ArrayBuffer (external), count, height, width, failures: [{ index, code, message }] }.
-struct PreprocessResult {
-  std::vector<float> tensor;
-  size_t count = 0;
-  int height = 0, width = 0;
-  std::vector<model::ImageFailure> failures;
-};
-Napi::Object PreprocessResultToJs(Napi::Env env, std::unique_ptr<PreprocessResult> result);
+Napi::Object PreprocessedBatchToJs(Napi::Env env, std::unique_ptr<model::PreprocessedBatch> result);
 
 }  // namespace crossmodal::binding

@@ -1,4 +1,4 @@
-#include "binding/directory_lock.h"
+#include "binding/objects/directory_lock.h"
 
 #include "binding/napi_util.h"
 

@@ -1,10 +1,11 @@
-#include "binding/latency_task.h"
-
+// QueueWork(..., WorkQueue::kLatency, ...): a task on the shared TaskPool whose completion comes
+// back through the environment's latency CompletionChannel (addon_data.h).
 #include <memory>
 #include <utility>
 
 #include "binding/addon_data.h"
-#include "binding/completion_channel.h"
+#include "binding/async/async_work.h"
+#include "binding/async/completion_channel.h"
 #include "binding/napi_util.h"
 #include "common/task_pool.h"
 
@@ -13,7 +14,7 @@ namespace {
 
 class LatencyCompletion : public Completion {
  public:
-  LatencyCompletion(napi_deferred deferred, std::function<Napi::Value(Napi::Env)> result)
+  LatencyCompletion(napi_deferred deferred, ResultFn result)
       : deferred_(deferred), result_(std::move(result)) {}
 
   void SetError(CapturedError error) { error_ = std::move(error); }
@@ -27,12 +28,12 @@ class LatencyCompletion : public Completion {
  private:
   napi_deferred deferred_;
   CapturedError error_;
-  std::function<Napi::Value(Napi::Env)> result_;
+  ResultFn result_;
 };
 
 class LatencyJob : public TaskPool::Task {
  public:
-  LatencyJob(std::function<void()> run, std::unique_ptr<LatencyCompletion> completion,
+  LatencyJob(WorkFn run, std::unique_ptr<LatencyCompletion> completion,
              std::shared_ptr<CompletionChannel> channel)
       : run_(std::move(run)), completion_(std::move(completion)), channel_(std::move(channel)) {}
 
@@ -42,17 +43,19 @@ class LatencyJob : public TaskPool::Task {
   }
 
  private:
-  std::function<void()> run_;
+  WorkFn run_;
   std::unique_ptr<LatencyCompletion> completion_;
   std::shared_ptr<CompletionChannel> channel_;
 };
 
 }  // namespace
 
-Napi::Value QueueLatencyTask(Napi::Env env, std::function<void()> run,
-                             std::function<Napi::Value(Napi::Env)> result) {
+Napi::Value QueueLatencyWork(Napi::Env env, const char* name, WorkFn run, ResultFn result) {
+  // One channel per environment (its name labels them all); `name` is kept for symmetry with
+  // QueueBackgroundWork and for reading call sites.
+  (void)name;
   AddonData& data = GetAddonData(env);
-  if (!data.latency_channel) data.latency_channel = std::make_shared<CompletionChannel>(env, "crossmodal.search");
+  if (!data.latency_channel) data.latency_channel = std::make_shared<CompletionChannel>(env, "crossmodal.latency");
   napi_deferred deferred = nullptr;
   napi_value promise = nullptr;
   NAPI_THROW_IF_FAILED(env, napi_create_promise(env, &deferred, &promise), Napi::Value());

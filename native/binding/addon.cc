@@ -1,16 +1,16 @@
-// Module entry point: registers the wrapped classes and the module functions. Nothing else
-// belongs here; each class lives in its own file pair.
+// Module entry point: registers the wrapped classes (objects/, one class per file pair) and the
+// free functions (functions/). Nothing else belongs here; see README.md for the layout.
 #include <dlfcn.h>
 #include <napi.h>
 
 #include "binding/addon_data.h"
-#include "binding/module_functions.h"
-#include "binding/preprocess_functions.h"
-#include "encoder_session.h"
-#include "text_tokenizer.h"
-#include "vector_index.h"
+#include "binding/functions/register.h"
+#include "binding/objects/directory_lock.h"
+#include "binding/objects/encoder_session.h"
+#include "binding/objects/text_tokenizer.h"
+#include "binding/objects/vector_index.h"
 
-namespace crossmodal {
+namespace crossmodal::binding {
 namespace {
 
 // Node unloads an addon when the last environment that loaded it goes away (a Worker exiting
@@ -27,7 +27,7 @@ void PinAddonInMemory() {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   PinAddonInMemory();
-  auto* data = new binding::AddonData();
+  auto* data = new AddonData();
   env.SetInstanceData(data);
   // Worker threads load the addon into their own environment. When one ends, drop its
   // constructor references first; Node then deletes the instance data itself.
@@ -39,15 +39,17 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EncoderSession::Init(env, exports);
   VectorIndex::Init(env, exports);
   TextTokenizer::Init(env, exports);
-  binding::RegisterModuleFunctions(env, exports);
-  binding::RegisterPreprocessFunctions(env, exports);
+  exports.Set("DirectoryLock", DirectoryLock::Define(env));
+  RegisterRuntimeFunctions(env, exports);
+  RegisterSimilarityFunctions(env, exports);
+  RegisterPreprocessFunctions(env, exports);
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   return exports;
 }
 
 }  // namespace
-}  // namespace crossmodal
+}  // namespace crossmodal::binding
 
 // NODE_API_MODULE pastes its second argument into an identifier, so it needs an unqualified name.
-static Napi::Object InitCrossmodal(Napi::Env env, Napi::Object exports) { return crossmodal::Init(env, exports); }
+static Napi::Object InitCrossmodal(Napi::Env env, Napi::Object exports) { return crossmodal::binding::Init(env, exports); }
 NODE_API_MODULE(crossmodal, InitCrossmodal)
