@@ -198,16 +198,16 @@ void ClipEncoder::FillImages(Batch& batch) const {
   pool_->ParallelFor(rows.size(), [&](size_t r) {
     EmbedRequest& request = *rows[r].request;
     if (request.cancelled.load() || request.failed()) return;
-    const ImageSource& source = request.images[rows[r].index];
+    const image::ImageSource& source = request.images[rows[r].index];
     try {
-      PreprocessImageSource(source, pre, request.image_options ? *request.image_options : options_.image_options,
+      image::PreprocessImageSource(source, pre, request.image_options ? *request.image_options : options_.image_options,
                             batch.pixels.data() + r * per_image);
     } catch (const Error& e) {
-      request.Fail(e.code(), DescribeImageInput(rows[r].index, source) + ": " + e.what());
+      request.Fail(e.code(), image::DescribeImageInput(rows[r].index, source) + ": " + e.what());
     } catch (const std::bad_alloc&) {
-      request.Fail(codes::kInternal, DescribeImageInput(rows[r].index, source) + ": out of memory");
+      request.Fail(codes::kInternal, image::DescribeImageInput(rows[r].index, source) + ": out of memory");
     } catch (const std::exception& e) {
-      request.Fail(codes::kInternal, DescribeImageInput(rows[r].index, source) + ": " + e.what());
+      request.Fail(codes::kInternal, image::DescribeImageInput(rows[r].index, source) + ": " + e.what());
     }
   });
 }

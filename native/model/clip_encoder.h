@@ -11,8 +11,8 @@
 #include "common/native_buffer.h"
 #include "common/thread_pool.h"
 #include "image/decode.h"
+#include "image/pipeline.h"
 #include "model/embed_request.h"
-#include "model/image_input.h"
 #include "model/model_bundle.h"
 #include "model/onnx_tower.h"
 #include "model/tower_scheduler.h"
@@ -31,7 +31,7 @@ struct EncoderOptions {
   size_t preprocess_threads = 0;  // 0: one per hardware thread
   // Run text batches at their longest text's length when the bundle allows it (exact for CLIP).
   bool trim_text_padding = true;
-  ImageLoadOptions image_options;  // limits, EXIF orientation, DCT scaling
+  image::ImageLoadOptions image_options;  // limits, EXIF orientation, DCT scaling
 };
 
 class ClipEncoder {

@@ -22,23 +22,23 @@ bool IsByteArray(const Napi::Value& v) {
 
 }  // namespace
 
-void ParseImageInputs(const Napi::Value& value, std::vector<model::ImageSource>* sources,
+void ParseImageInputs(const Napi::Value& value, std::vector<image::ImageSource>* sources,
                       std::vector<std::vector<uint8_t>>* owned) {
   if (!value.IsArray()) throw Error(codes::kInvalidArgument, "images must be an array");
   Napi::Array array = value.As<Napi::Array>();
-  sources->assign(array.Length(), model::ImageSource{});
+  sources->assign(array.Length(), image::ImageSource{});
   owned->assign(array.Length(), std::vector<uint8_t>{});
   for (uint32_t i = 0; i < array.Length(); ++i) {
     Napi::Value item = array.Get(i);
-    model::ImageSource& source = (*sources)[i];
+    image::ImageSource& source = (*sources)[i];
     const std::string where = "images[" + std::to_string(i) + "]";
     if (item.IsString()) {
-      source.kind = model::ImageSource::Kind::kPath;
+      source.kind = image::ImageSource::Kind::kPath;
       source.path = item.As<Napi::String>().Utf8Value();
       continue;
     }
     if (IsByteArray(item)) {
-      source.kind = model::ImageSource::Kind::kEncoded;
+      source.kind = image::ImageSource::Kind::kEncoded;
       CopyBytes(item.As<Napi::TypedArray>(), &(*owned)[i]);
     } else if (item.IsObject() && !item.IsTypedArray() && item.As<Napi::Object>().Has("tensor")) {
       Napi::Object obj = item.As<Napi::Object>();
@@ -46,7 +46,7 @@ void ParseImageInputs(const Napi::Value& value, std::vector<model::ImageSource>*
       if (!tensor.IsTypedArray() || tensor.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
         throw Error(codes::kInvalidArgument, where + ".tensor must be a Float32Array");
       }
-      source.kind = model::ImageSource::Kind::kTensor;
+      source.kind = image::ImageSource::Kind::kTensor;
       if (obj.Has("width") && !obj.Get("width").IsUndefined()) {
         source.width = static_cast<int>(RequireUint32(obj.Get("width"), (where + ".width").c_str()));
       }
@@ -56,7 +56,7 @@ void ParseImageInputs(const Napi::Value& value, std::vector<model::ImageSource>*
       CopyBytes(tensor.As<Napi::TypedArray>(), &(*owned)[i]);
     } else if (item.IsObject() && !item.IsTypedArray() && item.As<Napi::Object>().Has("data")) {
       Napi::Object pixels = item.As<Napi::Object>();
-      source.kind = model::ImageSource::Kind::kPixels;
+      source.kind = image::ImageSource::Kind::kPixels;
       source.width = static_cast<int>(RequireUint32(pixels.Get("width"), (where + ".width").c_str()));
       source.height = static_cast<int>(RequireUint32(pixels.Get("height"), (where + ".height").c_str()));
       source.channels = static_cast<int>(RequireUint32(pixels.Get("channels"), (where + ".channels").c_str()));
@@ -72,7 +72,7 @@ void ParseImageInputs(const Napi::Value& value, std::vector<model::ImageSource>*
   }
 }
 
-void ParseImageLoadOptions(const Napi::Object& options, model::ImageLoadOptions* out) {
+void ParseImageLoadOptions(const Napi::Object& options, image::ImageLoadOptions* out) {
   auto has = [&](const char* key) { return options.Has(key) && !options.Get(key).IsUndefined(); };
   auto positive = [&](const char* key) -> uint64_t {
     Napi::Value v = options.Get(key);
@@ -93,14 +93,14 @@ void ParseImageLoadOptions(const Napi::Object& options, model::ImageLoadOptions*
   if (has("dctScaling")) out->dct_scaling = boolean("dctScaling");
 }
 
-Napi::Object PreprocessedBatchToJs(Napi::Env env, std::unique_ptr<model::PreprocessedBatch> result) {
+Napi::Object PreprocessedBatchToJs(Napi::Env env, std::unique_ptr<image::PreprocessedBatch> result) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("count", Napi::Number::New(env, static_cast<double>(result->count)));
   out.Set("height", Napi::Number::New(env, result->height));
   out.Set("width", Napi::Number::New(env, result->width));
   Napi::Array failures = Napi::Array::New(env, result->failures.size());
   for (size_t i = 0; i < result->failures.size(); ++i) {
-    const model::ImageFailure& f = result->failures[i];
+    const image::ImageFailure& f = result->failures[i];
     Napi::Object o = Napi::Object::New(env);
     o.Set("index", Napi::Number::New(env, static_cast<double>(f.index)));
     o.Set("code", f.code);

@@ -12,26 +12,26 @@
 
 namespace crossmodal::binding {
 
-Napi::Value QueuePreprocess(Napi::Env env, image::PreprocessConfig config, model::ImageLoadOptions options,
-                            std::vector<model::ImageSource> sources, std::vector<std::vector<uint8_t>> owned,
+Napi::Value QueuePreprocess(Napi::Env env, image::PreprocessConfig config, image::ImageLoadOptions options,
+                            std::vector<image::ImageSource> sources, std::vector<std::vector<uint8_t>> owned,
                             ThreadPool* pool, size_t own_threads, std::shared_ptr<void> keep_alive) {
   struct State {
     image::PreprocessConfig config;
-    model::ImageLoadOptions options;
-    std::vector<model::ImageSource> sources;
+    image::ImageLoadOptions options;
+    std::vector<image::ImageSource> sources;
     std::vector<std::vector<uint8_t>> owned;  // the bytes `sources` point into
     ThreadPool* pool;
     size_t own_threads;
     std::shared_ptr<void> keep_alive;  // owner of `pool` (a model), if any
-    std::unique_ptr<model::PreprocessedBatch> batch;
+    std::unique_ptr<image::PreprocessedBatch> batch;
   };
   auto state = std::make_shared<State>(State{std::move(config), std::move(options), std::move(sources),
                                              std::move(owned), pool, own_threads, std::move(keep_alive), nullptr});
   return QueueWork(
       env, WorkQueue::kBackground, "crossmodal.preprocess",
       [state] {
-        state->batch = std::make_unique<model::PreprocessedBatch>(
-            model::PreprocessImages(state->sources, state->config, state->options, state->pool, state->own_threads));
+        state->batch = std::make_unique<image::PreprocessedBatch>(
+            image::PreprocessImages(state->sources, state->config, state->options, state->pool, state->own_threads));
         state->owned.clear();
         state->pool = nullptr;
         state->keep_alive.reset();  // a disposed model is then destroyed here, off the event loop
@@ -45,7 +45,7 @@ namespace {
 Napi::Value PreprocessImages(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
-    std::vector<model::ImageSource> sources;
+    std::vector<image::ImageSource> sources;
     std::vector<std::vector<uint8_t>> owned;
     ParseImageInputs(info[0], &sources, &owned);
     const std::string text = RequireString(info[1], "preprocessorConfig");
@@ -61,7 +61,7 @@ Napi::Value PreprocessImages(const Napi::CallbackInfo& info) {
       throw Error(codes::kInvalidArgument,
                   "preprocessorConfig must produce a fixed size (a center crop, or a fixed height/width resize)");
     }
-    model::ImageLoadOptions options;
+    image::ImageLoadOptions options;
     size_t threads = std::max(1u, std::thread::hardware_concurrency());
     if (info.Length() > 2 && info[2].IsObject()) {
       Napi::Object o = info[2].As<Napi::Object>();

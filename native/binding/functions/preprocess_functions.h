@@ -10,7 +10,7 @@
 
 #include "common/thread_pool.h"
 #include "image/preprocess_config.h"
-#include "model/image_input.h"
+#include "image/pipeline.h"
 
 namespace crossmodal::binding {
 
@@ -18,8 +18,8 @@ namespace crossmodal::binding {
 // PreprocessedBatchToJs. `pool` may be shared (a model's) or nullptr, in which case up to
 // `own_threads` threads (the worker's own included) are used for this call. `keep_alive` (the
 // model owning `pool`, if any) is released off the event loop when the work is done.
-Napi::Value QueuePreprocess(Napi::Env env, image::PreprocessConfig config, model::ImageLoadOptions options,
-                            std::vector<model::ImageSource> sources, std::vector<std::vector<uint8_t>> owned,
+Napi::Value QueuePreprocess(Napi::Env env, image::PreprocessConfig config, image::ImageLoadOptions options,
+                            std::vector<image::ImageSource> sources, std::vector<std::vector<uint8_t>> owned,
                             ThreadPool* pool, size_t own_threads, std::shared_ptr<void> keep_alive);
 
 }  // namespace crossmodal::binding

@@ -248,10 +248,10 @@ Napi::Value EncoderSession::Preprocess(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
     auto encoder = Acquire();
-    std::vector<model::ImageSource> sources;
+    std::vector<image::ImageSource> sources;
     std::vector<std::vector<uint8_t>> owned;
     ParseImageInputs(info[0], &sources, &owned);
-    model::ImageLoadOptions options = encoder->options().image_options;
+    image::ImageLoadOptions options = encoder->options().image_options;
     if (info.Length() > 1 && info[1].IsObject()) ParseImageLoadOptions(info[1].As<Napi::Object>(), &options);
     return QueuePreprocess(env, encoder->bundle().preprocess, options, std::move(sources), std::move(owned),
                            encoder->preprocess_pool(), 0, encoder);

@@ -1,4 +1,4 @@
-#include "model/image_input.h"
+#include "image/pipeline.h"
 
 #include <cmath>
 #include <cstring>
@@ -9,9 +9,10 @@
 #include <vector>
 
 #include "common/error.h"
+#include "image/decode.h"
 #include "image/preprocess.h"
 
-namespace crossmodal::model {
+namespace crossmodal::image {
 
 namespace {
 
@@ -35,20 +36,20 @@ std::vector<uint8_t> ReadFileBytes(const std::string& path, uint64_t max_bytes) 
   return bytes;
 }
 
-image::DecodedImage Decode(const uint8_t* data, size_t size, const image::PreprocessConfig& cfg,
+DecodedImage Decode(const uint8_t* data, size_t size, const PreprocessConfig& cfg,
                            const ImageLoadOptions& options) {
   if (options.max_file_bytes > 0 && size > options.max_file_bytes) {
     throw Error(codes::kImageTooLarge, TooBig(size, options.max_file_bytes));
   }
-  image::DecodeOptions decode;
+  DecodeOptions decode;
   decode.apply_exif_orientation = options.exif_orientation;
   if (options.dct_scaling && cfg.do_resize) {
     decode.target_size = [&cfg](int w, int h, int* tw, int* th) { cfg.ResizedSizeFor(w, h, tw, th); };
   }
-  return image::DecodeToRgb(data, size, options.limits, decode);
+  return DecodeToRgb(data, size, options.limits, decode);
 }
 
-void CopyTensor(const ImageSource& source, const image::PreprocessConfig& cfg, float* out) {
+void CopyTensor(const ImageSource& source, const PreprocessConfig& cfg, float* out) {
   const int h = cfg.OutputHeight(), w = cfg.OutputWidth();
   const size_t floats = 3 * static_cast<size_t>(h) * static_cast<size_t>(w);
   if ((source.width > 0 && source.width != w) || (source.height > 0 && source.height != h)) {
@@ -69,9 +70,9 @@ void CopyTensor(const ImageSource& source, const image::PreprocessConfig& cfg, f
 
 }  // namespace
 
-void PreprocessImageSource(const ImageSource& source, const image::PreprocessConfig& cfg,
+void PreprocessImageSource(const ImageSource& source, const PreprocessConfig& cfg,
                            const ImageLoadOptions& options, float* out) {
-  image::DecodedImage rgb;
+  DecodedImage rgb;
   switch (source.kind) {
     case ImageSource::Kind::kPath: {
       std::vector<uint8_t> bytes = ReadFileBytes(source.path, options.max_file_bytes);
@@ -82,18 +83,18 @@ void PreprocessImageSource(const ImageSource& source, const image::PreprocessCon
       rgb = Decode(source.data, source.size, cfg, options);
       break;
     case ImageSource::Kind::kPixels:
-      rgb = image::RgbFromPixels(source.data, source.size, source.width, source.height, source.channels,
+      rgb = RgbFromPixels(source.data, source.size, source.width, source.height, source.channels,
                                  options.limits);
       break;
     case ImageSource::Kind::kTensor:
       CopyTensor(source, cfg, out);
       return;
   }
-  image::PreprocessRgbToTensor(rgb, cfg, out);
+  PreprocessRgbToTensor(rgb, cfg, out);
 }
 
 std::vector<ImageFailure> PreprocessImageBatch(const std::vector<ImageSource>& sources,
-                                               const image::PreprocessConfig& cfg,
+                                               const PreprocessConfig& cfg,
                                                const ImageLoadOptions& options, ThreadPool* pool,
                                                float* out) {
   const size_t per_image = 3 * static_cast<size_t>(cfg.OutputHeight()) * static_cast<size_t>(cfg.OutputWidth());
@@ -128,7 +129,7 @@ std::vector<ImageFailure> PreprocessImageBatch(const std::vector<ImageSource>& s
   return failures;
 }
 
-PreprocessedBatch PreprocessImages(const std::vector<ImageSource>& sources, const image::PreprocessConfig& cfg,
+PreprocessedBatch PreprocessImages(const std::vector<ImageSource>& sources, const PreprocessConfig& cfg,
                                    const ImageLoadOptions& options, ThreadPool* pool, size_t own_threads) {
   std::unique_ptr<ThreadPool> own;
   if (pool == nullptr && own_threads > 1 && sources.size() > 1) {
@@ -150,4 +151,4 @@ std::string DescribeImageInput(size_t index, const ImageSource& source) {
   return s;
 }
 
-}  // namespace crossmodal::model
+}  // namespace crossmodal::image

@@ -1,14 +1,14 @@
-// How encoded images are loaded: limits, EXIF orientation, DCT scaling. Pure C++.
+// How image inputs are loaded: size limits, EXIF orientation, DCT scaling. Pure C++.
 #pragma once
 
 #include <cstdint>
 
 #include "image/decode.h"
 
-namespace crossmodal::model {
+namespace crossmodal::image {
 
 struct ImageLoadOptions {
-  image::DecodeLimits limits;
+  DecodeLimits limits;
   // Largest encoded input accepted: a file is checked by its size before it is read, a buffer
   // by its length. 0: no limit.
   uint64_t max_file_bytes = 256ull << 20;
@@ -19,4 +19,4 @@ struct ImageLoadOptions {
   bool dct_scaling = false;
 };
 
-}  // namespace crossmodal::model
+}  // namespace crossmodal::image
