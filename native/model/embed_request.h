@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "common/native_buffer.h"
+#include "common/embedding_matrix.h"
 #include "image/load_options.h"
 #include "image/pipeline.h"
 

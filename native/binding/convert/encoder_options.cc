@@ -16,7 +16,7 @@ model::EncoderOptions ParseEncoderOptions(const Napi::Object& options, std::stri
     *ort_library = options.Get("ortLibrary").As<Napi::String>().Utf8Value();
   }
   if (options.Has("device") && !options.Get("device").IsUndefined()) {
-    parsed.session.device = runtime::ParseDevice(RequireString(options.Get("device"), "options.device"));
+    parsed.session.device = runtime::ParseInferenceDevice(RequireString(options.Get("device"), "options.device"));
   }
   if (options.Has("deviceId") && !options.Get("deviceId").IsUndefined()) {
     parsed.session.device_id = static_cast<int>(RequireUint32(options.Get("deviceId"), "options.deviceId"));

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "model/clip_encoder.h"
+#include "model/dual_encoder.h"
 
 namespace crossmodal::binding {
 

@@ -100,17 +100,17 @@ EncoderSession::EncoderSession(const Napi::CallbackInfo& info) : Napi::ObjectWra
   if (info.Length() != 1 || !info[0].IsExternal()) {
     throw MakeError(env, codes::kInvalidArgument, "use EncoderSession.load(dir, options) to create a session");
   }
-  encoder_ = *info[0].As<Napi::External<std::shared_ptr<model::ClipEncoder>>>().Data();
+  encoder_ = *info[0].As<Napi::External<std::shared_ptr<model::DualEncoder>>>().Data();
   channel_ = std::make_shared<CompletionChannel>(env, "crossmodal.embed");
   self_ = Napi::Weak(info.This().As<Napi::Object>());
 }
 
 EncoderSession::~EncoderSession() { ReleaseEncoder(); }
 
-Napi::Object EncoderSession::Wrap(Napi::Env env, std::shared_ptr<model::ClipEncoder> encoder) {
+Napi::Object EncoderSession::Wrap(Napi::Env env, std::shared_ptr<model::DualEncoder> encoder) {
   // The External only lives for the duration of the constructor call.
-  Napi::External<std::shared_ptr<model::ClipEncoder>> external =
-      Napi::External<std::shared_ptr<model::ClipEncoder>>::New(env, &encoder);
+  Napi::External<std::shared_ptr<model::DualEncoder>> external =
+      Napi::External<std::shared_ptr<model::DualEncoder>>::New(env, &encoder);
   return GetAddonData(env).encoder_session_constructor.New({external});
 }
 
@@ -120,7 +120,7 @@ void EncoderSession::ReleaseEncoder() {
   std::thread([encoder = std::move(encoder_)]() mutable { encoder.reset(); }).detach();
 }
 
-std::shared_ptr<model::ClipEncoder> EncoderSession::Acquire() {
+std::shared_ptr<model::DualEncoder> EncoderSession::Acquire() {
   if (!encoder_) throw Error(codes::kDisposed, "the model has been disposed");
   return encoder_;
 }
@@ -146,12 +146,12 @@ Napi::Value EncoderSession::Load(const Napi::CallbackInfo& info) {
     std::string ort_library;
     model::EncoderOptions options;
     if (info.Length() > 1 && info[1].IsObject()) options = ParseEncoderOptions(info[1].As<Napi::Object>(), &ort_library);
-    auto encoder = std::make_shared<std::shared_ptr<model::ClipEncoder>>();
+    auto encoder = std::make_shared<std::shared_ptr<model::DualEncoder>>();
     return QueueWork(
         env, WorkQueue::kBackground, "crossmodal.load",
         [encoder, dir = std::move(dir), ort_library = std::move(ort_library), options = std::move(options)] {
           runtime::LoadOrtLibrary(ort_library);
-          *encoder = model::ClipEncoder::Load(dir, options);
+          *encoder = model::DualEncoder::Load(dir, options);
         },
         [encoder](Napi::Env env) -> Napi::Value { return EncoderSession::Wrap(env, std::move(*encoder)); });
   });

@@ -1,4 +1,4 @@
-// EncoderSession: the JS handle on a loaded model (model::ClipEncoder).
+// EncoderSession: the JS handle on a loaded model::DualEncoder (lib/ wraps it as the public Model).
 //
 // Embedding calls are handed to the encoder's native dynamic batchers; completions come back to
 // the JS thread through one thread-safe function per session. While calls are in flight the
@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "binding/async/completion_channel.h"
-#include "model/clip_encoder.h"
+#include "model/dual_encoder.h"
 
 namespace crossmodal::binding {
 
@@ -18,7 +18,7 @@ class EncoderSession : public Napi::ObjectWrap<EncoderSession> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
   // Wraps an already-loaded encoder into a new JS object (used by the load() worker).
-  static Napi::Object Wrap(Napi::Env env, std::shared_ptr<model::ClipEncoder> encoder);
+  static Napi::Object Wrap(Napi::Env env, std::shared_ptr<model::DualEncoder> encoder);
 
   explicit EncoderSession(const Napi::CallbackInfo& info);
   ~EncoderSession() override;
@@ -40,12 +40,12 @@ class EncoderSession : public Napi::ObjectWrap<EncoderSession> {
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
   Napi::Value Submit(Napi::Env env, std::shared_ptr<model::EmbedRequest> request);
-  std::shared_ptr<model::ClipEncoder> Acquire();
+  std::shared_ptr<model::DualEncoder> Acquire();
   // Shuts the encoder down and destroys it on a helper thread: joining its batcher threads
   // waits for a running batch, which must not block the event loop.
   void ReleaseEncoder();
 
-  std::shared_ptr<model::ClipEncoder> encoder_;
+  std::shared_ptr<model::DualEncoder> encoder_;
   std::shared_ptr<CompletionChannel> channel_;
   Napi::ObjectReference self_;  // strong while calls are in flight
   size_t in_flight_ = 0;

@@ -62,7 +62,7 @@ Napi::Value InfoToJs(Napi::Env env, const search::IndexInfo& info) {
   out.Set("description", Napi::String::New(env, info.description));
   // Where searches run (GPU builds; see native/search/ann_index.h).
   Napi::Object gpu = Napi::Object::New(env);
-  gpu.Set("requested", Napi::String::New(env, search::DeviceName(info.gpu.requested)));
+  gpu.Set("requested", Napi::String::New(env, search::SearchDeviceName(info.gpu.requested)));
   gpu.Set("device", Napi::Number::New(env, info.gpu.device));
   gpu.Set("active", Napi::Boolean::New(env, info.gpu.active));
   gpu.Set("reason", Napi::String::New(env, info.gpu.reason));
@@ -130,7 +130,7 @@ Napi::Value VectorIndex::Load(const Napi::CallbackInfo& info) {
       if (o.Get("type").IsString()) options.type = o.Get("type").As<Napi::String>().Utf8Value();
       if (o.Get("dim").IsNumber()) options.dim = RequireUint32(o.Get("dim"), "dim");
       // Placement of the loaded index (not stored in the file).
-      if (o.Get("device").IsString()) options.device = search::ParseDevice(o.Get("device").As<Napi::String>().Utf8Value());
+      if (o.Get("device").IsString()) options.device = search::ParseSearchDevice(o.Get("device").As<Napi::String>().Utf8Value());
       if (o.Get("deviceId").IsNumber()) options.device_id = static_cast<int>(RequireUint32(o.Get("deviceId"), "deviceId"));
     }
     auto loaded = std::make_shared<std::shared_ptr<search::AnnIndex>>();

@@ -1,4 +1,4 @@
-// Owned native arrays handed to JavaScript without copying.
+// EmbeddingMatrix: the embeddings of one call (count rows of dim floats), and row normalisation.
 #pragma once
 
 #include <cstddef>

@@ -1,4 +1,4 @@
-#include "common/native_buffer.h"
+#include "common/embedding_matrix.h"
 
 #include <cmath>
 

@@ -1,4 +1,4 @@
-#include "model/clip_encoder.h"
+#include "model/dual_encoder.h"
 
 #include <algorithm>
 #include <cstring>
@@ -11,14 +11,14 @@
 namespace crossmodal::model {
 namespace {
 
-bool PrefersGpuPrecision(runtime::Device device) {
-  return device == runtime::Device::kCuda || device == runtime::Device::kTensorRt;
+bool PrefersGpuPrecision(runtime::InferenceDevice device) {
+  return device == runtime::InferenceDevice::kCuda || device == runtime::InferenceDevice::kTensorRt;
 }
 
 }  // namespace
 
-std::shared_ptr<ClipEncoder> ClipEncoder::Load(const std::string& bundle_dir, const EncoderOptions& options) {
-  std::shared_ptr<ClipEncoder> encoder(new ClipEncoder());
+std::shared_ptr<DualEncoder> DualEncoder::Load(const std::string& bundle_dir, const EncoderOptions& options) {
+  std::shared_ptr<DualEncoder> encoder(new DualEncoder());
   encoder->options_ = options;
   encoder->bundle_ = ReadModelBundle(bundle_dir, options.precision, PrefersGpuPrecision(options.session.device));
   const ModelBundle& bundle = encoder->bundle_;
@@ -80,7 +80,7 @@ std::shared_ptr<ClipEncoder> ClipEncoder::Load(const std::string& bundle_dir, co
                                 encoder->tokenizer_->padding() == text::Padding::kTrimmable &&
                                 (bundle.text_padding_trimmable || !encoder->text_->attention_mask().name.empty());
   encoder->pool_ = std::make_unique<ThreadPool>(options.preprocess_threads);
-  ClipEncoder* self = encoder.get();  // the schedulers are owned by, and die before, *self
+  DualEncoder* self = encoder.get();  // the schedulers are owned by, and die before, *self
   const size_t dim = encoder->embedding_dim();
   TowerScheduler::Limits image_limits{options.max_image_batch, options.max_queue_delay, options.max_queued_rows};
   TowerScheduler::Limits text_limits{options.max_text_batch, options.max_queue_delay, options.max_queued_rows};
@@ -109,13 +109,13 @@ std::shared_ptr<ClipEncoder> ClipEncoder::Load(const std::string& bundle_dir, co
   return encoder;
 }
 
-ClipEncoder::~ClipEncoder() {
+DualEncoder::~DualEncoder() {
   // Join the batchers first: their threads call into the towers and the pool.
   image_scheduler_.reset();
   text_scheduler_.reset();
 }
 
-void ClipEncoder::Submit(std::shared_ptr<EmbedRequest> request) {
+void DualEncoder::Submit(std::shared_ptr<EmbedRequest> request) {
   if (request->kind == EmbedRequest::Kind::kText) {
     text_scheduler_->Submit(std::move(request));
   } else {
@@ -123,19 +123,19 @@ void ClipEncoder::Submit(std::shared_ptr<EmbedRequest> request) {
   }
 }
 
-void ClipEncoder::Shutdown() {
+void DualEncoder::Shutdown() {
   image_scheduler_->Shutdown();
   text_scheduler_->Shutdown();
 }
 
-void ClipEncoder::Tokenize(const std::vector<std::string>& texts, std::vector<int32_t>* ids,
+void DualEncoder::Tokenize(const std::vector<std::string>& texts, std::vector<int32_t>* ids,
                            std::vector<int32_t>* lengths) const {
   ids->assign(texts.size() * tokenizer_->context_length(), tokenizer_->pad_id());
   lengths->assign(texts.size(), 0);
   tokenizer_->EncodeBatch(texts, ids->data(), lengths->data());
 }
 
-void ClipEncoder::PrepareText(EmbedRequest& request) const {
+void DualEncoder::PrepareText(EmbedRequest& request) const {
   Tokenize(request.texts, &request.token_ids, &request.token_lengths);
   // Longest first, so rows batched together have similar lengths and little padding; the
   // scheduler writes each row back to its original position.
@@ -148,7 +148,7 @@ void ClipEncoder::PrepareText(EmbedRequest& request) const {
   }
 }
 
-void ClipEncoder::FillTexts(Batch& batch) const {
+void DualEncoder::FillTexts(Batch& batch) const {
   const size_t context = tokenizer_->context_length();
   size_t sequence = context;
   if (trim_text_padding_) {
@@ -180,7 +180,7 @@ void ClipEncoder::FillTexts(Batch& batch) const {
   }
 }
 
-void ClipEncoder::FillImages(Batch& batch) const {
+void DualEncoder::FillImages(Batch& batch) const {
   const image::PreprocessConfig& pre = bundle_.preprocess;
   const size_t per_image = 3 * static_cast<size_t>(pre.OutputHeight()) * static_cast<size_t>(pre.OutputWidth());
   batch.pixels.assign(batch.rows * per_image, 0.0f);

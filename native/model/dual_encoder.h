@@ -1,5 +1,7 @@
-// A loaded dual-encoder model: image tower, text tower, tokenizer, image preprocessing, and a
-// dynamic batcher per tower. Pure C++: safe to use from any number of threads at once.
+// DualEncoder: a loaded dual-encoder model (CLIP, OpenCLIP, SigLIP, XLM-R multilingual CLIP: any
+// bundle model_bundle.h recognises): image tower, text tower, tokenizer, image preprocessing, and
+// a dynamic batcher per tower. JS sees it as EncoderSession (binding/objects/encoder_session.h),
+// which lib/ wraps as the public Model. Pure C++: safe to use from any number of threads at once.
 #pragma once
 
 #include <chrono>
@@ -8,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "common/native_buffer.h"
+#include "common/embedding_matrix.h"
 #include "common/thread_pool.h"
 #include "image/decode.h"
 #include "image/pipeline.h"
@@ -34,10 +36,10 @@ struct EncoderOptions {
   image::ImageLoadOptions image_options;  // limits, EXIF orientation, DCT scaling
 };
 
-class ClipEncoder {
+class DualEncoder {
  public:
-  static std::shared_ptr<ClipEncoder> Load(const std::string& bundle_dir, const EncoderOptions& options);
-  ~ClipEncoder();
+  static std::shared_ptr<DualEncoder> Load(const std::string& bundle_dir, const EncoderOptions& options);
+  ~DualEncoder();
 
   // Queues an embedding request on its tower's batcher. Its on_complete runs on a scheduler
   // thread. Throws ERR_QUEUE_FULL / ERR_DISPOSED synchronously.
@@ -60,7 +62,7 @@ class ClipEncoder {
   ThreadPool* preprocess_pool() const { return pool_.get(); }
 
  private:
-  ClipEncoder() = default;
+  DualEncoder() = default;
   void PrepareText(EmbedRequest& request) const;
   void FillImages(Batch& batch) const;
   void FillTexts(Batch& batch) const;

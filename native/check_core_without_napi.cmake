@@ -2,7 +2,8 @@
 # includes an N-API header: the core is plain C++ and N-API code belongs in native/binding.
 #
 # Included by CMakeLists.txt at configure time with CROSSMODAL_NO_NAPI_FILES set; run by CTest as
-#   cmake -DCROSSMODAL_SOURCE_DIR=<repo> -P test/native/check_core_without_napi.cmake
+#   cmake -DCROSSMODAL_SOURCE_DIR=<repo> -P native/check_core_without_napi.cmake
+# (It lives in native/, which the npm package ships, because every configure runs it.)
 if(NOT DEFINED CROSSMODAL_NO_NAPI_FILES)
   set(CROSSMODAL_NO_NAPI_FILES)
   foreach(_dir common image text model runtime search)
