@@ -43,6 +43,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterRuntimeFunctions(env, exports);
   RegisterSimilarityFunctions(env, exports);
   RegisterPreprocessFunctions(env, exports);
+  RegisterImageProbe(env, exports);
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   return exports;
 }

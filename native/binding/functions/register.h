@@ -12,5 +12,7 @@ void RegisterRuntimeFunctions(Napi::Env env, Napi::Object exports);
 void RegisterSimilarityFunctions(Napi::Env env, Napi::Object exports);
 // preprocessImages(inputs, preprocessorConfigJson, options) (preprocess_functions.cc).
 void RegisterPreprocessFunctions(Napi::Env env, Napi::Object exports);
+// probeImage(bytes) (image_probe.cc).
+void RegisterImageProbe(Napi::Env env, Napi::Object exports);
 
 }  // namespace crossmodal::binding
