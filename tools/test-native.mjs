@@ -8,7 +8,7 @@
 //   node tools/test-native.mjs [ctest arguments...]     e.g. -R Exif, --verbose
 //   CROSSMODAL_BUILD_JOBS=2                             parallel compile jobs (default: all cores)
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,11 @@ function run(command, args) {
   }
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
+
+// npm test runs vitest after this script, and .ci/run prints vitest's counts from
+// build/test-results.json: drop the previous run's file so a C++ failure (which stops npm test
+// before vitest) cannot be reported with stale counts.
+rmSync(join(root, 'build', 'test-results.json'), { force: true });
 
 const defines = ['-DCROSSMODAL_BUILD_TESTS=ON', '-DCROSSMODAL_BUILD_ADDON=OFF', '-DCMAKE_BUILD_TYPE=Release'];
 if (process.env.CROSSMODAL_ORT_INCLUDE_DIR) defines.push(`-DCROSSMODAL_ORT_INCLUDE_DIR=${process.env.CROSSMODAL_ORT_INCLUDE_DIR}`);
