@@ -181,6 +181,16 @@ export interface NativeDirectoryLock {
   held(): boolean;
 }
 
+/** What probeImage() reads from an encoded image's headers (no pixels are decoded). */
+export interface NativeImageHeader {
+  format: 'jpeg' | 'png' | 'webp' | 'gif';
+  /** As stored in the file, before any EXIF orientation is applied. */
+  width: number;
+  height: number;
+  /** The EXIF Orientation tag (1..8), or 0 when there is none; 5..8 swap width and height. */
+  orientation: number;
+}
+
 export interface NativeAddon {
   EncoderSession: { load(dir: string, options: NativeLoadOptions): Promise<NativeEncoderSession> };
   VectorIndex: NativeVectorIndexClass;
@@ -192,6 +202,12 @@ export interface NativeAddon {
   /** Throws ERR_LOCKED ("<what> <dir> is open in another process (pid N) or already open in this one") or ERR_IO. */
   DirectoryLock: new (dir: string, what?: string) => NativeDirectoryLock;
   preprocessImages(images: NativeImageInput[], configJson: string, options: NativeImageOptions): Promise<NativePreprocessResult>;
+  /**
+   * Format and size from the headers of a JPEG, PNG, WebP or GIF, synchronously (headers only, the
+   * native decoders' own parsing); null for anything else or a header cut short. Throws
+   * ERR_INVALID_ARGUMENT unless given a Uint8Array.
+   */
+  probeImage(bytes: Uint8Array): NativeImageHeader | null;
   napiVersion: number;
 }
 

@@ -37,8 +37,9 @@ build_packages=(
   nlohmann-json3-dev libutf8proc-dev libsentencepiece-dev
 )
 # Pillow + numpy: the image fidelity tests regenerate Pillow references for real photos with them
-# (tools/pillow_preprocess.py); small, so always installed.
-test_packages=(python3-numpy python3-pil)
+# (tools/pillow_preprocess.py); GoogleTest: the C++ unit tests of the core (test/native,
+# tools/test-native.mjs). Small, so always installed.
+test_packages=(python3-numpy python3-pil libgtest-dev)
 python_packages=(python3-torch python3-onnx python3-numpy python3-pil python3-regex python3-sentencepiece python3-protobuf)
 
 missing=()

@@ -236,21 +236,17 @@ const overheadRows = [];
 if (!faissNode.mod) notes.push(`faiss-node not measured (run tools/build-faiss-node.sh): ${faissNode.why}`);
 if (!hnswlib.mod) notes.push(`hnswlib-node not measured: ${hnswlib.why}`);
 
-const directBin = path.join(root, 'build', 'bench', 'direct_faiss');
-const native = (f) => path.join(root, 'native', f);
-// Every CPU source of the search core (gpu_replica.cc exists only in GPU builds); headers count
-// for staleness too.
-const searchDir = native('search');
-const searchFiles = fs.readdirSync(searchDir).filter((f) => !f.startsWith('gpu_replica.')).map((f) => path.join(searchDir, f));
-const directSources = [path.join(here, 'direct_faiss.cc'), ...searchFiles.filter((f) => f.endsWith('.cc')),
-  native('common/native_buffer.cc')];
-const newestSource = Math.max(...[...directSources, ...searchFiles].map((f) => fs.statSync(f).mtimeMs));
-if (!fs.existsSync(directBin) || fs.statSync(directBin).mtimeMs < newestSource) {
-  console.log('building bench/search/direct_faiss.cc ...');
-  fs.mkdirSync(path.dirname(directBin), { recursive: true });
-  execFileSync('g++', ['-O3', '-std=c++17', '-fopenmp', `-I${path.join(root, 'native')}`, ...directSources,
-    '-lfaiss', '-lopenblas', '-llapack', '-lz', '-o', directBin], { stdio: 'inherit' });
-}
+// The C++ baseline links the same crossmodal_core library as the addon. CMake builds it
+// (CROSSMODAL_BUILD_BENCH, no addon) in the build directory of the C++ unit tests
+// (tools/test-native.mjs), so the core compiled for those is reused, and rebuilds it when any
+// source changed.
+const benchBuild = path.join(root, 'build-native-tests');
+const directBin = path.join(benchBuild, 'crossmodal_bench_direct_faiss');
+console.log('building bench/search/direct_faiss.cc (CMake target crossmodal_bench_direct_faiss) ...');
+execFileSync('cmake', ['-S', root, '-B', benchBuild, '--log-level=WARNING', '-DCMAKE_BUILD_TYPE=Release',
+  '-DCROSSMODAL_BUILD_ADDON=OFF', '-DCROSSMODAL_BUILD_TESTS=ON', '-DCROSSMODAL_BUILD_BENCH=ON'], { stdio: 'inherit' });
+execFileSync('cmake', ['--build', benchBuild, '--target', 'crossmodal_bench_direct_faiss', '--parallel',
+  process.env.CROSSMODAL_BUILD_JOBS ?? String(os.availableParallelism())], { stdio: 'inherit' });
 
 function median(values) {
   const v = [...values].sort((a, b) => a - b);

@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <memory>
 
-#include "binding/completion_channel.h"
+#include "binding/async/completion_channel.h"
 
 namespace crossmodal::binding {
 
@@ -17,8 +17,8 @@ struct AddonData {
   Napi::FunctionReference encoder_session_constructor;
   Napi::FunctionReference vector_index_constructor;
   Napi::FunctionReference text_tokenizer_constructor;
-  // Completions of latency tasks (latency_task.h), created on first use; referenced while
-  // `latency_in_flight` > 0 so pending searches keep the event loop alive.
+  // Completions of WorkQueue::kLatency work (async/async_work.h), created on first use;
+  // referenced while `latency_in_flight` > 0 so pending searches keep the event loop alive.
   std::shared_ptr<CompletionChannel> latency_channel;
   size_t latency_in_flight = 0;
 };

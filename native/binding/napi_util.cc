@@ -34,30 +34,6 @@ void SettleDeferred(Napi::Env env, napi_deferred deferred, const CapturedError& 
   }
 }
 
-void PromiseWorker::Execute() { error_ = CaptureErrors([this] { Run(); }); }
-
-void PromiseWorker::OnOK() {
-  Napi::Env env = Env();
-  Napi::HandleScope scope(env);
-  Settle([&] { SettleDeferred(env, deferred_, error_, [&] { return Result(env); }); });
-}
-
-void PromiseWorker::OnError(const Napi::Error& error) {
-  Settle([&] { napi_reject_deferred(Env(), deferred_, error.Value()); });
-}
-
-template <typename Fn>
-void PromiseWorker::Settle(Fn&& settle) {
-  if (deferred_ == nullptr) return;  // a deferred may be settled once
-  settle();
-  deferred_ = nullptr;
-}
-
-PromiseWorker::PromiseWorker(Napi::Env env, const char* resource_name) : Napi::AsyncWorker(env, resource_name) {
-  napi_status status = napi_create_promise(env, &deferred_, &promise_);
-  NAPI_THROW_IF_FAILED_VOID(env, status);
-}
-
 namespace {
 
 // Napi::String::Utf8Value() asks V8 for the UTF-8 length (a full scan) and then copies. Texts

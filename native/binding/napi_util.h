@@ -1,4 +1,5 @@
-// Helpers shared by the N-API wrapper classes. Only code on the JS thread includes this.
+// Helpers shared by every N-API file: JS errors with codes, the exception guard of synchronous
+// entry points, argument checks, and zero-copy hand-off of native buffers. JS thread only.
 #pragma once
 
 #include <napi.h>
@@ -40,33 +41,6 @@ Napi::ArrayBuffer AdoptAsArrayBuffer(Napi::Env env, std::unique_ptr<Owner> owner
   std::memcpy(copy.Data(), data, byte_length);
   return copy;
 }
-
-// Base for all async operations: Execute() runs on a libuv worker thread and must not touch
-// Napi values; crossmodal::Error and any other C++ exception thrown there is captured and turns
-// into a rejected promise whose error carries the code.
-class PromiseWorker : public Napi::AsyncWorker {
- public:
-  PromiseWorker(Napi::Env env, const char* resource_name);
-
-  Napi::Value Promise() const { return Napi::Value(Env(), promise_); }
-
- protected:
-  // Runs off the JS thread.
-  virtual void Run() = 0;
-  // Runs on the JS thread after a successful Run(); builds the resolution value.
-  virtual Napi::Value Result(Napi::Env env) = 0;
-
- private:
-  void Execute() final;
-  void OnOK() final;
-  void OnError(const Napi::Error& error) final;
-  template <typename Fn>
-  void Settle(Fn&& settle);
-
-  napi_deferred deferred_ = nullptr;
-  napi_value promise_ = nullptr;
-  CapturedError error_;
-};
 
 // Settles `deferred` on the JS thread: rejects with `error` when set, else resolves with
 // `result()`, rejecting instead if building the result throws. Never throws.

@@ -58,29 +58,25 @@ struct GifCloser {
               std::string(what) + ": " + (s ? s : "unknown giflib error"));
 }
 
-}  // namespace
-
-DecodedImage DecodeGif(const uint8_t* data, size_t size, const DecodeLimits& limits) {
-  GifReader reader{data, size, 0, false};
-  int err = 0;
-  std::unique_ptr<GifFileType, GifCloser> gif(DGifOpen(&reader, GifReadFn, &err));
-  if (!gif) ThrowGif("invalid GIF", err);
-
-  int transparency = -1;  // from the last graphic control extension before the first image
+// Reads the records up to the first image descriptor (its geometry is then in gif->Image) and
+// returns the transparency index of the last graphic control extension before it (-1: none).
+// Throws ERR_IMAGE_DECODE.
+int ReadToFirstFrame(GifFileType* gif) {
+  int transparency = -1;
   for (;;) {
     GifRecordType type;
-    if (DGifGetRecordType(gif.get(), &type) == GIF_ERROR) ThrowGif("corrupt GIF", gif->Error);
+    if (DGifGetRecordType(gif, &type) == GIF_ERROR) ThrowGif("corrupt GIF", gif->Error);
     if (type == EXTENSION_RECORD_TYPE) {
       int code = 0;
       GifByteType* ext = nullptr;
-      if (DGifGetExtension(gif.get(), &code, &ext) == GIF_ERROR) {
+      if (DGifGetExtension(gif, &code, &ext) == GIF_ERROR) {
         ThrowGif("corrupt GIF", gif->Error);
       }
       if (code == GRAPHICS_EXT_FUNC_CODE && ext && ext[0] >= 4 && (ext[1] & 1)) {
         transparency = ext[4];
       }
       while (ext) {
-        if (DGifGetExtensionNext(gif.get(), &ext) == GIF_ERROR) {
+        if (DGifGetExtensionNext(gif, &ext) == GIF_ERROR) {
           ThrowGif("corrupt GIF", gif->Error);
         }
       }
@@ -91,18 +87,53 @@ DecodedImage DecodeGif(const uint8_t* data, size_t size, const DecodeLimits& lim
     }
     // UNDEFINED_RECORD_TYPE / SCREEN_DESC_RECORD_TYPE are not returned by giflib here.
   }
-  if (DGifGetImageDesc(gif.get()) == GIF_ERROR) ThrowGif("corrupt GIF", gif->Error);
-
+  if (DGifGetImageDesc(gif) == GIF_ERROR) ThrowGif("corrupt GIF", gif->Error);
   const GifImageDesc& desc = gif->Image;
   if (desc.Left < 0 || desc.Top < 0 || desc.Width < 0 || desc.Height < 0) {
     throw Error(codes::kImageDecode, "invalid GIF frame geometry");
   }
+  return transparency;
+}
+
+// Pillow's canvas: the logical screen, enlarged to the first frame's extent.
+void CanvasSize(const GifFileType& gif, uint64_t* w, uint64_t* h) {
+  const GifImageDesc& desc = gif.Image;
+  *w = gif.SWidth > 0 ? static_cast<uint64_t>(gif.SWidth) : 0;
+  *h = gif.SHeight > 0 ? static_cast<uint64_t>(gif.SHeight) : 0;
+  const uint64_t right = static_cast<uint64_t>(desc.Left) + static_cast<uint64_t>(desc.Width);
+  const uint64_t bottom = static_cast<uint64_t>(desc.Top) + static_cast<uint64_t>(desc.Height);
+  if (right > *w) *w = right;
+  if (bottom > *h) *h = bottom;
+}
+
+}  // namespace
+
+bool ProbeGif(const uint8_t* data, size_t size, uint64_t* width, uint64_t* height) {
+  GifReader reader{data, size, 0, false};
+  int err = 0;
+  std::unique_ptr<GifFileType, GifCloser> gif(DGifOpen(&reader, GifReadFn, &err));
+  if (!gif) return false;
+  try {
+    ReadToFirstFrame(gif.get());
+  } catch (const Error&) {
+    return false;
+  }
+  CanvasSize(*gif, width, height);
+  return true;
+}
+
+DecodedImage DecodeGif(const uint8_t* data, size_t size, const DecodeLimits& limits) {
+  GifReader reader{data, size, 0, false};
+  int err = 0;
+  std::unique_ptr<GifFileType, GifCloser> gif(DGifOpen(&reader, GifReadFn, &err));
+  if (!gif) ThrowGif("invalid GIF", err);
+
+  const int transparency = ReadToFirstFrame(gif.get());
+  const GifImageDesc& desc = gif->Image;
   const uint64_t fx0 = static_cast<uint64_t>(desc.Left), fy0 = static_cast<uint64_t>(desc.Top);
   const uint64_t fw = static_cast<uint64_t>(desc.Width), fh = static_cast<uint64_t>(desc.Height);
-  uint64_t w = gif->SWidth > 0 ? static_cast<uint64_t>(gif->SWidth) : 0;
-  uint64_t h = gif->SHeight > 0 ? static_cast<uint64_t>(gif->SHeight) : 0;
-  if (fx0 + fw > w) w = fx0 + fw;
-  if (fy0 + fh > h) h = fy0 + fh;
+  uint64_t w = 0, h = 0;
+  CanvasSize(*gif, &w, &h);
   CheckDimensions(w, h, limits, "GIF");
 
   uint8_t palette[256 * 3];

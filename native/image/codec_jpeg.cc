@@ -146,6 +146,17 @@ inline int MulDiv255(int a, int b) {
 
 }  // namespace
 
+bool ProbeJpeg(const uint8_t* data, size_t size, uint64_t* width, uint64_t* height) {
+  JpegState st;
+  std::memset(&st, 0, sizeof(st));  // cinfo.mem == nullptr keeps jpeg_destroy safe on any path
+  JpegGuard guard{&st};
+  // jpeg_read_header reads the markers up to the first scan (SOF gives the size) and stops there.
+  if (JpegReadHeader(&st, data, size) != 0) return false;
+  *width = st.cinfo.image_width;
+  *height = st.cinfo.image_height;
+  return true;
+}
+
 DecodedImage DecodeJpeg(const uint8_t* data, size_t size, const DecodeLimits& limits,
                         const DecodeOptions& options, int orientation) {
   JpegState st;

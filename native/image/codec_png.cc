@@ -29,6 +29,7 @@
 #include <vector>
 
 #include <png.h>
+#include <zlib.h>
 
 #include "common/error.h"
 #include "image/codecs_internal.h"
@@ -193,6 +194,24 @@ inline png_uint_32 Be32(const uint8_t* p) {
 }
 
 }  // namespace
+
+bool ProbePng(const uint8_t* data, size_t size, uint64_t* width, uint64_t* height) {
+  // Signature, then IHDR as the first chunk (length 13, type, fields, CRC): what libpng checks
+  // before anything else. Width and height are 1..2^31-1 (PNG spec; libpng enforces it).
+  constexpr size_t kIhdrEnd = 8 + 4 + 4 + 13 + 4;
+  if (size < kIhdrEnd || png_sig_cmp(data, 0, 8) != 0) return false;
+  auto be32 = [&](size_t at) {
+    return (uint32_t{data[at]} << 24) | (uint32_t{data[at + 1]} << 16) | (uint32_t{data[at + 2]} << 8) | data[at + 3];
+  };
+  if (be32(8) != 13 || std::memcmp(data + 12, "IHDR", 4) != 0) return false;
+  const uint32_t crc = static_cast<uint32_t>(crc32(crc32(0, nullptr, 0), data + 12, 4 + 13));
+  if (crc != be32(29)) return false;
+  const uint32_t w = be32(16), h = be32(20);
+  if (w == 0 || h == 0 || w > 0x7fffffffu || h > 0x7fffffffu) return false;
+  *width = w;
+  *height = h;
+  return true;
+}
 
 DecodedImage DecodePng(const uint8_t* data, size_t size, const DecodeLimits& limits) {
   // Pre-parse IHDR (always the first chunk) to size the buffers before libpng runs.

@@ -100,6 +100,16 @@ void CheckRiffComplete(const uint8_t* data, size_t size) {
 
 }  // namespace
 
+bool ProbeWebp(const uint8_t* data, size_t size, uint64_t* width, uint64_t* height) {
+  // The canvas size (VP8X) or the bitstream's (VP8 / VP8L), as DecodeWebp uses it.
+  WebPBitstreamFeatures features;
+  if (WebPGetFeatures(data, size, &features) != VP8_STATUS_OK) return false;
+  if (features.width <= 0 || features.height <= 0) return false;
+  *width = static_cast<uint64_t>(features.width);
+  *height = static_cast<uint64_t>(features.height);
+  return true;
+}
+
 DecodedImage DecodeWebp(const uint8_t* data, size_t size, const DecodeLimits& limits) {
   CheckRiffComplete(data, size);
   WebPBitstreamFeatures features;

@@ -24,4 +24,11 @@ DecodedImage DecodePng(const uint8_t* data, size_t size, const DecodeLimits& lim
 DecodedImage DecodeWebp(const uint8_t* data, size_t size, const DecodeLimits& limits);
 DecodedImage DecodeGif(const uint8_t* data, size_t size, const DecodeLimits& limits);
 
+// Header-only probes behind ProbeImage: true with the stored size, false when the headers are
+// invalid or cut short. Never throw.
+bool ProbeJpeg(const uint8_t* data, size_t size, uint64_t* width, uint64_t* height);
+bool ProbePng(const uint8_t* data, size_t size, uint64_t* width, uint64_t* height);
+bool ProbeWebp(const uint8_t* data, size_t size, uint64_t* width, uint64_t* height);
+bool ProbeGif(const uint8_t* data, size_t size, uint64_t* width, uint64_t* height);
+
 }  // namespace crossmodal::image::detail

@@ -120,6 +120,31 @@ int detail::JpegScaleDenominator(const DecodeOptions& options, int orientation, 
   return 1;
 }
 
+bool ProbeImage(const uint8_t* data, size_t size, ImageHeader* out) {
+  if (data == nullptr || size == 0 || out == nullptr) return false;
+  const ImageFormat format = SniffFormat(data, size);
+  uint64_t width = 0, height = 0;
+  bool ok = false;
+  try {
+    switch (format) {
+      case ImageFormat::kJpeg: ok = detail::ProbeJpeg(data, size, &width, &height); break;
+      case ImageFormat::kPng: ok = detail::ProbePng(data, size, &width, &height); break;
+      case ImageFormat::kWebp: ok = detail::ProbeWebp(data, size, &width, &height); break;
+      case ImageFormat::kGif: ok = detail::ProbeGif(data, size, &width, &height); break;
+      case ImageFormat::kUnknown: return false;
+    }
+  } catch (...) {
+    return false;  // the probes do not throw; this keeps the promise if a library does
+  }
+  constexpr uint64_t kMaxSide = static_cast<uint64_t>(std::numeric_limits<int>::max());
+  if (!ok || width == 0 || height == 0 || width > kMaxSide || height > kMaxSide) return false;
+  out->format = format;
+  out->width = static_cast<int>(width);
+  out->height = static_cast<int>(height);
+  out->orientation = ReadExifOrientation(data, size, format);
+  return true;
+}
+
 DecodedImage DecodeToRgb(const uint8_t* data, size_t size, const DecodeLimits& limits,
                          const DecodeOptions& options) {
   if (data == nullptr || size == 0) {

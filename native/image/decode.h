@@ -54,6 +54,24 @@ struct DecodeOptions {
 // Identifies the container from its magic bytes. Never throws; kUnknown for null/short input.
 ImageFormat SniffFormat(const uint8_t* data, size_t size);
 
+// What an encoded image's headers say (ProbeImage).
+struct ImageHeader {
+  ImageFormat format = ImageFormat::kUnknown;
+  // The size DecodeToRgb would produce without EXIF orientation (Pillow's Image.open().size):
+  // for GIF the logical screen enlarged to the first frame.
+  int width = 0;
+  int height = 0;
+  int orientation = 0;  // the EXIF Orientation tag (1..8), 0 when there is none (see exif.h)
+};
+
+// Reads format, size and orientation from the headers only, with the decoders' own parsing
+// (libjpeg's jpeg_read_header, the PNG IHDR chunk and its CRC, libwebp's WebPGetFeatures, giflib
+// up to the first image descriptor); no pixel data is read or decoded, so it is cheap enough for
+// the JS thread. Never throws: false for an unknown format or headers that are cut short or
+// invalid. A file whose headers are intact but whose pixel data is damaged or missing still
+// probes (DecodeToRgb then fails).
+bool ProbeImage(const uint8_t* data, size_t size, ImageHeader* out);
+
 // Decodes the first image in `data` to 3-channel RGB. See the file comment for error codes.
 //  JPEG: libjpeg-turbo, JDCT_ISLOW + fancy upsampling (Pillow's defaults); grayscale is
 //        replicated; 4-component (CMYK/YCCK) data is treated as Adobe-inverted CMYK and

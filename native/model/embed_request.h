@@ -11,21 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "common/native_buffer.h"
-#include "model/image_load_options.h"
+#include "common/embedding_matrix.h"
+#include "image/load_options.h"
+#include "image/pipeline.h"
 
 namespace crossmodal::model {
-
-// One image to embed. Bytes/pixels point into `EmbedRequest::owned_bytes`.
-struct ImageSource {
-  // kTensor: an already preprocessed 3 x H x W float32 tensor (`size` bytes, native endian).
-  enum class Kind { kPath, kEncoded, kPixels, kTensor };
-  Kind kind = Kind::kPath;
-  std::string path;               // kPath
-  const uint8_t* data = nullptr;  // kEncoded / kPixels / kTensor
-  size_t size = 0;
-  int width = 0, height = 0, channels = 0;  // kPixels (kTensor: 0 when not given)
-};
 
 struct EmbedRequest {
   using Clock = std::chrono::steady_clock;
@@ -33,9 +23,9 @@ struct EmbedRequest {
 
   Kind kind = Kind::kText;
   std::vector<std::string> texts;
-  std::vector<ImageSource> images;
+  std::vector<image::ImageSource> images;  // bytes/pixels point into owned_bytes
   std::vector<std::vector<uint8_t>> owned_bytes;  // copies of the caller's buffers
-  std::optional<ImageLoadOptions> image_options;   // per-call override of the model's
+  std::optional<image::ImageLoadOptions> image_options;   // per-call override of the model's
   bool normalize = true;
   Clock::time_point enqueued{};
   Clock::time_point deadline = Clock::time_point::max();

@@ -68,20 +68,20 @@ void AppendTensorRt(Ort::SessionOptions& options, const SessionSettings& setting
 
 }  // namespace
 
-Device ParseDevice(const std::string& name) {
-  if (name == "auto" || name.empty()) return Device::kAuto;
-  if (name == "cpu") return Device::kCpu;
-  if (name == "cuda") return Device::kCuda;
-  if (name == "tensorrt") return Device::kTensorRt;
+InferenceDevice ParseInferenceDevice(const std::string& name) {
+  if (name == "auto" || name.empty()) return InferenceDevice::kAuto;
+  if (name == "cpu") return InferenceDevice::kCpu;
+  if (name == "cuda") return InferenceDevice::kCuda;
+  if (name == "tensorrt") return InferenceDevice::kTensorRt;
   throw Error(codes::kInvalidArgument, "device must be 'auto', 'cpu', 'cuda' or 'tensorrt', got '" + name + "'");
 }
 
-const char* DeviceName(Device device) {
+const char* InferenceDeviceName(InferenceDevice device) {
   switch (device) {
-    case Device::kAuto: return "auto";
-    case Device::kCpu: return "cpu";
-    case Device::kCuda: return "cuda";
-    case Device::kTensorRt: return "tensorrt";
+    case InferenceDevice::kAuto: return "auto";
+    case InferenceDevice::kCpu: return "cpu";
+    case InferenceDevice::kCuda: return "cuda";
+    case InferenceDevice::kTensorRt: return "tensorrt";
   }
   return "unknown";
 }
@@ -90,10 +90,10 @@ std::unique_ptr<Ort::Session> CreateSessionWithFallback(const std::string& model
                                                         const SessionSettings& settings, ProviderReport* report) {
   std::vector<const char*> candidates;
   switch (settings.device) {
-    case Device::kAuto: candidates = {kTensorRtProvider, kCudaProvider, kCpuProvider}; break;
-    case Device::kTensorRt: candidates = {kTensorRtProvider}; break;
-    case Device::kCuda: candidates = {kCudaProvider}; break;
-    case Device::kCpu: candidates = {kCpuProvider}; break;
+    case InferenceDevice::kAuto: candidates = {kTensorRtProvider, kCudaProvider, kCpuProvider}; break;
+    case InferenceDevice::kTensorRt: candidates = {kTensorRtProvider}; break;
+    case InferenceDevice::kCuda: candidates = {kCudaProvider}; break;
+    case InferenceDevice::kCpu: candidates = {kCpuProvider}; break;
   }
   Ort::Env& env = SharedEnv();
   const auto& compiled_in = LoadOrtLibrary("").available_providers;

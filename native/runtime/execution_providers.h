@@ -10,13 +10,15 @@
 
 namespace crossmodal::runtime {
 
-enum class Device { kAuto, kCpu, kCuda, kTensorRt };
+// Which ONNX Runtime execution provider a model's towers run on (load option `device`: 'auto',
+// 'cpu', 'cuda', 'tensorrt'). Not to be confused with search::SearchDevice, an index's placement.
+enum class InferenceDevice { kAuto, kCpu, kCuda, kTensorRt };
 
-Device ParseDevice(const std::string& name);  // throws ERR_INVALID_ARGUMENT
-const char* DeviceName(Device device);
+InferenceDevice ParseInferenceDevice(const std::string& name);  // throws ERR_INVALID_ARGUMENT
+const char* InferenceDeviceName(InferenceDevice device);
 
 struct SessionSettings {
-  Device device = Device::kAuto;
+  InferenceDevice device = InferenceDevice::kAuto;
   int device_id = 0;
   int intra_op_threads = 0;  // 0: ONNX Runtime's default (one per physical core)
   bool allow_spinning = false;  // spinning burns CPU between requests; off suits servers

@@ -25,7 +25,7 @@
 #include "search/fast_flat.h"
 #include "search/hnsw_search.h"
 #include "search/huge_pages.h"
-#include "common/native_buffer.h"
+#include "common/embedding_matrix.h"
 #ifdef CROSSMODAL_WITH_FAISS_GPU
 #include "search/gpu_replica.h"
 #endif
@@ -116,19 +116,19 @@ AnnIndex::AnnIndex(const IndexSpec& spec, std::unique_ptr<faiss::Index> index)
 
 AnnIndex::~AnnIndex() = default;
 
-void AnnIndex::ConfigureDevice(Device device, int device_id) {
+void AnnIndex::ConfigureDevice(SearchDevice device, int device_id) {
   if (device_id < 0 || device_id > 1023) throw Error(codes::kInvalidArgument, "deviceId must be between 0 and 1023");
   device_ = device;
   device_id_ = device_id;
   spec_.device = device;
   spec_.device_id = device_id;
-  if (device == Device::kCpu) {
+  if (device == SearchDevice::kCpu) {
     cpu_reason_ = "device 'cpu' was requested";
     return;
   }
   const std::string unsupported = GpuUnsupportedReason(spec_);
   if (!unsupported.empty()) {
-    if (device == Device::kGpu) {
+    if (device == SearchDevice::kGpu) {
       throw Error(codes::kInvalidArgument, "device 'gpu': " + unsupported + "; use device 'cpu' or 'auto'");
     }
     cpu_reason_ = unsupported;
@@ -141,7 +141,7 @@ void AnnIndex::ConfigureDevice(Device device, int device_id) {
     why = "there is no CUDA device " + std::to_string(device_id) + " (" + std::to_string(count) + " visible)";
   }
   if (count == 0 || device_id >= count) {
-    if (device == Device::kGpu) throw Error(codes::kGpuUnavailable, "device 'gpu' was requested but " + why);
+    if (device == SearchDevice::kGpu) throw Error(codes::kGpuUnavailable, "device 'gpu' was requested but " + why);
     cpu_reason_ = why;
     return;
   }
@@ -152,7 +152,7 @@ void AnnIndex::ConfigureDevice(Device device, int device_id) {
   const std::string why =
       "this build of crossmodal has no GPU support (it was compiled without CROSSMODAL_WITH_FAISS_GPU; "
       "see \"GPU search\" in the README)";
-  if (device == Device::kGpu) throw Error(codes::kGpuUnavailable, "device 'gpu' was requested but " + why);
+  if (device == SearchDevice::kGpu) throw Error(codes::kGpuUnavailable, "device 'gpu' was requested but " + why);
   cpu_reason_ = why;
 #endif
 }
@@ -817,7 +817,7 @@ void AnnIndex::Rebuild() {
   }
   IndexSpec requested = spec_;
   if (requested.nlist_auto) requested.nlist = 0;
-  requested.device = Device::kCpu;  // the placement stays with this object
+  requested.device = SearchDevice::kCpu;  // the placement stays with this object
   // Built aside and swapped in, so a failure (e.g. too few vectors to re-train) leaves the index as it was.
   AnnIndex fresh(requested);
   if (!ids.empty()) fresh.AddLocked(vectors.data(), ids.size(), ids.data(), false);

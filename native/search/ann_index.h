@@ -89,7 +89,7 @@ struct SearchOptions {
 struct LoadOptions {
   bool mmap = false;
   // Where searches run (see IndexSpec::device; placement is not stored in the file).
-  Device device = Device::kCpu;
+  SearchDevice device = SearchDevice::kCpu;
   int device_id = 0;
   // Expectations checked against the file's header; empty / 0 means "accept any".
   std::string fingerprint;
@@ -100,7 +100,7 @@ struct LoadOptions {
 
 // Where searches run and why (IndexInfo::gpu).
 struct GpuInfo {
-  Device requested = Device::kCpu;
+  SearchDevice requested = SearchDevice::kCpu;
   int device = -1;      // CUDA device of the replica; -1 when searches stay on the CPU
   bool active = false;  // unfiltered searches go to the GPU
   std::string reason;   // why not ('' when active)
@@ -157,11 +157,11 @@ class AnnIndex {
  private:
   AnnIndex(const IndexSpec& spec, std::unique_ptr<faiss::Index> index);
   // Decides where searches run (constructors and Load call it once, before the index is shared).
-  // An explicit Device::kGpu that cannot be honoured throws: ERR_INVALID_ARGUMENT when the index
+  // An explicit SearchDevice::kGpu that cannot be honoured throws: ERR_INVALID_ARGUMENT when the index
   // type cannot run on a GPU (HNSW, factory, an IVF-PQ shape FAISS's GPU kernels lack),
   // ERR_GPU_UNAVAILABLE when this build has no GPU support or there is no such CUDA device.
-  // Device::kAuto records the reason instead and stays on the CPU.
-  void ConfigureDevice(Device device, int device_id);
+  // SearchDevice::kAuto records the reason instead and stays on the CPU.
+  void ConfigureDevice(SearchDevice device, int device_id);
   void CreateEmpty();
   bool NeedsTraining() const;
   bool PhysicalRemoval() const;
@@ -200,7 +200,7 @@ class AnnIndex {
   mutable std::shared_mutex ef_mutex_;
 
   // Placement (ConfigureDevice). replica_ exists only in GPU builds, when a device was chosen.
-  Device device_ = Device::kCpu;
+  SearchDevice device_ = SearchDevice::kCpu;
   int device_id_ = 0;
   std::string cpu_reason_;  // why searches stay on the CPU when there is no replica
 #ifdef CROSSMODAL_WITH_FAISS_GPU

@@ -46,18 +46,18 @@ const char* IndexTypeName(IndexType type) {
   return "unknown";
 }
 
-Device ParseDevice(const std::string& name) {
-  if (name == "cpu" || name.empty()) return Device::kCpu;
-  if (name == "gpu") return Device::kGpu;
-  if (name == "auto") return Device::kAuto;
+SearchDevice ParseSearchDevice(const std::string& name) {
+  if (name == "cpu" || name.empty()) return SearchDevice::kCpu;
+  if (name == "gpu") return SearchDevice::kGpu;
+  if (name == "auto") return SearchDevice::kAuto;
   throw Error(codes::kInvalidArgument, "device must be 'cpu', 'gpu' or 'auto', got '" + name + "'");
 }
 
-const char* DeviceName(Device device) {
+const char* SearchDeviceName(SearchDevice device) {
   switch (device) {
-    case Device::kCpu: return "cpu";
-    case Device::kGpu: return "gpu";
-    case Device::kAuto: return "auto";
+    case SearchDevice::kCpu: return "cpu";
+    case SearchDevice::kGpu: return "gpu";
+    case SearchDevice::kAuto: return "auto";
   }
   return "unknown";
 }
@@ -116,7 +116,7 @@ IndexSpec IndexSpec::FromJson(const std::string& text) {
   if (j.contains("factory") && j["factory"].is_string()) spec.factory = j["factory"].get<std::string>();
   if (j.contains("device") && !j["device"].is_null()) {
     if (!j["device"].is_string()) throw Error(codes::kInvalidArgument, "device must be 'cpu', 'gpu' or 'auto'");
-    spec.device = ParseDevice(j["device"].get<std::string>());
+    spec.device = ParseSearchDevice(j["device"].get<std::string>());
   }
   spec.device_id = IntField(j, "deviceId", spec.device_id, 0, 1023);
   spec.Validate();

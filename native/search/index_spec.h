@@ -18,13 +18,14 @@ enum class IndexType { kFlat, kHnsw, kIvfFlat, kIvfPq, kFactory };
 IndexType ParseIndexType(const std::string& name);  // throws ERR_INVALID_ARGUMENT
 const char* IndexTypeName(IndexType type);
 
-// Where searches run. kCpu (the default) never touches a GPU; kGpu keeps a GPU replica of a flat or
+// Where an index's searches run (index option `device`: 'cpu', 'gpu', 'auto'; not to be confused
+// with runtime::InferenceDevice, a model's execution provider). kCpu (the default) never touches a GPU; kGpu keeps a GPU replica of a flat or
 // IVF index (builds with CROSSMODAL_WITH_FAISS_GPU only) and fails when that is impossible; kAuto
 // uses a GPU when it can and otherwise stays on the CPU, saying why (see ann_index.h).
-enum class Device { kCpu, kGpu, kAuto };
+enum class SearchDevice { kCpu, kGpu, kAuto };
 
-Device ParseDevice(const std::string& name);  // throws ERR_INVALID_ARGUMENT
-const char* DeviceName(Device device);
+SearchDevice ParseSearchDevice(const std::string& name);  // throws ERR_INVALID_ARGUMENT
+const char* SearchDeviceName(SearchDevice device);
 
 // Defaults were measured on 20k random normalised 512-d vectors, the hardest common case (no
 // cluster structure for IVF to exploit, concentrated distances for HNSW): they reach recall@10 ≥
@@ -63,7 +64,7 @@ struct IndexSpec {
 
   // Placement, not structure: read by FromJson ("device", "deviceId") but never written by
   // ToJson, so saved files stay device-neutral and loadIndex() chooses its own placement.
-  Device device = Device::kCpu;
+  SearchDevice device = SearchDevice::kCpu;
   int device_id = 0;  // CUDA device ordinal for kGpu / kAuto
 
   std::string ToJson() const;

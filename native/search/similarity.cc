@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "common/native_buffer.h"
+#include "common/embedding_matrix.h"
 
 namespace crossmodal::search {
 

@@ -91,10 +91,4 @@ class Tokenizer {
   TokenizerSpec spec_;
 };
 
-// Runs body(begin, end) over [0, n) in chunks of `chunk` on up to `threads` threads: the caller
-// and threads - 1 helpers from a persistent process-wide pool (grown on demand, so per-thread
-// caches stay warm between calls). The caller takes chunks too, so a busy pool only slows a call
-// down. The first exception thrown by any chunk is rethrown after all participating threads stop.
-void ParallelFor(size_t n, size_t threads, size_t chunk, const std::function<void(size_t begin, size_t end)>& body);
-
 }  // namespace crossmodal::text

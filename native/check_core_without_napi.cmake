@@ -1,0 +1,28 @@
+# Fails when a source or header of crossmodal_core (native/{common,image,text,model,runtime,search})
+# includes an N-API header: the core is plain C++ and N-API code belongs in native/binding.
+#
+# Included by CMakeLists.txt at configure time with CROSSMODAL_NO_NAPI_FILES set; run by CTest as
+#   cmake -DCROSSMODAL_SOURCE_DIR=<repo> -P native/check_core_without_napi.cmake
+# (It lives in native/, which the npm package ships, because every configure runs it.)
+if(NOT DEFINED CROSSMODAL_NO_NAPI_FILES)
+  set(CROSSMODAL_NO_NAPI_FILES)
+  foreach(_dir common image text model runtime search)
+    file(GLOB_RECURSE _files "${CROSSMODAL_SOURCE_DIR}/native/${_dir}/*.cc" "${CROSSMODAL_SOURCE_DIR}/native/${_dir}/*.h")
+    list(APPEND CROSSMODAL_NO_NAPI_FILES ${_files})
+  endforeach()
+  list(LENGTH CROSSMODAL_NO_NAPI_FILES _count)
+  if(_count EQUAL 0)
+    message(FATAL_ERROR "check_core_without_napi: no core sources under ${CROSSMODAL_SOURCE_DIR}/native")
+  endif()
+endif()
+set(_offenders)
+foreach(_file IN LISTS CROSSMODAL_NO_NAPI_FILES)
+  file(STRINGS "${_file}" _hits REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"](napi\\.h|node_api\\.h|js_native_api\\.h|uv\\.h|node\\.h)[>\"]")
+  if(_hits)
+    list(APPEND _offenders "${_file}")
+  endif()
+endforeach()
+if(_offenders)
+  string(REPLACE ";" "\n  " _list "${_offenders}")
+  message(FATAL_ERROR "crossmodal_core must not use N-API; move these to native/binding:\n  ${_list}")
+endif()
