@@ -102,24 +102,34 @@ export function buildServer(config, seams = {}) {
 
   // --- request bookkeeping -------------------------------------------------------------------
   app.decorateRequest('work', null);
+  app.decorateRequest('settle', null);
+  app.decorateRequest('settled', false);
   app.addHook('onRequest', async (request, reply) => {
     state.inflightRequests++;
     metrics.inflightRequests.inc();
     const controller = new AbortController();
     request.work = { signal: controller.signal, timeoutMs: config.timeoutMs };
-    // 'close' fires once per response: after it was written, or when the client went away first.
-    reply.raw.once('close', () => {
-      const finished = reply.raw.writableFinished;
-      if (!finished) controller.abort(new Error('the client disconnected'));
+    // Settled exactly once: by onResponse when the response was written, or by the raw 'close'
+    // event when the client went away first (then the status is recorded as 499).
+    request.settle = (statusCode) => {
+      if (request.settled) return;
+      request.settled = true;
       state.inflightRequests--;
       metrics.inflightRequests.dec();
-      const route = request.routeOptions.url ?? 'unmatched';
-      metrics.requestDuration.observe({ method: request.method, route, status_code: finished ? String(reply.statusCode) : '499' }, reply.elapsedTime / 1000);
+      metrics.requestDuration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(statusCode) }, reply.elapsedTime / 1000);
+    };
+    reply.raw.once('close', () => {
+      if (reply.raw.writableFinished) return;
+      controller.abort(new Error('the client disconnected'));
+      request.settle(499);
     });
     if (request.routeOptions.config?.needsModel) {
       if (state.closing) throw shuttingDown();
       if (!state.ready) throw notReady();
     }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.settle?.(reply.statusCode);
   });
   app.addHook('preClose', async () => {
     state.closing = true;
@@ -151,6 +161,8 @@ export function buildServer(config, seams = {}) {
 
   // --- body parsers ----------------------------------------------------------------------------
   // Raw image bodies: any image/* type, or octet-stream. The JSON parser keeps the same body limit.
+  // Plain text is no input of any route: refusing it at parse time gives a clear 415.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser([/^image\/[\w.+-]+$/, 'application/octet-stream'], { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.register(multipart, { limits: { fileSize: config.bodyLimit, files: config.maxImages, fields: 2 * config.maxTexts + 8, fieldSize: 64 * 1024 } });
 
