@@ -426,6 +426,17 @@ describe('process', () => {
     expect(output()).toContain('Usage:');
   });
 
+  test('a model that fails to load exits 1 with the library\'s error code', async () => {
+    const child = spawn(process.execPath, [mainScript, '--model', path.join(scratch, 'no-such-model'), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(output).toContain('"code":"ERR_MODEL_LOAD"');
+    expect(output).toContain('the model failed to load');
+  });
+
   test('SIGTERM during load: in-flight requests complete, new connections are refused, the collection is closed, exit 0', { timeout: 90_000 }, async () => {
     const collectionDir = path.join(scratch, 'sigterm-collection');
     // A generous drain bound: 12-megapixel decodes on a busy shared machine take up to ~0.5 s each.
