@@ -275,7 +275,8 @@ export function buildServer(config, seams = {}) {
     const templates = fields.templates === undefined ? undefined : stringList(fields.templates, 'templates', config.maxTexts);
     const prompts = labels.length * (templates?.length ?? 1);
     if (prompts > config.maxTexts) throw batchTooLarge(`labels × templates is ${prompts}; at most ${config.maxTexts} per request`);
-    const topK = positiveInteger(Array.isArray(fields.topK) ? fields.topK[0] : fields.topK, 'topK', labels.length, labels.length);
+    // A topK above the number of labels simply returns them all.
+    const topK = Math.min(positiveInteger(Array.isArray(fields.topK) ? fields.topK[0] : fields.topK, 'topK', labels.length, Number.MAX_SAFE_INTEGER), labels.length);
     metrics.requestItems.observe({ kind: 'image' }, images.length);
     metrics.requestItems.observe({ kind: 'text' }, prompts);
     const results = await tracked('image', images.length, () =>
