@@ -3,7 +3,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { imageSize, openCollection } from '../lib/index';
+import { openCollection } from '../lib/index';
+import { imageSize } from '../lib/collection';
 import { readTinyReference, referenceImagePaths, scratchDirs } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
