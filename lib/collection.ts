@@ -25,7 +25,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native, type NativeDirectoryLock } from './binding';
 import { CrossmodalError, fromNative, invalidArgument } from './errors';
-import { createIndex, loadIndex, toIdArray, type IndexOptions, type Metric, type VectorIndex } from './search';
+import { createIndex, loadIndex, toIdArray, type IndexOptions, type VectorIndex } from './search';
+import type { Metric } from './types';
 
 /** What a collection needs from a model: `load()`'s Model satisfies it. */
 export interface CollectionModel {

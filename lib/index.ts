@@ -19,7 +19,22 @@
  */
 // The public API, named one by one: anything not listed here is private to the package.
 export { CrossmodalError, type ErrorCode } from './errors';
-export type { ModelInfo, ProviderReport } from './types';
+export type {
+  Device,
+  ImageOptions,
+  IndexDevice,
+  IndexGpuInfo,
+  IndexInfo,
+  IndexType,
+  LoadIndexOptions,
+  LoadOptions,
+  LoadTokenizerOptions,
+  Metric,
+  ModelInfo,
+  ProviderReport,
+  TokenizeOptions,
+  TokenizerInfo,
+} from './types';
 export {
   Embeddings,
   load,
@@ -27,11 +42,9 @@ export {
   similarity,
   demoModelDir,
   type ClassifyOptions,
-  type Device,
   type EmbedOptions,
   type ImageEmbedOptions,
   type LabelScore,
-  type LoadOptions,
   type ScoreOptions,
   type SimilarityMatrix,
 } from './model';
@@ -41,17 +54,13 @@ export {
   rowIds,
   Tokenizer,
   type DecodeOptions,
-  type LoadTokenizerOptions,
   type TokenIds,
   type TokenizedTexts,
-  type TokenizeOptions,
-  type TokenizerInfo,
 } from './tokenizer';
 export {
   preprocessImages,
   type ImageFailure,
   type ImageInput,
-  type ImageOptions,
   type PreprocessedImages,
   type PreprocessOptions,
   type RawImage,
@@ -67,14 +76,8 @@ export {
   VectorIndex,
   type IdFilter,
   type Ids,
-  type IndexDevice,
-  type IndexGpuInfo,
-  type IndexInfo,
   type IndexOptions,
   type IndexRecommendation,
-  type IndexType,
-  type LoadIndexOptions,
-  type Metric,
   type SearchHit,
   type SearchOptions,
   type VectorsInput,

@@ -10,70 +10,11 @@ import {
   nativeImageOptions,
   toNativeImage,
   type ImageInput,
-  type ImageOptions,
   type PreprocessedImages,
   type PreprocessOptions,
 } from './preprocess';
-import { checkTexts, decodeIds, tokensFromNative, type DecodeOptions, type TokenIds, type TokenizedTexts, type TokenizerInfo } from './tokenizer';
-import type { ModelInfo } from './types';
-
-/** Which ONNX Runtime execution provider to run on. `auto` tries TensorRT, then CUDA, then CPU. */
-export type Device = 'auto' | 'cpu' | 'cuda' | 'tensorrt';
-
-/** Options of {@link load}; the {@link ImageOptions} (limits, `exifOrientation`, `dctScaling`) apply to every image call. */
-export interface LoadOptions extends ImageOptions {
-  /** Execution provider; default `auto`. An explicit GPU device that is unavailable fails to load. */
-  device?: Device;
-  /** GPU ordinal for CUDA/TensorRT. Default 0. */
-  deviceId?: number;
-  /** Threads per ONNX Runtime inference; default: ONNX Runtime's choice (one per physical core). */
-  intraOpThreads?: number;
-  /**
-   * ONNX Runtime shared library to use. Default: `CROSSMODAL_ORT_LIBRARY`, else the library shipped
-   * by the `onnxruntime-node` package. One library per process: the first load wins.
-   */
-  ortLibrary?: string;
-  /**
-   * Which variant of the ONNX files to load: `fp32` (`vision_model.onnx`), `fp16` (`*_fp16.onnx`),
-   * `int8` (`*_quantized.onnx` / `*_int8.onnx` / `*_uint8.onnx`), `q4` (`*_q4.onnx`). `auto` (default)
-   * takes fp32 when present (fp16 first with `device: 'cuda' | 'tensorrt'`). A missing variant fails
-   * with `ERR_MODEL_LOAD` listing those present.
-   */
-  precision?: 'auto' | 'fp32' | 'fp16' | 'int8' | 'q4';
-  /** Largest batch the dynamic batcher forms, for both towers (default 32 images, 128 texts). */
-  maxBatchSize?: number;
-  maxImageBatchSize?: number;
-  maxTextBatchSize?: number;
-  /**
-   * How long the batcher may hold the oldest waiting call to gather a fuller batch (default 2 ms).
-   * Under load batches fill while the previous one runs, so this only matters for sparse traffic.
-   */
-  maxQueueDelayMs?: number;
-  /** Rows (images or texts) that may wait per tower before calls reject with `ERR_QUEUE_FULL` (default 8192). */
-  maxQueueSize?: number;
-  /** Threads decoding and preprocessing images (default: one per CPU). */
-  preprocessThreads?: number;
-  /** Let ONNX Runtime's threads spin between batches (lower latency, burns CPU; default false). */
-  allowSpinning?: boolean;
-  /** ONNX Runtime's CPU memory arena (default true). */
-  cpuMemoryArena?: boolean;
-  /** ONNX Runtime graph optimisation level (default `all`). */
-  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
-  /** Where ONNX Runtime writes the optimised graph (for inspection or faster later loads). */
-  optimizedModelPath?: string;
-  /** TensorRT engine and timing cache directory (default: none; engines are rebuilt at each load). */
-  trtCacheDir?: string;
-  /** Allow TensorRT to use fp16 kernels (default true). */
-  trtFp16?: boolean;
-  /**
-   * Run each text batch at its longest text's length instead of the full context length
-   * (default true). Exact for CLIP's causal text tower pooled at the end token, so it is only
-   * applied to such models; texts in large calls are also sorted by length before batching.
-   */
-  trimTextPadding?: boolean;
-  /** Run one image and one text through the model after loading; see {@link Model.ready}. Default true. */
-  warmup?: boolean;
-}
+import { checkTexts, decodeIds, tokensFromNative, type DecodeOptions, type TokenIds, type TokenizedTexts } from './tokenizer';
+import type { Device, ImageOptions, LoadOptions, ModelInfo, TokenizerInfo } from './types';
 
 export interface EmbedOptions {
   /** Scale each embedding to unit L2 norm (default true), so dot products are cosines. */

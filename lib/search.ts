@@ -6,16 +6,7 @@
 import * as path from 'node:path';
 import { native, type NativeIndexInfo, type NativeSearchArguments, type NativeVectorIndex } from './binding';
 import { callNative, CrossmodalError, fromNative, invalidArgument } from './errors';
-
-export type Metric = 'cosine' | 'ip' | 'l2';
-export type IndexType = 'flat' | 'hnsw' | 'ivf-flat' | 'ivf-pq' | 'factory';
-/**
- * Where an index searches. `cpu` (default) never touches a GPU. `gpu` keeps a GPU copy of a
- * `flat`, `ivf-flat` or `ivf-pq` index for unfiltered searches (builds with
- * `CROSSMODAL_WITH_FAISS_GPU` only; fails with `ERR_GPU_UNAVAILABLE` otherwise). `auto` uses a GPU
- * when it can and reports why not in `info().gpu.reason`. See "GPU search" in the README.
- */
-export type IndexDevice = 'cpu' | 'gpu' | 'auto';
+import type { IndexDevice, IndexInfo, IndexType, LoadIndexOptions, Metric } from './types';
 
 /**
  * How to build an index. Every parameter has a default; the defaults reach recall@10 ≥ 0.95 on
@@ -80,63 +71,6 @@ export interface SearchOptions {
   nprobe?: number;
 }
 
-export interface LoadIndexOptions {
-  /** Map IVF inverted lists from the file instead of reading them (the index is then read-only). Other types load into memory. */
-  mmap?: boolean;
-  /** Refuse the file (ERR_INDEX_MISMATCH) unless it was saved with this model fingerprint. */
-  fingerprint?: string;
-  /** Refuse the file unless it holds vectors of this size. */
-  dim?: number;
-  /** Refuse the file unless it uses this metric. */
-  metric?: Metric;
-  /** Refuse the file unless it is of this type. */
-  type?: IndexType;
-  /** Where the loaded index searches (default `cpu`; not stored in the file). See {@link IndexOptions.device}. */
-  device?: IndexDevice;
-  /** CUDA device ordinal for `device: 'gpu' | 'auto'` (default 0). */
-  deviceId?: number;
-}
-
-/** Where an index's searches run, and why ({@link IndexInfo.gpu}). */
-export interface IndexGpuInfo {
-  /** The `device` option the index was created or loaded with. */
-  requested: IndexDevice;
-  /** CUDA device holding the GPU copy, or -1 when searches stay on the CPU. */
-  device: number;
-  /** True when unfiltered searches run on the GPU. */
-  active: boolean;
-  /** Why searches stay on the CPU ('' when `active`), e.g. no GPU support in this build. */
-  reason: string;
-  /** Searches answered on the GPU. */
-  gpuSearches: number;
-  /** Searches of a GPU-placed index answered on the CPU instead (filters, range search, k or nprobe above the GPU limit, a failed copy)… */
-  cpuFallbacks: number;
-  /** …and the reason for the latest one. */
-  lastFallback: string;
-}
-
-export interface IndexInfo {
-  type: IndexType;
-  metric: Metric;
-  dim: number;
-  /** Live vectors. */
-  size: number;
-  /** Rows in the FAISS structure, including removed ones not yet compacted. */
-  slots: number;
-  /** Removed vectors still occupying the structure (HNSW, refined IVF-PQ, factory); `rebuild()` drops them. */
-  tombstones: number;
-  trained: boolean;
-  mmapped: boolean;
-  canReconstruct: boolean;
-  /** Model fingerprint recorded in the file this index was loaded from ('' otherwise). */
-  fingerprint: string;
-  /** The FAISS structure, e.g. `HNSW32,Flat` or `IVF512,Flat`. */
-  description: string;
-  /** Effective parameters (nlist once trained, etc.). */
-  params: Record<string, unknown>;
-  /** Where searches run (see {@link IndexDevice}). */
-  gpu: IndexGpuInfo;
-}
 
 /** One search hit. */
 export interface SearchHit {

@@ -11,6 +11,7 @@
 import * as path from 'node:path';
 import { native, type NativeTextTokenizer, type NativeTokens } from './binding';
 import { callNative, CrossmodalError, fromNative, invalidArgument } from './errors';
+import type { LoadTokenizerOptions, TokenizeOptions, TokenizerInfo } from './types';
 
 /** Token ids as the text tower receives them. */
 export interface TokenizedTexts<Ids extends Int32Array | BigInt64Array = Int32Array> {
@@ -20,45 +21,6 @@ export interface TokenizedTexts<Ids extends Int32Array | BigInt64Array = Int32Ar
   lengths: Int32Array;
   contextLength: number;
   count: number;
-}
-
-/** What a tokenizer is and how it frames texts. */
-export interface TokenizerInfo {
-  /** `clip-bpe`, `sentencepiece` or `unigram`. */
-  kind: string;
-  /** The file the vocabulary was read from. */
-  source: string;
-  /** Ids per text, special tokens included (77 for CLIP, 64 for SigLIP). */
-  contextLength: number;
-  vocabSize: number;
-  /** Id placed before every text, or -1. */
-  bosId: number;
-  /** Id placed after every text (kept last when truncating), or -1. */
-  eosId: number;
-  padId: number;
-  /**
-   * `trimmable`: ids after `lengths[i]` do not affect the tower (causal CLIP, masked XLM-R);
-   * `fixed`: the tower expects exactly `contextLength` ids (SigLIP).
-   */
-  padding: 'trimmable' | 'fixed';
-  /** Native threads a `tokenize` call uses by default. */
-  threads: number;
-}
-
-export interface LoadTokenizerOptions {
-  /** Native threads per `tokenize` call (default 1). Large batches scale about linearly. */
-  threads?: number;
-  /** Override the bundle's context length. */
-  contextLength?: number;
-}
-
-export interface TokenizeOptions {
-  /** Return ids as a BigInt64Array (what int64 ONNX inputs take) instead of an Int32Array. */
-  int64?: boolean;
-  /** Override the context length for this call (e.g. a large value to see untruncated ids). */
-  contextLength?: number;
-  /** Override the tokenizer's thread count for this call. */
-  threads?: number;
 }
 
 export interface DecodeOptions {
