@@ -1,29 +1,36 @@
 /**
- * Stable error codes. Native code raises the same strings (native/common/error.h).
+ * Every stable error code, listed once. The addon raises the same strings (native/common/error.h,
+ * kept in agreement by test/errors.test.ts); `ERR_NATIVE_BINDING` is raised here only, for an
+ * addon that cannot be loaded.
+ * @internal
  */
-export type ErrorCode =
-  | 'ERR_INVALID_ARGUMENT'
-  | 'ERR_IO'
-  | 'ERR_IMAGE_FORMAT'
-  | 'ERR_IMAGE_DECODE'
-  | 'ERR_IMAGE_TOO_LARGE'
-  | 'ERR_TOKENIZER'
-  | 'ERR_MODEL_LOAD'
-  | 'ERR_RUNTIME'
-  | 'ERR_RUNTIME_UNAVAILABLE'
-  | 'ERR_GPU_UNAVAILABLE'
-  | 'ERR_INDEX'
-  | 'ERR_INDEX_CORRUPT'
-  | 'ERR_INDEX_MISMATCH'
-  | 'ERR_MODEL_MISMATCH'
-  | 'ERR_DIMENSION_MISMATCH'
-  | 'ERR_DISPOSED'
-  | 'ERR_QUEUE_FULL'
-  | 'ERR_ABORTED'
-  | 'ERR_DEADLINE_EXCEEDED'
-  | 'ERR_LOCKED'
-  | 'ERR_NATIVE_BINDING'
-  | 'ERR_INTERNAL';
+export const ERROR_CODES = [
+  'ERR_INVALID_ARGUMENT',
+  'ERR_IO',
+  'ERR_IMAGE_FORMAT',
+  'ERR_IMAGE_DECODE',
+  'ERR_IMAGE_TOO_LARGE',
+  'ERR_TOKENIZER',
+  'ERR_MODEL_LOAD',
+  'ERR_RUNTIME',
+  'ERR_RUNTIME_UNAVAILABLE',
+  'ERR_GPU_UNAVAILABLE',
+  'ERR_INDEX',
+  'ERR_INDEX_CORRUPT',
+  'ERR_INDEX_MISMATCH',
+  'ERR_MODEL_MISMATCH',
+  'ERR_DIMENSION_MISMATCH',
+  'ERR_DISPOSED',
+  'ERR_QUEUE_FULL',
+  'ERR_ABORTED',
+  'ERR_DEADLINE_EXCEEDED',
+  'ERR_LOCKED',
+  'ERR_NATIVE_BINDING',
+  'ERR_INTERNAL',
+] as const;
+
+/** Stable error codes: see {@link CrossmodalError.code}. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Every error crossmodal throws or rejects with. Branch on `code`, not on the message. */
 export class CrossmodalError extends Error {
@@ -36,11 +43,7 @@ export class CrossmodalError extends Error {
   }
 }
 
-const KNOWN_CODES = new Set<string>([
-  'ERR_INVALID_ARGUMENT', 'ERR_IO', 'ERR_IMAGE_FORMAT', 'ERR_IMAGE_DECODE', 'ERR_IMAGE_TOO_LARGE',
-  'ERR_TOKENIZER', 'ERR_MODEL_LOAD', 'ERR_RUNTIME', 'ERR_RUNTIME_UNAVAILABLE', 'ERR_GPU_UNAVAILABLE', 'ERR_INDEX', 'ERR_INDEX_CORRUPT', 'ERR_INDEX_MISMATCH', 'ERR_MODEL_MISMATCH',
-  'ERR_DIMENSION_MISMATCH', 'ERR_DISPOSED', 'ERR_QUEUE_FULL', 'ERR_ABORTED', 'ERR_DEADLINE_EXCEEDED', 'ERR_LOCKED', 'ERR_NATIVE_BINDING', 'ERR_INTERNAL',
-]);
+const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
 
 /** Turns an error thrown by the addon (a plain Error with `code`) into a CrossmodalError. */
 export function fromNative(error: unknown): CrossmodalError {

@@ -1,6 +1,7 @@
 // Models: loading a bundle, embedding images and texts, similarity, zero-shot classification.
 import * as path from 'node:path';
 import { native, packageRoot, resolveOrtLibrary, type NativeCallHandle, type NativeEmbeddings, type NativeEncoderSession } from './binding';
+import { checkBoolean, checkInteger, checkNumber, checkOneOf, checkString, type IntegerRange } from './checks';
 import { callNative, CrossmodalError, invalidArgument } from './errors';
 import {
   checkImageOptions,
@@ -369,6 +370,35 @@ export async function similarity(a: Embeddings, b: Embeddings, options: { scale?
 }
 
 /**
+ * Ranges of load()'s numeric options: the addon's (native/encoder_session.cc, ParseEncoderOptions;
+ * deviceId and intraOpThreads are read as uint32).
+ */
+const LOAD_RANGES = {
+  deviceId: [0, 2 ** 32 - 1],
+  intraOpThreads: [0, 2 ** 32 - 1],
+  maxBatchSize: [1, 4096],
+  maxImageBatchSize: [1, 4096],
+  maxTextBatchSize: [1, 4096],
+  maxQueueSize: [1, 1e9],
+  preprocessThreads: [0, 1024],
+} as const satisfies Partial<Record<keyof LoadOptions, IntegerRange>>;
+const MAX_QUEUE_DELAY_MS: IntegerRange = [0, 60_000];
+const DEVICES: readonly Device[] = ['auto', 'cpu', 'cuda', 'tensorrt'];
+const PRECISIONS: readonly NonNullable<LoadOptions['precision']>[] = ['auto', 'fp32', 'fp16', 'int8', 'q4'];
+const OPTIMIZATION_LEVELS: readonly NonNullable<LoadOptions['graphOptimizationLevel']>[] = ['disabled', 'basic', 'extended', 'all'];
+
+function checkLoadOptions(options: LoadOptions): void {
+  checkOneOf(options.device, 'options.device', DEVICES);
+  checkOneOf(options.precision, 'options.precision', PRECISIONS);
+  checkOneOf(options.graphOptimizationLevel, 'options.graphOptimizationLevel', OPTIMIZATION_LEVELS);
+  for (const [key, range] of Object.entries(LOAD_RANGES)) checkInteger(options[key as keyof typeof LOAD_RANGES], `options.${key}`, range);
+  checkNumber(options.maxQueueDelayMs, 'options.maxQueueDelayMs', MAX_QUEUE_DELAY_MS);
+  for (const key of ['allowSpinning', 'cpuMemoryArena', 'trtFp16', 'trimTextPadding', 'warmup'] as const) checkBoolean(options[key], `options.${key}`);
+  for (const key of ['ortLibrary', 'optimizedModelPath', 'trtCacheDir'] as const) checkString(options[key], `options.${key}`);
+  checkImageOptions(options);
+}
+
+/**
  * Loads a model bundle: a Hugging Face / Transformers.js export (`config.json`,
  * `preprocessor_config.json`, `vocab.json` + `merges.txt`, `onnx/vision_model*.onnx` +
  * `onnx/text_model*.onnx`, or a combined `onnx/model*.onnx`) or an open_clip export
@@ -385,26 +415,7 @@ export async function similarity(a: Embeddings, b: Embeddings, options: { scale?
 export async function load(dir: string, options: LoadOptions = {}): Promise<Model> {
   if (typeof dir !== 'string' || dir.length === 0) throw invalidArgument('dir must be a non-empty string');
   if (options === null || typeof options !== 'object') throw invalidArgument('options must be an object');
-  const devices: Device[] = ['auto', 'cpu', 'cuda', 'tensorrt'];
-  if (options.device !== undefined && !devices.includes(options.device)) {
-    throw invalidArgument(`options.device must be one of ${devices.join(', ')}`);
-  }
-  for (const key of ['deviceId', 'intraOpThreads'] as const) {
-    const value = options[key];
-    if (value !== undefined && (!Number.isInteger(value) || value < 0)) throw invalidArgument(`options.${key} must be a non-negative integer`);
-  }
-  checkImageOptions(options);
-  const precisions = ['auto', 'fp32', 'fp16', 'int8', 'q4'];
-  if (options.precision !== undefined && !precisions.includes(options.precision)) {
-    throw invalidArgument(`options.precision must be one of ${precisions.join(', ')}`);
-  }
-  for (const key of ['maxBatchSize', 'maxImageBatchSize', 'maxTextBatchSize', 'maxQueueSize'] as const) {
-    const value = options[key];
-    if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw invalidArgument(`options.${key} must be a positive integer`);
-  }
-  if (options.maxQueueDelayMs !== undefined && !(Number.isFinite(options.maxQueueDelayMs) && options.maxQueueDelayMs >= 0)) {
-    throw invalidArgument('options.maxQueueDelayMs must be a non-negative number');
-  }
+  checkLoadOptions(options);
   const { warmup = true, ortLibrary: explicitLibrary, ...rest } = options;
   const ortLibrary = resolveOrtLibrary(explicitLibrary);
   const session = await callNative(() => native().EncoderSession.load(path.resolve(dir), { ...rest, ortLibrary }));

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { native, type NativeIndexInfo, type NativeSearchArguments, type NativeVectorIndex } from './binding';
+import { checkInteger, type IntegerRange } from './checks';
 import { callNative, CrossmodalError, fromNative, invalidArgument } from './errors';
 import type { IndexDevice, IndexInfo, IndexType, LoadIndexOptions, Metric } from './types';
 
@@ -200,19 +201,33 @@ function isIds(value: unknown): boolean {
   return value instanceof BigInt64Array || Array.isArray(value);
 }
 
-function positiveInt(value: unknown, what: string): void {
-  if (value !== undefined && (!Number.isInteger(value) || (value as number) < 1)) {
-    throw invalidArgument(`${what} must be a positive integer`);
-  }
-}
+/**
+ * Ranges of the index parameters: the addon's (native/search/index_spec.cc, ParseIndexSpec; pqBits
+ * is capped at 12 there after parsing). TS asks for pqM ≥ 1 where the addon reads 0 as "default".
+ */
+const INDEX_RANGES = {
+  M: [4, 256],
+  efConstruction: [8, 4096],
+  efSearch: [1, 65536],
+  nlist: [0, 2 ** 20],
+  nprobe: [0, 2 ** 20],
+  trainPerList: [39, 65536],
+  pqM: [1, 65536],
+  pqBits: [1, 12],
+  refineFactor: [0, 1024],
+} as const satisfies Partial<Record<keyof IndexOptions, IntegerRange>>;
+/** Per-search efSearch / nprobe: the addon's bound (native/vector_index.cc, OptionalPositiveInt). */
+const SEARCH_PARAMETER: IntegerRange = [1, 1e6];
+/** k is read as a uint32 (native/vector_index.cc). */
+const K: IntegerRange = [1, 2 ** 32 - 1];
 
 const NO_SEARCH_OPTIONS: NativeSearchArguments = [undefined, undefined, undefined, undefined];
 
 function nativeSearchArguments(options: SearchOptions | undefined): NativeSearchArguments {
   if (options === undefined) return NO_SEARCH_OPTIONS;
   if (options === null || typeof options !== 'object') throw invalidArgument('search options must be an object');
-  positiveInt(options.efSearch, 'efSearch');
-  positiveInt(options.nprobe, 'nprobe');
+  checkInteger(options.efSearch, 'efSearch', SEARCH_PARAMETER);
+  checkInteger(options.nprobe, 'nprobe', SEARCH_PARAMETER);
   const filter = options.filter as { allow?: Ids; deny?: Ids } | undefined;
   let allow: BigInt64Array | undefined;
   let deny: BigInt64Array | undefined;
@@ -355,7 +370,8 @@ export class VectorIndex {
    */
   async search(queries: VectorsInput, k: number, options?: SearchOptions): Promise<SearchResults> {
     const data = vectorsOf(queries, this.dim, 'queries');
-    if (!Number.isInteger(k) || k < 1) throw invalidArgument('k must be a positive integer');
+    if (k === undefined) throw invalidArgument('k must be a positive integer');
+    checkInteger(k, 'k', K);
     const args = nativeSearchArguments(options);
     // Awaited here rather than through callNative: one promise and one closure less per call.
     let buffer: ArrayBuffer;
@@ -470,11 +486,7 @@ export function createIndex(options: IndexOptions): VectorIndex {
   if (!Number.isInteger(dim) || dim < 1 || dim > 65536) throw invalidArgument('dim must be an integer between 1 and 65536');
   if (!METRICS.includes(metric)) throw invalidArgument("metric must be 'cosine', 'ip' or 'l2'");
   if (!TYPES.includes(type)) throw invalidArgument(`type must be one of ${TYPES.join(', ')}`);
-  for (const key of ['M', 'efConstruction', 'efSearch', 'trainPerList', 'pqM', 'pqBits'] as const) positiveInt(options[key], key);
-  for (const key of ['nlist', 'nprobe', 'refineFactor'] as const) {
-    const v = options[key];
-    if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw invalidArgument(`${key} must be a non-negative integer`);
-  }
+  for (const [key, range] of Object.entries(INDEX_RANGES)) checkInteger(options[key as keyof typeof INDEX_RANGES], key, range);
   if (type === 'factory' && (typeof options.factory !== 'string' || options.factory === '')) {
     throw invalidArgument("type 'factory' needs a FAISS index_factory string in `factory`");
   }

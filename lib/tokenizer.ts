@@ -10,6 +10,7 @@
  */
 import * as path from 'node:path';
 import { native, type NativeTextTokenizer, type NativeTokens } from './binding';
+import { checkInteger, type IntegerRange } from './checks';
 import { callNative, CrossmodalError, fromNative, invalidArgument } from './errors';
 import type { LoadTokenizerOptions, TokenizeOptions, TokenizerInfo } from './types';
 
@@ -39,10 +40,9 @@ export function checkTexts(texts: unknown): asserts texts is string[] {
   });
 }
 
-function checkCount(value: unknown, name: string): void {
-  if (value === undefined) return;
-  if (!Number.isInteger(value) || (value as number) < 1) throw invalidArgument(`${name} must be a positive integer`);
-}
+// The addon's bounds (native/text_tokenizer.cc: kMaxThreads, kMaxContext).
+const THREADS: IntegerRange = [1, 256];
+const CONTEXT_LENGTH: IntegerRange = [1, 2 ** 20];
 
 /** @internal */
 export function checkIds(ids: unknown): asserts ids is TokenIds {
@@ -118,8 +118,8 @@ export class Tokenizer {
   tokenize(texts: string[], options?: TokenizeOptions): Promise<TokenizedTexts<Int32Array | BigInt64Array>>;
   async tokenize(texts: string[], options: TokenizeOptions = {}): Promise<TokenizedTexts<Int32Array | BigInt64Array>> {
     checkTexts(texts);
-    checkCount(options.contextLength, 'contextLength');
-    checkCount(options.threads, 'threads');
+    checkInteger(options.contextLength, 'contextLength', CONTEXT_LENGTH);
+    checkInteger(options.threads, 'threads', THREADS);
     const result = await callNative(() =>
       this.#live().tokenize(texts, { contextLength: options.contextLength, threads: options.threads, int64: options.int64 === true }),
     );
@@ -176,8 +176,8 @@ export class Tokenizer {
  */
 export async function loadTokenizer(dir: string, options: LoadTokenizerOptions = {}): Promise<Tokenizer> {
   if (typeof dir !== 'string' || dir.length === 0) throw invalidArgument('dir must be a non-empty string');
-  checkCount(options.threads, 'threads');
-  checkCount(options.contextLength, 'contextLength');
+  checkInteger(options.threads, 'threads', THREADS);
+  checkInteger(options.contextLength, 'contextLength', CONTEXT_LENGTH);
   const handle = await callNative(() =>
     native().TextTokenizer.load(path.resolve(dir), { threads: options.threads, contextLength: options.contextLength }),
   );
