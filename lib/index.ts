@@ -94,4 +94,4 @@ export {
   type CollectionStats,
   type OpenCollectionOptions,
   type Where,
-} from './collection';
+} from './collection/index';

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCollection } from '../lib/index';
-import { imageSize } from '../lib/collection';
+import { imageSize } from '../lib/collection/index';
 import { readTinyReference, referenceImagePaths, scratchDirs } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
