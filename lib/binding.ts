@@ -2,9 +2,7 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { CrossmodalError } from './errors';
-import type { ModelInfo } from './types';
-import type { IndexGpuInfo } from './search';
-import type { TokenizerInfo } from './tokenizer';
+import type { ImageOptions, IndexInfo, LoadIndexOptions, LoadOptions, LoadTokenizerOptions, ModelInfo, TokenizeOptions, TokenizerInfo } from './types';
 
 export interface NativeEmbeddings {
   buffer: ArrayBuffer;
@@ -26,7 +24,7 @@ export type NativeTokenizerInfo = Omit<TokenizerInfo, 'threads'>;
 export type NativeTokenIds = Int32Array | BigInt64Array | number[];
 
 export interface NativeTextTokenizer {
-  tokenize(texts: string[], options: { threads?: number; contextLength?: number; int64?: boolean }): Promise<NativeTokens>;
+  tokenize(texts: string[], options: TokenizeOptions): Promise<NativeTokens>;
   decode(ids: NativeTokenIds, skipSpecialTokens: boolean): string;
   tokenToId(token: string): number;
   idToToken(id: number): string;
@@ -36,30 +34,8 @@ export interface NativeTextTokenizer {
   dispose(): void;
 }
 
-export interface NativeLoadOptions {
-  ortLibrary?: string;
-  device?: string;
-  deviceId?: number;
-  intraOpThreads?: number;
-  maxPixels?: number;
-  maxFileBytes?: number;
-  exifOrientation?: boolean;
-  dctScaling?: boolean;
-  precision?: string;
-  maxBatchSize?: number;
-  maxImageBatchSize?: number;
-  maxTextBatchSize?: number;
-  maxQueueDelayMs?: number;
-  maxQueueSize?: number;
-  preprocessThreads?: number;
-  allowSpinning?: boolean;
-  cpuMemoryArena?: boolean;
-  graphOptimizationLevel?: string;
-  optimizedModelPath?: string;
-  trtCacheDir?: string;
-  trtFp16?: boolean;
-  trimTextPadding?: boolean;
-}
+/** load()'s options as the addon reads them: `warmup` is handled in TS, the library path is resolved. */
+export type NativeLoadOptions = Omit<LoadOptions, 'warmup' | 'ortLibrary'> & { ortLibrary: string };
 
 /** An opaque handle on a queued call, for cancel(). Null when the call was rejected at once. */
 export type NativeCallHandle = object | null;
@@ -70,13 +46,8 @@ export type NativeImageInput =
   | { data: Uint8Array; width: number; height: number; channels: number }
   | { tensor: Float32Array; width?: number; height?: number };
 
-export interface NativeImageOptions {
-  maxPixels?: number;
-  maxFileBytes?: number;
-  exifOrientation?: boolean;
-  dctScaling?: boolean;
-  threads?: number;
-}
+/** The image pipeline's options, plus the decoding thread count of the standalone preprocessImages(). */
+export type NativeImageOptions = ImageOptions & { threads?: number };
 
 export interface NativePreprocessResult {
   buffer: ArrayBuffer;
@@ -98,7 +69,7 @@ export interface NativeEncoderSession {
   dispose(): void;
 }
 
-// --- Vector search (lib/search.ts) ---
+// --- Vector search ---
 export interface NativeRangeResult {
   offsets: ArrayBuffer;
   ids: ArrayBuffer;
@@ -106,18 +77,8 @@ export interface NativeRangeResult {
   queries: number;
 }
 
-export interface NativeIndexInfo {
-  spec: string;
-  size: number;
-  slots: number;
-  tombstones: number;
-  trained: boolean;
-  mmapped: boolean;
-  canReconstruct: boolean;
-  fingerprint: string;
-  description: string;
-  gpu: IndexGpuInfo;
-}
+/** info() as the addon reports it: the creation spec as JSON, from which TS derives type, metric, dim and params. */
+export type NativeIndexInfo = Omit<IndexInfo, 'type' | 'metric' | 'dim' | 'params'> & { spec: string };
 
 /**
  * Search parameters, passed positionally after the fixed arguments: reading an options object's
@@ -147,13 +108,7 @@ export interface NativeVectorIndex {
   dispose(): void;
 }
 
-export interface NativeLoadIndexOptions {
-  mmap?: boolean;
-  fingerprint?: string;
-  dim?: number;
-  metric?: string;
-  type?: string;
-}
+export type NativeLoadIndexOptions = LoadIndexOptions;
 
 export interface NativeVectorIndexClass {
   new (specJson: string): NativeVectorIndex;
@@ -194,7 +149,7 @@ export interface NativeImageHeader {
 export interface NativeAddon {
   EncoderSession: { load(dir: string, options: NativeLoadOptions): Promise<NativeEncoderSession> };
   VectorIndex: NativeVectorIndexClass;
-  TextTokenizer: { load(dir: string, options: { threads?: number; contextLength?: number }): Promise<NativeTextTokenizer> };
+  TextTokenizer: { load(dir: string, options: LoadTokenizerOptions): Promise<NativeTextTokenizer> };
   loadRuntime(libraryPath: string): Promise<NativeRuntimeInfo>;
   runtimeInfo(): NativeRuntimeInfo | null;
   similarity(a: Float32Array, b: Float32Array, dim: number, options: NativeSimilarityOptions): Promise<ArrayBuffer>;

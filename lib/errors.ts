@@ -1,36 +1,43 @@
 /**
- * Stable error codes. Native code raises the same strings (native/common/error.h).
+ * Every stable error code, listed once. The addon raises the same strings (native/common/error.h,
+ * kept in agreement by test/errors.test.ts). Raised in TypeScript only: `ERR_NATIVE_BINDING`, for
+ * an addon that cannot be loaded, and the three Hugging Face hub codes (lib/hub).
+ * @internal
  */
-export type ErrorCode =
-  | 'ERR_INVALID_ARGUMENT'
-  | 'ERR_IO'
-  | 'ERR_IMAGE_FORMAT'
-  | 'ERR_IMAGE_DECODE'
-  | 'ERR_IMAGE_TOO_LARGE'
-  | 'ERR_TOKENIZER'
-  | 'ERR_MODEL_LOAD'
-  | 'ERR_RUNTIME'
-  | 'ERR_RUNTIME_UNAVAILABLE'
-  | 'ERR_GPU_UNAVAILABLE'
-  | 'ERR_INDEX'
-  | 'ERR_INDEX_CORRUPT'
-  | 'ERR_INDEX_MISMATCH'
-  | 'ERR_MODEL_MISMATCH'
-  | 'ERR_DIMENSION_MISMATCH'
-  | 'ERR_DISPOSED'
-  | 'ERR_QUEUE_FULL'
-  | 'ERR_ABORTED'
-  | 'ERR_DEADLINE_EXCEEDED'
-  | 'ERR_LOCKED'
+export const ERROR_CODES = [
+  'ERR_INVALID_ARGUMENT',
+  'ERR_IO',
+  'ERR_IMAGE_FORMAT',
+  'ERR_IMAGE_DECODE',
+  'ERR_IMAGE_TOO_LARGE',
+  'ERR_TOKENIZER',
+  'ERR_MODEL_LOAD',
+  'ERR_RUNTIME',
+  'ERR_RUNTIME_UNAVAILABLE',
+  'ERR_GPU_UNAVAILABLE',
+  'ERR_INDEX',
+  'ERR_INDEX_CORRUPT',
+  'ERR_INDEX_MISMATCH',
+  'ERR_MODEL_MISMATCH',
+  'ERR_DIMENSION_MISMATCH',
+  'ERR_DISPOSED',
+  'ERR_QUEUE_FULL',
+  'ERR_ABORTED',
+  'ERR_DEADLINE_EXCEEDED',
+  'ERR_LOCKED',
   // The Hugging Face hub (lib/hub): a token is missing or lacks access (401/403, gated repository);
   // the repository, revision or file does not exist (or is not cached in offline mode); the hub
   // answered something unusable (unexpected status, bad headers, a file failing its size or hash
   // check, a file name that would leave the cache).
-  | 'ERR_UNAUTHORIZED'
-  | 'ERR_NOT_FOUND'
-  | 'ERR_HUB'
-  | 'ERR_NATIVE_BINDING'
-  | 'ERR_INTERNAL';
+  'ERR_UNAUTHORIZED',
+  'ERR_NOT_FOUND',
+  'ERR_HUB',
+  'ERR_NATIVE_BINDING',
+  'ERR_INTERNAL',
+] as const;
+
+/** Stable error codes: see {@link CrossmodalError.code}. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Every error crossmodal throws or rejects with. Branch on `code`, not on the message. */
 export class CrossmodalError extends Error {
@@ -43,12 +50,7 @@ export class CrossmodalError extends Error {
   }
 }
 
-const KNOWN_CODES = new Set<string>([
-  'ERR_INVALID_ARGUMENT', 'ERR_IO', 'ERR_IMAGE_FORMAT', 'ERR_IMAGE_DECODE', 'ERR_IMAGE_TOO_LARGE',
-  'ERR_TOKENIZER', 'ERR_MODEL_LOAD', 'ERR_RUNTIME', 'ERR_RUNTIME_UNAVAILABLE', 'ERR_GPU_UNAVAILABLE', 'ERR_INDEX', 'ERR_INDEX_CORRUPT', 'ERR_INDEX_MISMATCH', 'ERR_MODEL_MISMATCH',
-  'ERR_DIMENSION_MISMATCH', 'ERR_DISPOSED', 'ERR_QUEUE_FULL', 'ERR_ABORTED', 'ERR_DEADLINE_EXCEEDED', 'ERR_LOCKED', 'ERR_NATIVE_BINDING', 'ERR_INTERNAL',
-  'ERR_UNAUTHORIZED', 'ERR_NOT_FOUND', 'ERR_HUB',
-]);
+const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
 
 /** Turns an error thrown by the addon (a plain Error with `code`) into a CrossmodalError. */
 export function fromNative(error: unknown): CrossmodalError {

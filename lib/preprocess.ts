@@ -4,6 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { native, type NativeImageInput, type NativePreprocessResult } from './binding';
 import { callNative, CrossmodalError, invalidArgument, type ErrorCode } from './errors';
+import type { ImageOptions } from './types';
 
 /** Decoded pixels, interleaved row by row. `channels`: 1 (gray), 3 (RGB) or 4 (RGBA; alpha is dropped). */
 export interface RawImage {
@@ -29,25 +30,6 @@ export interface TensorImage {
  * decoded pixels, or a preprocessed tensor.
  */
 export type ImageInput = string | Uint8Array | RawImage | TensorImage;
-
-/** Options of the image pipeline; also accepted by {@link load} for the model's own pipeline. */
-export interface ImageOptions {
-  /** Largest image (width × height) accepted, checked from the header before decoding; default 100,000,000. */
-  maxPixels?: number;
-  /** Largest encoded input in bytes (a file is checked by its size before it is read); default 256 MiB. */
-  maxFileBytes?: number;
-  /**
-   * Apply the EXIF Orientation tag (all 8 values, from JPEG APP1, PNG eXIf or WebP EXIF) before
-   * resizing, exactly like Pillow's `ImageOps.exif_transpose`. Default true.
-   */
-  exifOrientation?: boolean;
-  /**
-   * Decode large JPEGs at 1/2, 1/4 or 1/8 scale in the DCT domain (libjpeg-turbo) when that is
-   * still at least the resize target, then resize exactly from there. Faster on large photos, but
-   * no longer bit-identical to Pillow (see the README for the measured differences). Default false.
-   */
-  dctScaling?: boolean;
-}
 
 export interface PreprocessOptions extends ImageOptions {
   /**

@@ -5,17 +5,9 @@
  */
 import * as path from 'node:path';
 import { native, type NativeIndexInfo, type NativeSearchArguments, type NativeVectorIndex } from './binding';
+import { checkInteger, type IntegerRange } from './checks';
 import { callNative, CrossmodalError, fromNative, invalidArgument } from './errors';
-
-export type Metric = 'cosine' | 'ip' | 'l2';
-export type IndexType = 'flat' | 'hnsw' | 'ivf-flat' | 'ivf-pq' | 'factory';
-/**
- * Where an index searches. `cpu` (default) never touches a GPU. `gpu` keeps a GPU copy of a
- * `flat`, `ivf-flat` or `ivf-pq` index for unfiltered searches (builds with
- * `CROSSMODAL_WITH_FAISS_GPU` only; fails with `ERR_GPU_UNAVAILABLE` otherwise). `auto` uses a GPU
- * when it can and reports why not in `info().gpu.reason`. See "GPU search" in the README.
- */
-export type IndexDevice = 'cpu' | 'gpu' | 'auto';
+import type { IndexDevice, IndexInfo, IndexType, LoadIndexOptions, Metric } from './types';
 
 /**
  * How to build an index. Every parameter has a default; the defaults reach recall@10 ≥ 0.95 on
@@ -80,63 +72,6 @@ export interface SearchOptions {
   nprobe?: number;
 }
 
-export interface LoadIndexOptions {
-  /** Map IVF inverted lists from the file instead of reading them (the index is then read-only). Other types load into memory. */
-  mmap?: boolean;
-  /** Refuse the file (ERR_INDEX_MISMATCH) unless it was saved with this model fingerprint. */
-  fingerprint?: string;
-  /** Refuse the file unless it holds vectors of this size. */
-  dim?: number;
-  /** Refuse the file unless it uses this metric. */
-  metric?: Metric;
-  /** Refuse the file unless it is of this type. */
-  type?: IndexType;
-  /** Where the loaded index searches (default `cpu`; not stored in the file). See {@link IndexOptions.device}. */
-  device?: IndexDevice;
-  /** CUDA device ordinal for `device: 'gpu' | 'auto'` (default 0). */
-  deviceId?: number;
-}
-
-/** Where an index's searches run, and why ({@link IndexInfo.gpu}). */
-export interface IndexGpuInfo {
-  /** The `device` option the index was created or loaded with. */
-  requested: IndexDevice;
-  /** CUDA device holding the GPU copy, or -1 when searches stay on the CPU. */
-  device: number;
-  /** True when unfiltered searches run on the GPU. */
-  active: boolean;
-  /** Why searches stay on the CPU ('' when `active`), e.g. no GPU support in this build. */
-  reason: string;
-  /** Searches answered on the GPU. */
-  gpuSearches: number;
-  /** Searches of a GPU-placed index answered on the CPU instead (filters, range search, k or nprobe above the GPU limit, a failed copy)… */
-  cpuFallbacks: number;
-  /** …and the reason for the latest one. */
-  lastFallback: string;
-}
-
-export interface IndexInfo {
-  type: IndexType;
-  metric: Metric;
-  dim: number;
-  /** Live vectors. */
-  size: number;
-  /** Rows in the FAISS structure, including removed ones not yet compacted. */
-  slots: number;
-  /** Removed vectors still occupying the structure (HNSW, refined IVF-PQ, factory); `rebuild()` drops them. */
-  tombstones: number;
-  trained: boolean;
-  mmapped: boolean;
-  canReconstruct: boolean;
-  /** Model fingerprint recorded in the file this index was loaded from ('' otherwise). */
-  fingerprint: string;
-  /** The FAISS structure, e.g. `HNSW32,Flat` or `IVF512,Flat`. */
-  description: string;
-  /** Effective parameters (nlist once trained, etc.). */
-  params: Record<string, unknown>;
-  /** Where searches run (see {@link IndexDevice}). */
-  gpu: IndexGpuInfo;
-}
 
 /** One search hit. */
 export interface SearchHit {
@@ -266,19 +201,33 @@ function isIds(value: unknown): boolean {
   return value instanceof BigInt64Array || Array.isArray(value);
 }
 
-function positiveInt(value: unknown, what: string): void {
-  if (value !== undefined && (!Number.isInteger(value) || (value as number) < 1)) {
-    throw invalidArgument(`${what} must be a positive integer`);
-  }
-}
+/**
+ * Ranges of the index parameters: the addon's (native/search/index_spec.cc, ParseIndexSpec; pqBits
+ * is capped at 12 there after parsing). TS asks for pqM ≥ 1 where the addon reads 0 as "default".
+ */
+const INDEX_RANGES = {
+  M: [4, 256],
+  efConstruction: [8, 4096],
+  efSearch: [1, 65536],
+  nlist: [0, 2 ** 20],
+  nprobe: [0, 2 ** 20],
+  trainPerList: [39, 65536],
+  pqM: [1, 65536],
+  pqBits: [1, 12],
+  refineFactor: [0, 1024],
+} as const satisfies Partial<Record<keyof IndexOptions, IntegerRange>>;
+/** Per-search efSearch / nprobe: the addon's bound (native/vector_index.cc, OptionalPositiveInt). */
+const SEARCH_PARAMETER: IntegerRange = [1, 1e6];
+/** k is read as a uint32 (native/vector_index.cc). */
+const K: IntegerRange = [1, 2 ** 32 - 1];
 
 const NO_SEARCH_OPTIONS: NativeSearchArguments = [undefined, undefined, undefined, undefined];
 
 function nativeSearchArguments(options: SearchOptions | undefined): NativeSearchArguments {
   if (options === undefined) return NO_SEARCH_OPTIONS;
   if (options === null || typeof options !== 'object') throw invalidArgument('search options must be an object');
-  positiveInt(options.efSearch, 'efSearch');
-  positiveInt(options.nprobe, 'nprobe');
+  checkInteger(options.efSearch, 'efSearch', SEARCH_PARAMETER);
+  checkInteger(options.nprobe, 'nprobe', SEARCH_PARAMETER);
   const filter = options.filter as { allow?: Ids; deny?: Ids } | undefined;
   let allow: BigInt64Array | undefined;
   let deny: BigInt64Array | undefined;
@@ -421,7 +370,8 @@ export class VectorIndex {
    */
   async search(queries: VectorsInput, k: number, options?: SearchOptions): Promise<SearchResults> {
     const data = vectorsOf(queries, this.dim, 'queries');
-    if (!Number.isInteger(k) || k < 1) throw invalidArgument('k must be a positive integer');
+    if (k === undefined) throw invalidArgument('k must be a positive integer');
+    checkInteger(k, 'k', K);
     const args = nativeSearchArguments(options);
     // Awaited here rather than through callNative: one promise and one closure less per call.
     let buffer: ArrayBuffer;
@@ -536,11 +486,7 @@ export function createIndex(options: IndexOptions): VectorIndex {
   if (!Number.isInteger(dim) || dim < 1 || dim > 65536) throw invalidArgument('dim must be an integer between 1 and 65536');
   if (!METRICS.includes(metric)) throw invalidArgument("metric must be 'cosine', 'ip' or 'l2'");
   if (!TYPES.includes(type)) throw invalidArgument(`type must be one of ${TYPES.join(', ')}`);
-  for (const key of ['M', 'efConstruction', 'efSearch', 'trainPerList', 'pqM', 'pqBits'] as const) positiveInt(options[key], key);
-  for (const key of ['nlist', 'nprobe', 'refineFactor'] as const) {
-    const v = options[key];
-    if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw invalidArgument(`${key} must be a non-negative integer`);
-  }
+  for (const [key, range] of Object.entries(INDEX_RANGES)) checkInteger(options[key as keyof typeof INDEX_RANGES], key, range);
   if (type === 'factory' && (typeof options.factory !== 'string' || options.factory === '')) {
     throw invalidArgument("type 'factory' needs a FAISS index_factory string in `factory`");
   }

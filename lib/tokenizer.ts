@@ -10,7 +10,9 @@
  */
 import * as path from 'node:path';
 import { native, type NativeTextTokenizer, type NativeTokens } from './binding';
+import { checkInteger, type IntegerRange } from './checks';
 import { callNative, CrossmodalError, fromNative, invalidArgument } from './errors';
+import type { LoadTokenizerOptions, TokenizeOptions, TokenizerInfo } from './types';
 
 /** Token ids as the text tower receives them. */
 export interface TokenizedTexts<Ids extends Int32Array | BigInt64Array = Int32Array> {
@@ -20,45 +22,6 @@ export interface TokenizedTexts<Ids extends Int32Array | BigInt64Array = Int32Ar
   lengths: Int32Array;
   contextLength: number;
   count: number;
-}
-
-/** What a tokenizer is and how it frames texts. */
-export interface TokenizerInfo {
-  /** `clip-bpe`, `sentencepiece` or `unigram`. */
-  kind: string;
-  /** The file the vocabulary was read from. */
-  source: string;
-  /** Ids per text, special tokens included (77 for CLIP, 64 for SigLIP). */
-  contextLength: number;
-  vocabSize: number;
-  /** Id placed before every text, or -1. */
-  bosId: number;
-  /** Id placed after every text (kept last when truncating), or -1. */
-  eosId: number;
-  padId: number;
-  /**
-   * `trimmable`: ids after `lengths[i]` do not affect the tower (causal CLIP, masked XLM-R);
-   * `fixed`: the tower expects exactly `contextLength` ids (SigLIP).
-   */
-  padding: 'trimmable' | 'fixed';
-  /** Native threads a `tokenize` call uses by default. */
-  threads: number;
-}
-
-export interface LoadTokenizerOptions {
-  /** Native threads per `tokenize` call (default 1). Large batches scale about linearly. */
-  threads?: number;
-  /** Override the bundle's context length. */
-  contextLength?: number;
-}
-
-export interface TokenizeOptions {
-  /** Return ids as a BigInt64Array (what int64 ONNX inputs take) instead of an Int32Array. */
-  int64?: boolean;
-  /** Override the context length for this call (e.g. a large value to see untruncated ids). */
-  contextLength?: number;
-  /** Override the tokenizer's thread count for this call. */
-  threads?: number;
 }
 
 export interface DecodeOptions {
@@ -77,10 +40,9 @@ export function checkTexts(texts: unknown): asserts texts is string[] {
   });
 }
 
-function checkCount(value: unknown, name: string): void {
-  if (value === undefined) return;
-  if (!Number.isInteger(value) || (value as number) < 1) throw invalidArgument(`${name} must be a positive integer`);
-}
+// The addon's bounds (native/text_tokenizer.cc: kMaxThreads, kMaxContext).
+const THREADS: IntegerRange = [1, 256];
+const CONTEXT_LENGTH: IntegerRange = [1, 2 ** 20];
 
 /** @internal */
 export function checkIds(ids: unknown): asserts ids is TokenIds {
@@ -156,8 +118,8 @@ export class Tokenizer {
   tokenize(texts: string[], options?: TokenizeOptions): Promise<TokenizedTexts<Int32Array | BigInt64Array>>;
   async tokenize(texts: string[], options: TokenizeOptions = {}): Promise<TokenizedTexts<Int32Array | BigInt64Array>> {
     checkTexts(texts);
-    checkCount(options.contextLength, 'contextLength');
-    checkCount(options.threads, 'threads');
+    checkInteger(options.contextLength, 'contextLength', CONTEXT_LENGTH);
+    checkInteger(options.threads, 'threads', THREADS);
     const result = await callNative(() =>
       this.#live().tokenize(texts, { contextLength: options.contextLength, threads: options.threads, int64: options.int64 === true }),
     );
@@ -214,8 +176,8 @@ export class Tokenizer {
  */
 export async function loadTokenizer(dir: string, options: LoadTokenizerOptions = {}): Promise<Tokenizer> {
   if (typeof dir !== 'string' || dir.length === 0) throw invalidArgument('dir must be a non-empty string');
-  checkCount(options.threads, 'threads');
-  checkCount(options.contextLength, 'contextLength');
+  checkInteger(options.threads, 'threads', THREADS);
+  checkInteger(options.contextLength, 'contextLength', CONTEXT_LENGTH);
   const handle = await callNative(() =>
     native().TextTokenizer.load(path.resolve(dir), { threads: options.threads, contextLength: options.contextLength }),
   );

@@ -1,4 +1,7 @@
-// Plain data types shared by the public API and the private addon typing.
+// Plain data and option types shared by the public API and the private addon typing (binding.ts).
+// They live here, below both, so that binding.ts imports no feature module: the addon's option types
+// are derived from these public ones rather than mirrored by hand. Feature modules and the public
+// barrel re-export them. This module imports nothing.
 
 export interface ProviderReport {
   /** The execution provider the tower really runs on, e.g. `CPUExecutionProvider`. */
@@ -37,4 +40,196 @@ export interface ModelInfo {
   logitScale: number;
   visionProvider: ProviderReport;
   textProvider: ProviderReport;
+}
+
+// --- Models (lib/model.ts) ---
+
+/** Which ONNX Runtime execution provider to run on. `auto` tries TensorRT, then CUDA, then CPU. */
+export type Device = 'auto' | 'cpu' | 'cuda' | 'tensorrt';
+
+/** Options of `load()`; the {@link ImageOptions} (limits, `exifOrientation`, `dctScaling`) apply to every image call. */
+export interface LoadOptions extends ImageOptions {
+  /** Execution provider; default `auto`. An explicit GPU device that is unavailable fails to load. */
+  device?: Device;
+  /** GPU ordinal for CUDA/TensorRT. Default 0. */
+  deviceId?: number;
+  /** Threads per ONNX Runtime inference; default: ONNX Runtime's choice (one per physical core). */
+  intraOpThreads?: number;
+  /**
+   * ONNX Runtime shared library to use. Default: `CROSSMODAL_ORT_LIBRARY`, else the library shipped
+   * by the `onnxruntime-node` package. One library per process: the first load wins.
+   */
+  ortLibrary?: string;
+  /**
+   * Which variant of the ONNX files to load: `fp32` (`vision_model.onnx`), `fp16` (`*_fp16.onnx`),
+   * `int8` (`*_quantized.onnx` / `*_int8.onnx` / `*_uint8.onnx`), `q4` (`*_q4.onnx`). `auto` (default)
+   * takes fp32 when present (fp16 first with `device: 'cuda' | 'tensorrt'`). A missing variant fails
+   * with `ERR_MODEL_LOAD` listing those present.
+   */
+  precision?: 'auto' | 'fp32' | 'fp16' | 'int8' | 'q4';
+  /** Largest batch the dynamic batcher forms, for both towers (default 32 images, 128 texts). */
+  maxBatchSize?: number;
+  maxImageBatchSize?: number;
+  maxTextBatchSize?: number;
+  /**
+   * How long the batcher may hold the oldest waiting call to gather a fuller batch (default 2 ms).
+   * Under load batches fill while the previous one runs, so this only matters for sparse traffic.
+   */
+  maxQueueDelayMs?: number;
+  /** Rows (images or texts) that may wait per tower before calls reject with `ERR_QUEUE_FULL` (default 8192). */
+  maxQueueSize?: number;
+  /** Threads decoding and preprocessing images (default: one per CPU). */
+  preprocessThreads?: number;
+  /** Let ONNX Runtime's threads spin between batches (lower latency, burns CPU; default false). */
+  allowSpinning?: boolean;
+  /** ONNX Runtime's CPU memory arena (default true). */
+  cpuMemoryArena?: boolean;
+  /** ONNX Runtime graph optimisation level (default `all`). */
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Where ONNX Runtime writes the optimised graph (for inspection or faster later loads). */
+  optimizedModelPath?: string;
+  /** TensorRT engine and timing cache directory (default: none; engines are rebuilt at each load). */
+  trtCacheDir?: string;
+  /** Allow TensorRT to use fp16 kernels (default true). */
+  trtFp16?: boolean;
+  /**
+   * Run each text batch at its longest text's length instead of the full context length
+   * (default true). Exact for CLIP's causal text tower pooled at the end token, so it is only
+   * applied to such models; texts in large calls are also sorted by length before batching.
+   */
+  trimTextPadding?: boolean;
+  /** Run one image and one text through the model after loading; see `Model.ready`. Default true. */
+  warmup?: boolean;
+}
+
+// --- Images (lib/preprocess.ts) ---
+
+/** Options of the image pipeline; also accepted by `load()` for the model's own pipeline. */
+export interface ImageOptions {
+  /** Largest image (width × height) accepted, checked from the header before decoding; default 100,000,000. */
+  maxPixels?: number;
+  /** Largest encoded input in bytes (a file is checked by its size before it is read); default 256 MiB. */
+  maxFileBytes?: number;
+  /**
+   * Apply the EXIF Orientation tag (all 8 values, from JPEG APP1, PNG eXIf or WebP EXIF) before
+   * resizing, exactly like Pillow's `ImageOps.exif_transpose`. Default true.
+   */
+  exifOrientation?: boolean;
+  /**
+   * Decode large JPEGs at 1/2, 1/4 or 1/8 scale in the DCT domain (libjpeg-turbo) when that is
+   * still at least the resize target, then resize exactly from there. Faster on large photos, but
+   * no longer bit-identical to Pillow (see the README for the measured differences). Default false.
+   */
+  dctScaling?: boolean;
+}
+
+// --- Tokenizers (lib/tokenizer.ts) ---
+
+/** What a tokenizer is and how it frames texts. */
+export interface TokenizerInfo {
+  /** `clip-bpe`, `sentencepiece` or `unigram`. */
+  kind: string;
+  /** The file the vocabulary was read from. */
+  source: string;
+  /** Ids per text, special tokens included (77 for CLIP, 64 for SigLIP). */
+  contextLength: number;
+  vocabSize: number;
+  /** Id placed before every text, or -1. */
+  bosId: number;
+  /** Id placed after every text (kept last when truncating), or -1. */
+  eosId: number;
+  padId: number;
+  /**
+   * `trimmable`: ids after `lengths[i]` do not affect the tower (causal CLIP, masked XLM-R);
+   * `fixed`: the tower expects exactly `contextLength` ids (SigLIP).
+   */
+  padding: 'trimmable' | 'fixed';
+  /** Native threads a `tokenize` call uses by default. */
+  threads: number;
+}
+
+export interface LoadTokenizerOptions {
+  /** Native threads per `tokenize` call (default 1). Large batches scale about linearly. */
+  threads?: number;
+  /** Override the bundle's context length. */
+  contextLength?: number;
+}
+
+export interface TokenizeOptions {
+  /** Return ids as a BigInt64Array (what int64 ONNX inputs take) instead of an Int32Array. */
+  int64?: boolean;
+  /** Override the context length for this call (e.g. a large value to see untruncated ids). */
+  contextLength?: number;
+  /** Override the tokenizer's thread count for this call. */
+  threads?: number;
+}
+
+// --- Vector search (lib/search.ts) ---
+
+export type Metric = 'cosine' | 'ip' | 'l2';
+export type IndexType = 'flat' | 'hnsw' | 'ivf-flat' | 'ivf-pq' | 'factory';
+/**
+ * Where an index searches. `cpu` (default) never touches a GPU. `gpu` keeps a GPU copy of a
+ * `flat`, `ivf-flat` or `ivf-pq` index for unfiltered searches (builds with
+ * `CROSSMODAL_WITH_FAISS_GPU` only; fails with `ERR_GPU_UNAVAILABLE` otherwise). `auto` uses a GPU
+ * when it can and reports why not in `info().gpu.reason`. See "GPU search" in the README.
+ */
+export type IndexDevice = 'cpu' | 'gpu' | 'auto';
+
+export interface LoadIndexOptions {
+  /** Map IVF inverted lists from the file instead of reading them (the index is then read-only). Other types load into memory. */
+  mmap?: boolean;
+  /** Refuse the file (ERR_INDEX_MISMATCH) unless it was saved with this model fingerprint. */
+  fingerprint?: string;
+  /** Refuse the file unless it holds vectors of this size. */
+  dim?: number;
+  /** Refuse the file unless it uses this metric. */
+  metric?: Metric;
+  /** Refuse the file unless it is of this type. */
+  type?: IndexType;
+  /** Where the loaded index searches (default `cpu`; not stored in the file). See `IndexOptions.device`. */
+  device?: IndexDevice;
+  /** CUDA device ordinal for `device: 'gpu' | 'auto'` (default 0). */
+  deviceId?: number;
+}
+
+/** Where an index's searches run, and why ({@link IndexInfo.gpu}). */
+export interface IndexGpuInfo {
+  /** The `device` option the index was created or loaded with. */
+  requested: IndexDevice;
+  /** CUDA device holding the GPU copy, or -1 when searches stay on the CPU. */
+  device: number;
+  /** True when unfiltered searches run on the GPU. */
+  active: boolean;
+  /** Why searches stay on the CPU ('' when `active`), e.g. no GPU support in this build. */
+  reason: string;
+  /** Searches answered on the GPU. */
+  gpuSearches: number;
+  /** Searches of a GPU-placed index answered on the CPU instead (filters, range search, k or nprobe above the GPU limit, a failed copy)… */
+  cpuFallbacks: number;
+  /** …and the reason for the latest one. */
+  lastFallback: string;
+}
+
+export interface IndexInfo {
+  type: IndexType;
+  metric: Metric;
+  dim: number;
+  /** Live vectors. */
+  size: number;
+  /** Rows in the FAISS structure, including removed ones not yet compacted. */
+  slots: number;
+  /** Removed vectors still occupying the structure (HNSW, refined IVF-PQ, factory); `rebuild()` drops them. */
+  tombstones: number;
+  trained: boolean;
+  mmapped: boolean;
+  canReconstruct: boolean;
+  /** Model fingerprint recorded in the file this index was loaded from ('' otherwise). */
+  fingerprint: string;
+  /** The FAISS structure, e.g. `HNSW32,Flat` or `IVF512,Flat`. */
+  description: string;
+  /** Effective parameters (nlist once trained, etc.). */
+  params: Record<string, unknown>;
+  /** Where searches run (see {@link IndexDevice}). */
+  gpu: IndexGpuInfo;
 }

@@ -1,9 +1,11 @@
 // Collections: ingest with de-duplication and progress, searches with metadata filters, removal,
 // metadata updates, compaction, persistence across reopen, model binding.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { imageSize, openCollection } from '../lib/index';
+import { openCollection } from '../lib/index';
+import { imageSize } from '../lib/collection/index';
 import { readTinyReference, referenceImagePaths, scratchDirs } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -128,6 +130,66 @@ describe.skipIf(!haveSqlite)('Collection', () => {
     expect((await c.searchText('two', { k: 1 }))[0]?.source).toBe('two');
     await c.close();
     await expect(openCollection(dir, { model: fakeModel(16, 'model-a') })).rejects.toMatchObject({ code: 'ERR_MODEL_MISMATCH' });
+  });
+
+  it('adds vectors with kind vector, de-duplicated by key, and keeps them across reopening', async () => {
+    const dir = freshDir();
+    let c = await openCollection(dir, { model: fakeModel(), checkpointEvery: 1000 });
+    const keys = ['k0', 'k1', 'k0', 'k2'];
+    const vectors = new Float32Array(keys.length * 16);
+    keys.forEach((k, i) => vectors.set(vectorFor(`vector:${k}`, 16), i * 16));
+    const r = await c.addVectors(vectors, keys, keys.map((k) => ({ key: k })));
+    expect(r.added).toBe(3);
+    expect(r.duplicates).toBe(1);
+    expect(r.ids[2]).toBe(r.ids[0]);
+    expect((await c.get(r.ids[1] as bigint))?.kind).toBe('vector');
+    expect((await c.stats()).vectors).toBe(3);
+    expect((await c.stats()).texts).toBe(0);
+    expect((await c.find({ kind: 'vector' })).sort()).toEqual([r.ids[0], r.ids[1], r.ids[3]].sort());
+    const again = await c.addVectors(vectors.subarray(16, 32), ['k1']);
+    expect(again).toEqual({ ids: [r.ids[1]], added: 0, duplicates: 1 });
+    await expect(c.addVectors(new Float32Array(15), ['x'])).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await c.close();
+    c = await openCollection(dir, { model: fakeModel() });
+    const hits = await c.searchVector(vectorFor('vector:k2', 16), { k: 1, where: { key: 'k2' } });
+    expect(hits.map((h) => [h.id, h.kind, h.source])).toEqual([[r.ids[3], 'vector', 'k2']]);
+    await c.close();
+  });
+
+  it('checks a where filter before embedding the query', async () => {
+    const model = fakeModel();
+    const c = await openCollection(freshDir(), { model });
+    await c.addTexts(['a', 'b']);
+    const calls = model.calls;
+    await expect(c.searchText('a', { where: { group: { $like: 1 } } })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: 'where.group: unknown operator $like' });
+    await expect(c.searchText('a', { where: { 'bad key': 1 } })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(c.find({ group: { $in: [] } })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    expect(model.calls).toBe(calls);
+    expect(await c.find({ source: { $in: ['b', 'c'] }, kind: 'text' })).toHaveLength(1);
+    await c.close();
+  });
+
+  it('reports a damaged database as ERR_INDEX_CORRUPT and releases the lock', async () => {
+    const dir = freshDir();
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'collection.db'), Buffer.alloc(4096, 7));
+    await expect(openCollection(dir, { model: fakeModel() })).rejects.toMatchObject({ code: 'ERR_INDEX_CORRUPT' });
+    fs.rmSync(path.join(dir, 'collection.db'));
+    const c = await openCollection(dir, { model: fakeModel() });
+    expect((await c.stats()).count).toBe(0);
+    await c.close();
+  });
+
+  it('does not keep the process alive while open and idle (the database worker is unreferenced)', async () => {
+    const dist = path.resolve(__dirname, '..', 'dist', 'cjs', 'index.js');
+    if (!fs.existsSync(dist)) return console.warn('collection: process-exit check skipped (needs `npm run build:ts`)');
+    const script = `const { openCollection } = require(${JSON.stringify(dist)});
+      const { fakeModel } = require(${JSON.stringify(path.join(__dirname, 'helpers', 'fake-model.cjs'))});
+      openCollection(${JSON.stringify(freshDir())}, { model: fakeModel() }).then(async (c) => { await c.addTexts(['x']); await c.find({}); console.log('open'); });`;
+    const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(result.stderr).toBe('');
+    expect(result.signal).toBeNull();
+    expect(result.stdout.trim()).toBe('open');
   });
 
   it('rejects ERR_DISPOSED after close', async () => {

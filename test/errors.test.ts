@@ -3,8 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIndex, CrossmodalError, load, type Model } from '../lib/index';
-import { readTinyReference, referenceImagePaths, tinyBundle } from './helpers';
+import { ERROR_CODES, fromNative } from '../lib/errors';
+import { createIndex, CrossmodalError, load, loadTokenizer, type Model } from '../lib/index';
+import { readTinyReference, referenceImagePaths, repoRoot, tinyBundle } from './helpers';
 
 let model: Model;
 beforeAll(async () => {
@@ -131,5 +132,84 @@ describe('index arguments', () => {
     expect(await codeOf(index.add(new Float32Array([0, 1, 0]), [-3]))).toBe('ERR_INVALID_ARGUMENT');
     expect(await codeOf(index.search(new Float32Array(3), 0))).toBe('ERR_INVALID_ARGUMENT');
     expect(await codeOf(index.search([1, 2, 3] as never, 1))).toBe('ERR_INVALID_ARGUMENT');
+  });
+});
+
+describe('error codes', () => {
+  // Every `"ERR_…"` string literal in a directory tree (C++ and TypeScript sources).
+  function codeLiterals(dir: string, extensions: string[]): Map<string, string> {
+    const found = new Map<string, string>();
+    const walk = (d: string): void => {
+      for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+        const full = path.join(d, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else if (extensions.some((e) => entry.name.endsWith(e))) {
+          for (const m of fs.readFileSync(full, 'utf8').matchAll(/["'](ERR_[A-Z_]+)["']/g)) found.set(m[1] as string, path.relative(repoRoot, full));
+        }
+      }
+    };
+    walk(dir);
+    return found;
+  }
+
+  it('lists the codes once, in agreement with native/common/error.h', () => {
+    const header = fs.readFileSync(path.join(repoRoot, 'native', 'common', 'error.h'), 'utf8');
+    const block = /namespace codes \{([\s\S]*?)\}/.exec(header)?.[1] ?? '';
+    const nativeCodes = [...block.matchAll(/"(ERR_[A-Z_]+)"/g)].map((m) => m[1] as string);
+    expect(nativeCodes.length).toBeGreaterThan(15);
+    expect(new Set(ERROR_CODES).size).toBe(ERROR_CODES.length);
+    // Every native code is a TS code; TS-only are the addon-cannot-load code and the hub's codes
+    // (lib/hub runs in TypeScript only).
+    expect(nativeCodes.filter((c) => !(ERROR_CODES as readonly string[]).includes(c))).toEqual([]);
+    expect(ERROR_CODES.filter((c) => !nativeCodes.includes(c)).sort()).toEqual(['ERR_HUB', 'ERR_NATIVE_BINDING', 'ERR_NOT_FOUND', 'ERR_UNAUTHORIZED']);
+    // The addon's codes keep their identity through fromNative; anything else is ERR_INTERNAL.
+    for (const code of nativeCodes) expect(fromNative(Object.assign(new Error('x'), { code })).code).toBe(code);
+    expect(fromNative(Object.assign(new Error('x'), { code: 'ERR_NOT_A_CODE' })).code).toBe('ERR_INTERNAL');
+  });
+
+  it('uses no code outside the list, in native/ or lib/', () => {
+    const known = new Set<string>(ERROR_CODES);
+    const strays = [...codeLiterals(path.join(repoRoot, 'native'), ['.cc', '.h']), ...codeLiterals(path.join(repoRoot, 'lib'), ['.ts'])]
+      .filter(([code]) => !known.has(code))
+      .map(([code, file]) => `${code} (${file})`);
+    expect(strays).toEqual([]);
+  });
+});
+
+describe('argument limits agree with the addon', () => {
+  // TS owns the range checks; at each bound it must accept what the addon accepts, and refuse
+  // one step beyond with its own message (naming the option), before the addon is asked.
+  it('index parameters: the bounds are accepted natively, one past them refused by TS', () => {
+    const bounds: [string, number, number][] = [
+      ['M', 4, 256], ['efConstruction', 8, 4096], ['efSearch', 1, 65536], ['nlist', 0, 2 ** 20], ['nprobe', 0, 2 ** 20],
+      ['trainPerList', 39, 65536], ['pqBits', 1, 12], ['refineFactor', 0, 1024],
+    ];
+    for (const [key, min, max] of bounds) {
+      for (const ok of [min, max]) createIndex({ dim: 8, type: key === 'M' || key.startsWith('ef') ? 'hnsw' : 'ivf-flat', [key]: ok }).dispose();
+      for (const bad of [min - 1, max + 1]) {
+        expect(() => createIndex({ dim: 8, [key]: bad })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: `${key} must be an integer in ${min}..${max}` }));
+      }
+    }
+  });
+
+  it('load: batch sizes up to the addon cap of 4096, queue delay up to 60 s', async () => {
+    const big = await load(tinyBundle, { device: 'cpu', warmup: false, maxImageBatchSize: 4096, maxTextBatchSize: 1, maxQueueDelayMs: 60_000, maxQueueSize: 1e9 });
+    expect(big.info.batching).toMatchObject({ maxImageBatchSize: 4096, maxTextBatchSize: 1, maxQueueDelayMs: 60_000, maxQueueSize: 1e9 });
+    big.dispose();
+    for (const key of ['maxBatchSize', 'maxImageBatchSize', 'maxTextBatchSize'] as const) {
+      await expect(load(tinyBundle, { [key]: 4097 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: `options.${key} must be an integer in 1..4096` });
+    }
+    await expect(load(tinyBundle, { maxQueueDelayMs: 60_001 })).rejects.toMatchObject({ message: 'options.maxQueueDelayMs must be a number in 0..60000' });
+    await expect(load(tinyBundle, { preprocessThreads: 1025 })).rejects.toMatchObject({ message: 'options.preprocessThreads must be an integer in 0..1024' });
+    await expect(load(tinyBundle, { trimTextPadding: 'no' as never })).rejects.toMatchObject({ message: 'options.trimTextPadding must be a boolean' });
+    await expect(load(tinyBundle, { graphOptimizationLevel: 'max' as never })).rejects.toMatchObject({ message: 'options.graphOptimizationLevel must be one of disabled, basic, extended, all' });
+  });
+
+  it('tokenizer threads and context length', async () => {
+    await expect(loadTokenizer(tinyBundle, { threads: 257 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: 'threads must be an integer in 1..256' });
+    await expect(loadTokenizer(tinyBundle, { contextLength: 2 ** 20 + 1 })).rejects.toMatchObject({ message: 'contextLength must be an integer in 1..1048576' });
+    const tokenizer = await loadTokenizer(tinyBundle, { threads: 256 });
+    expect(tokenizer.info.threads).toBe(256);
+    tokenizer.dispose();
   });
 });

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { preprocessImages, type PreprocessedImages } from '../lib/index';
 import { flickrDir, repoRoot } from './helpers';
-import { readPngRgb, type RgbImage } from './png';
+import { readPngRgb, type RgbImage } from './helpers/png';
 
 const fixtureDir = path.join(repoRoot, 'test', 'fixtures', 'images');
 const manifest = JSON.parse(fs.readFileSync(path.join(fixtureDir, 'manifest.json'), 'utf8')) as {

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createIndex, type IndexOptions } from '../lib/index';
-import { gaussianVectors, row } from './vectors';
+import { gaussianVectors, row } from './helpers/vectors';
 
 const dim = 24;
 

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CrossmodalError, createIndex, loadIndex, type IndexOptions } from '../lib/index';
 import { native } from '../lib/binding';
 import { rejection } from './helpers';
-import { gaussianVectors } from './vectors';
+import { gaussianVectors } from './helpers/vectors';
 
 const dim = 32;
 const n = 1500;

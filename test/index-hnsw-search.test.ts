@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createIndex } from '../lib/index';
 import { scratchDirs } from './helpers';
-import { gaussianVectors } from './vectors';
+import { gaussianVectors } from './helpers/vectors';
 
 const distEntry = path.resolve(__dirname, '..', 'dist', 'cjs', 'index.js');
 const haveDist = fs.existsSync(distEntry);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { native } from '../lib/binding';
 import { createIndex, recommendIndex, type IndexOptions, type IndexType } from '../lib/index';
-import { exactTopK, gaussianVectors, row } from './vectors';
+import { exactTopK, gaussianVectors, row } from './helpers/vectors';
 
 const dim = 32;
 const n = 1200;

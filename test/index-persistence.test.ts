@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createIndex, loadIndex, type IndexOptions, type IndexType } from '../lib/index';
-import { gaussianVectors } from './vectors';
+import { gaussianVectors } from './helpers/vectors';
 
 const dim = 16;
 const n = 800;

@@ -4,7 +4,7 @@
 // machine, hence the long timeouts.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createIndex, type IndexType, type SearchResults } from '../lib/index';
-import { exactTopK, gaussianVectors, row } from './vectors';
+import { exactTopK, gaussianVectors, row } from './helpers/vectors';
 
 const n = 20_000;
 const dim = 512;

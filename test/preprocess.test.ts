@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { load, preprocessImages, type Model } from '../lib/index';
 import { maxAbsDiff, repoRoot, tinyBundle } from './helpers';
-import { readPngRgb } from './png';
+import { readPngRgb } from './helpers/png';
 
 const fixtureDir = path.join(repoRoot, 'test', 'fixtures', 'images');
 const bundleConfig = path.join(tinyBundle, 'preprocessor_config.json');

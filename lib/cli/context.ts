@@ -1,9 +1,9 @@
 /** What several commands share: resolving the model, and remembering which model built a collection. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { openCollection, type Collection } from '../collection';
+import { openCollection, type Collection } from '../collection/index';
 import { looksLikeRepoId, resolveModel } from '../hub';
-import { demoModelDir, load, type Model } from '../index';
+import { demoModelDir, load, type Model } from '../model';
 import { UsageError } from './output';
 
 /** Written beside a collection by `crossmodal index`, so `search` can reopen it with the same model. */

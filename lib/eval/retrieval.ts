@@ -5,9 +5,10 @@
  * by default; with CLIPScore statistics, match/non-match calibration, the recall of an approximate
  * index against exact search, and the drift of a precision variant against fp32.
  */
-import { createIndex, type IndexType } from '../search';
+import { createIndex } from '../search';
+import type { IndexType } from '../types';
 import { CrossmodalError } from '../errors';
-import { load, similarity, type Embeddings, type Model } from '../index';
+import { load, similarity, type Embeddings, type Model } from '../model';
 import type { CaptionDataset } from './datasets';
 import { calibrateThreshold, clipScore, DEFAULT_KS, mean, rankingMetrics, refClipScore, topK, type RankingMetrics, type ScoreMatrix, type ThresholdReport } from './metrics';
 

@@ -8,7 +8,7 @@
  */
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { openCollection } from '../../collection';
+import { openCollection } from '../../collection/index';
 import { CrossmodalError } from '../../errors';
 import { loadModel, rememberModel, rememberedModel } from '../context';
 import { expandImageInputs, positiveInt } from '../inputs';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { loadIndex } from '../../search';
-import { loadRuntime, nativeInfo } from '../../index';
+import { loadRuntime, nativeInfo } from '../../runtime';
 import { loadModel, openExistingCollection } from '../context';
 import { toJson, UsageError } from '../output';
 

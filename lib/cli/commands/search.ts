@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import type { CollectionHit } from '../../collection';
+import type { CollectionHit } from '../../collection/index';
 import { openExistingCollection } from '../context';
 import { imageDataUri, page, tileRow } from '../../report/html';
 import { jsonObject, positiveInt } from '../inputs';

@@ -1,11 +1,13 @@
-// Shared test helpers: fixture locations and numeric comparisons.
+// Shared test helpers: fixture locations and numeric comparisons. The other helpers of the suites
+// live beside this file: png.ts (PNG reading), vectors.ts (random vectors, exact top-k), and the
+// CommonJS scripts child processes run (fake-model.cjs, ingest-child.cjs, hold-child.cjs).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, expect } from 'vitest';
-import { CrossmodalError } from '../lib/index';
+import { CrossmodalError } from '../../lib/index';
 
-export const repoRoot = path.resolve(__dirname, '..');
+export const repoRoot = path.resolve(__dirname, '..', '..');
 export const tinyBundle = path.join(repoRoot, 'test', 'fixtures', 'tiny-clip');
 export const tinyReferenceDir = path.join(repoRoot, 'test', 'fixtures', 'tiny-clip-reference');
 export const flickrDir = path.resolve(repoRoot, '..', 'shared', 'data', 'flickr8k-1k');

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIndex, Embeddings, load, type Model } from '../lib/index';
 import { readTinyReference, referenceImagePaths, tinyBundle } from './helpers';
-import { exactTopK, gaussianVectors } from './vectors';
+import { exactTopK, gaussianVectors } from './helpers/vectors';
 
 describe('search over model embeddings', () => {
   let model: Model;

@@ -1,0 +1,134 @@
+// Opening a collection: the directory lock, the store, the model binding (fingerprint, re-embedding)
+// and the index, loaded from its snapshot and brought up to date, or rebuilt.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { native, type NativeDirectoryLock } from '../binding';
+import { CrossmodalError, fromNative, invalidArgument } from '../errors';
+import { createIndex, loadIndex, type IndexOptions, type VectorIndex } from '../search';
+import { Collection, INDEX_FILE } from './collection';
+import { fillFromStore, replayJournal } from './index-sync';
+import { reembedAll } from './reembed';
+import { SqliteStore } from './sqlite/store';
+import type { CollectionStore } from './store';
+import type { CollectionModel, OpenCollectionOptions } from './types';
+
+/** The on-disk format this version reads and writes (meta `format`). */
+const FORMAT = '1';
+
+/**
+ * The model fingerprint a collection records: `model.fingerprint`, else the explicit option.
+ * Kept in one place so the lookup can change when models expose it everywhere.
+ * @internal
+ */
+export function modelFingerprint(model: CollectionModel, explicit?: string): string {
+  const fp = model.fingerprint ?? explicit;
+  if (typeof fp !== 'string' || fp === '') {
+    throw invalidArgument('the model has no fingerprint: pass { fingerprint } to openCollection');
+  }
+  return fp;
+}
+
+/** Takes `root`'s exclusive lock; ERR_LOCKED names the holder's pid when it is readable. */
+function lockCollection(root: string): NativeDirectoryLock {
+  try {
+    return new (native().DirectoryLock)(root, 'collection');
+  } catch (error) {
+    throw fromNative(error);
+  }
+}
+
+/**
+ * Opens (or creates) a collection in `dir`, bound to `model` by its fingerprint.
+ * @param dir - the collection directory (created if missing)
+ * @param options - `model` (required), `index` options for a new collection, `reembed`, `checkpointEvery`
+ * @throws {CrossmodalError} `ERR_LOCKED` (the collection is open in another process, or already
+ *   open in this one), `ERR_MODEL_MISMATCH` (another model built it and `reembed` is not set),
+ *   `ERR_DIMENSION_MISMATCH`, `ERR_IO`
+ * @example
+ * const photos = await openCollection('./photos', { model });
+ * await photos.addImages(['cat.jpg']);
+ * console.log(await photos.searchText('a cat', { k: 3 }));
+ * await photos.close();
+ */
+export async function openCollection(dir: string, options: OpenCollectionOptions): Promise<Collection> {
+  if (typeof dir !== 'string' || dir === '') throw invalidArgument('dir must be a non-empty string');
+  if (!options || typeof options !== 'object' || !options.model) throw invalidArgument('openCollection needs { model }');
+  const model = options.model;
+  const fingerprint = modelFingerprint(model, options.fingerprint);
+  const checkpointEvery = options.checkpointEvery ?? 16;
+  if (!Number.isInteger(checkpointEvery) || checkpointEvery < 1) throw invalidArgument('checkpointEvery must be a positive integer');
+  const root = path.resolve(dir);
+  fs.mkdirSync(root, { recursive: true });
+  // Before any file in the directory is read or written: another opener may be writing them.
+  const lock = lockCollection(root);
+  let store: CollectionStore;
+  try {
+    store = await SqliteStore.open(root);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  // Declared out here so a failed open can free it (its vectors live in native memory).
+  let index: VectorIndex | undefined;
+  try {
+    const indexFile = path.join(root, INDEX_FILE);
+    // A snapshot interrupted before its rename leaves a temp file; the previous snapshot is intact.
+    for (const f of fs.readdirSync(root)) if (f.startsWith(`${INDEX_FILE}.tmp-`)) fs.rmSync(path.join(root, f), { force: true });
+
+    let meta = await store.readMeta();
+    if (meta.format === undefined) {
+      await store.writeMeta({ format: FORMAT, fingerprint, dim: String(model.dim), index: JSON.stringify({ ...(options.index ?? {}), dim: model.dim }), index_seq: '0' });
+      meta = await store.readMeta();
+    }
+    if (meta.format !== FORMAT) throw new CrossmodalError('ERR_INDEX_CORRUPT', `collection ${root} has format ${meta.format}; this version reads ${FORMAT}`);
+    const spec = JSON.parse(meta.index as string) as IndexOptions;
+    const storedFingerprint = meta.fingerprint as string;
+    const storedDim = Number(meta.dim);
+
+    if (storedFingerprint !== fingerprint || storedDim !== model.dim) {
+      if (!options.reembed) {
+        throw new CrossmodalError('ERR_MODEL_MISMATCH',
+          `collection ${root} was built with model ${storedFingerprint} (${storedDim}-d); this model is ${fingerprint} (${model.dim}-d). ` +
+          'Open it with { reembed: true } to re-embed every item with the new model.');
+      }
+      // index_seq -1: no snapshot matches the new vectors; the index is rebuilt below.
+      await reembedAll(store, model, { fingerprint, dim: String(model.dim), index: JSON.stringify({ ...spec, dim: model.dim }), index_seq: '-1' });
+      fs.rmSync(indexFile, { force: true });
+      meta = await store.readMeta();
+    }
+
+    const dim = model.dim;
+    const indexSeq = Number(meta.index_seq ?? '-1');
+    if (indexSeq >= 0 && fs.existsSync(indexFile)) {
+      try {
+        index = await loadIndex(indexFile, { fingerprint, dim });
+      } catch (error) {
+        if (!(error instanceof CrossmodalError) || !['ERR_INDEX_CORRUPT', 'ERR_INDEX_MISMATCH'].includes(error.code)) throw error;
+        index = undefined; // rebuilt from the store below
+      }
+    }
+    if (index) {
+      await replayJournal(store, index, indexSeq);
+      // Items the snapshot holds but the store no longer does (a removal journalled and trimmed
+      // by a snapshot that was then lost) cannot exist: snapshots are written before trimming.
+      // A size disagreement means something else went wrong: rebuild rather than trust it.
+      if (index.size !== (await store.counts()).count) {
+        index.dispose();
+        index = undefined;
+      }
+    }
+    if (!index) {
+      index = createIndex({ ...spec, dim });
+      await fillFromStore(store, index);
+    }
+    return new Collection(root, store, index, model, fingerprint, checkpointEvery, lock);
+  } catch (error) {
+    index?.dispose();
+    try {
+      await store.close();
+    } finally {
+      lock.release();
+    }
+    throw error;
+  }
+}
