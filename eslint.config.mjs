@@ -1,0 +1,58 @@
+// ESLint flat config: typescript-eslint's recommended rules everywhere, plus type-aware promise
+// rules for the library itself (lib/, which tsconfig.json covers), where a dropped promise means a
+// lost error or an unawaited native call. Formatting is Prettier's job, not ESLint's.
+// Run with `npm run lint`.
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import js from '@eslint/js';
+import { defineConfig, globalIgnores } from 'eslint/config';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+const root = dirname(fileURLToPath(import.meta.url));
+
+export default defineConfig(
+  globalIgnores([
+    'dist/',
+    'build/',
+    'build-*/',
+    'deps/',
+    'prebuilds/',
+    'coverage/',
+    'bench/.models/',
+    'bench/.cache/',
+    'models/training/.work/',
+  ]),
+  js.configs.recommended,
+  tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node }, ecmaVersion: 2022, sourceType: 'module' },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    rules: {
+      // `_`-prefixed names are deliberately unused (positional parameters, destructuring rests).
+      // Off: the code matches control characters on purpose (path sanitising, ASCII checks,
+      // Python's whitespace set in the tokenizer tests); every such regex is intended.
+      'no-control-regex': 'off',
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
+    },
+  },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    // CommonJS helpers (child processes spawned by tests) load modules with require().
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    files: ['lib/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: root } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+    },
+  },
+);
