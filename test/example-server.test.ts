@@ -47,6 +47,7 @@ interface InjectResponse {
   statusCode: number;
   headers: Record<string, string | undefined>;
   body: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped JSON bodies, checked by the assertions
   json(): any;
 }
 

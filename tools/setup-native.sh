@@ -40,10 +40,13 @@ build_packages=(
 # (tools/pillow_preprocess.py); GoogleTest: the C++ unit tests of the core (test/native,
 # tools/test-native.mjs). Small, so always installed.
 test_packages=(python3-numpy python3-pil libgtest-dev)
+# clang-format: `npm run format` / `npm run check` (and CI) format and check the C++ sources with
+# Debian's build, so every checkout formats identically (see .clang-format).
+dev_packages=(clang-format)
 python_packages=(python3-torch python3-onnx python3-numpy python3-pil python3-regex python3-sentencepiece python3-protobuf)
 
 missing=()
-wanted=("${build_packages[@]}" "${test_packages[@]}")
+wanted=("${build_packages[@]}" "${test_packages[@]}" "${dev_packages[@]}")
 [ "$want_python" = 1 ] && wanted+=("${python_packages[@]}")
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -259,11 +259,9 @@ async function main() {
   const bpe = new ClipBpe();
   const lengths = textItems.map((t) => Math.min(77, bpe.encode(t).length + 2));
   let trimmedSum = 0;
-  let batches = 0;
   for (let i = 0; i < lengths.length; i += opts.textBatch) {
     const batch = lengths.slice(i, i + opts.textBatch);
     trimmedSum += Math.max(...batch) * batch.length;
-    batches++;
   }
   const meanTrimmed = trimmedSum / lengths.length;
   const meanLength = lengths.reduce((a, b) => a + b, 0) / lengths.length;

@@ -25,7 +25,9 @@ function peakRssBytes() {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
     if (m) return Number(m[1]) * 1024;
-  } catch {}
+  } catch {
+    // no /proc (not Linux): fall back to getrusage's peak below
+  }
   return process.resourceUsage().maxRSS * 1024;
 }
 
