@@ -39,7 +39,7 @@ build_packages=(
 # Pillow + numpy: the image fidelity tests regenerate Pillow references for real photos with them
 # (tools/pillow_preprocess.py); small, so always installed.
 test_packages=(python3-numpy python3-pil)
-python_packages=(python3-torch python3-onnx python3-numpy python3-pil python3-regex python3-sentencepiece python3-protobuf)
+python_packages=(python3-torch python3-onnx python3-numpy python3-pil python3-regex python3-sentencepiece python3-protobuf python3-cairo)
 
 missing=()
 wanted=("${build_packages[@]}" "${test_packages[@]}")
