@@ -17,12 +17,13 @@
 //   - zero-shot classification accuracy through model.classify (colour, shape, count) on
 //     single-kind scenes.
 // Prints a table and writes the figures as JSON.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
@@ -171,9 +172,10 @@ export async function evaluateSet(crossmodal, model, dir) {
   };
 }
 
-export function generateSet(dir, { split, mode, n, renderPath }) {
-  execFileSync('/usr/bin/python3', [path.join(here, 'generate.py'), dir, '--split', split, '--mode', mode, '--n', String(n), '--path', renderPath], {
-    stdio: ['ignore', 'ignore', 'inherit'],
+/** Runs generate.py (asynchronously: rendering 1,000 scenes takes a while and must not block the event loop). */
+export async function generateSet(dir, { split, mode, n, renderPath }) {
+  await promisify(execFile)('/usr/bin/python3', [path.join(here, 'generate.py'), dir, '--split', split, '--mode', mode, '--n', String(n), '--path', renderPath], {
+    maxBuffer: 16 << 20,
   });
 }
 
@@ -217,7 +219,7 @@ async function main() {
       ['heldout/cairo', { split: 'heldout', mode: 'held', n: nHeld, renderPath: 'cairo' }],
     ]) {
       const dir = path.join(tmp, name.replace('/', '-'));
-      generateSet(dir, spec);
+      await generateSet(dir, spec);
       results[name] = await evaluateSet(crossmodal, model, dir);
       console.error(`[evaluate] ${name}: done`);
     }

@@ -5,8 +5,8 @@
 
 Writes models/shapes-clip/: config.json (model_type clip; logit_scale_init_value is the
 *trained* log logit scale, which is what crossmodal and HF CLIPModel read), preprocessor /
-tokenizer configs, onnx/{vision,text}_model.onnx (fp32), *_fp16.onnx (weights stored fp16,
-tools/generate_bundle_variants.py's fp16 transform) and *_quantized.onnx (dynamic int8:
+tokenizer configs, onnx/{vision,text}_model.onnx (fp32), with --fp16 *_fp16.onnx (weights stored
+fp16, tools/generate_bundle_variants.py's fp16 transform; left out by default for size) and *_quantized.onnx (dynamic int8:
 every MatMul with a constant weight becomes DynamicQuantizeLinear + MatMulInteger with
 per-column symmetric int8 weights). vocab.json / merges.txt are written by prune_bpe.py.
 Also writes .work/torch-reference.json (torch embeddings of a few scenes and captions) for
@@ -113,6 +113,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--checkpoint", default=str(WORK / "checkpoint.pt"))
     ap.add_argument("--out", default=str(BUNDLE))
+    ap.add_argument("--fp16", action="store_true",
+                    help="also write *_fp16.onnx (3.4 MB more: fp32 + int8 + fp16 would exceed the 10 MB bundle budget)")
     args = ap.parse_args()
     torch.set_num_threads(2)
     out = common.Path(args.out).resolve()
@@ -138,7 +140,10 @@ def main() -> int:
         gtc.export_onnx(text, ids, "input_ids", "text_embeds",
                         {"input_ids": {0: "batch", 1: "sequence"}, "text_embeds": {0: "batch"}}, out / "onnx/text_model.onnx")
     for name in ("vision_model", "text_model"):
-        fp16_variant(out / f"onnx/{name}.onnx", out / f"onnx/{name}_fp16.onnx", half_input=name == "vision_model")
+        if args.fp16:
+            fp16_variant(out / f"onnx/{name}.onnx", out / f"onnx/{name}_fp16.onnx", half_input=name == "vision_model")
+        else:
+            (out / f"onnx/{name}_fp16.onnx").unlink(missing_ok=True)
         quantize_dynamic(out / f"onnx/{name}.onnx", out / f"onnx/{name}_quantized.onnx")
 
     # Torch reference for check_bundle.mjs: a few PNG scenes and captions, embeddings normalised.

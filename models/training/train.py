@@ -161,20 +161,21 @@ def main() -> int:
                             lr=args.lr, betas=(0.9, 0.98), eps=1e-6)
     sched = lambda s: min(1.0, (s + 1) / args.warmup) * 0.5 * (1 + math.cos(math.pi * min(s, args.steps) / args.steps))  # noqa: E731
 
-    start, elapsed_before = 0, 0.0
+    start, elapsed_before, cpu_before = 0, 0.0, 0.0
     ckpt_path = common.Path(args.checkpoint)
     if ckpt_path.is_file():
         ck = torch.load(ckpt_path)
         vision.load_state_dict(ck["vision"]), text.load_state_dict(ck["text"]), opt.load_state_dict(ck["opt"])
         with torch.no_grad():
             logit_scale.copy_(ck["logit_scale"])
-        start, elapsed_before = ck["step"], ck.get("elapsed", 0.0)
+        start, elapsed_before, cpu_before = ck["step"], ck.get("elapsed", 0.0), ck.get("cpu", 0.0)
         print(f"[resume] from step {start} ({elapsed_before / 60:.1f} min already spent)", flush=True)
 
     def save(step, elapsed):
         tmp = ckpt_path.with_suffix(".tmp")
         torch.save({"vision": vision.state_dict(), "text": text.state_dict(), "opt": opt.state_dict(),
                     "logit_scale": logit_scale.detach().clone(), "step": step, "elapsed": elapsed,
+                    "cpu": cpu_before + time.process_time() - cpu0,
                     "args": vars(args), "vocab_size": vocab_size}, tmp)
         tmp.replace(ckpt_path)
 
@@ -182,6 +183,7 @@ def main() -> int:
     print(f"[train] {n_params:,} parameters; {args.steps} steps x batch {args.batch} (+{args.batch} hard negatives); "
           f"{len(labels)} scenes; {args.threads} threads", flush=True)
     t0 = time.time()
+    cpu0 = time.process_time()  # CPU seconds of this process, all threads: the cost on a shared machine
     window_t, window_loss, window_n = time.time(), 0.0, 0
     step = start
     for step in range(start, args.steps):
@@ -201,7 +203,7 @@ def main() -> int:
             now = time.time()
             print(f"step {done:5d}/{args.steps} loss {window_loss / window_n:.4f} scale {logit_scale.exp().item():5.1f} "
                   f"lr {args.lr * sched(step):.2e} {window_n / (now - window_t):.2f} step/s "
-                  f"elapsed {(elapsed_before + now - t0) / 60:.1f} min", flush=True)
+                  f"elapsed {(elapsed_before + now - t0) / 60:.1f} min, cpu {(cpu_before + time.process_time() - cpu0) / 60:.1f} min", flush=True)
             window_t, window_loss, window_n = now, 0.0, 0
         if done % args.eval_every == 0 or done == args.steps:
             t2i, i2t = quick_val(vision, text, tok, val_images, val_labels)
@@ -215,7 +217,8 @@ def main() -> int:
                   f"R@1 text->image {t2i:.3f} image->text {i2t:.3f}", flush=True)
             break
     total = elapsed_before + time.time() - t0
-    print(f"[done] {step + 1} steps in {total / 60:.1f} min of training (data rendering excluded)", flush=True)
+    cpu = cpu_before + time.process_time() - cpu0
+    print(f"[done] {step + 1} steps in {total / 60:.1f} min of training, {cpu / 60:.1f} CPU-min (data rendering excluded)", flush=True)
     return 0
 
 
