@@ -38,12 +38,13 @@ build_packages=(
 )
 # Pillow + numpy: the image fidelity tests regenerate Pillow references for real photos with them
 # (tools/pillow_preprocess.py); GoogleTest: the C++ unit tests of the core (test/native,
-# tools/test-native.mjs). Small, so always installed.
-test_packages=(python3-numpy python3-pil libgtest-dev)
+# tools/test-native.mjs); python3-cairo: the demo model's second, independent renderer (its
+# quality test); Chromium: the tests that open generated HTML pages (demo, eval report) headless.
+test_packages=(python3-numpy python3-pil python3-cairo libgtest-dev chromium fonts-dejavu-core)
 # clang-format: `npm run format` / `npm run check` (and CI) format and check the C++ sources with
 # Debian's build, so every checkout formats identically (see .clang-format).
 dev_packages=(clang-format)
-python_packages=(python3-torch python3-onnx python3-numpy python3-pil python3-regex python3-sentencepiece python3-protobuf)
+python_packages=(python3-torch python3-onnx python3-numpy python3-pil python3-regex python3-sentencepiece python3-protobuf python3-cairo)
 
 missing=()
 wanted=("${build_packages[@]}" "${test_packages[@]}" "${dev_packages[@]}")

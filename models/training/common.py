@@ -1,0 +1,93 @@
+"""Shared constants and helpers of the shapes-clip training code (paths, preprocessing,
+model construction). Imports tools/generate_tiny_clip.py's CLIP classes: the model here
+is exactly the Hugging Face CLIP architecture crossmodal already loads and tests."""
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+sys.dont_write_bytecode = True
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+WORK = HERE / ".work"
+BUNDLE = REPO / "models/shapes-clip"
+sys.path.insert(0, str(REPO / "tools"))
+sys.path.insert(0, str(HERE))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+from PIL import Image  # noqa: E402
+
+import generate_tiny_clip as gtc  # noqa: E402
+from pillow_preprocess import center_crop, resize_size  # noqa: E402
+
+IMAGE_SIZE = 112
+CONTEXT_LENGTH = 32
+ARCH = {
+    "vision": {"hidden_size": 128, "layers": 4, "heads": 4, "patch_size": 16, "image_size": IMAGE_SIZE},
+    "text": {"hidden_size": 128, "layers": 3, "heads": 4},
+    "projection_dim": 96,
+}
+MEAN = np.array(gtc.IMAGE_MEAN, dtype=np.float32)
+STD = np.array(gtc.IMAGE_STD, dtype=np.float32)
+
+
+def preprocess_uint8(img: Image.Image, size: int = IMAGE_SIZE) -> np.ndarray:
+    """CLIPImageProcessor's PIL path up to the uint8 crop (HxWx3): convert RGB, shortest-edge
+    resize with bicubic (Pillow, as transformers), centre crop. Rescale/normalise happen in
+    torch (`normalise`), with the same float32 arithmetic."""
+    img = img.convert("RGB")
+    h, w = resize_size(img.height, img.width, {"shortest_edge": size})
+    img = img.resize((w, h), Image.BICUBIC)
+    return np.ascontiguousarray(center_crop(np.asarray(img), size, size))
+
+
+def normalise(batch_u8: torch.Tensor) -> torch.Tensor:
+    """[B,H,W,3] uint8 -> [B,3,H,W] float32 pixel_values as CLIPImageProcessor computes them."""
+    x = (batch_u8.to(torch.float64) * gtc.RESCALE_FACTOR).to(torch.float32)
+    x = (x - torch.from_numpy(MEAN)) / torch.from_numpy(STD)
+    return x.permute(0, 3, 1, 2).contiguous()
+
+
+def jpeg(img: Image.Image, quality: int) -> Image.Image:
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=quality)
+    buf.seek(0)
+    return Image.open(buf).convert("RGB")
+
+
+class ShapesTextModel(gtc.TextModel):
+    """generate_tiny_clip's TextModel with the pruned vocabulary and a shorter context."""
+
+    def __init__(self, cfg: dict, projection_dim: int, vocab_size: int, context_length: int):
+        super().__init__(cfg, projection_dim, fp16_token_embedding=False)
+        w = cfg["hidden_size"]
+        self.token_embedding = nn.Parameter(torch.empty(vocab_size, w))
+        self.position_embedding = nn.Parameter(torch.empty(context_length, w))
+
+
+def build_models(vocab_size: int, seed: int):
+    torch.manual_seed(seed)
+    vision = gtc.VisionModel(ARCH["vision"], ARCH["projection_dim"])
+    text = ShapesTextModel(ARCH["text"], ARCH["projection_dim"], vocab_size, CONTEXT_LENGTH)
+    gen = torch.Generator().manual_seed(seed)
+    for model in (vision, text):
+        for name, p in sorted(model.named_parameters()):
+            with torch.no_grad():
+                if any(s in name for s in ("layer_norm", "layrnorm", "layernorm")):
+                    p.fill_(1.0 if name.endswith("weight") else 0.0)
+                elif name.endswith("bias"):
+                    p.zero_()
+                elif "embedding" in name and "patch" not in name:
+                    p.copy_(torch.randn(p.shape, generator=gen) * 0.02)
+                else:  # Linear / Conv: std fan_in^-0.5, slightly damped for depth
+                    p.copy_(torch.randn(p.shape, generator=gen) * (p[0].numel() ** -0.5) * 0.7)
+    return vision, text
+
+
+def tokenizer(bundle_dir: Path):
+    from clip_reference.simple_tokenizer import SimpleTokenizer
+
+    return SimpleTokenizer(bundle_dir / "vocab.json", bundle_dir / "merges.txt")
