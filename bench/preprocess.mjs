@@ -7,7 +7,7 @@
 //
 // Sets: the 1,000 Flickr8k photos (~500 px; ../shared/data/flickr8k-1k) and 12 MP JPEGs made
 // from them (4000x3000, upscaled + grain, quality 90; cached in bench/.cache/large/). Pillow
-// references come from tools/pillow_preprocess.py (Debian's python3-pil), cached in bench/.cache/.
+// references come from tools/dev/pillow_preprocess.py (Debian's python3-pil), cached in bench/.cache/.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -111,7 +111,7 @@ function pillowReferences(name, files) {
   const dir = path.join(cache, 'pillow', name);
   const missing = files.filter((f) => !fs.existsSync(path.join(dir, `${path.basename(f)}.png`)));
   for (let i = 0; i < missing.length; i += 100) {
-    execFileSync('/usr/bin/python3', [path.join(root, 'tools', 'pillow_preprocess.py'), configPath, dir, ...missing.slice(i, i + 100)]);
+    execFileSync('/usr/bin/python3', [path.join(root, 'tools', 'dev', 'pillow_preprocess.py'), configPath, dir, ...missing.slice(i, i + 100)]);
   }
   // Decode the reference PNGs with sharp (lossless) and normalise them the same way.
   return Promise.all(

@@ -1,5 +1,5 @@
 // The demo model's pruned CLIP BPE (models/shapes-clip/vocab.json + merges.txt): crossmodal's
-// tokenizer agrees with the independent Python reference (tools/clip_reference) on grammar
+// tokenizer agrees with the independent Python reference (tools/dev/clip_reference) on grammar
 // captions and on arbitrary text (byte fallback), and grammar text splits into exactly the
 // pieces the full OpenAI vocabulary gives.
 import { execFileSync } from 'node:child_process';

@@ -117,7 +117,7 @@ describe('EXIF orientation', () => {
 });
 
 // Real photos: Pillow references are regenerated into a git-ignored cache by
-// tools/pillow_preprocess.py when Debian's python3-pil is available.
+// tools/dev/pillow_preprocess.py when Debian's python3-pil is available.
 const python = '/usr/bin/python3';
 const hasPillow = fs.existsSync(python) && spawnSync(python, ['-c', 'import PIL, numpy'], { stdio: 'ignore' }).status === 0;
 const flickrImages = path.join(flickrDir, 'images');
@@ -134,7 +134,7 @@ describe.skipIf(skipFlickr !== '')('Flickr8k photos vs Pillow', () => {
       if (missing.length > 0) {
         fs.mkdirSync(cache, { recursive: true });
         const configFile = path.join(fixtureDir, 'configs', `${name}.json`);
-        const script = path.join(repoRoot, 'tools', 'pillow_preprocess.py');
+        const script = path.join(repoRoot, 'tools', 'dev', 'pillow_preprocess.py');
         for (let i = 0; i < missing.length; i += 200) {
           const batch = missing.slice(i, i + 200).map((f) => path.join(flickrImages, f));
           // Asynchronously: a blocked test process would miss vitest's RPC heartbeats.

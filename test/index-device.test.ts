@@ -141,7 +141,7 @@ describe('device option', () => {
     }
   });
 
-  // A GPU build on a machine where CUDA has no usable device (tools/check-gpu-build.sh
+  // A GPU build on a machine where CUDA has no usable device (tools/dev/check-gpu-build.sh
   // --run-without-device runs this one on the development machine, with a real CUDA runtime).
   it.skipIf(!gpuBuild || gpuActive)("on a GPU build without a CUDA device, refuses 'gpu' and explains 'auto'", async () => {
     const error = thrown(() => createIndex({ dim, device: 'gpu' }));

@@ -103,7 +103,7 @@ describe('CLIP BPE: the committed corpus against the Python reference', () => {
     const ids = await encodeAll(tokenizer, corpus, maxContext);
     const wrong = corpus.map((s, i) => ({ s, i })).filter(({ i }) => JSON.stringify(ids[i]) !== JSON.stringify(expected[i]!.ids));
     expect(wrong.map(({ s, i }) => `${i}: ${JSON.stringify(s).slice(0, 60)}`)).toEqual([]);
-    console.log(`CLIP corpus: ${corpus.length}/${corpus.length} strings identical to tools/clip_reference/simple_tokenizer.py`);
+    console.log(`CLIP corpus: ${corpus.length}/${corpus.length} strings identical to tools/dev/clip_reference/simple_tokenizer.py`);
   });
 
   it('frames, truncates (end token last) and pads like clip.tokenize(truncate=True)', async () => {

@@ -1,6 +1,6 @@
 // SentencePiece families (SigLIP, XLM-R through libsentencepiece) and the native Unigram
 // tokenizer.json path, against ids computed by Debian's python3-sentencepiece
-// (tools/generate_sentencepiece_fixtures.py), plus tokenizer selection and its errors.
+// (tools/dev/generate_sentencepiece_fixtures.py), plus tokenizer selection and its errors.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

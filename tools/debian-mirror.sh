@@ -1,4 +1,4 @@
-# Sourced by tools/setup-native.sh and tools/check-gpu-build.sh: prints the Debian mirror this
+# Sourced by tools/setup-native.sh and tools/dev/check-gpu-build.sh: prints the Debian mirror this
 # machine already uses (deb822 .sources files first, Debian 12's default, then one-line
 # sources.list entries; security mirrors and comments, which often name unreachable snapshot
 # mirrors, are skipped). Prints nothing when none is configured.

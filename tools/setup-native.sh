@@ -37,7 +37,7 @@ build_packages=(
   nlohmann-json3-dev libutf8proc-dev libsentencepiece-dev
 )
 # Pillow + numpy: the image fidelity tests regenerate Pillow references for real photos with them
-# (tools/pillow_preprocess.py); GoogleTest: the C++ unit tests of the core (test/native,
+# (tools/dev/pillow_preprocess.py); GoogleTest: the C++ unit tests of the core (test/native,
 # tools/test-native.mjs); python3-cairo: the demo model's second, independent renderer (its
 # quality test); Chromium: the tests that open generated HTML pages (demo, eval report) headless.
 test_packages=(python3-numpy python3-pil python3-cairo libgtest-dev chromium fonts-dejavu-core)

@@ -5,7 +5,7 @@
 //                           [--skip-peer] [--round-calls 1] [--json out.json] [--help]
 //
 // Model: a CLIP ViT-B/32-architecture bundle with random weights (same FLOPs as the real one),
-// bench/.models/clip-vit-b-32-random, generated on demand by tools/generate_tiny_clip.py.
+// bench/.models/clip-vit-b-32-random, generated on demand by tools/dev/generate_tiny_clip.py.
 // Data: the Flickr8k sample in ../shared/data/flickr8k-1k (JPEGs and captions); skipped with a
 // message when absent. Each side runs in its own child process (its own RSS and event loop);
 // every phase alternates the two sides (A B A B, call by call for batches) after both have warmed up.
@@ -101,7 +101,7 @@ if (!fs.existsSync(path.join(opts.model, 'onnx/vision_model.onnx')) || !fs.exist
     process.exit(1);
   }
   log('generating the ViT-B/32-architecture bundle with random weights (~600 MB, a few minutes) …');
-  execFileSync('/usr/bin/python3', [path.join(root, 'tools/generate_tiny_clip.py'), '--preset', 'vit-b-32', '--no-check'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync('/usr/bin/python3', [path.join(root, 'tools/dev/generate_tiny_clip.py'), '--preset', 'vit-b-32', '--no-check'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 const matmulN = 2048;
 const matmulModel = path.join(root, `bench/.models/matmul-${matmulN}.onnx`);

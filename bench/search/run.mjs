@@ -75,7 +75,7 @@ function optional(name) {
     return { mod: null, why: error.message.split('\n')[0] };
   }
 }
-// faiss-node's own install downloads a prebuilt binary or clones FAISS; tools/build-faiss-node.sh
+// faiss-node's own install downloads a prebuilt binary or clones FAISS; tools/dev/build-faiss-node.sh
 // builds it offline against the system FAISS into bench/.cache/.
 const faissNodeLocal = path.join(root, 'bench', '.cache', 'faiss-node', 'node_modules', 'faiss-node');
 const faissNode = fs.existsSync(faissNodeLocal) ? optional(faissNodeLocal) : optional('faiss-node');
@@ -233,7 +233,7 @@ const overheadRows = [];
   tiny.dispose();
   notes.push(`per-call floor: Node's own thread-pool round trip (await fs.promises.access) ${floorUs.toFixed(0)} µs; a crossmodal search of a 16-vector index ${callUs.toFixed(0)} µs`);
 }
-if (!faissNode.mod) notes.push(`faiss-node not measured (run tools/build-faiss-node.sh): ${faissNode.why}`);
+if (!faissNode.mod) notes.push(`faiss-node not measured (run tools/dev/build-faiss-node.sh): ${faissNode.why}`);
 if (!hnswlib.mod) notes.push(`hnswlib-node not measured: ${hnswlib.why}`);
 
 // The C++ baseline links the same crossmodal_core library as the addon. CMake builds it

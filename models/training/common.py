@@ -1,5 +1,5 @@
 """Shared constants and helpers of the shapes-clip training code (paths, preprocessing,
-model construction). Imports tools/generate_tiny_clip.py's CLIP classes: the model here
+model construction). Imports tools/dev/generate_tiny_clip.py's CLIP classes: the model here
 is exactly the Hugging Face CLIP architecture crossmodal already loads and tests."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 WORK = HERE / ".work"
 BUNDLE = REPO / "models/shapes-clip"
-sys.path.insert(0, str(REPO / "tools"))
+sys.path.insert(0, str(REPO / "tools" / "dev"))
 sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
@@ -26,7 +26,10 @@ from pillow_preprocess import center_crop, resize_size  # noqa: E402
 IMAGE_SIZE = 112
 CONTEXT_LENGTH = 32
 ARCH = {
-    "vision": {"hidden_size": 128, "layers": 4, "heads": 4, "patch_size": 16, "image_size": IMAGE_SIZE},
+    # The image tower is a small CNN (ConvVision below), not CLIP's ViT: a ViT with 16 px patches
+    # sees a small shape (about 16 px across at 112 px) as one token, and in the 45-minute budget
+    # it learnt colour but not shape (shape accuracy 0.27, see MODEL_CARD.md's history).
+    "vision": {"type": "conv", "image_size": IMAGE_SIZE, "widths": [48, 96, 160], "position_channels": 8, "hidden": 256},
     "text": {"hidden_size": 128, "layers": 3, "heads": 4},
     "projection_dim": 96,
 }
@@ -68,12 +71,42 @@ class ShapesTextModel(gtc.TextModel):
         self.position_embedding = nn.Parameter(torch.empty(context_length, w))
 
 
+class ConvVision(nn.Module):
+    """pixel_values [B,3,112,112] -> image_embeds [B,D] (not normalised).
+
+    A 4x4 stride-4 patch stem (28x28 cells: a small shape still spans about 4x4 of them), two 3x3
+    convolutions at 28, stride-2 stages at 14 and 7 (BatchNorm, GELU). The head sees the 7x7 map
+    twice: globally average- and max-pooled, so *what* is there (shape, colour, how many) is the
+    same feature wherever it is, and squeezed to a few channels and flattened, so *where* things are
+    (left, top, ...) stays visible. Exports to plain ONNX Conv/BatchNorm-folded/Gemm ops."""
+
+    def __init__(self, cfg: dict, projection_dim: int):
+        super().__init__()
+        w1, w2, w3 = cfg["widths"]
+
+        def block(c_in, c_out, stride):
+            return [nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.GELU()]
+
+        layers = [nn.Conv2d(3, w1, 4, stride=4, bias=False), nn.BatchNorm2d(w1), nn.GELU()]
+        layers += block(w1, w1, 1) + block(w1, w1, 1) + block(w1, w2, 2) + block(w2, w2, 1) + block(w2, w3, 2) + block(w3, w3, 1)
+        self.features = nn.Sequential(*layers)
+        grid = cfg["image_size"] // 16
+        self.position = nn.Sequential(nn.Conv2d(w3, cfg["position_channels"], 1), nn.GELU(), nn.Flatten())
+        self.head = nn.Sequential(nn.Linear(2 * w3 + cfg["position_channels"] * grid * grid, cfg["hidden"]), nn.GELU(),
+                                  nn.Linear(cfg["hidden"], projection_dim))
+
+    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        f = self.features(pixel_values)
+        pooled = torch.cat([f.mean(dim=(2, 3)), f.amax(dim=(2, 3)), self.position(f)], dim=1)
+        return self.head(pooled)
+
+
 def build_models(vocab_size: int, seed: int):
     torch.manual_seed(seed)
-    vision = gtc.VisionModel(ARCH["vision"], ARCH["projection_dim"])
+    vision = ConvVision(ARCH["vision"], ARCH["projection_dim"])  # PyTorch's default (Kaiming) init
     text = ShapesTextModel(ARCH["text"], ARCH["projection_dim"], vocab_size, CONTEXT_LENGTH)
     gen = torch.Generator().manual_seed(seed)
-    for model in (vision, text):
+    for model in (text,):
         for name, p in sorted(model.named_parameters()):
             with torch.no_grad():
                 if any(s in name for s in ("layer_norm", "layrnorm", "layernorm")):

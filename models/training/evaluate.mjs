@@ -28,64 +28,6 @@ import { promisify } from 'node:util';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
 
-// ---------------------------------------------------------------------------------------------
-// Metrics (pure functions over a similarity matrix and relevance sets; to move to lib/eval)
-// ---------------------------------------------------------------------------------------------
-
-/** Indices of the k largest values of row `r` of a row-major rows x cols matrix, best first. */
-export function topKOfRow(data, cols, r, k) {
-  const best = []; // [value, index], kept sorted descending, length <= k
-  for (let c = 0; c < cols; c++) {
-    const v = data[r * cols + c];
-    if (best.length === k && v <= best[k - 1][0]) continue;
-    let i = best.length < k ? best.length : k - 1;
-    best[i] = [v, c];
-    while (i > 0 && best[i - 1][0] < best[i][0]) {
-      [best[i - 1], best[i]] = [best[i], best[i - 1]];
-      i--;
-    }
-  }
-  return best.map(([, c]) => c);
-}
-
-/** Top k columns for every row of a SimilarityMatrix-like {data, rows, cols}. */
-export function rankRows(matrix, k) {
-  const out = [];
-  for (let r = 0; r < matrix.rows; r++) out.push(topKOfRow(matrix.data, matrix.cols, r, k));
-  return out;
-}
-
-/** The transpose of a {data, rows, cols} matrix (to rank images per text from image x text scores). */
-export function transpose(matrix) {
-  const { data, rows, cols } = matrix;
-  const t = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = data[r * cols + c];
-  return { data: t, rows: cols, cols: rows };
-}
-
-/** Recall@k: the fraction of queries with at least one relevant item among their top k.
- *  rankings[q] = ranked item indices; relevant[q] = Set of relevant item indices. */
-export function recallAtK(rankings, relevant, ks) {
-  const out = {};
-  for (const k of ks) {
-    let hits = 0;
-    rankings.forEach((ranked, q) => {
-      if (ranked.slice(0, k).some((i) => relevant[q].has(i))) hits++;
-    });
-    out[k] = hits / rankings.length;
-  }
-  return out;
-}
-
-/** Mean precision@k: the fraction of the top k that is relevant, averaged over queries. */
-export function precisionAtK(rankings, relevant, k) {
-  let sum = 0;
-  rankings.forEach((ranked, q) => {
-    sum += ranked.slice(0, k).filter((i) => relevant[q].has(i)).length / k;
-  });
-  return rankings.length ? sum / rankings.length : NaN;
-}
-
 /** Fraction of predictions equal to the truth. */
 export function accuracy(predicted, truth) {
   let ok = 0;
@@ -107,38 +49,43 @@ export async function evaluateSet(crossmodal, model, dir) {
   const images = await model.embedImages(files);
   const captionTexts = set.captions.map((c) => c.text);
   const texts = await model.embedTexts(captionTexts);
+  // Ranking, Recall@K and precision@K come from crossmodal's own evaluation module (lib/eval).
+  const { rankingMetrics, topK } = crossmodal;
   const imageByText = await crossmodal.similarity(images, texts); // scenes x captions
-  const textByImage = transpose(imageByText);
+  const textByImage = await crossmodal.similarity(texts, images); // captions x scenes
   const K = [1, 5, 10];
 
-  // Retrieval.
-  const t2iRank = rankRows(textByImage, 10);
-  const i2tRank = rankRows(imageByText, 10);
-  const own = set.captions.map((c) => new Set([c.scene]));
-  const trueOf = set.captions.map((c) => new Set(c.relevant));
-  const ownCaptions = set.scenes.map(() => new Set());
-  const trueCaptions = set.scenes.map(() => new Set());
+  // Retrieval: "exact" counts only a caption's own scene (own captions of a scene); "semantic"
+  // counts every scene the caption is true of (every caption true of the scene).
+  const ownCaptions = set.scenes.map(() => []);
+  const trueCaptions = set.scenes.map(() => []);
   set.captions.forEach((c, j) => {
-    ownCaptions[c.scene].add(j);
-    for (const s of c.relevant) trueCaptions[s].add(j);
+    ownCaptions[c.scene].push(j);
+    for (const s of c.relevant) trueCaptions[s].push(j);
   });
+  const recall = (scores, relevant) => rankingMetrics(scores, relevant, K).recall;
   const retrieval = {
-    textToImage: { exact: recallAtK(t2iRank, own, K), semantic: recallAtK(t2iRank, trueOf, K) },
-    imageToText: { exact: recallAtK(i2tRank, ownCaptions, K), semantic: recallAtK(i2tRank, trueCaptions, K) },
+    textToImage: {
+      exact: recall(textByImage, (q) => [set.captions[q].scene]),
+      semantic: recall(textByImage, (q) => set.captions[q].relevant),
+    },
+    imageToText: { exact: recall(imageByText, (i) => ownCaptions[i]), semantic: recall(imageByText, (i) => trueCaptions[i]) },
   };
 
-  // Queries.
+  // Queries: precision@5 of the scenes ranked first for each query text.
   async function queryPrecision(queries) {
     if (!queries.length) return { precisionAt5: NaN, queries: 0 };
-    const q = await model.embedTexts(queries.map((x) => x.text));
-    const ranked = rankRows(transpose(await crossmodal.similarity(images, q)), 5);
-    const rel = queries.map((x) => new Set(x.relevant));
+    const scores = await crossmodal.similarity(await model.embedTexts(queries.map((x) => x.text)), images);
+    const perQuery = queries.map((x, i) => {
+      const relevant = new Set(x.relevant);
+      return topK(scores, i, 5).filter((scene) => relevant.has(scene)).length / 5;
+    });
+    const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
     const byKind = {};
     for (const kind of new Set(queries.map((x) => x.kind))) {
-      const idx = queries.map((x, i) => (x.kind === kind ? i : -1)).filter((i) => i >= 0);
-      byKind[kind] = round(precisionAtK(idx.map((i) => ranked[i]), idx.map((i) => rel[i]), 5));
+      byKind[kind] = round(mean(perQuery.filter((_, i) => queries[i].kind === kind)));
     }
-    return { precisionAt5: precisionAtK(ranked, rel, 5), queries: queries.length, byKind };
+    return { precisionAt5: mean(perQuery), queries: queries.length, byKind };
   }
   const single = await queryPrecision(set.queries.single);
   const compositional = await queryPrecision(set.queries.compositional);

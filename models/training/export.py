@@ -6,7 +6,7 @@
 Writes models/shapes-clip/: config.json (model_type clip; logit_scale_init_value is the
 *trained* log logit scale, which is what crossmodal and HF CLIPModel read), preprocessor /
 tokenizer configs, onnx/{vision,text}_model.onnx (fp32), with --fp16 *_fp16.onnx (weights stored
-fp16, tools/generate_bundle_variants.py's fp16 transform; left out by default for size) and *_quantized.onnx (dynamic int8:
+fp16, tools/dev/generate_bundle_variants.py's fp16 transform; left out by default for size) and *_quantized.onnx (dynamic int8:
 every MatMul with a constant weight becomes DynamicQuantizeLinear + MatMulInteger with
 per-column symmetric int8 weights). vocab.json / merges.txt are written by prune_bpe.py.
 Also writes .work/torch-reference.json (torch embeddings of a few scenes and captions) for
@@ -36,14 +36,22 @@ import scenes
 
 
 def hf_config(vocab_size: int, log_scale: float, steps: int) -> dict:
-    preset = {**ARCH, "fp16_token_embedding": False}
+    # The text tower is CLIP's (text_config as Hugging Face writes it); the image tower is a small
+    # CNN (common.ConvVision), which CLIPVisionConfig cannot describe: vision_config keeps only
+    # what preprocessing and loaders read (image_size, num_channels, projection_dim), and the
+    # "crossmodal" block says what the tower is. The ONNX I/O contract is CLIP's.
+    preset = {**ARCH, "vision": {"hidden_size": 0, "layers": 0, "heads": 0, "patch_size": 0, "image_size": IMAGE_SIZE},
+              "fp16_token_embedding": False}
     cfg = gtc.hf_config("shapes-clip", preset, 0)
+    cfg["vision_config"] = {"model_type": "clip_vision_model", "image_size": IMAGE_SIZE, "num_channels": 3,
+                            "projection_dim": ARCH["projection_dim"]}
     cfg["logit_scale_init_value"] = round(log_scale, 6)
     cfg["text_config"].update({"vocab_size": vocab_size, "max_position_embeddings": CONTEXT_LENGTH,
                                "bos_token_id": vocab_size - 2, "eos_token_id": vocab_size - 1, "pad_token_id": vocab_size - 1})
     cfg["crossmodal"] = {
         "generator": "models/training (npm run model:build)",
         "weights": f"trained on synthetic coloured-shape scenes ({steps} steps); see MODEL_CARD.md",
+        "vision_tower": {"type": "conv", **{k: v for k, v in ARCH["vision"].items() if k != "type"}},
         "logit_scale": round(math.exp(log_scale), 4),
         "logit_scale_note": "logit_scale_init_value holds the trained log logit scale (what CLIPModel's logit_scale parameter is initialised from)",
         "onnx_opset": gtc.OPSET,

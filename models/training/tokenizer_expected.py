@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Expected token ids for the demo model's pruned vocabulary, by the independent Python
-reference tokenizer (tools/clip_reference, a port of OpenAI's simple_tokenizer).
+reference tokenizer (tools/dev/clip_reference, a port of OpenAI's simple_tokenizer).
 
     /usr/bin/python3 models/training/tokenizer_expected.py            # rewrite the committed file
     /usr/bin/python3 models/training/tokenizer_expected.py --stdout   # print it (the test compares)

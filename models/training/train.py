@@ -113,6 +113,25 @@ def clip_loss(img_emb, txt_emb, logit_scale, truth):
     return (loss_i2t + loss_t2i) / 2, logits
 
 
+SHAPES = ["circle", "square", "triangle", "star", "cross", "ring"]
+
+
+@torch.no_grad()
+def shape_accuracy(vision, text, tok, images, labels) -> float:
+    """Zero-shot shape accuracy on single-group validation scenes, the colour given ("a red {shape}"):
+    whether the image tower tells shapes apart at all."""
+    vision.eval(), text.eval()
+    single = [i for i, lab in enumerate(labels) if len(lab["objects"]) == 1]
+    ie = F.normalize(vision(normalise(torch.from_numpy(images[single]))), dim=-1)
+    ok = 0
+    for row, i in enumerate(single):
+        g = labels[i]["objects"][0]
+        te = F.normalize(text(encode_texts(tok, [f"a {g['colour']} {s}" for s in SHAPES])), dim=-1)
+        ok += int((ie[row] @ te.T).argmax().item() == SHAPES.index(g["shape"]))
+    vision.train(), text.train()
+    return ok / len(single)
+
+
 @torch.no_grad()
 def quick_val(vision, text, tok, images, labels):
     """Recall@1 both ways on validation scenes with their first (most detailed) caption."""
@@ -130,10 +149,10 @@ def quick_val(vision, text, tok, images, labels):
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=800)
+    ap.add_argument("--steps", type=int, default=1500)
     ap.add_argument("--scenes", type=int, default=24000)
     ap.add_argument("--batch", type=int, default=96)
-    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--seed", type=int, default=20261203)
     ap.add_argument("--eval-every", type=int, default=100)
@@ -207,7 +226,9 @@ def main() -> int:
             window_t, window_loss, window_n = now, 0.0, 0
         if done % args.eval_every == 0 or done == args.steps:
             t2i, i2t = quick_val(vision, text, tok, val_images, val_labels)
-            print(f"[val] step {done} R@1 text->image {t2i:.3f} image->text {i2t:.3f} (512 val scenes, detailed captions)", flush=True)
+            shape = shape_accuracy(vision, text, tok, val_images, val_labels)
+            print(f"[val] step {done} R@1 text->image {t2i:.3f} image->text {i2t:.3f} (512 val scenes, detailed captions); "
+                  f"shape accuracy {shape:.3f}", flush=True)
         if done % args.checkpoint_every == 0 or done == args.steps:
             save(done, elapsed_before + time.time() - t0)
         if elapsed_before + time.time() - t0 > args.max_minutes * 60 and done < args.steps:

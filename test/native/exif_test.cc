@@ -52,7 +52,7 @@ TEST(Exif, ReadsTheOrientationTagOfEachFormat) {
 // Each orientation fixture stores the same pixels with a different Orientation tag. Decoded with
 // the tag applied, then resized and cropped with the CLIP config, every one must match Pillow's
 // exif_transpose + resize + crop (test/fixtures/images/reference, written by
-// tools/generate_image_fixtures.py). JPEG pixels come from the same libjpeg-turbo as Pillow's; the
+// tools/dev/generate_image_fixtures.py). JPEG pixels come from the same libjpeg-turbo as Pillow's; the
 // tolerance of one level is the one the JS fidelity suite allows.
 void ExpectOrientedLikePillow(const std::string& file, int orientation) {
   SCOPED_TRACE(file);

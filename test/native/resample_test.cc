@@ -1,6 +1,6 @@
 // Resampling: bit-exact agreement with Pillow 9.4's Image.resize on the image fixtures, whose
 // references (test/fixtures/images/reference/*.png) are Pillow's resized and center-cropped
-// uint8 images, written by tools/generate_image_fixtures.py.
+// uint8 images, written by tools/dev/generate_image_fixtures.py.
 #include <gtest/gtest.h>
 
 #include <fstream>

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Derive the other bundle layouts the encoder runtime must load from the tiny CLIP fixture.
 
-    /usr/bin/python3 tools/generate_bundle_variants.py
+    /usr/bin/python3 tools/dev/generate_bundle_variants.py
 
-Reads test/fixtures/tiny-clip (made by tools/generate_tiny_clip.py) and writes:
+Reads test/fixtures/tiny-clip (made by tools/dev/generate_tiny_clip.py) and writes:
   - test/fixtures/tiny-clip/onnx/{vision,text}_model_fp16.onnx: an fp16 variant (weights stored as
     float16 and cast back to float32 inside the graph; the image tower takes float16 pixels and
     both towers return float16 embeddings), so `precision: 'fp16'` and the runtime's dtype
@@ -26,7 +26,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "test/fixtures/tiny-clip"
 COMBINED = REPO / "test/fixtures/tiny-clip-combined"
 OPENCLIP = REPO / "test/fixtures/tiny-openclip"

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Cross-check the exported CLIP ONNX fixture with ONNX Runtime (onnxruntime-node)
-// against the torch reference written by tools/generate_tiny_clip.py.
+// against the torch reference written by tools/dev/generate_tiny_clip.py.
 //
-//   node tools/check_fixture_onnx.mjs [test/fixtures/tiny-clip-reference/reference.json]
+//   node tools/dev/check_fixture_onnx.mjs [test/fixtures/tiny-clip-reference/reference.json]
 //
 // Asserts |onnxruntime - torch| <= 1e-5 for:
 //   text:   all captions padded to 77 with 0 (OpenAI clip.tokenize, as saved), each
@@ -24,7 +24,7 @@ import ort from 'onnxruntime-node';
 
 const TOL = 1e-5;
 const EOT = 49407;
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const refPath = path.resolve(process.argv[2] ?? path.join(repo, 'test/fixtures/tiny-clip-reference/reference.json'));
 const ref = JSON.parse(readFileSync(refPath, 'utf8'));
 const bundle = path.resolve(path.dirname(refPath), ref.bundle);
@@ -101,7 +101,7 @@ const [c, h, w] = ref.pixel_values_shape;
 const per = c * h * w;
 const pixels = ref.images.map((img, i) => {
   const file = path.join(repo, ref.pixel_values_debug_dir, `${img.file}.f32`);
-  if (!existsSync(file)) throw new Error(`${file} missing: run /usr/bin/python3 tools/generate_tiny_clip.py first`);
+  if (!existsSync(file)) throw new Error(`${file} missing: run /usr/bin/python3 tools/dev/generate_tiny_clip.py first`);
   const buf = readFileSync(file);
   if (createHash('sha256').update(buf).digest('hex') !== ref.pixel_values_sha256[i]) {
     throw new Error(`${file}: sha256 differs from reference.json (stale debug files? regenerate)`);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates the SentencePiece tokenizer fixtures and their expected ids.
 
-    /usr/bin/python3 tools/generate_sentencepiece_fixtures.py
+    /usr/bin/python3 tools/dev/generate_sentencepiece_fixtures.py
 
 Needs Debian's python3-sentencepiece (0.1.97) and python3-protobuf; nothing here needs torch.
 Tiny models are trained here on text written here (synthetic caption-like sentences plus the
@@ -39,7 +39,7 @@ from pathlib import Path
 import sentencepiece as spm
 from sentencepiece import sentencepiece_model_pb2 as pb
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "test" / "fixtures"
 SPIECE_UNDERLINE = "▁"
 

@@ -2,7 +2,7 @@
 """Generates test/fixtures/images/: image files covering the decoders, orientations and odd
 sizes, plus Pillow's preprocessed output for two configs (Debian 12: Pillow 9.4 + numpy).
 
-  /usr/bin/python3 tools/generate_image_fixtures.py
+  /usr/bin/python3 tools/dev/generate_image_fixtures.py
 
 Everything is derived from fixed seeds, so reruns produce the same files. Written:
   <name>.<ext>                 the inputs
@@ -171,7 +171,7 @@ def main():
             Image.fromarray(ref).save(os.path.join(ROOT, "reference", f"{name}.{cfg_name}.png"), optimize=True)
         manifest.append(entry)
     with open(os.path.join(ROOT, "manifest.json"), "w") as f:
-        json.dump({"generator": "tools/generate_image_fixtures.py", "pillow": Image.__version__,
+        json.dump({"generator": "tools/dev/generate_image_fixtures.py", "pillow": Image.__version__,
                    "configs": sorted(CONFIGS), "images": manifest}, f, indent=1)
         f.write("\n")
     print(f"wrote {len(manifest)} images to {os.path.normpath(ROOT)}")

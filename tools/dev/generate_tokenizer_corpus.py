@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates test/fixtures/tokenizer-corpus/: the committed CLIP tokenizer corpus and its expected ids.
 
-    /usr/bin/python3 tools/generate_tokenizer_corpus.py
+    /usr/bin/python3 tools/dev/generate_tokenizer_corpus.py
 
 Outputs (deterministic; seeded):
   corpus.jsonl        one JSON string per line: punctuation, numbers, contractions, special-token
@@ -11,7 +11,7 @@ Outputs (deterministic; seeded):
                       caption-like sentences (written here, not taken from any data set), random
                       mixtures and random Unicode.
   clip_expected.jsonl one JSON object per corpus line:
-                        ids   - tools/clip_reference/simple_tokenizer.py SimpleTokenizer.encode (no
+                        ids   - tools/dev/clip_reference/simple_tokenizer.py SimpleTokenizer.encode (no
                                 start/end tokens, no truncation) with the vocabulary of
                                 test/fixtures/tiny-clip (OpenAI CLIP's 49,408 tokens),
                         clean - whitespace_clean(basic_clean(s)).lower(), the text the BPE sees,
@@ -26,8 +26,8 @@ import regex as re
 from pathlib import Path
 from html.entities import html5
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools" / "dev"))
 import clip_reference.simple_tokenizer as ref  # noqa: E402
 
 ref.ftfy = None

