@@ -272,6 +272,57 @@ export class Model {
   }
 
   /**
+   * Matching as a decision: does caption `i` describe image `i`? Each pair's cosine similarity is
+   * compared with `threshold` (pick it with `crossmodal eval --calibrate` / `calibrateThreshold`
+   * on labelled pairs of the same model; thresholds do not carry over between models).
+   * @param images - images to embed, or their embeddings
+   * @param texts - one text per image, or their embeddings
+   * @param options - `threshold`: a pair matches when its cosine is ≥ it (-1..1); `signal`, `timeoutMs`
+   * @returns per pair, whether it matches and its cosine
+   * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT` for a missing threshold or unequal counts, and the embed errors
+   * @example
+   * const { matches } = await model.match(['a.jpg', 'b.jpg'], ['a dog on grass', 'a red car'], { threshold: 0.27 });
+   */
+  async match(
+    images: ImageInput[] | Embeddings,
+    texts: string[] | Embeddings,
+    options: { threshold: number; signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<{ matches: boolean[]; scores: Float32Array }> {
+    if (options === null || typeof options !== 'object') throw invalidArgument('options must be an object with a threshold');
+    const { threshold } = options;
+    if (typeof threshold !== 'number' || !(threshold >= -1 && threshold <= 1)) {
+      throw invalidArgument(`options.threshold must be a cosine between -1 and 1 (got ${String(threshold)})`);
+    }
+    const imageCount = images instanceof Embeddings ? images.count : Array.isArray(images) ? images.length : -1;
+    const textCount = texts instanceof Embeddings ? texts.count : Array.isArray(texts) ? texts.length : -1;
+    if (imageCount < 0 || textCount < 0) throw invalidArgument('images and texts must be arrays or Embeddings');
+    if (imageCount !== textCount) throw invalidArgument(`match pairs image i with text i: got ${imageCount} images and ${textCount} texts`);
+    const callOptions = { signal: options.signal, timeoutMs: options.timeoutMs };
+    const [a, b] = await Promise.all([
+      images instanceof Embeddings ? images : this.embedImages(images, callOptions),
+      texts instanceof Embeddings ? texts : this.embedTexts(texts, callOptions),
+    ]);
+    if (a.dim !== b.dim) throw new CrossmodalError('ERR_DIMENSION_MISMATCH', `embedding sizes differ: ${a.dim} vs ${b.dim}`);
+    // Row-wise cosines: n dot products of dim floats (the model's embeddings are unit length;
+    // caller-supplied ones are normalised here).
+    const scores = new Float32Array(a.count);
+    for (let i = 0; i < a.count; i++) {
+      let dot = 0;
+      let na = 0;
+      let nb = 0;
+      for (let d = 0; d < a.dim; d++) {
+        const x = a.data[i * a.dim + d] as number;
+        const y = b.data[i * b.dim + d] as number;
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+      }
+      scores[i] = na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
+    }
+    return { matches: Array.from(scores, (s) => s >= threshold), scores };
+  }
+
+  /**
    * Similarity of every image to every text (cosine by default).
    * @param images - images to embed, or embeddings from {@link Model.embedImages}
    * @param texts - texts to embed, or embeddings from {@link Model.embedTexts}

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { loadCaptionDataset } from '../lib/eval/datasets';
+import { load } from '../lib/index';
 import { launchChromium, chromiumPath, renderPage } from './helpers/browser';
 import { repoRoot, scratchDirs, tinyBundle, tinyReferenceDir } from './helpers';
 
@@ -180,5 +181,27 @@ print(json.dumps({"t2i": {str(k): float(np.mean(t2i <= k)) for k in ks}, "i2t": 
     expect(shown.images.total).toBeGreaterThanOrEqual(2);
     expect(shown.images.minWidth).toBeGreaterThan(50);
     expect(shown.width).toBeLessThanOrEqual(1280);
+  });
+});
+
+describe('model.match', () => {
+  it('decides each image-caption pair against a threshold, with the cosine score() gives', async () => {
+    const model = await load(tinyBundle, { warmup: false });
+    try {
+      const files = images.slice(0, 3).map((f) => path.join(tinyReferenceDir, f));
+      const texts = ['a photo of a cat', 'a red square', 'a sunny beach'];
+      const all = await model.score(files, texts);
+      const { matches, scores } = await model.match(files, texts, { threshold: 0 });
+      scores.forEach((s, i) => expect(s).toBeCloseTo(all.get(i, i), 5));
+      expect(matches).toEqual(Array.from(scores, (s) => s >= 0));
+      expect((await model.match(files, texts, { threshold: -1 })).matches).toEqual([true, true, true]);
+      const middle = [...scores].sort((a, b) => a - b)[1]!;
+      expect((await model.match(files, texts, { threshold: middle })).matches.filter(Boolean)).toHaveLength(2);
+      await expect(model.match(files, texts.slice(0, 2), { threshold: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+      await expect(model.match(files, texts, { threshold: 2 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+      await expect(model.match(files, texts, null as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    } finally {
+      model.dispose();
+    }
   });
 });

@@ -36,8 +36,8 @@ export interface GalleryScene {
 }
 
 export function readGallery(dir: string): GalleryScene[] {
-  const raw = JSON.parse(fs.readFileSync(path.join(dir, 'gallery.json'), 'utf8')) as { scenes?: GalleryScene[] } | GalleryScene[];
-  const scenes = Array.isArray(raw) ? raw : raw.scenes ?? [];
+  const raw = JSON.parse(fs.readFileSync(path.join(dir, 'gallery.json'), 'utf8')) as { images?: GalleryScene[] } | GalleryScene[];
+  const scenes = Array.isArray(raw) ? raw : raw.images ?? [];
   return scenes.map((s) => ({ ...s, file: path.join(dir, s.file) }));
 }
 
@@ -56,7 +56,7 @@ const TEXT_QUERIES: TextQuery[] = [
   { text: 'a ring', want: { shape: 'ring' } },
   { text: 'two green squares', want: { shape: 'square', colour: 'green', count: 2 } },
   { text: 'a triangle on the left', want: { shape: 'triangle', position: 'left' } },
-  { text: 'three small crosses', want: { shape: 'cross', count: 3 } },
+  { text: 'two stars', want: { shape: 'star', count: 2 } },
   { text: 'a purple star', want: { shape: 'star', colour: 'purple' } },
 ];
 
