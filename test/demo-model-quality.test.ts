@@ -92,6 +92,15 @@ describe('shapes-clip demo model quality (measured with crossmodal)', () => {
       await evaluation.generateSet(dir, { ...spec, n: want.scenes });
       results[name] = await evaluation.evaluateSet(crossmodal, model, dir);
       expectAtLeastStated(results[name], want);
+      if (name === 'test/pil') {
+        // `crossmodal eval` on the same scenes (captions.csv) reproduces the exact-protocol recalls.
+        const cli = execFileSync(process.execPath, [path.join(repoRoot, 'dist', 'cjs', 'cli', 'main.js'), 'eval', path.join(dir, 'captions.csv'), '--model', bundle, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+        const report = JSON.parse(cli) as { textToImage: { recall: Record<string, number> }; imageToText: { recall: Record<string, number> } };
+        for (const k of ['1', '5', '10'] as const) {
+          expect(Math.abs(report.textToImage.recall[k]! - results[name]!.retrieval.textToImage.exact[k])).toBeLessThanOrEqual(0.0005);
+          expect(Math.abs(report.imageToText.recall[k]! - results[name]!.retrieval.imageToText.exact[k])).toBeLessThanOrEqual(0.0005);
+        }
+      }
     }, 600_000);
   }
 

@@ -4,6 +4,7 @@
     /usr/bin/python3 models/training/generate.py OUT_DIR --split test --mode seen --n 1000 --path pil
     /usr/bin/python3 models/training/generate.py OUT_DIR ... --path cairo   # same labels, other renderer
 
+OUT_DIR/captions.csv: image,caption (the standard caption-set format `crossmodal eval` reads)
 OUT_DIR/set.json:
   scenes:   [{file, label (objects + relation), held_out, captions: [5 texts]}]
   captions: [{text, scene, relevant: [scene indices the caption is true of]}]   (5 per scene)
@@ -18,6 +19,7 @@ Relevance is captions.satisfies(label, spec): the same semantics the model was t
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 from pathlib import Path
@@ -121,6 +123,13 @@ def main() -> int:
         sc["file"] = name
     doc = {"split": args.split, "mode": args.mode, "path": args.path, "scenes": out_scenes, **rest}
     (args.out / "set.json").write_text(json.dumps(doc))
+    # The same scenes and captions as a plain caption set, so `crossmodal eval captions.csv`
+    # measures the model on them with the standard protocol (RFC 4180 quoting via csv).
+    with open(args.out / "captions.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["image", "caption"])
+        for c in rest["captions"]:
+            w.writerow([out_scenes[c["scene"]]["file"], c["text"]])
     q = rest["queries"]
     print(f"[generate] {len(out_scenes)} scenes ({args.path}) -> {args.out}; {len(rest['captions'])} captions, "
           f"{len(q['single'])} single-attribute and {len(q['compositional'])} compositional queries")
