@@ -8,9 +8,17 @@ import { createIndex, loadIndex, type IndexOptions, type VectorIndex } from '../
 import { Collection, INDEX_FILE } from './collection';
 import { fillFromStore, replayJournal } from './index-sync';
 import { reembedAll } from './reembed';
+import { PostgresCollection } from './postgres/collection';
 import { SqliteStore } from './sqlite/store';
 import type { CollectionStore } from './store';
-import type { CollectionModel, OpenCollectionOptions } from './types';
+import type { CollectionModel, OpenCollectionOptions, PostgresCollectionOptions } from './types';
+
+/** A PostgreSQL connection URL: `openCollection` opens a PostgresCollection for it. */
+export type PostgresUrl = `postgres://${string}` | `postgresql://${string}`;
+
+function isPostgresUrl(target: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(target);
+}
 
 /** The on-disk format this version reads and writes (meta `format`). */
 const FORMAT = '1';
@@ -50,9 +58,31 @@ function lockCollection(root: string): NativeDirectoryLock {
  * console.log(await photos.searchText('a cat', { k: 3 }));
  * await photos.close();
  */
-export async function openCollection(dir: string, options: OpenCollectionOptions): Promise<Collection> {
-  if (typeof dir !== 'string' || dir === '') throw invalidArgument('dir must be a non-empty string');
+export async function openCollection(url: PostgresUrl, options: PostgresCollectionOptions): Promise<PostgresCollection>;
+export async function openCollection(target: string, options: PostgresCollectionOptions & { store: 'postgres' }): Promise<PostgresCollection>;
+export async function openCollection(dir: string, options: OpenCollectionOptions): Promise<Collection>;
+/**
+ * (PostgreSQL) Opens or creates a collection in PostgreSQL with pgvector when `target` is a
+ * `postgres://` / `postgresql://` URL, or `options.store` is `'postgres'` (the connection string
+ * is then `options.connectionString`, else `target`). See docs/postgres.md.
+ * @throws {CrossmodalError} `ERR_RUNTIME_UNAVAILABLE` (the `pg` package is missing),
+ *   `ERR_STORE_UNAVAILABLE`, `ERR_STORE`, `ERR_MODEL_MISMATCH`
+ */
+export async function openCollection(target: string, options: OpenCollectionOptions | PostgresCollectionOptions): Promise<Collection | PostgresCollection> {
+  if (typeof target !== 'string' || (target === '' && (options as PostgresCollectionOptions | undefined)?.store !== 'postgres')) throw invalidArgument('dir must be a non-empty string');
   if (!options || typeof options !== 'object' || !options.model) throw invalidArgument('openCollection needs { model }');
+  const storeOption = (options as { store?: unknown }).store;
+  if (storeOption !== undefined && storeOption !== 'postgres' && storeOption !== 'sqlite') throw invalidArgument(`store must be 'sqlite' or 'postgres', got ${String(storeOption)}`);
+  if (storeOption === 'postgres' || (storeOption === undefined && isPostgresUrl(target))) {
+    const pgOptions = options as PostgresCollectionOptions;
+    const connectionString = pgOptions.connectionString ?? target;
+    if (typeof connectionString !== 'string') throw invalidArgument('connectionString must be a string');
+    return PostgresCollection.open(connectionString, pgOptions, modelFingerprint(options.model, options.fingerprint));
+  }
+  return openLocalCollection(target, options as OpenCollectionOptions);
+}
+
+async function openLocalCollection(dir: string, options: OpenCollectionOptions): Promise<Collection> {
   const model = options.model;
   const fingerprint = modelFingerprint(model, options.fingerprint);
   const checkpointEvery = options.checkpointEvery ?? 16;
