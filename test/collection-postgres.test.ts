@@ -2,7 +2,7 @@
 // (test/helpers/postgres.ts). Shared behaviours with the local store, exact ranking on the tiny
 // CLIP model, a selective filter through HNSW iterative scans, two ingesting processes, and a
 // server restart during searches.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrossmodalError, load, openCollection, PostgresCollection } from '../lib/index';
@@ -384,6 +384,80 @@ describe.skipIf(unavailable !== null)('PostgreSQL collection', () => {
       ib = idOf(b);
     for (let i = 0; i < 300; i++) expect(ia.get(`shared ${i}`)).toBe(ib.get(`shared ${i}`));
     await c.close();
+  });
+
+  it('processes opening a new collection at once create it once', async () => {
+    const name = fresh();
+    const opened = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        openCollection(cluster.url as `postgresql://${string}`, { model: fakeModel(), collection: name }),
+      ),
+    );
+    await Promise.all(opened.map((c, i) => c.addTexts([`from ${i}`, 'common'])));
+    expect((await opened[0]!.stats()).count).toBe(5);
+    await Promise.all(opened.map((c) => c.close()));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Client } = require('pg') as typeof import('pg');
+    const direct = new Client({ connectionString: cluster.url });
+    await direct.connect();
+    const rows = await direct.query('SELECT version FROM public.crossmodal_migrations WHERE collection = $1', [
+      `"public"."${name}"`,
+    ]);
+    await direct.end();
+    expect(rows.rows).toEqual([{ version: 1 }]);
+  });
+
+  it('kill -9 of an ingesting process leaves every batch whole or absent', async () => {
+    const name = fresh();
+    await (
+      await openCollection(cluster.url as `postgresql://${string}`, { model: fakeModel(), collection: name })
+    ).close();
+    const child = spawn(
+      process.execPath,
+      [path.join(repoRoot, 'test', 'helpers', 'pg-ingest-child.cjs'), cluster.url, name, 'loop', '50'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let committed = -1;
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        for (const m of d.toString().matchAll(/batch (\d+)/g)) committed = Number(m[1]);
+        // Killed while it is (most likely) inside its next batch's transaction.
+        if (committed >= 4 && child.exitCode === null && !child.killed) {
+          setTimeout(() => child.kill('SIGKILL'), 3);
+          resolve();
+        }
+      });
+    });
+    await new Promise((resolve) => child.once('exit', resolve));
+    const c = await openCollection(cluster.url as `postgresql://${string}`, { model: fakeModel(), collection: name });
+    const ids = await c.find();
+    const batches = new Map<number, number>();
+    for (const id of ids) {
+      const b = (await c.get(id))?.metadata.batch as number;
+      batches.set(b, (batches.get(b) ?? 0) + 1);
+    }
+    for (const [, n] of batches) expect(n).toBe(50);
+    expect(batches.size).toBeGreaterThanOrEqual(committed + 1);
+    // The killed session's locks are gone: its next batch can be added (and was not half there).
+    const next = Array.from({ length: 50 }, (_, j) => `loop ${batches.size} ${j}`);
+    const r = await c.addTexts(next, { batch: batches.size });
+    expect(r.added).toBe(50);
+    await c.close();
+  });
+
+  it('fails with ERR_RUNTIME_UNAVAILABLE when the pg package is missing', () => {
+    const script = `
+      const Module = require('node:module');
+      const resolve = Module._resolveFilename;
+      Module._resolveFilename = function (request, ...rest) {
+        if (request === 'pg') throw Object.assign(new Error("Cannot find module 'pg'"), { code: 'MODULE_NOT_FOUND' });
+        return resolve.call(this, request, ...rest);
+      };
+      const { openCollection } = require(${JSON.stringify(path.join(repoRoot, 'dist', 'cjs', 'index.js'))});
+      const model = { fingerprint: 'f', dim: 4, embedTexts: async () => ({}), embedImages: async () => ({}) };
+      openCollection('postgres://localhost/x', { model }).then(() => console.log('opened'), (e) => console.log(e.code, e.message));`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(r.stdout).toMatch(/^ERR_RUNTIME_UNAVAILABLE .*npm install pg/);
   });
 
   it('a server restart during a search loop gives typed errors, then recovers', async () => {
