@@ -292,11 +292,13 @@ describe.skipIf(unavailable !== null)('PostgreSQL collection', () => {
     const c = await openCollection(cluster.url as `postgresql://${string}`, { model, collection: name });
     const data = randomVectors(n, dim, 7);
     const keys = Array.from({ length: n }, (_, i) => `v${i}`);
+    const started = performance.now();
     const r = await c.addVectors(
       data,
       keys,
       keys.map((_, i) => ({ bucket: i % 100 })),
     );
+    const seconds = (performance.now() - started) / 1000;
     expect(r.added).toBe(n);
     const queries = randomVectors(20, dim, 99);
     const recallOf = async (coll: typeof c): Promise<number> => {
@@ -322,6 +324,9 @@ describe.skipIf(unavailable !== null)('PostgreSQL collection', () => {
     const forced = await openCollection(forcedUrl as `postgresql://${string}`, { model, collection: name });
     const planned = await recallOf(c);
     const viaHnsw = await recallOf(forced);
+    console.log(
+      `collection-postgres: ingest ${n} × ${dim}-d rows (HNSW index maintained) in ${seconds.toFixed(2)} s = ${Math.round(n / seconds)} rows/s`,
+    );
     console.log(
       `collection-postgres: 1% filter over ${n} rows, recall@10 ${planned.toFixed(3)} (planner's choice), ${viaHnsw.toFixed(3)} (HNSW forced)`,
     );
@@ -369,7 +374,26 @@ describe.skipIf(unavailable !== null)('PostgreSQL collection', () => {
           code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`child ${worker} exited ${code}: ${err}`)),
         );
       });
-    const [a, b] = await Promise.all([runChild(0, 16), runChild(1, 24)]);
+    // A third party searches while they ingest: every search succeeds and sees each item once.
+    const searcher = await openCollection(cluster.url as `postgresql://${string}`, {
+      model: fakeModel(),
+      collection: name,
+    });
+    let ingesting = true;
+    let searches = 0;
+    const searching = (async () => {
+      while (ingesting) {
+        const hits = await searcher.searchText('shared 7', { k: 20 });
+        expect(new Set(hits.map((h) => h.id)).size).toBe(hits.length);
+        searches++;
+      }
+    })();
+    const [a, b] = await Promise.all([runChild(0, 16), runChild(1, 24)]).finally(() => {
+      ingesting = false;
+    });
+    await searching;
+    await searcher.close();
+    expect(searches).toBeGreaterThan(0);
     expect(a.added + b.added).toBe(500);
     const c = await openCollection(cluster.url as `postgresql://${string}`, { model: fakeModel(), collection: name });
     expect((await c.stats()).count).toBe(500);
@@ -491,7 +515,7 @@ describe.skipIf(unavailable !== null)('PostgreSQL collection', () => {
     await c.close();
   });
 
-  it('maps refused connections and permission errors to typed errors with the database message', async () => {
+  it('maps refused connections, schema mismatches and permission errors to typed errors with the database message', async () => {
     const refused = await rejection(
       openCollection('postgresql://postgres@localhost/postgres?host=/nonexistent-crossmodal-socket', {
         model: fakeModel(),
@@ -510,6 +534,39 @@ describe.skipIf(unavailable !== null)('PostgreSQL collection', () => {
     await admin.connect();
     await admin.query('CREATE ROLE outsider LOGIN');
     await admin.end();
+    // Schema mismatches: a table renamed behind the collection's back, a newer layout version,
+    // a table of the same name that crossmodal did not create.
+    const moved = await openCollection(cluster.url as `postgresql://${string}`, {
+      model: fakeModel(),
+      collection: name,
+    });
+    const admin2 = new Client({ connectionString: cluster.url });
+    await admin2.connect();
+    try {
+      await admin2.query(`ALTER TABLE public.${name} RENAME TO ${name}_moved`);
+      const missing = await rejection(moved.searchText('x'));
+      expect(missing.code).toBe('ERR_STORE');
+      expect(missing.message).toContain('does not exist');
+      await admin2.query(`ALTER TABLE public.${name}_moved RENAME TO ${name}`);
+      expect(await moved.searchText('x')).toEqual([]);
+      await admin2.query('INSERT INTO public.crossmodal_migrations (collection, version) VALUES ($1, 2)', [
+        `"public"."${name}"`,
+      ]);
+      const newer = await rejection(
+        openCollection(cluster.url as `postgresql://${string}`, { model: fakeModel(), collection: name }),
+      );
+      expect(newer.code).toBe('ERR_STORE');
+      expect(newer.message).toContain('schema version 2');
+      await admin2.query('CREATE TABLE public.not_ours (id int)');
+      const foreign = await rejection(
+        openCollection(cluster.url as `postgresql://${string}`, { model: fakeModel(), collection: 'not_ours' }),
+      );
+      expect(foreign.code).toBe('ERR_STORE');
+      expect(foreign.message).toContain('not a crossmodal collection');
+    } finally {
+      await admin2.end();
+      await moved.close();
+    }
     const denied = await rejection(
       openCollection(cluster.url.replace('postgres@', 'outsider@') as `postgresql://${string}`, {
         model: fakeModel(),
