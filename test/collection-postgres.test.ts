@@ -469,6 +469,33 @@ describe.skipIf(unavailable !== null)('PostgreSQL collection', () => {
     await c.close();
   });
 
+  it('refuses an unknown store and bad PostgreSQL options before connecting', async () => {
+    const model = fakeModel();
+    const store = 'mysql' as unknown as 'postgres';
+    expect((await rejection(openCollection('x', { model, store }))).code).toBe('ERR_INVALID_ARGUMENT');
+    for (const bad of [
+      { m: 0 },
+      { efConstruction: 1.5 },
+      { efSearch: 5000 },
+      { poolSize: -1 },
+      { halfvec: 'yes' as unknown as boolean },
+      { index: { metric: 'dot' as unknown as 'ip' } },
+    ]) {
+      expect(
+        (
+          await rejection(
+            openCollection(cluster.url as `postgresql://${string}`, { model, collection: fresh(), ...bad }),
+          )
+        ).code,
+      ).toBe('ERR_INVALID_ARGUMENT');
+    }
+    const c = await openCollection(cluster.url as `postgresql://${string}`, { model, collection: fresh() });
+    expect((await rejection(c.searchVector(new Float32Array(3)))).code).toBe('ERR_DIMENSION_MISMATCH');
+    expect((await rejection(c.searchText('x', { k: 0 }))).code).toBe('ERR_INVALID_ARGUMENT');
+    expect((await rejection(c.searchText('x', { efSearch: 0 }))).code).toBe('ERR_INVALID_ARGUMENT');
+    await c.close();
+  });
+
   it('fails with ERR_RUNTIME_UNAVAILABLE when the pg package is missing', () => {
     const script = `
       const Module = require('node:module');

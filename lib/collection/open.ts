@@ -46,7 +46,23 @@ function lockCollection(root: string): NativeDirectoryLock {
 }
 
 /**
- * Opens (or creates) a collection in `dir`, bound to `model` by its fingerprint.
+ * Opens (or creates) a collection in PostgreSQL with pgvector, bound to `model` by its
+ * fingerprint. Several processes and machines may open one collection at once. See docs/postgres.md.
+ * @param url - a `postgres://` / `postgresql://` connection URL
+ * @param options - `model` (required), `collection` (table name), `schema`, and for a new
+ *   collection `index.metric`, `halfvec`, `m`, `efConstruction`; `efSearch`, `poolSize`
+ * @throws {CrossmodalError} `ERR_RUNTIME_UNAVAILABLE` (the optional `pg` package is missing),
+ *   `ERR_STORE_UNAVAILABLE` (cannot connect), `ERR_STORE` (permission denied, tables not in this
+ *   version's layout), `ERR_MODEL_MISMATCH`
+ * @example
+ * const photos = await openCollection('postgresql://app@db/photos', { model, collection: 'photos' });
+ */
+export async function openCollection(url: PostgresUrl, options: PostgresCollectionOptions): Promise<PostgresCollection>;
+/** As above, with the store chosen explicitly: the connection is `options.connectionString`, else `target`. */
+export async function openCollection(target: string, options: PostgresCollectionOptions & { store: 'postgres' }): Promise<PostgresCollection>;
+/**
+ * Opens (or creates) a collection in `dir`, bound to `model` by its fingerprint. (A string that
+ * is a `postgres://` URL at run time opens a PostgresCollection: see the overload above.)
  * @param dir - the collection directory (created if missing)
  * @param options - `model` (required), `index` options for a new collection, `reembed`, `checkpointEvery`
  * @throws {CrossmodalError} `ERR_LOCKED` (the collection is open in another process, or already
@@ -58,16 +74,7 @@ function lockCollection(root: string): NativeDirectoryLock {
  * console.log(await photos.searchText('a cat', { k: 3 }));
  * await photos.close();
  */
-export async function openCollection(url: PostgresUrl, options: PostgresCollectionOptions): Promise<PostgresCollection>;
-export async function openCollection(target: string, options: PostgresCollectionOptions & { store: 'postgres' }): Promise<PostgresCollection>;
 export async function openCollection(dir: string, options: OpenCollectionOptions): Promise<Collection>;
-/**
- * (PostgreSQL) Opens or creates a collection in PostgreSQL with pgvector when `target` is a
- * `postgres://` / `postgresql://` URL, or `options.store` is `'postgres'` (the connection string
- * is then `options.connectionString`, else `target`). See docs/postgres.md.
- * @throws {CrossmodalError} `ERR_RUNTIME_UNAVAILABLE` (the `pg` package is missing),
- *   `ERR_STORE_UNAVAILABLE`, `ERR_STORE`, `ERR_MODEL_MISMATCH`
- */
 export async function openCollection(target: string, options: OpenCollectionOptions | PostgresCollectionOptions): Promise<Collection | PostgresCollection> {
   if (typeof target !== 'string' || (target === '' && (options as PostgresCollectionOptions | undefined)?.store !== 'postgres')) throw invalidArgument('dir must be a non-empty string');
   if (!options || typeof options !== 'object' || !options.model) throw invalidArgument('openCollection needs { model }');
