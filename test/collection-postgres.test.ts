@@ -333,6 +333,17 @@ describe.skipIf(unavailable !== null)('PostgreSQL collection', () => {
     expect(planned).toBeGreaterThanOrEqual(0.9);
     expect(viaHnsw).toBeGreaterThanOrEqual(0.9);
     await forced.close();
+    // The scan budget bounds the iterative scan: with room for a few dozen tuples, a 1% filter
+    // through the index finds fewer than k.
+    const starved = await openCollection(forcedUrl as `postgresql://${string}`, {
+      model,
+      collection: name,
+      maxScanTuples: 50,
+    });
+    expect((await starved.searchVector(queries.subarray(0, dim), { k: 10, where: { bucket: 7 } })).length).toBeLessThan(
+      10,
+    );
+    await starved.close();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { Client } = require('pg') as typeof import('pg');
     const direct = new Client({ connectionString: forcedUrl });

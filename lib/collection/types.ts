@@ -103,6 +103,12 @@ export interface PostgresCollectionOptions {
   efConstruction?: number;
   /** Default `hnsw.ef_search` of searches (default 40; raised to `k` when smaller). */
   efSearch?: number;
+  /**
+   * How many index tuples a filtered search may visit while it looks for `k` rows that pass the
+   * filter (`hnsw.max_scan_tuples`, default 20000). Raise it for very selective filters on large
+   * collections, at the cost of slower searches that find few matches.
+   */
+  maxScanTuples?: number;
   /** Connections in the pool (default 10). */
   poolSize?: number;
 }

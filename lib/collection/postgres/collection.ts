@@ -131,6 +131,7 @@ export class PostgresCollection implements CollectionApi {
   #relations: Relations;
   #spec: SchemaSpec;
   #efSearch: number;
+  #maxScanTuples: number;
 
   private constructor(
     pool: Pool,
@@ -139,6 +140,7 @@ export class PostgresCollection implements CollectionApi {
     r: Relations,
     spec: SchemaSpec,
     efSearch: number,
+    maxScanTuples: number,
   ) {
     this.#pool = pool;
     this.#model = model;
@@ -149,6 +151,7 @@ export class PostgresCollection implements CollectionApi {
     this.metric = spec.metric;
     this.table = r.itemsRegclass;
     this.#efSearch = efSearch;
+    this.#maxScanTuples = maxScanTuples;
   }
 
   /**
@@ -180,6 +183,8 @@ export class PostgresCollection implements CollectionApi {
     };
     const efSearch = positiveInteger(options.efSearch, 'efSearch', 40, 1000);
     const poolSize = positiveInteger(options.poolSize, 'poolSize', 10, 1000);
+    // pgvector's default; its own bounds are [1, 2^31 − 1].
+    const maxScanTuples = positiveInteger(options.maxScanTuples, 'maxScanTuples', 20000, 2147483647);
     const pg = loadPg();
     const pool = new pg.Pool({ connectionString, max: poolSize });
     // An idle pooled connection that the server drops (restart, idle timeout) is reported here;
@@ -201,7 +206,7 @@ export class PostgresCollection implements CollectionApi {
             'Re-embedding is not supported for PostgreSQL collections: use another collection name.',
         );
       }
-      return new PostgresCollection(pool, model, fingerprint, r, stored, efSearch);
+      return new PostgresCollection(pool, model, fingerprint, r, stored, efSearch, maxScanTuples);
     } catch (error) {
       await pool.end().catch(() => undefined);
       throw storeError(error, 'opening the collection');
@@ -497,8 +502,9 @@ export class PostgresCollection implements CollectionApi {
     const efSearch = Math.min(1000, Math.max(options.efSearch ?? this.#efSearch, k));
     const rows = await this.#transaction('searching', async (client) => {
       await client.query(
-        `SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`,
-        [String(efSearch)],
+        `SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'relaxed_order', true),
+                set_config('hnsw.max_scan_tuples', $2, true)`,
+        [String(efSearch), String(this.#maxScanTuples)],
       );
       const result = await client.query<ItemRow & { distance: number }>(
         `WITH nearest AS MATERIALIZED (
