@@ -1,7 +1,8 @@
 /**
  * Every stable error code, listed once. The addon raises the same strings (native/common/error.h,
  * kept in agreement by test/errors.test.ts). Raised in TypeScript only: `ERR_NATIVE_BINDING`, for
- * an addon that cannot be loaded, and the three Hugging Face hub codes (lib/hub).
+ * an addon that cannot be loaded, the three Hugging Face hub codes (lib/hub) and the two
+ * PostgreSQL store codes (lib/collection/postgres).
  * @internal
  */
 export const ERROR_CODES = [
@@ -33,6 +34,12 @@ export const ERROR_CODES = [
   'ERR_NOT_FOUND',
   'ERR_HUB',
   'ERR_NATIVE_BINDING',
+  // A PostgreSQL collection (lib/collection/postgres): the server cannot be reached or dropped the
+  // connection (refused, terminated, shutting down; retrying later may succeed), or it refused
+  // a request (permission denied, the collection's tables missing or not in this version's
+  // layout). The database's own message is part of the error's.
+  'ERR_STORE_UNAVAILABLE',
+  'ERR_STORE',
   'ERR_INTERNAL',
 ] as const;
 

@@ -84,8 +84,12 @@ export {
 } from './search';
 export {
   Collection,
+  PostgresCollection,
   openCollection,
   type AddOptions,
+  type CollectionApi,
+  type PostgresCollectionOptions,
+  type PostgresUrl,
   type AddResult,
   type CollectionHit,
   type CollectionItem,

@@ -158,10 +158,10 @@ describe('error codes', () => {
     const nativeCodes = [...block.matchAll(/"(ERR_[A-Z_]+)"/g)].map((m) => m[1] as string);
     expect(nativeCodes.length).toBeGreaterThan(15);
     expect(new Set(ERROR_CODES).size).toBe(ERROR_CODES.length);
-    // Every native code is a TS code; TS-only are the addon-cannot-load code and the hub's codes
-    // (lib/hub runs in TypeScript only).
+    // Every native code is a TS code; TS-only are the addon-cannot-load code, the hub's codes and the PostgreSQL store's
+    // (lib/hub and lib/collection/postgres run in TypeScript only).
     expect(nativeCodes.filter((c) => !(ERROR_CODES as readonly string[]).includes(c))).toEqual([]);
-    expect(ERROR_CODES.filter((c) => !nativeCodes.includes(c)).sort()).toEqual(['ERR_HUB', 'ERR_NATIVE_BINDING', 'ERR_NOT_FOUND', 'ERR_UNAUTHORIZED']);
+    expect(ERROR_CODES.filter((c) => !nativeCodes.includes(c)).sort()).toEqual(['ERR_HUB', 'ERR_NATIVE_BINDING', 'ERR_NOT_FOUND', 'ERR_STORE', 'ERR_STORE_UNAVAILABLE', 'ERR_UNAUTHORIZED']);
     // The addon's codes keep their identity through fromNative; anything else is ERR_INTERNAL.
     for (const code of nativeCodes) expect(fromNative(Object.assign(new Error('x'), { code })).code).toBe(code);
     expect(fromNative(Object.assign(new Error('x'), { code: 'ERR_NOT_A_CODE' })).code).toBe('ERR_INTERNAL');

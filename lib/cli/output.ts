@@ -29,7 +29,9 @@ const HINTS: Partial<Record<string, string>> = {
   ERR_MODEL_LOAD: 'point --model at a bundle directory (config.json, onnx/…) or run `crossmodal pull org/name`',
   ERR_MODEL_MISMATCH: 'the collection was built with another model: pass the same --model, or re-embed',
   ERR_LOCKED: 'another process is using it: wait for it to finish, or stop it',
-  ERR_RUNTIME_UNAVAILABLE: 'ONNX Runtime could not be loaded: reinstall onnxruntime-node',
+  ERR_RUNTIME_UNAVAILABLE: 'ONNX Runtime could not be loaded: reinstall onnxruntime-node (PostgreSQL collections also need `npm install pg`)',
+  ERR_STORE_UNAVAILABLE: 'the PostgreSQL server cannot be reached: check that it runs and the connection string, then retry',
+  ERR_STORE: 'PostgreSQL refused the request: check the role\'s privileges and that the collection was created by crossmodal',
 };
 
 /** The one line printed for an error: `crossmodal: CODE: message — hint`. */

@@ -15,6 +15,7 @@ import type {
   CollectionHit,
   CollectionItem,
   CollectionModel,
+  CollectionApi,
   CollectionSearchOptions,
   CollectionStats,
 } from './types';
@@ -45,7 +46,7 @@ function itemId(id: number | bigint): bigint {
 }
 
 /** An open collection. Create or open one with {@link openCollection}. */
-export class Collection {
+export class Collection implements CollectionApi {
   readonly dir: string;
   readonly dim: number;
   readonly fingerprint: string;

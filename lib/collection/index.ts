@@ -21,16 +21,19 @@
  * @packageDocumentation
  */
 export { Collection } from './collection';
-export { openCollection } from './open';
+export { openCollection, type PostgresUrl } from './open';
+export { PostgresCollection } from './postgres/collection';
 export type {
   AddOptions,
   AddResult,
   CollectionHit,
+  CollectionApi,
   CollectionItem,
   CollectionModel,
   CollectionSearchOptions,
   CollectionStats,
   OpenCollectionOptions,
+  PostgresCollectionOptions,
 } from './types';
 export type { Where } from './where';
 /** @internal Tests read image sizes through it. */

@@ -8,9 +8,17 @@ import { createIndex, loadIndex, type IndexOptions, type VectorIndex } from '../
 import { Collection, INDEX_FILE } from './collection';
 import { fillFromStore, replayJournal } from './index-sync';
 import { reembedAll } from './reembed';
+import { PostgresCollection } from './postgres/collection';
 import { SqliteStore } from './sqlite/store';
 import type { CollectionStore } from './store';
-import type { CollectionModel, OpenCollectionOptions } from './types';
+import type { CollectionModel, OpenCollectionOptions, PostgresCollectionOptions } from './types';
+
+/** A PostgreSQL connection URL: `openCollection` opens a PostgresCollection for it. */
+export type PostgresUrl = `postgres://${string}` | `postgresql://${string}`;
+
+function isPostgresUrl(target: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(target);
+}
 
 /** The on-disk format this version reads and writes (meta `format`). */
 const FORMAT = '1';
@@ -38,7 +46,23 @@ function lockCollection(root: string): NativeDirectoryLock {
 }
 
 /**
- * Opens (or creates) a collection in `dir`, bound to `model` by its fingerprint.
+ * Opens (or creates) a collection in PostgreSQL with pgvector, bound to `model` by its
+ * fingerprint. Several processes and machines may open one collection at once. See docs/postgres.md.
+ * @param url - a `postgres://` / `postgresql://` connection URL
+ * @param options - `model` (required), `collection` (table name), `schema`, and for a new
+ *   collection `index.metric`, `halfvec`, `m`, `efConstruction`; `efSearch`, `poolSize`
+ * @throws {CrossmodalError} `ERR_RUNTIME_UNAVAILABLE` (the optional `pg` package is missing),
+ *   `ERR_STORE_UNAVAILABLE` (cannot connect), `ERR_STORE` (permission denied, tables not in this
+ *   version's layout), `ERR_MODEL_MISMATCH`
+ * @example
+ * const photos = await openCollection('postgresql://app@db/photos', { model, collection: 'photos' });
+ */
+export async function openCollection(url: PostgresUrl, options: PostgresCollectionOptions): Promise<PostgresCollection>;
+/** As above, with the store chosen explicitly: the connection is `options.connectionString`, else `target`. */
+export async function openCollection(target: string, options: PostgresCollectionOptions & { store: 'postgres' }): Promise<PostgresCollection>;
+/**
+ * Opens (or creates) a collection in `dir`, bound to `model` by its fingerprint. (A string that
+ * is a `postgres://` URL at run time opens a PostgresCollection: see the overload above.)
  * @param dir - the collection directory (created if missing)
  * @param options - `model` (required), `index` options for a new collection, `reembed`, `checkpointEvery`
  * @throws {CrossmodalError} `ERR_LOCKED` (the collection is open in another process, or already
@@ -50,9 +74,22 @@ function lockCollection(root: string): NativeDirectoryLock {
  * console.log(await photos.searchText('a cat', { k: 3 }));
  * await photos.close();
  */
-export async function openCollection(dir: string, options: OpenCollectionOptions): Promise<Collection> {
-  if (typeof dir !== 'string' || dir === '') throw invalidArgument('dir must be a non-empty string');
+export async function openCollection(dir: string, options: OpenCollectionOptions): Promise<Collection>;
+export async function openCollection(target: string, options: OpenCollectionOptions | PostgresCollectionOptions): Promise<Collection | PostgresCollection> {
+  if (typeof target !== 'string' || (target === '' && (options as PostgresCollectionOptions | undefined)?.store !== 'postgres')) throw invalidArgument('dir must be a non-empty string');
   if (!options || typeof options !== 'object' || !options.model) throw invalidArgument('openCollection needs { model }');
+  const storeOption = (options as { store?: unknown }).store;
+  if (storeOption !== undefined && storeOption !== 'postgres' && storeOption !== 'sqlite') throw invalidArgument(`store must be 'sqlite' or 'postgres', got ${String(storeOption)}`);
+  if (storeOption === 'postgres' || (storeOption === undefined && isPostgresUrl(target))) {
+    const pgOptions = options as PostgresCollectionOptions;
+    const connectionString = pgOptions.connectionString ?? target;
+    if (typeof connectionString !== 'string') throw invalidArgument('connectionString must be a string');
+    return PostgresCollection.open(connectionString, pgOptions, modelFingerprint(options.model, options.fingerprint));
+  }
+  return openLocalCollection(target, options as OpenCollectionOptions);
+}
+
+async function openLocalCollection(dir: string, options: OpenCollectionOptions): Promise<Collection> {
   const model = options.model;
   const fingerprint = modelFingerprint(model, options.fingerprint);
   const checkpointEvery = options.checkpointEvery ?? 16;
