@@ -7,8 +7,10 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 log() { printf 'bootstrap: %s\n' "$*"; }
 
-# 1. System packages and ONNX Runtime headers (needs root the first time; a no-op afterwards).
+# 1. System packages and ONNX Runtime headers (needs root the first time; a no-op afterwards);
+#    PostgreSQL 15 + pgvector for the PostgreSQL collection store's tests.
 bash tools/setup-native.sh
+bash tools/setup-postgres.sh
 
 # 2. npm dependencies, exactly as package-lock.json pins them. This also runs our own install
 #    script (node-gyp-build), which builds the addon from source through binding.gyp when no
@@ -37,6 +39,9 @@ fi
 
 # 5. TypeScript.
 log "typescript"
+# From a clean dist/: a module that was renamed or became a folder (collection.ts → collection/)
+# would otherwise leave a stale .js that `require` still finds.
+rm -rf dist
 npx --no-install tsc -p tsconfig.json
 node tools/write-esm-entry.mjs >/dev/null
 log "ready"
