@@ -40,7 +40,11 @@ if (!fs.existsSync(flickr)) {
   console.error(`bench/preprocess: no photos in ${flickr}`);
   process.exit(1);
 }
-const photos = fs.readdirSync(flickr).filter((f) => /\.jpe?g$/i.test(f)).sort().map((f) => path.join(flickr, f));
+const photos = fs
+  .readdirSync(flickr)
+  .filter((f) => /\.jpe?g$/i.test(f))
+  .sort()
+  .map((f) => path.join(flickr, f));
 
 // --- 12 MP inputs -----------------------------------------------------------------------------
 async function makeLarge() {
@@ -48,13 +52,18 @@ async function makeLarge() {
   fs.mkdirSync(dir, { recursive: true });
   const out = [];
   let seed = 12345;
-  const noise = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 24) % 9 - 4;
+  const noise = () => (((seed = (seed * 1103515245 + 12345) >>> 0) >>> 24) % 9) - 4;
   for (let i = 0; i < largeCount; i++) {
     const file = path.join(dir, `large_${String(i).padStart(2, '0')}.jpg`);
     if (!fs.existsSync(file)) {
-      const { data, info } = await sharp(photos[i * 37 % photos.length]).resize(4000, 3000, { fit: 'cover', kernel: 'lanczos3' }).raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await sharp(photos[(i * 37) % photos.length])
+        .resize(4000, 3000, { fit: 'cover', kernel: 'lanczos3' })
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       for (let j = 0; j < data.length; j++) data[j] = Math.min(255, Math.max(0, data[j] + noise()));
-      await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }).jpeg({ quality: 90, chromaSubsampling: '4:2:0' }).toFile(file);
+      await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
+        .jpeg({ quality: 90, chromaSubsampling: '4:2:0' })
+        .toFile(file);
     }
     out.push(file);
   }
@@ -64,7 +73,11 @@ async function makeLarge() {
 // --- the peer: sharp resize (shortest edge 224, bicubic, centre crop) + JS normalisation ------
 const mean = config.image_mean.map(Math.fround);
 const std = config.image_std.map(Math.fround);
-const lut = [0, 1, 2].map((c) => Float32Array.from({ length: 256 }, (_, v) => Math.fround(Math.fround(Math.fround(v * config.rescale_factor) - mean[c]) / std[c])));
+const lut = [0, 1, 2].map((c) =>
+  Float32Array.from({ length: 256 }, (_, v) =>
+    Math.fround(Math.fround(Math.fround(v * config.rescale_factor) - mean[c]) / std[c]),
+  ),
+);
 
 async function sharpOne(file, out, offset, accurate) {
   // accurate: no fast shrink-on-load (libvips still shrinks on load, but to an exact integer factor first).
@@ -111,12 +124,19 @@ function pillowReferences(name, files) {
   const dir = path.join(cache, 'pillow', name);
   const missing = files.filter((f) => !fs.existsSync(path.join(dir, `${path.basename(f)}.png`)));
   for (let i = 0; i < missing.length; i += 100) {
-    execFileSync('/usr/bin/python3', [path.join(root, 'tools', 'dev', 'pillow_preprocess.py'), configPath, dir, ...missing.slice(i, i + 100)]);
+    execFileSync('/usr/bin/python3', [
+      path.join(root, 'tools', 'dev', 'pillow_preprocess.py'),
+      configPath,
+      dir,
+      ...missing.slice(i, i + 100),
+    ]);
   }
   // Decode the reference PNGs with sharp (lossless) and normalise them the same way.
   return Promise.all(
     files.map(async (f) => {
-      const { data } = await sharp(path.join(dir, `${path.basename(f)}.png`)).raw().toBuffer({ resolveWithObject: true });
+      const { data } = await sharp(path.join(dir, `${path.basename(f)}.png`))
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       const plane = SIZE * SIZE;
       const t = new Float32Array(3 * plane);
       for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) t[c * plane + i] = lut[c][data[3 * i + c]];
@@ -155,7 +175,9 @@ const sets = [
   { name: '12 MP JPEG', files: large },
 ];
 
-console.log(`bench/preprocess: ${threads} threads, ${rounds} interleaved rounds, CLIP 224 config (shortest edge + centre crop), sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}, ${os.cpus()[0].model}, load ${os.loadavg()[0].toFixed(1)}`);
+console.log(
+  `bench/preprocess: ${threads} threads, ${rounds} interleaved rounds, CLIP 224 config (shortest edge + centre crop), sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}, ${os.cpus()[0].model}, load ${os.loadavg()[0].toFixed(1)}`,
+);
 // Timing: each set is cut into chunks; every chunk is run by every side back to back (the order
 // rotating), `rounds` times. On a shared machine the load changes from second to second, so each
 // side's rate is its chunks' best times summed, and the ratio is the median of the per-chunk
@@ -190,7 +212,15 @@ for (const set of sets) {
   for (const [k, side] of sides.entries()) {
     const total = best.reduce((sum, b) => sum + b[k], 0);
     const ratio = median(best.map((b) => b[peer] / b[k]));
-    rows.push([set.name, String(set.files.length), side.name, (set.files.length / total).toFixed(1), `${ratio.toFixed(2)}x`, fid[k].max.toFixed(4), fid[k].mean.toFixed(5)]);
+    rows.push([
+      set.name,
+      String(set.files.length),
+      side.name,
+      (set.files.length / total).toFixed(1),
+      `${ratio.toFixed(2)}x`,
+      fid[k].max.toFixed(4),
+      fid[k].mean.toFixed(5),
+    ]);
   }
 }
 const header = ['set', 'images', 'side', 'images/s', 'vs sharp', 'max abs', 'worst mean abs'];
@@ -199,4 +229,6 @@ const line = (cells) => cells.map((c, i) => (i >= 3 ? c.padStart(widths[i]) : c.
 console.log(line(header));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const r of rows) console.log(line(r));
-console.log(`(images/s: sum of each chunk's best of ${rounds} rounds; vs sharp: median per-chunk ratio; fidelity vs Pillow 9.4 on the first ${fidelitySample} images of each set, normalised units; 1 8-bit level ≈ 0.015)`);
+console.log(
+  `(images/s: sum of each chunk's best of ${rounds} rounds; vs sharp: median per-chunk ratio; fidelity vs Pillow 9.4 on the first ${fidelitySample} images of each set, normalised units; 1 8-bit level ≈ 0.015)`,
+);

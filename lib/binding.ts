@@ -2,7 +2,16 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { CrossmodalError } from './errors';
-import type { ImageOptions, IndexInfo, LoadIndexOptions, LoadOptions, LoadTokenizerOptions, ModelInfo, TokenizeOptions, TokenizerInfo } from './types';
+import type {
+  ImageOptions,
+  IndexInfo,
+  LoadIndexOptions,
+  LoadOptions,
+  LoadTokenizerOptions,
+  ModelInfo,
+  TokenizeOptions,
+  TokenizerInfo,
+} from './types';
 
 export interface NativeEmbeddings {
   buffer: ArrayBuffer;
@@ -59,7 +68,12 @@ export interface NativePreprocessResult {
 
 export interface NativeEncoderSession {
   embedTexts(texts: string[], normalize: boolean, timeoutMs?: number): [Promise<NativeEmbeddings>, NativeCallHandle];
-  embedImages(images: NativeImageInput[], normalize: boolean, timeoutMs?: number, imageOptions?: NativeImageOptions): [Promise<NativeEmbeddings>, NativeCallHandle];
+  embedImages(
+    images: NativeImageInput[],
+    normalize: boolean,
+    timeoutMs?: number,
+    imageOptions?: NativeImageOptions,
+  ): [Promise<NativeEmbeddings>, NativeCallHandle];
   cancel(handle: NativeCallHandle, code: 'ERR_ABORTED' | 'ERR_DEADLINE_EXCEEDED'): void;
   preprocess(images: NativeImageInput[], options: NativeImageOptions): Promise<NativePreprocessResult>;
   tokenize(texts: string[]): Promise<NativeTokens>;
@@ -156,7 +170,11 @@ export interface NativeAddon {
   groupMeans(rows: Float32Array, dim: number, group: number): Promise<ArrayBuffer>;
   /** Throws ERR_LOCKED ("<what> <dir> is open in another process (pid N) or already open in this one") or ERR_IO. */
   DirectoryLock: new (dir: string, what?: string) => NativeDirectoryLock;
-  preprocessImages(images: NativeImageInput[], configJson: string, options: NativeImageOptions): Promise<NativePreprocessResult>;
+  preprocessImages(
+    images: NativeImageInput[],
+    configJson: string,
+    options: NativeImageOptions,
+  ): Promise<NativePreprocessResult>;
   /**
    * Format and size from the headers of a JPEG, PNG, WebP or GIF, synchronously (headers only, the
    * native decoders' own parsing); null for anything else or a header cut short. Throws

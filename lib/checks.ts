@@ -30,10 +30,12 @@ export function checkBoolean(value: unknown, name: string): void {
 
 /** `value` is undefined or a non-empty string. */
 export function checkString(value: unknown, name: string): void {
-  if (value !== undefined && (typeof value !== 'string' || value === '')) throw invalidArgument(`${name} must be a non-empty string`);
+  if (value !== undefined && (typeof value !== 'string' || value === ''))
+    throw invalidArgument(`${name} must be a non-empty string`);
 }
 
 /** `value` is undefined or one of `allowed`. */
 export function checkOneOf(value: unknown, name: string, allowed: readonly string[]): void {
-  if (value !== undefined && !allowed.includes(value as string)) throw invalidArgument(`${name} must be one of ${allowed.join(', ')}`);
+  if (value !== undefined && !allowed.includes(value as string))
+    throw invalidArgument(`${name} must be one of ${allowed.join(', ')}`);
 }

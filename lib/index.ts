@@ -49,14 +49,7 @@ export {
   type SimilarityMatrix,
 } from './model';
 export { loadRuntime, nativeInfo, type RuntimeInfo } from './runtime';
-export {
-  loadTokenizer,
-  rowIds,
-  Tokenizer,
-  type DecodeOptions,
-  type TokenIds,
-  type TokenizedTexts,
-} from './tokenizer';
+export { loadTokenizer, rowIds, Tokenizer, type DecodeOptions, type TokenIds, type TokenizedTexts } from './tokenizer';
 export {
   preprocessImages,
   type ImageFailure,
@@ -99,13 +92,15 @@ export {
   type OpenCollectionOptions,
   type Where,
 } from './collection/index';
-export { pull, resolveModel, type PullOptions, type PullPrecision, type PullProgress, type ResolveOptions } from './hub';
 export {
-  loadCaptionDataset,
-  type CaptionDataset,
-  type CaptionFormat,
-  type LoadDatasetOptions,
-} from './eval/datasets';
+  pull,
+  resolveModel,
+  type PullOptions,
+  type PullPrecision,
+  type PullProgress,
+  type ResolveOptions,
+} from './hub';
+export { loadCaptionDataset, type CaptionDataset, type CaptionFormat, type LoadDatasetOptions } from './eval/datasets';
 export { evaluateRetrieval, type EvaluateOptions, type RetrievalReport } from './eval/retrieval';
 export {
   calibrateThreshold,

@@ -3,7 +3,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { looksLikeRepoId } from './hub/cache';
 import { resolveModel } from './hub/pull';
-import { native, packageRoot, resolveOrtLibrary, type NativeCallHandle, type NativeEmbeddings, type NativeEncoderSession } from './binding';
+import {
+  native,
+  packageRoot,
+  resolveOrtLibrary,
+  type NativeCallHandle,
+  type NativeEmbeddings,
+  type NativeEncoderSession,
+} from './binding';
 import { checkBoolean, checkInteger, checkNumber, checkOneOf, checkString, type IntegerRange } from './checks';
 import { callNative, CrossmodalError, invalidArgument } from './errors';
 import {
@@ -17,7 +24,14 @@ import {
   type PreprocessedImages,
   type PreprocessOptions,
 } from './preprocess';
-import { checkTexts, decodeIds, tokensFromNative, type DecodeOptions, type TokenIds, type TokenizedTexts } from './tokenizer';
+import {
+  checkTexts,
+  decodeIds,
+  tokensFromNative,
+  type DecodeOptions,
+  type TokenIds,
+  type TokenizedTexts,
+} from './tokenizer';
 import type { Device, ImageOptions, LoadOptions, ModelInfo, TokenizerInfo } from './types';
 
 export interface EmbedOptions {
@@ -149,11 +163,21 @@ export class Model {
     return this.#session;
   }
 
-  async #embed(submit: (session: NativeEncoderSession, normalize: boolean, timeoutMs?: number) => [Promise<NativeEmbeddings>, NativeCallHandle], options: EmbedOptions): Promise<Embeddings> {
+  async #embed(
+    submit: (
+      session: NativeEncoderSession,
+      normalize: boolean,
+      timeoutMs?: number,
+    ) => [Promise<NativeEmbeddings>, NativeCallHandle],
+    options: EmbedOptions,
+  ): Promise<Embeddings> {
     const { signal, timeoutMs } = options;
-    if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw invalidArgument('timeoutMs must be a positive number');
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgument('signal must be an AbortSignal');
-    if (signal?.aborted) throw new CrossmodalError('ERR_ABORTED', 'the call was aborted before it started', { cause: signal.reason });
+    if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0))
+      throw invalidArgument('timeoutMs must be a positive number');
+    if (signal !== undefined && !(signal instanceof AbortSignal))
+      throw invalidArgument('signal must be an AbortSignal');
+    if (signal?.aborted)
+      throw new CrossmodalError('ERR_ABORTED', 'the call was aborted before it started', { cause: signal.reason });
     const session = this.#live();
     const [pending, handle] = await callNative(() => submit(session, options.normalize ?? true, timeoutMs));
     if (handle === null || (signal === undefined && timeoutMs === undefined)) {
@@ -222,9 +246,11 @@ export class Model {
     const inputs = images.map(toNativeImage);
     const image = nativeImageOptions(options);
     const perCall = Object.values(image).some((v) => v !== undefined) ? image : undefined;
-    return this.#embed((session, normalize, timeoutMs) => session.embedImages(inputs, normalize, timeoutMs, perCall), options);
+    return this.#embed(
+      (session, normalize, timeoutMs) => session.embedImages(inputs, normalize, timeoutMs, perCall),
+      options,
+    );
   }
-
 
   /**
    * Decodes and preprocesses images exactly as {@link Model.embedImages} does, without running the
@@ -288,7 +314,8 @@ export class Model {
     texts: string[] | Embeddings,
     options: { threshold: number; signal?: AbortSignal; timeoutMs?: number },
   ): Promise<{ matches: boolean[]; scores: Float32Array }> {
-    if (options === null || typeof options !== 'object') throw invalidArgument('options must be an object with a threshold');
+    if (options === null || typeof options !== 'object')
+      throw invalidArgument('options must be an object with a threshold');
     const { threshold } = options;
     if (typeof threshold !== 'number' || !(threshold >= -1 && threshold <= 1)) {
       throw invalidArgument(`options.threshold must be a cosine between -1 and 1 (got ${String(threshold)})`);
@@ -296,13 +323,15 @@ export class Model {
     const imageCount = images instanceof Embeddings ? images.count : Array.isArray(images) ? images.length : -1;
     const textCount = texts instanceof Embeddings ? texts.count : Array.isArray(texts) ? texts.length : -1;
     if (imageCount < 0 || textCount < 0) throw invalidArgument('images and texts must be arrays or Embeddings');
-    if (imageCount !== textCount) throw invalidArgument(`match pairs image i with text i: got ${imageCount} images and ${textCount} texts`);
+    if (imageCount !== textCount)
+      throw invalidArgument(`match pairs image i with text i: got ${imageCount} images and ${textCount} texts`);
     const callOptions = { signal: options.signal, timeoutMs: options.timeoutMs };
     const [a, b] = await Promise.all([
       images instanceof Embeddings ? images : this.embedImages(images, callOptions),
       texts instanceof Embeddings ? texts : this.embedTexts(texts, callOptions),
     ]);
-    if (a.dim !== b.dim) throw new CrossmodalError('ERR_DIMENSION_MISMATCH', `embedding sizes differ: ${a.dim} vs ${b.dim}`);
+    if (a.dim !== b.dim)
+      throw new CrossmodalError('ERR_DIMENSION_MISMATCH', `embedding sizes differ: ${a.dim} vs ${b.dim}`);
     // Row-wise cosines: n dot products of dim floats (the model's embeddings are unit length;
     // caller-supplied ones are normalised here).
     const scores = new Float32Array(a.count);
@@ -333,7 +362,11 @@ export class Model {
    * const m = await model.score(['cat.jpg'], ['a cat', 'a dog'], { softmax: true });
    * m.get(0, 0); // probability of "a cat"
    */
-  async score(images: ImageInput[] | Embeddings, texts: string[] | Embeddings, options: ScoreOptions = {}): Promise<SimilarityMatrix> {
+  async score(
+    images: ImageInput[] | Embeddings,
+    texts: string[] | Embeddings,
+    options: ScoreOptions = {},
+  ): Promise<SimilarityMatrix> {
     const [a, b] = await Promise.all([
       images instanceof Embeddings ? images : this.embedImages(images),
       texts instanceof Embeddings ? texts : this.embedTexts(texts),
@@ -354,7 +387,11 @@ export class Model {
    * const [top] = await model.classify(['pet.jpg'], ['cat', 'dog'], { templates: ['a photo of a {}.', 'a blurry photo of a {}.'] });
    * top[0].label; // 'cat'
    */
-  async classify(images: ImageInput[] | Embeddings, labels: string[], options: ClassifyOptions = {}): Promise<LabelScore[][]> {
+  async classify(
+    images: ImageInput[] | Embeddings,
+    labels: string[],
+    options: ClassifyOptions = {},
+  ): Promise<LabelScore[][]> {
     checkTexts(labels);
     if (labels.length === 0) throw invalidArgument('labels must not be empty');
     const templates = options.templates ?? ['a photo of a {}.'];
@@ -371,7 +408,9 @@ export class Model {
       this.embedTexts(prompts, callOptions),
     ]);
     const classifier = new Embeddings(
-      new Float32Array(await callNative(() => native().groupMeans(promptEmbeddings.data, promptEmbeddings.dim, templates.length))),
+      new Float32Array(
+        await callNative(() => native().groupMeans(promptEmbeddings.data, promptEmbeddings.dim, templates.length)),
+      ),
       labels.length,
       promptEmbeddings.dim,
     );
@@ -381,7 +420,11 @@ export class Model {
     ]);
     const results: LabelScore[][] = [];
     for (let i = 0; i < imageEmbeddings.count; i++) {
-      const row = labels.map((label, j) => ({ label, probability: probabilities.get(i, j), similarity: cosines.get(i, j) }));
+      const row = labels.map((label, j) => ({
+        label,
+        probability: probabilities.get(i, j),
+        similarity: cosines.get(i, j),
+      }));
       row.sort((x, y) => y.probability - x.probability);
       results.push(row.slice(0, topK));
     }
@@ -403,9 +446,15 @@ export class Model {
  * With normalised embeddings these are cosine similarities.
  * @throws {CrossmodalError} `ERR_DIMENSION_MISMATCH` when the widths differ
  */
-export async function similarity(a: Embeddings, b: Embeddings, options: { scale?: number; softmax?: boolean } = {}): Promise<SimilarityMatrix> {
-  if (!(a instanceof Embeddings) || !(b instanceof Embeddings)) throw invalidArgument('similarity expects two Embeddings');
-  if (a.dim !== b.dim) throw new CrossmodalError('ERR_DIMENSION_MISMATCH', `embedding sizes differ: ${a.dim} vs ${b.dim}`);
+export async function similarity(
+  a: Embeddings,
+  b: Embeddings,
+  options: { scale?: number; softmax?: boolean } = {},
+): Promise<SimilarityMatrix> {
+  if (!(a instanceof Embeddings) || !(b instanceof Embeddings))
+    throw invalidArgument('similarity expects two Embeddings');
+  if (a.dim !== b.dim)
+    throw new CrossmodalError('ERR_DIMENSION_MISMATCH', `embedding sizes differ: ${a.dim} vs ${b.dim}`);
   const buffer = await callNative(() =>
     native().similarity(a.data, b.data, a.dim, { scale: options.scale ?? 1, softmax: options.softmax ?? false }),
   );
@@ -417,7 +466,8 @@ export async function similarity(a: Embeddings, b: Embeddings, options: { scale?
     rows,
     cols,
     get(row: number, col: number): number {
-      if (row < 0 || row >= rows || col < 0 || col >= cols) throw invalidArgument(`(${row}, ${col}) is outside ${rows} × ${cols}`);
+      if (row < 0 || row >= rows || col < 0 || col >= cols)
+        throw invalidArgument(`(${row}, ${col}) is outside ${rows} × ${cols}`);
       return data[row * cols + col] as number;
     },
   };
@@ -439,16 +489,24 @@ const LOAD_RANGES = {
 const MAX_QUEUE_DELAY_MS: IntegerRange = [0, 60_000];
 const DEVICES: readonly Device[] = ['auto', 'cpu', 'cuda', 'tensorrt'];
 const PRECISIONS: readonly NonNullable<LoadOptions['precision']>[] = ['auto', 'fp32', 'fp16', 'int8', 'q4'];
-const OPTIMIZATION_LEVELS: readonly NonNullable<LoadOptions['graphOptimizationLevel']>[] = ['disabled', 'basic', 'extended', 'all'];
+const OPTIMIZATION_LEVELS: readonly NonNullable<LoadOptions['graphOptimizationLevel']>[] = [
+  'disabled',
+  'basic',
+  'extended',
+  'all',
+];
 
 function checkLoadOptions(options: LoadOptions): void {
   checkOneOf(options.device, 'options.device', DEVICES);
   checkOneOf(options.precision, 'options.precision', PRECISIONS);
   checkOneOf(options.graphOptimizationLevel, 'options.graphOptimizationLevel', OPTIMIZATION_LEVELS);
-  for (const [key, range] of Object.entries(LOAD_RANGES)) checkInteger(options[key as keyof typeof LOAD_RANGES], `options.${key}`, range);
+  for (const [key, range] of Object.entries(LOAD_RANGES))
+    checkInteger(options[key as keyof typeof LOAD_RANGES], `options.${key}`, range);
   checkNumber(options.maxQueueDelayMs, 'options.maxQueueDelayMs', MAX_QUEUE_DELAY_MS);
-  for (const key of ['allowSpinning', 'cpuMemoryArena', 'trtFp16', 'trimTextPadding', 'warmup'] as const) checkBoolean(options[key], `options.${key}`);
-  for (const key of ['ortLibrary', 'optimizedModelPath', 'trtCacheDir'] as const) checkString(options[key], `options.${key}`);
+  for (const key of ['allowSpinning', 'cpuMemoryArena', 'trtFp16', 'trimTextPadding', 'warmup'] as const)
+    checkBoolean(options[key], `options.${key}`);
+  for (const key of ['ortLibrary', 'optimizedModelPath', 'trtCacheDir'] as const)
+    checkString(options[key], `options.${key}`);
   checkImageOptions(options);
 }
 
@@ -484,4 +542,3 @@ export async function load(dir: string, options: LoadOptions = {}): Promise<Mode
  * repository's code on rendered scenes of coloured shapes (see its MODEL_CARD.md).
  */
 export const demoModelDir = path.join(packageRoot, 'models', 'shapes-clip');
-

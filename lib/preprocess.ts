@@ -73,9 +73,14 @@ export function checkImages(images: unknown): asserts images is ImageInput[] {
       if (!(tensor.tensor instanceof Float32Array)) throw invalidArgument(`images[${i}].tensor must be a Float32Array`);
       for (const key of ['width', 'height'] as const) {
         const v = tensor[key];
-        if (v !== undefined && (!Number.isInteger(v) || v <= 0)) throw invalidArgument(`images[${i}].${key} must be a positive integer`);
+        if (v !== undefined && (!Number.isInteger(v) || v <= 0))
+          throw invalidArgument(`images[${i}].${key} must be a positive integer`);
       }
-      if (tensor.width !== undefined && tensor.height !== undefined && tensor.tensor.length !== 3 * tensor.width * tensor.height) {
+      if (
+        tensor.width !== undefined &&
+        tensor.height !== undefined &&
+        tensor.tensor.length !== 3 * tensor.width * tensor.height
+      ) {
         throw invalidArgument(`images[${i}]: tensor has ${tensor.tensor.length} values, expected 3 × height × width`);
       }
       return;
@@ -94,7 +99,9 @@ export function checkImages(images: unknown): asserts images is ImageInput[] {
       }
       return;
     }
-    throw invalidArgument(`images[${i}] must be a file path, a Buffer/Uint8Array, { data, width, height, channels } or { tensor }`);
+    throw invalidArgument(
+      `images[${i}] must be a file path, a Buffer/Uint8Array, { data, width, height, channels } or { tensor }`,
+    );
   });
 }
 
@@ -103,7 +110,10 @@ export function toNativeImage(image: ImageInput): NativeImageInput {
   if (typeof image === 'string') return path.resolve(image);
   if (image instanceof Uint8Array) return image;
   if ('tensor' in image) return { tensor: image.tensor, width: image.width, height: image.height };
-  const data = image.data instanceof Uint8Array ? image.data : new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+  const data =
+    image.data instanceof Uint8Array
+      ? image.data
+      : new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
   return { data, width: image.width, height: image.height, channels: image.channels };
 }
 
@@ -111,7 +121,8 @@ export function toNativeImage(image: ImageInput): NativeImageInput {
 export function checkImageOptions(options: ImageOptions): void {
   for (const key of ['maxPixels', 'maxFileBytes'] as const) {
     const v = options[key];
-    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) throw invalidArgument(`options.${key} must be a positive integer`);
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1))
+      throw invalidArgument(`options.${key} must be a positive integer`);
   }
   for (const key of ['exifOrientation', 'dctScaling'] as const) {
     const v = options[key];
@@ -132,7 +143,14 @@ export function fromNativePreprocess(result: NativePreprocessResult, onError: 't
     const first = failures[0] as ImageFailure;
     throw new CrossmodalError(first.code, first.message);
   }
-  return { data: new Float32Array(result.buffer), count: result.count, channels: 3, height: result.height, width: result.width, failures };
+  return {
+    data: new Float32Array(result.buffer),
+    count: result.count,
+    channels: 3,
+    height: result.height,
+    width: result.width,
+    failures,
+  };
 }
 
 /** @internal */
@@ -164,7 +182,10 @@ export async function preprocessImages(
   if (options === null || typeof options !== 'object') throw invalidArgument('options must be an object');
   checkImageOptions(options);
   const onError = checkOnError(options.onError);
-  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1 && options.threads <= 1024)) {
+  if (
+    options.threads !== undefined &&
+    !(Number.isInteger(options.threads) && options.threads >= 1 && options.threads <= 1024)
+  ) {
     throw invalidArgument('options.threads must be an integer in 1..1024');
   }
   let json: string;

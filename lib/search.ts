@@ -72,7 +72,6 @@ export interface SearchOptions {
   nprobe?: number;
 }
 
-
 /** One search hit. */
 export interface SearchHit {
   id: bigint;
@@ -163,7 +162,10 @@ function vectorsOf(input: VectorsInput, dim: number, what: string): Float32Array
     throw new CrossmodalError('ERR_DIMENSION_MISMATCH', `${what} have dim ${input.dim}, the index has ${dim}`);
   }
   if (data.length % dim !== 0) {
-    throw new CrossmodalError('ERR_DIMENSION_MISMATCH', `${what} length ${data.length} is not a multiple of dim ${dim}`);
+    throw new CrossmodalError(
+      'ERR_DIMENSION_MISMATCH',
+      `${what} length ${data.length} is not a multiple of dim ${dim}`,
+    );
   }
   return data;
 }
@@ -174,7 +176,8 @@ function vectorsOf(input: VectorsInput, dim: number, what: string): Float32Array
  */
 export function toIdArray(ids: Ids, what = 'ids'): BigInt64Array {
   if (ids instanceof BigInt64Array) {
-    for (let i = 0; i < ids.length; i++) if ((ids[i] as bigint) < 0n) throw invalidArgument(`${what}[${i}] is negative`);
+    for (let i = 0; i < ids.length; i++)
+      if ((ids[i] as bigint) < 0n) throw invalidArgument(`${what}[${i}] is negative`);
     return ids;
   }
   if (ids === null || typeof ids !== 'object' || typeof (ids as ArrayLike<unknown>).length !== 'number') {
@@ -233,7 +236,8 @@ function nativeSearchArguments(options: SearchOptions | undefined): NativeSearch
   let deny: BigInt64Array | undefined;
   if (filter !== undefined) {
     if (filter === null || typeof filter !== 'object') throw invalidArgument('filter must be { allow } or { deny }');
-    if ((filter.allow === undefined) === (filter.deny === undefined)) throw invalidArgument('filter takes exactly one of allow or deny');
+    if ((filter.allow === undefined) === (filter.deny === undefined))
+      throw invalidArgument('filter takes exactly one of allow or deny');
     if (filter.allow !== undefined) allow = toIdArray(filter.allow, 'filter.allow');
     else deny = toIdArray(filter.deny as Ids, 'filter.deny');
   }
@@ -310,7 +314,8 @@ export class VectorIndex {
   }
 
   async #add(first: unknown, second: unknown, upsert: boolean): Promise<number> {
-    let vectors = first, ids = second;
+    let vectors = first,
+      ids = second;
     if (isIds(first) && second !== undefined && !isIds(second)) [vectors, ids] = [second, first];
     const data = vectorsOf(vectors as VectorsInput, this.dim, 'vectors');
     const idArray = ids === undefined ? undefined : toIdArray(ids as Ids);
@@ -382,9 +387,15 @@ export class VectorIndex {
     }
     const queryCount = data.length / this.dim;
     const hits = queryCount * k;
-    if (buffer.byteLength !== hits * 12) throw new CrossmodalError('ERR_INTERNAL', `search returned ${buffer.byteLength} bytes for ${hits} hits`);
+    if (buffer.byteLength !== hits * 12)
+      throw new CrossmodalError('ERR_INTERNAL', `search returned ${buffer.byteLength} bytes for ${hits} hits`);
     // Views over the one native block (ids, then scores): nothing is copied.
-    return new SearchResults(new BigInt64Array(buffer, 0, hits), new Float32Array(buffer, hits * 8, hits), queryCount, k);
+    return new SearchResults(
+      new BigInt64Array(buffer, 0, hits),
+      new Float32Array(buffer, hits * 8, hits),
+      queryCount,
+      k,
+    );
   }
 
   /**
@@ -397,10 +408,16 @@ export class VectorIndex {
    */
   async rangeSearch(queries: VectorsInput, threshold: number, options?: SearchOptions): Promise<RangeResults> {
     const data = vectorsOf(queries, this.dim, 'queries');
-    if (typeof threshold !== 'number' || !Number.isFinite(threshold)) throw invalidArgument('threshold must be a finite number');
+    if (typeof threshold !== 'number' || !Number.isFinite(threshold))
+      throw invalidArgument('threshold must be a finite number');
     const args = nativeSearchArguments(options);
     const r = await callNative(() => this.#live().rangeSearch(data, threshold, ...args));
-    return new RangeResults(new BigUint64Array(r.offsets), new BigInt64Array(r.ids), new Float32Array(r.scores), r.queries);
+    return new RangeResults(
+      new BigUint64Array(r.offsets),
+      new BigInt64Array(r.ids),
+      new Float32Array(r.scores),
+      r.queries,
+    );
   }
 
   /**
@@ -413,7 +430,8 @@ export class VectorIndex {
   async save(file: string, options: { fingerprint?: string } = {}): Promise<void> {
     if (typeof file !== 'string' || file === '') throw invalidArgument('path must be a non-empty string');
     const fingerprint = options.fingerprint ?? '';
-    if (typeof fingerprint !== 'string' || fingerprint.length > 128) throw invalidArgument('fingerprint must be a string of at most 128 characters');
+    if (typeof fingerprint !== 'string' || fingerprint.length > 128)
+      throw invalidArgument('fingerprint must be a string of at most 128 characters');
     await callNative(() => this.#live().save(path.resolve(file), fingerprint));
   }
 
@@ -483,10 +501,12 @@ function checkDevice(options: { device?: unknown; deviceId?: unknown }): void {
 export function createIndex(options: IndexOptions): VectorIndex {
   if (options === null || typeof options !== 'object') throw invalidArgument('options must be an object');
   const { dim, metric = 'cosine', type = 'flat' } = options;
-  if (!Number.isInteger(dim) || dim < 1 || dim > 65536) throw invalidArgument('dim must be an integer between 1 and 65536');
+  if (!Number.isInteger(dim) || dim < 1 || dim > 65536)
+    throw invalidArgument('dim must be an integer between 1 and 65536');
   if (!METRICS.includes(metric)) throw invalidArgument("metric must be 'cosine', 'ip' or 'l2'");
   if (!TYPES.includes(type)) throw invalidArgument(`type must be one of ${TYPES.join(', ')}`);
-  for (const [key, range] of Object.entries(INDEX_RANGES)) checkInteger(options[key as keyof typeof INDEX_RANGES], key, range);
+  for (const [key, range] of Object.entries(INDEX_RANGES))
+    checkInteger(options[key as keyof typeof INDEX_RANGES], key, range);
   if (type === 'factory' && (typeof options.factory !== 'string' || options.factory === '')) {
     throw invalidArgument("type 'factory' needs a FAISS index_factory string in `factory`");
   }
@@ -512,9 +532,12 @@ export function createIndex(options: IndexOptions): VectorIndex {
  */
 export async function loadIndex(file: string, options: LoadIndexOptions = {}): Promise<VectorIndex> {
   if (typeof file !== 'string' || file === '') throw invalidArgument('path must be a non-empty string');
-  if (options.dim !== undefined && (!Number.isInteger(options.dim) || options.dim < 1)) throw invalidArgument('dim must be a positive integer');
-  if (options.metric !== undefined && !METRICS.includes(options.metric)) throw invalidArgument("metric must be 'cosine', 'ip' or 'l2'");
-  if (options.type !== undefined && !TYPES.includes(options.type)) throw invalidArgument(`type must be one of ${TYPES.join(', ')}`);
+  if (options.dim !== undefined && (!Number.isInteger(options.dim) || options.dim < 1))
+    throw invalidArgument('dim must be a positive integer');
+  if (options.metric !== undefined && !METRICS.includes(options.metric))
+    throw invalidArgument("metric must be 'cosine', 'ip' or 'l2'");
+  if (options.type !== undefined && !TYPES.includes(options.type))
+    throw invalidArgument(`type must be one of ${TYPES.join(', ')}`);
   checkDevice(options);
   const raw = await callNative(() => native().VectorIndex.load(path.resolve(file), { ...options }));
   const info = await callNative(() => raw.info());

@@ -121,7 +121,11 @@ export class Tokenizer {
     checkInteger(options.contextLength, 'contextLength', CONTEXT_LENGTH);
     checkInteger(options.threads, 'threads', THREADS);
     const result = await callNative(() =>
-      this.#live().tokenize(texts, { contextLength: options.contextLength, threads: options.threads, int64: options.int64 === true }),
+      this.#live().tokenize(texts, {
+        contextLength: options.contextLength,
+        threads: options.threads,
+        int64: options.int64 === true,
+      }),
     );
     return tokensFromNative(result);
   }
@@ -162,7 +166,6 @@ export class Tokenizer {
     this.#native = undefined;
   }
 }
-
 
 /**
  * Loads the tokenizer of a model bundle (or of any directory holding tokenizer files) without

@@ -29,7 +29,13 @@ export interface ModelInfo {
   availablePrecisions: string[];
   visionModel: string;
   textModel: string;
-  batching: { maxImageBatchSize: number; maxTextBatchSize: number; maxQueueDelayMs: number; maxQueueSize: number; trimTextPadding: boolean };
+  batching: {
+    maxImageBatchSize: number;
+    maxTextBatchSize: number;
+    maxQueueDelayMs: number;
+    maxQueueSize: number;
+    trimTextPadding: boolean;
+  };
   /** Embedding size shared by both towers. */
   dim: number;
   /** Tokens per text including start and end tokens (77 for CLIP). */

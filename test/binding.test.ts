@@ -11,7 +11,12 @@ const distCjs = path.join(repoRoot, 'dist', 'cjs', 'index.js');
 const distEsm = path.join(repoRoot, 'dist', 'esm', 'index.mjs');
 
 function runNode(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return spawnSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+  return spawnSync(process.execPath, args, {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 60_000,
+  });
 }
 
 describe('native addon', () => {
@@ -19,9 +24,12 @@ describe('native addon', () => {
     const dir = path.join(repoRoot, 'prebuilds', `${process.platform}-${process.arch}`);
     const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.node')) : [];
     expect(files.length, `no prebuilt binary in ${dir}: run npm run prebuild`).toBeGreaterThan(0);
-    const out = runNode(['-e', `const m = require(${JSON.stringify(distCjs)}); console.log(JSON.stringify(m.nativeInfo()))`], {
-      PREBUILDS_ONLY: '1',
-    });
+    const out = runNode(
+      ['-e', `const m = require(${JSON.stringify(distCjs)}); console.log(JSON.stringify(m.nativeInfo()))`],
+      {
+        PREBUILDS_ONLY: '1',
+      },
+    );
     expect(out.status, out.stderr).toBe(0);
     const info = JSON.parse(out.stdout) as { path: string; napiVersion: number };
     expect(path.relative(dir, info.path).startsWith('..')).toBe(false);
@@ -38,7 +46,10 @@ describe('native addon', () => {
   });
 
   it('works through require() and import', () => {
-    const cjs = runNode(['-e', `const m = require(${JSON.stringify(distCjs)}); console.log(typeof m.load, typeof m.createIndex)`]);
+    const cjs = runNode([
+      '-e',
+      `const m = require(${JSON.stringify(distCjs)}); console.log(typeof m.load, typeof m.createIndex)`,
+    ]);
     expect(cjs.status, cjs.stderr).toBe(0);
     expect(cjs.stdout.trim()).toBe('function function');
     const esm = runNode([
@@ -55,9 +66,11 @@ describe('native addon', () => {
 });
 
 describe('ONNX Runtime loading', () => {
-  it('loads onnxruntime-node\'s library by default and reports its version and path', async () => {
+  it("loads onnxruntime-node's library by default and reports its version and path", async () => {
     const info = await loadRuntime();
-    const expectedVersion = (JSON.parse(fs.readFileSync(require.resolve('onnxruntime-node/package.json'), 'utf8')) as { version: string }).version;
+    const expectedVersion = (
+      JSON.parse(fs.readFileSync(require.resolve('onnxruntime-node/package.json'), 'utf8')) as { version: string }
+    ).version;
     expect(info.version).toBe(expectedVersion);
     expect(info.path).toContain(path.join('onnxruntime-node', 'bin'));
     expect(info.availableProviders).toContain('CPUExecutionProvider');
@@ -65,7 +78,10 @@ describe('ONNX Runtime loading', () => {
 
   it('honours CROSSMODAL_ORT_LIBRARY and fails clearly for a bad path', () => {
     const out = runNode(
-      ['-e', `require(${JSON.stringify(distCjs)}).load(${JSON.stringify(tinyBundle)}).then(() => console.log('loaded'), (e) => console.log(e.code, e.message))`],
+      [
+        '-e',
+        `require(${JSON.stringify(distCjs)}).load(${JSON.stringify(tinyBundle)}).then(() => console.log('loaded'), (e) => console.log(e.code, e.message))`,
+      ],
       { CROSSMODAL_ORT_LIBRARY: '/nonexistent/libonnxruntime.so.1' },
     );
     expect(out.status, out.stderr).toBe(0);
@@ -73,9 +89,14 @@ describe('ONNX Runtime loading', () => {
   });
 
   it('refuses a library that is not ONNX Runtime', () => {
-    const notOrt = execFileSync('sh', ['-c', 'ldconfig -p | grep -m1 -o "/[^ ]*libz.so.1$"'], { encoding: 'utf8' }).trim();
+    const notOrt = execFileSync('sh', ['-c', 'ldconfig -p | grep -m1 -o "/[^ ]*libz.so.1$"'], {
+      encoding: 'utf8',
+    }).trim();
     const out = runNode(
-      ['-e', `require(${JSON.stringify(distCjs)}).loadRuntime().then(() => console.log('loaded'), (e) => console.log(e.code, e.message))`],
+      [
+        '-e',
+        `require(${JSON.stringify(distCjs)}).loadRuntime().then(() => console.log('loaded'), (e) => console.log(e.code, e.message))`,
+      ],
       { CROSSMODAL_ORT_LIBRARY: notOrt },
     );
     expect(out.stdout).toMatch(/^ERR_RUNTIME_UNAVAILABLE .*OrtGetApiBase/);
@@ -89,10 +110,17 @@ describe('load failures', () => {
     fs.cpSync(path.join(repoRoot, 'dist'), path.join(tmp, 'dist'), { recursive: true });
     fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(tmp, 'node_modules'));
     // A copy of the package without build/ or prebuilds/.
-    const res = spawnSync(process.execPath, ['-e', `try { require('./dist/cjs/index.js').nativeInfo(); console.log('loaded'); } catch (e) { console.log(e.code); console.log(e.message); }`], {
-      cwd: tmp,
-      encoding: 'utf8',
-    });
+    const res = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `try { require('./dist/cjs/index.js').nativeInfo(); console.log('loaded'); } catch (e) { console.log(e.code); console.log(e.message); }`,
+      ],
+      {
+        cwd: tmp,
+        encoding: 'utf8',
+      },
+    );
     expect(res.status, res.stderr).toBe(0);
     expect(res.stdout).toMatch(/^ERR_NATIVE_BINDING/);
     expect(res.stdout).toContain(`${process.platform}-${process.arch}`);
@@ -103,11 +131,24 @@ describe('load failures', () => {
   it('uses the ONNX Runtime library named by CROSSMODAL_ORT_LIBRARY', () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'crossmodal-ort-'));
     const link = path.join(tmp, 'libonnxruntime.so.1');
-    const shipped = path.join(path.dirname(require.resolve('onnxruntime-node/package.json')), 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime.so.1');
+    const shipped = path.join(
+      path.dirname(require.resolve('onnxruntime-node/package.json')),
+      'bin',
+      'napi-v6',
+      'linux',
+      'x64',
+      'libonnxruntime.so.1',
+    );
     fs.symlinkSync(shipped, link);
-    const out = runNode(['-e', `require(${JSON.stringify(distCjs)}).loadRuntime().then((i) => console.log(i.path), (e) => console.log(e.code))`], {
-      CROSSMODAL_ORT_LIBRARY: link,
-    });
+    const out = runNode(
+      [
+        '-e',
+        `require(${JSON.stringify(distCjs)}).loadRuntime().then((i) => console.log(i.path), (e) => console.log(e.code))`,
+      ],
+      {
+        CROSSMODAL_ORT_LIBRARY: link,
+      },
+    );
     expect(out.stdout.trim()).toBe(link);
     fs.rmSync(tmp, { recursive: true, force: true });
   });

@@ -10,7 +10,11 @@ const bin = path.join(repoRoot, 'dist', 'cjs', 'cli', 'main.js');
 const newDir = scratchDirs('crossmodal-cli-');
 
 function cli(args: string[], options: { cwd?: string } = {}): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: options.cwd ?? repoRoot, timeout: 120_000 });
+  return spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    cwd: options.cwd ?? repoRoot,
+    timeout: 120_000,
+  });
 }
 
 /** The single error line the CLI prints, asserting there is exactly one and it has the house form. */
@@ -80,19 +84,42 @@ describe('crossmodal command line', () => {
     fs.writeFileSync(path.join(images, 'notes.txt'), 'not an image');
     const collection = path.join(dir, 'collection');
 
-    const first = cli(['index', images, path.join(dir, 'missing.jpg'), '--collection', collection, '--model', tinyBundle, '--batch-size', '4', '--json']);
+    const first = cli([
+      'index',
+      images,
+      path.join(dir, 'missing.jpg'),
+      '--collection',
+      collection,
+      '--model',
+      tinyBundle,
+      '--batch-size',
+      '4',
+      '--json',
+    ]);
     expect(first.status, first.stderr).toBe(3);
     const summary = JSON.parse(first.stdout);
     expect(summary.files).toBe(referenceImages.length + 1); // the .txt is not picked up from a directory
     expect(summary.added + summary.duplicates).toBe(referenceImages.length);
-    expect(summary.skipped.map((s: { path: string }) => path.basename(s.path)).sort()).toEqual(['broken.jpg', 'missing.jpg']);
+    expect(summary.skipped.map((s: { path: string }) => path.basename(s.path)).sort()).toEqual([
+      'broken.jpg',
+      'missing.jpg',
+    ]);
     expect(summary.skipped.find((s: { path: string }) => s.path.endsWith('broken.jpg')).reason).toMatch(/^ERR_IMAGE_/);
 
     const again = cli(['index', nested, '--collection', collection, '--json']);
     expect(again.status, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ added: 0, duplicates: referenceImages.length });
 
-    const search = cli(['search', collection, 'a photo of a cat', '-k', '3', '--json', '--html', path.join(dir, 'hits.html')]);
+    const search = cli([
+      'search',
+      collection,
+      'a photo of a cat',
+      '-k',
+      '3',
+      '--json',
+      '--html',
+      path.join(dir, 'hits.html'),
+    ]);
     expect(search.status, search.stderr).toBe(0);
     const hits = JSON.parse(search.stdout).hits as { source: string; score: number }[];
     expect(hits).toHaveLength(3);
@@ -103,7 +130,9 @@ describe('crossmodal command line', () => {
 
     const byImage = cli(['search', collection, '--image', referenceImages[0] as string, '-k', '1', '--json']);
     expect(byImage.status, byImage.stderr).toBe(0);
-    expect(JSON.parse(byImage.stdout).hits[0].source).toBe(path.join(nested, path.basename(referenceImages[0] as string)));
+    expect(JSON.parse(byImage.stdout).hits[0].source).toBe(
+      path.join(nested, path.basename(referenceImages[0] as string)),
+    );
 
     const filtered = cli(['search', collection, 'x', '--where', '{"kind":"text"}', '--json']);
     expect(filtered.status).toBe(0);
@@ -118,12 +147,28 @@ describe('crossmodal command line', () => {
     const dir = newDir();
     const files = distinctJpegs(path.join(dir, 'many'), 600);
     const collection = path.join(dir, 'c');
-    const child = spawn(process.execPath, [bin, 'index', path.join(dir, 'many'), '--collection', collection, '--model', tinyBundle, '--batch-size', '2', '--json'], { cwd: repoRoot });
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        'index',
+        path.join(dir, 'many'),
+        '--collection',
+        collection,
+        '--model',
+        tinyBundle,
+        '--batch-size',
+        '2',
+        '--json',
+      ],
+      { cwd: repoRoot },
+    );
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
     // Interrupt once the collection exists (the first batch is being embedded or committed).
     const deadline = Date.now() + 30_000;
-    while (!fs.existsSync(path.join(collection, 'collection.db')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!fs.existsSync(path.join(collection, 'collection.db')) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 150));
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
@@ -154,7 +199,17 @@ describe('crossmodal command line', () => {
     const scores = JSON.parse(score.stdout).scores as { cosine: number; clipScore: number }[];
     for (const s of scores) expect(s.clipScore).toBeCloseTo(2.5 * Math.max(s.cosine, 0), 10);
     const threshold = Math.max(...scores.map((s) => s.cosine));
-    const flagged = cli(['score', image, 'a cat', 'a dog', '--model', tinyBundle, '--threshold', String(threshold), '--json']);
+    const flagged = cli([
+      'score',
+      image,
+      'a cat',
+      'a dog',
+      '--model',
+      tinyBundle,
+      '--threshold',
+      String(threshold),
+      '--json',
+    ]);
     const matches = JSON.parse(flagged.stdout).scores.map((s: { match: boolean }) => s.match);
     expect(matches.filter((m: boolean) => m)).toHaveLength(1);
     expect(flagged.status).toBe(3); // one text flagged as a mismatch
@@ -176,10 +231,18 @@ describe('crossmodal command line', () => {
     const jsonl = path.join(dir, 't.jsonl');
     const texts = cli(['embed', '--texts', 'a cat', 'a dog', '--out', jsonl, '--model', tinyBundle]);
     expect(texts.status, texts.stderr).toBe(0);
-    const lines = fs.readFileSync(jsonl, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = fs
+      .readFileSync(jsonl, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.input)).toEqual(['a cat', 'a dog']);
     expect(lines[0].embedding).toHaveLength(Number(cols));
-    const python = spawnSync('/usr/bin/python3', ['-c', `import numpy; a = numpy.load(${JSON.stringify(npy)}); print(a.shape, a.dtype)`], { encoding: 'utf8' });
+    const python = spawnSync(
+      '/usr/bin/python3',
+      ['-c', `import numpy; a = numpy.load(${JSON.stringify(npy)}); print(a.shape, a.dtype)`],
+      { encoding: 'utf8' },
+    );
     if (python.status === 0) expect(python.stdout.trim()).toBe(`(3, ${cols}) float32`);
   });
 

@@ -9,7 +9,12 @@ import { openCollection } from '../lib/index';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { fakeModel, vectorFor } = require('./helpers/fake-model.cjs') as {
-  fakeModel: () => { fingerprint: string; dim: number; embedTexts(t: string[]): Promise<{ data: Float32Array; dim: number }>; embedImages(i: unknown[]): Promise<{ data: Float32Array; dim: number }> };
+  fakeModel: () => {
+    fingerprint: string;
+    dim: number;
+    embedTexts(t: string[]): Promise<{ data: Float32Array; dim: number }>;
+    embedImages(i: unknown[]): Promise<{ data: Float32Array; dim: number }>;
+  };
   vectorFor: (key: string, dim: number) => Float32Array;
 };
 
@@ -22,11 +27,13 @@ try {
   haveSqlite = false;
 }
 const runnable = fs.existsSync(distEntry) && haveSqlite;
-if (!runnable) console.warn('collection-crash: skipped (needs `npm run build:ts` for the child process and better-sqlite3)');
+if (!runnable)
+  console.warn('collection-crash: skipped (needs `npm run build:ts` for the child process and better-sqlite3)');
 
 function mulberry32(seed: number): () => number {
   return () => {
-    seed |= 0; seed = (seed + 0x6d2b79f5) | 0;
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
     let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
@@ -41,7 +48,9 @@ async function runAndKill(dir: string, iteration: number, delayMs: number, type:
     proc.stdout.on('data', (d: Buffer) => {
       if (d.toString().includes('ready')) setTimeout(() => proc.kill('SIGKILL'), delayMs);
     });
-    proc.on('exit', (code, signal) => (signal === 'SIGKILL' || code === 0 ? resolve() : reject(new Error(`child failed (${code}): ${stderr}`))));
+    proc.on('exit', (code, signal) =>
+      signal === 'SIGKILL' || code === 0 ? resolve() : reject(new Error(`child failed (${code}): ${stderr}`)),
+    );
   });
 }
 
@@ -86,7 +95,9 @@ describe.skipIf(!runnable).each(['flat', 'hnsw'])('collection crash safety (%s i
       counts.push(count);
       last = count;
     }
-    console.log(`crash test (${type}): items after each kill ${counts.join(', ')}; ${replayed} reopen(s) replayed the journal`);
+    console.log(
+      `crash test (${type}): items after each kill ${counts.join(', ')}; ${replayed} reopen(s) replayed the journal`,
+    );
     expect(last).toBeGreaterThan(0);
     // Kills landed between snapshots, so opening had to replay journal entries.
     expect(replayed).toBeGreaterThan(0);

@@ -10,7 +10,15 @@ import { rejection, scratchDirs } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { fakeModel } = require('./helpers/fake-model.cjs') as {
-  fakeModel: (dim?: number, fingerprint?: string) => { fingerprint: string; dim: number; embedTexts(t: string[]): Promise<{ data: Float32Array; dim: number }>; embedImages(i: unknown[]): Promise<{ data: Float32Array; dim: number }> };
+  fakeModel: (
+    dim?: number,
+    fingerprint?: string,
+  ) => {
+    fingerprint: string;
+    dim: number;
+    embedTexts(t: string[]): Promise<{ data: Float32Array; dim: number }>;
+    embedImages(i: unknown[]): Promise<{ data: Float32Array; dim: number }>;
+  };
 };
 
 let haveSqlite = true;
@@ -33,7 +41,9 @@ describe.skipIf(!haveSqlite)('collection lock', () => {
     await first.addTexts(['a', 'b']);
     const error = await rejection(openCollection(dir, { model: fakeModel() }));
     expect(error.code).toBe('ERR_LOCKED');
-    expect(error.message).toBe(`collection ${path.resolve(dir)} is open in another process (pid ${process.pid}) or already open in this one`);
+    expect(error.message).toBe(
+      `collection ${path.resolve(dir)} is open in another process (pid ${process.pid}) or already open in this one`,
+    );
     // The refused open touched nothing: the first handle still works.
     expect((await first.stats()).count).toBe(2);
     await first.close();
@@ -45,7 +55,9 @@ describe.skipIf(!haveSqlite)('collection lock', () => {
   it('releases the lock when opening fails', async () => {
     const dir = freshDir();
     await (await openCollection(dir, { model: fakeModel(16, 'model-a') })).close();
-    await expect(openCollection(dir, { model: fakeModel(16, 'model-b') })).rejects.toMatchObject({ code: 'ERR_MODEL_MISMATCH' });
+    await expect(openCollection(dir, { model: fakeModel(16, 'model-b') })).rejects.toMatchObject({
+      code: 'ERR_MODEL_MISMATCH',
+    });
     const c = await openCollection(dir, { model: fakeModel(16, 'model-a') });
     await c.close();
   });
@@ -64,28 +76,36 @@ describe.skipIf(!haveSqlite)('collection lock', () => {
     await c.close();
   });
 
-  it.skipIf(!haveDist)('refuses while another process holds it, and opens once that process is SIGKILLed', async () => {
-    const dir = freshDir();
-    const proc = spawn(process.execPath, [path.join(__dirname, 'helpers', 'hold-child.cjs'), dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    proc.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => proc.on('exit', (_code, signal) => resolve(signal)));
-    try {
-      await new Promise<void>((resolve, reject) => {
-        proc.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-        proc.on('exit', (code) => reject(new Error(`child exited early (${code}): ${stderr}`)));
+  it.skipIf(!haveDist)(
+    'refuses while another process holds it, and opens once that process is SIGKILLed',
+    async () => {
+      const dir = freshDir();
+      const proc = spawn(process.execPath, [path.join(__dirname, 'helpers', 'hold-child.cjs'), dir], {
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      const error = await rejection(openCollection(dir, { model: fakeModel() }));
-      expect(error.code).toBe('ERR_LOCKED');
-      expect(error.message).toContain(`collection ${path.resolve(dir)} is open in another process (pid ${proc.pid})`);
-    } finally {
-      proc.kill('SIGKILL');
-    }
-    expect(await exited).toBe('SIGKILL');
-    // No stale lock: the kernel dropped it with the process, and the child's commits are there.
-    const c = await openCollection(dir, { model: fakeModel() });
-    expect((await c.stats()).count).toBe(3);
-    expect((await c.searchText('held 2', { k: 1 }))[0]?.source).toBe('held 2');
-    await c.close();
-  }, 60_000);
+      let stderr = '';
+      proc.stderr.on('data', (d) => (stderr += d));
+      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+        proc.on('exit', (_code, signal) => resolve(signal)),
+      );
+      try {
+        await new Promise<void>((resolve, reject) => {
+          proc.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+          proc.on('exit', (code) => reject(new Error(`child exited early (${code}): ${stderr}`)));
+        });
+        const error = await rejection(openCollection(dir, { model: fakeModel() }));
+        expect(error.code).toBe('ERR_LOCKED');
+        expect(error.message).toContain(`collection ${path.resolve(dir)} is open in another process (pid ${proc.pid})`);
+      } finally {
+        proc.kill('SIGKILL');
+      }
+      expect(await exited).toBe('SIGKILL');
+      // No stale lock: the kernel dropped it with the process, and the child's commits are there.
+      const c = await openCollection(dir, { model: fakeModel() });
+      expect((await c.stats()).count).toBe(3);
+      expect((await c.searchText('held 2', { k: 1 }))[0]?.source).toBe('held 2');
+      await c.close();
+    },
+    60_000,
+  );
 });

@@ -10,7 +10,16 @@ import { readTinyReference, referenceImagePaths, scratchDirs } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { fakeModel, vectorFor } = require('./helpers/fake-model.cjs') as {
-  fakeModel: (dim?: number, fingerprint?: string) => { fingerprint: string; dim: number; calls: number; embedTexts(t: string[]): Promise<{ data: Float32Array; dim: number }>; embedImages(i: unknown[]): Promise<{ data: Float32Array; dim: number }> };
+  fakeModel: (
+    dim?: number,
+    fingerprint?: string,
+  ) => {
+    fingerprint: string;
+    dim: number;
+    calls: number;
+    embedTexts(t: string[]): Promise<{ data: Float32Array; dim: number }>;
+    embedImages(i: unknown[]): Promise<{ data: Float32Array; dim: number }>;
+  };
   vectorFor: (key: string, dim: number) => Float32Array;
 };
 
@@ -45,7 +54,10 @@ describe.skipIf(!haveSqlite)('Collection', () => {
     const model = fakeModel();
     const c = await openCollection(freshDir(), { model });
     const texts = Array.from({ length: 40 }, (_, i) => `item ${i}`);
-    await c.addTexts(texts, texts.map((_, i) => ({ group: i % 4, score: i })));
+    await c.addTexts(
+      texts,
+      texts.map((_, i) => ({ group: i % 4, score: i })),
+    );
     const target = vectorFor('text:item 17', 16);
     const hits = await c.searchVector(target, { k: 3 });
     expect(hits[0]?.source).toBe('item 17');
@@ -121,15 +133,21 @@ describe.skipIf(!haveSqlite)('Collection', () => {
     let c = await openCollection(dir, { model: fakeModel(16, 'model-a') });
     await c.addTexts(['one', 'two']);
     await c.close();
-    await expect(openCollection(dir, { model: fakeModel(16, 'model-b') })).rejects.toMatchObject({ code: 'ERR_MODEL_MISMATCH' });
-    await expect(openCollection(dir, { model: fakeModel(8, 'model-a') })).rejects.toMatchObject({ code: 'ERR_MODEL_MISMATCH' });
+    await expect(openCollection(dir, { model: fakeModel(16, 'model-b') })).rejects.toMatchObject({
+      code: 'ERR_MODEL_MISMATCH',
+    });
+    await expect(openCollection(dir, { model: fakeModel(8, 'model-a') })).rejects.toMatchObject({
+      code: 'ERR_MODEL_MISMATCH',
+    });
     const other = fakeModel(8, 'model-c');
     c = await openCollection(dir, { model: other, reembed: true });
     expect(c.fingerprint).toBe('model-c');
     expect(c.dim).toBe(8);
     expect((await c.searchText('two', { k: 1 }))[0]?.source).toBe('two');
     await c.close();
-    await expect(openCollection(dir, { model: fakeModel(16, 'model-a') })).rejects.toMatchObject({ code: 'ERR_MODEL_MISMATCH' });
+    await expect(openCollection(dir, { model: fakeModel(16, 'model-a') })).rejects.toMatchObject({
+      code: 'ERR_MODEL_MISMATCH',
+    });
   });
 
   it('adds vectors with kind vector, de-duplicated by key, and keeps them across reopening', async () => {
@@ -138,7 +156,11 @@ describe.skipIf(!haveSqlite)('Collection', () => {
     const keys = ['k0', 'k1', 'k0', 'k2'];
     const vectors = new Float32Array(keys.length * 16);
     keys.forEach((k, i) => vectors.set(vectorFor(`vector:${k}`, 16), i * 16));
-    const r = await c.addVectors(vectors, keys, keys.map((k) => ({ key: k })));
+    const r = await c.addVectors(
+      vectors,
+      keys,
+      keys.map((k) => ({ key: k })),
+    );
     expect(r.added).toBe(3);
     expect(r.duplicates).toBe(1);
     expect(r.ids[2]).toBe(r.ids[0]);
@@ -161,8 +183,13 @@ describe.skipIf(!haveSqlite)('Collection', () => {
     const c = await openCollection(freshDir(), { model });
     await c.addTexts(['a', 'b']);
     const calls = model.calls;
-    await expect(c.searchText('a', { where: { group: { $like: 1 } } })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: 'where.group: unknown operator $like' });
-    await expect(c.searchText('a', { where: { 'bad key': 1 } })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(c.searchText('a', { where: { group: { $like: 1 } } })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: 'where.group: unknown operator $like',
+    });
+    await expect(c.searchText('a', { where: { 'bad key': 1 } })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
     await expect(c.find({ group: { $in: [] } })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     expect(model.calls).toBe(calls);
     expect(await c.find({ source: { $in: ['b', 'c'] }, kind: 'text' })).toHaveLength(1);

@@ -45,8 +45,14 @@ const canRun = (modules: string): boolean => {
 };
 const hasPil = canRun('numpy, PIL');
 const hasCairo = hasPil && canRun('cairo');
-if (!hasPil) console.warn('demo-model-quality: /usr/bin/python3 with numpy + PIL missing: skipping the regenerated evaluation sets');
-else if (!hasCairo) console.warn('demo-model-quality: python3-cairo missing (tools/setup-native.sh --python): skipping the second rendering path');
+if (!hasPil)
+  console.warn(
+    'demo-model-quality: /usr/bin/python3 with numpy + PIL missing: skipping the regenerated evaluation sets',
+  );
+else if (!hasCairo)
+  console.warn(
+    'demo-model-quality: python3-cairo missing (tools/setup-native.sh --python): skipping the second rendering path',
+  );
 
 let model: Model;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'shapes-quality-'));
@@ -65,13 +71,17 @@ function expectAtLeastStated(got: SetResult, want: SetResult): void {
     ['shape accuracy', got.classification.shape.accuracy, want.classification.shape.accuracy],
     ['count accuracy', got.classification.count.accuracy, want.classification.count.accuracy],
   ];
-  if (!Number.isNaN(want.compositional.precisionAt5)) pairs.push(['compositional P@5', got.compositional.precisionAt5, want.compositional.precisionAt5]);
+  if (!Number.isNaN(want.compositional.precisionAt5))
+    pairs.push(['compositional P@5', got.compositional.precisionAt5, want.compositional.precisionAt5]);
   for (const dir of ['textToImage', 'imageToText'] as const) {
     for (const kind of ['exact', 'semantic'] as const) {
-      for (const k of ['1', '5', '10'] as const) pairs.push([`${dir} ${kind} R@${k}`, got.retrieval[dir][kind][k], want.retrieval[dir][kind][k]]);
+      for (const k of ['1', '5', '10'] as const)
+        pairs.push([`${dir} ${kind} R@${k}`, got.retrieval[dir][kind][k], want.retrieval[dir][kind][k]]);
     }
   }
-  const below = pairs.filter(([, g, w]) => g < w - MARGIN).map(([name, g, w]) => `${name}: ${g} < stated ${w} - ${MARGIN}`);
+  const below = pairs
+    .filter(([, g, w]) => g < w - MARGIN)
+    .map(([name, g, w]) => `${name}: ${g} < stated ${w} - ${MARGIN}`);
   expect(below).toEqual([]);
 }
 
@@ -85,23 +95,45 @@ const sets: [string, { split: string; mode: string; renderPath: string }, boolea
 describe('shapes-clip demo model quality (measured with crossmodal)', () => {
   const results: Record<string, SetResult> = {};
   for (const [name, spec, available] of sets) {
-    it.skipIf(!available)(`${name}: at least the figures stated in evaluation.json (margin ${MARGIN})`, async () => {
-      const want = stated.results[name];
-      expect(want, `evaluation.json has no ${name}`).toBeDefined();
-      const dir = path.join(tmp, name.replace('/', '-'));
-      await evaluation.generateSet(dir, { ...spec, n: want.scenes });
-      results[name] = await evaluation.evaluateSet(crossmodal, model, dir);
-      expectAtLeastStated(results[name], want);
-      if (name === 'test/pil') {
-        // `crossmodal eval` on the same scenes (captions.csv) reproduces the exact-protocol recalls.
-        const cli = execFileSync(process.execPath, [path.join(repoRoot, 'dist', 'cjs', 'cli', 'main.js'), 'eval', path.join(dir, 'captions.csv'), '--model', bundle, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-        const report = JSON.parse(cli) as { textToImage: { recall: Record<string, number> }; imageToText: { recall: Record<string, number> } };
-        for (const k of ['1', '5', '10'] as const) {
-          expect(Math.abs(report.textToImage.recall[k]! - results[name]!.retrieval.textToImage.exact[k])).toBeLessThanOrEqual(0.0005);
-          expect(Math.abs(report.imageToText.recall[k]! - results[name]!.retrieval.imageToText.exact[k])).toBeLessThanOrEqual(0.0005);
+    it.skipIf(!available)(
+      `${name}: at least the figures stated in evaluation.json (margin ${MARGIN})`,
+      async () => {
+        const want = stated.results[name];
+        expect(want, `evaluation.json has no ${name}`).toBeDefined();
+        const dir = path.join(tmp, name.replace('/', '-'));
+        await evaluation.generateSet(dir, { ...spec, n: want.scenes });
+        results[name] = await evaluation.evaluateSet(crossmodal, model, dir);
+        expectAtLeastStated(results[name], want);
+        if (name === 'test/pil') {
+          // `crossmodal eval` on the same scenes (captions.csv) reproduces the exact-protocol recalls.
+          const cli = execFileSync(
+            process.execPath,
+            [
+              path.join(repoRoot, 'dist', 'cjs', 'cli', 'main.js'),
+              'eval',
+              path.join(dir, 'captions.csv'),
+              '--model',
+              bundle,
+              '--json',
+            ],
+            { encoding: 'utf8', maxBuffer: 64 << 20 },
+          );
+          const report = JSON.parse(cli) as {
+            textToImage: { recall: Record<string, number> };
+            imageToText: { recall: Record<string, number> };
+          };
+          for (const k of ['1', '5', '10'] as const) {
+            expect(
+              Math.abs(report.textToImage.recall[k]! - results[name]!.retrieval.textToImage.exact[k]),
+            ).toBeLessThanOrEqual(0.0005);
+            expect(
+              Math.abs(report.imageToText.recall[k]! - results[name]!.retrieval.imageToText.exact[k]),
+            ).toBeLessThanOrEqual(0.0005);
+          }
         }
-      }
-    }, 600_000);
+      },
+      600_000,
+    );
   }
 
   // Targets the committed model states as met are asserted; the ones MODEL_CARD.md states as not
@@ -117,7 +149,10 @@ describe('shapes-clip demo model quality (measured with crossmodal)', () => {
   ];
   for (const [name, target, figure] of targetFigures) {
     const claimed = figure(statedTest) >= target;
-    if (!claimed) console.warn(`demo-model-quality: target ${name} >= ${target} not met by the committed model (stated ${figure(statedTest)})`);
+    if (!claimed)
+      console.warn(
+        `demo-model-quality: target ${name} >= ${target} not met by the committed model (stated ${figure(statedTest)})`,
+      );
     it.skipIf(!hasPil || !claimed)(`test/pil: ${name} >= ${target} (target of the demo model)`, () => {
       const r = results['test/pil'];
       expect(r, 'test/pil was not evaluated').toBeDefined();
@@ -125,8 +160,10 @@ describe('shapes-clip demo model quality (measured with crossmodal)', () => {
     });
   }
 
-  it('classifies the colour and shape of the committed gallery\'s single-kind scenes', async () => {
-    const gallery = JSON.parse(fs.readFileSync(path.join(repoRoot, 'models', 'shapes-gallery', 'gallery.json'), 'utf8')) as {
+  it("classifies the colour and shape of the committed gallery's single-kind scenes", async () => {
+    const gallery = JSON.parse(
+      fs.readFileSync(path.join(repoRoot, 'models', 'shapes-gallery', 'gallery.json'), 'utf8'),
+    ) as {
       images: { file: string; label: { objects: { shape: string; colour: string }[] } }[];
     };
     const single = gallery.images.filter((g) => g.label.objects.length === 1);
@@ -136,12 +173,18 @@ describe('shapes-clip demo model quality (measured with crossmodal)', () => {
     const article = (w: string) => (/^[aeiou]/.test(w) ? `an ${w}` : `a ${w}`);
     const templates = ['{}', 'a photo of {}.', 'a picture of {}.'];
     for (const [attr, values, phrase] of [
-      ['colour', ['red', 'orange', 'yellow', 'green', 'blue', 'purple', 'pink', 'gray'], (v: string) => `${article(v)} shape`],
+      [
+        'colour',
+        ['red', 'orange', 'yellow', 'green', 'blue', 'purple', 'pink', 'gray'],
+        (v: string) => `${article(v)} shape`,
+      ],
       ['shape', ['circle', 'square', 'triangle', 'star', 'cross', 'ring'], (v: string) => article(v)],
     ] as const) {
       const labels = values.map(phrase);
       const top = await model.classify(embeddings, labels, { templates, topK: 1 });
-      const correct = top.filter((t, i) => values[labels.indexOf(t[0]!.label)] === single[i]!.label.objects[0]![attr]).length;
+      const correct = top.filter(
+        (t, i) => values[labels.indexOf(t[0]!.label)] === single[i]!.label.objects[0]![attr],
+      ).length;
       const acc = correct / single.length;
       const statedAcc = stated.results['test/pil']!.classification[attr].accuracy;
       expect(acc, `${attr} accuracy on the gallery`).toBeGreaterThanOrEqual(Math.min(statedAcc, 0.95) - 0.1);

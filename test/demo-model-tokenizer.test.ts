@@ -11,8 +11,16 @@ import { repoRoot, tinyBundle } from './helpers';
 
 const bundle = path.join(repoRoot, 'models', 'shapes-clip');
 const expectedFile = path.join(repoRoot, 'test', 'fixtures', 'shapes-clip-tokenizer', 'expected.jsonl');
-interface Expected { kind: 'grammar' | 'arbitrary'; text: string; ids: number[] }
-const parseJsonl = (text: string): Expected[] => text.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as Expected);
+interface Expected {
+  kind: 'grammar' | 'arbitrary';
+  text: string;
+  ids: number[];
+}
+const parseJsonl = (text: string): Expected[] =>
+  text
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as Expected);
 const expected = parseJsonl(fs.readFileSync(expectedFile, 'utf8'));
 const vocab = JSON.parse(fs.readFileSync(path.join(bundle, 'vocab.json'), 'utf8')) as Record<string, number>;
 const fullVocab = JSON.parse(fs.readFileSync(path.join(tinyBundle, 'vocab.json'), 'utf8')) as Record<string, number>;
@@ -46,7 +54,10 @@ describe('shapes-clip pruned BPE vocabulary', () => {
     expect(pieces.slice(0, 512)).toEqual(fullPieces.slice(0, 512));
     expect(pieces[n - 2]).toBe('<|startoftext|>');
     expect(pieces[n - 1]).toBe('<|endoftext|>');
-    const merges = fs.readFileSync(path.join(bundle, 'merges.txt'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    const merges = fs
+      .readFileSync(path.join(bundle, 'merges.txt'), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
     expect(n).toBe(512 + merges.length + 2);
     const info = pruned.info;
     expect(info).toMatchObject({ kind: 'clip-bpe', vocabSize: n, bosId: n - 2, eosId: n - 1, contextLength: 32 });
@@ -55,7 +66,10 @@ describe('shapes-clip pruned BPE vocabulary', () => {
   it('gives the ids of the Python reference tokenizer for every committed text', async () => {
     expect(expected.length).toBeGreaterThan(900);
     expect(expected.filter((e) => e.kind === 'arbitrary').length).toBeGreaterThan(10);
-    const got = await idsOf(pruned, expected.map((e) => e.text));
+    const got = await idsOf(
+      pruned,
+      expected.map((e) => e.text),
+    );
     const mismatches = expected.filter((e, i) => JSON.stringify(got[i]) !== JSON.stringify(e.ids));
     expect(mismatches.map((e) => e.text)).toEqual([]);
   });
@@ -64,7 +78,9 @@ describe('shapes-clip pruned BPE vocabulary', () => {
     const grammar = expected.filter((e) => e.kind === 'grammar').map((e) => e.text);
     const [a, b] = await Promise.all([idsOf(pruned, grammar), idsOf(full, grammar)]);
     const asPieces = (ids: number[], table: string[]) => ids.slice(1, -1).map((id) => table[id]);
-    const differ = grammar.filter((_, i) => JSON.stringify(asPieces(a[i], pieces)) !== JSON.stringify(asPieces(b[i], fullPieces)));
+    const differ = grammar.filter(
+      (_, i) => JSON.stringify(asPieces(a[i], pieces)) !== JSON.stringify(asPieces(b[i], fullPieces)),
+    );
     expect(differ).toEqual([]);
   });
 
@@ -77,20 +93,32 @@ describe('shapes-clip pruned BPE vocabulary', () => {
   });
 
   const python = '/usr/bin/python3';
-  const hasPython = fs.existsSync(python) && (() => {
-    try {
-      execFileSync(python, ['-c', 'import regex, numpy, torch, PIL'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-  it.skipIf(!hasPython)('the committed expected ids are what the Python reference computes now (needs /usr/bin/python3 + regex, numpy, torch, PIL)', () => {
-    const out = execFileSync(python, [path.join(repoRoot, 'models', 'training', 'tokenizer_expected.py'), '--stdout'], {
-      encoding: 'utf8',
-      maxBuffer: 64 << 20,
-    });
-    expect(parseJsonl(out)).toEqual(expected);
-  });
-  if (!hasPython) console.warn('demo-model-tokenizer: /usr/bin/python3 with regex/numpy/torch/PIL missing, not recomputing the expected ids');
+  const hasPython =
+    fs.existsSync(python) &&
+    (() => {
+      try {
+        execFileSync(python, ['-c', 'import regex, numpy, torch, PIL'], { stdio: 'ignore' });
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+  it.skipIf(!hasPython)(
+    'the committed expected ids are what the Python reference computes now (needs /usr/bin/python3 + regex, numpy, torch, PIL)',
+    () => {
+      const out = execFileSync(
+        python,
+        [path.join(repoRoot, 'models', 'training', 'tokenizer_expected.py'), '--stdout'],
+        {
+          encoding: 'utf8',
+          maxBuffer: 64 << 20,
+        },
+      );
+      expect(parseJsonl(out)).toEqual(expected);
+    },
+  );
+  if (!hasPython)
+    console.warn(
+      'demo-model-tokenizer: /usr/bin/python3 with regex/numpy/torch/PIL missing, not recomputing the expected ids',
+    );
 });

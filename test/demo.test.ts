@@ -28,7 +28,11 @@ describe('crossmodal demo', () => {
     const dir = newDir();
     fs.mkdirSync(dir, { recursive: true });
     html = path.join(dir, 'results.html');
-    const run = spawnSync(process.execPath, [bin, 'demo', '--json', '--out', html], { cwd: dir, encoding: 'utf8', timeout: 180_000 });
+    const run = spawnSync(process.execPath, [bin, 'demo', '--json', '--out', html], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 180_000,
+    });
     expect(run.status, run.stderr).toBe(0);
     report = JSON.parse(run.stdout) as DemoReport;
     if (chromiumPath) browser = await launchChromium();
@@ -36,7 +40,9 @@ describe('crossmodal demo', () => {
   afterAll(async () => browser?.close());
 
   it('indexes the whole gallery, runs text queries and an image query, and ranks hits by score', () => {
-    const gallery = JSON.parse(fs.readFileSync(path.join(repoRoot, 'models', 'shapes-gallery', 'gallery.json'), 'utf8'));
+    const gallery = JSON.parse(
+      fs.readFileSync(path.join(repoRoot, 'models', 'shapes-gallery', 'gallery.json'), 'utf8'),
+    );
     expect(report.scenes).toBe(gallery.images.length);
     expect(report.queries.length).toBeGreaterThanOrEqual(6);
     expect(report.queries.at(-1)!.query).toMatch(/^image /);
@@ -62,23 +68,28 @@ describe('crossmodal demo', () => {
     expect(report.recall.textToImage['10']).toBeGreaterThan(10 * (10 / report.scenes));
   });
 
-  it.skipIf(!chromiumPath)('writes a self-contained page whose images, scores and marks render in Chromium', async () => {
-    fs.mkdirSync(path.join(repoRoot, 'build'), { recursive: true });
-    const shown = await renderPage(browser as Browser, html, path.join(repoRoot, 'build', 'demo-results.png'));
-    expect(shown.externalRequests).toEqual([]);
-    const hits = report.queries.reduce((n, q) => n + q.hits.length, 0);
-    // One thumbnail per hit, plus the image query's own picture; none broken.
-    expect(shown.images.total).toBe(hits + 1);
-    expect(shown.images.broken).toBe(0);
-    expect(shown.images.minWidth).toBeGreaterThanOrEqual(100);
-    const scores = await shown.texts('.score');
-    expect(scores).toHaveLength(hits);
-    for (const s of scores) expect(Number(s)).not.toBeNaN();
-    const marks = await shown.texts('.mark');
-    expect(marks).toHaveLength(hits);
-    expect(marks.filter((m) => m === '✓').length).toBe(report.queries.flatMap((q) => q.hits).filter((h) => h.correct).length);
-    // A sensible layout: no horizontal overflow at 1280 px, every query has its row.
-    expect(shown.width).toBeLessThanOrEqual(1280);
-    expect((await shown.texts('section.query h2')).length).toBe(report.queries.length + 1);
-  });
+  it.skipIf(!chromiumPath)(
+    'writes a self-contained page whose images, scores and marks render in Chromium',
+    async () => {
+      fs.mkdirSync(path.join(repoRoot, 'build'), { recursive: true });
+      const shown = await renderPage(browser as Browser, html, path.join(repoRoot, 'build', 'demo-results.png'));
+      expect(shown.externalRequests).toEqual([]);
+      const hits = report.queries.reduce((n, q) => n + q.hits.length, 0);
+      // One thumbnail per hit, plus the image query's own picture; none broken.
+      expect(shown.images.total).toBe(hits + 1);
+      expect(shown.images.broken).toBe(0);
+      expect(shown.images.minWidth).toBeGreaterThanOrEqual(100);
+      const scores = await shown.texts('.score');
+      expect(scores).toHaveLength(hits);
+      for (const s of scores) expect(Number(s)).not.toBeNaN();
+      const marks = await shown.texts('.mark');
+      expect(marks).toHaveLength(hits);
+      expect(marks.filter((m) => m === '✓').length).toBe(
+        report.queries.flatMap((q) => q.hits).filter((h) => h.correct).length,
+      );
+      // A sensible layout: no horizontal overflow at 1280 px, every query has its row.
+      expect(shown.width).toBeLessThanOrEqual(1280);
+      expect((await shown.texts('section.query h2')).length).toBe(report.queries.length + 1);
+    },
+  );
 });

@@ -22,7 +22,9 @@ describe('text embeddings', () => {
       const length = reference.lengths[i] as number;
       expect(tokens.lengths[i]).toBe(length);
       // Up to the end token the ids must agree; padding after it is the bundle's pad id.
-      expect(Array.from(tokens.ids.subarray(i * 77, i * 77 + length))).toEqual((reference.input_ids[i] as number[]).slice(0, length));
+      expect(Array.from(tokens.ids.subarray(i * 77, i * 77 + length))).toEqual(
+        (reference.input_ids[i] as number[]).slice(0, length),
+      );
     });
   });
 
@@ -88,7 +90,8 @@ describe('image embeddings', () => {
   it('accepts decoded RGB pixels', async () => {
     // A flat colour is the same image whatever the codec, so pixels and a lossless PNG of the
     // same colour must embed identically.
-    const width = 64, height = 48;
+    const width = 64,
+      height = 48;
     const rgb = new Uint8Array(width * height * 3);
     for (let i = 0; i < width * height; i++) rgb.set([200, 40, 90], i * 3);
     const gray = new Uint8Array(width * height).fill(128);
@@ -125,7 +128,10 @@ describe('score', () => {
     expect(cos.cols).toBe(4);
     for (let i = 0; i < 3; i++) {
       for (let j = 0; j < 4; j++) {
-        const expected = dot(reference.image_embeds_normalized[i] as number[], reference.text_embeds_normalized[j] as number[]);
+        const expected = dot(
+          reference.image_embeds_normalized[i] as number[],
+          reference.text_embeds_normalized[j] as number[],
+        );
         expect(Math.abs(cos.get(i, j) - expected)).toBeLessThan(1e-4);
       }
     }

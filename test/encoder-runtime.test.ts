@@ -6,7 +6,16 @@ import * as path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { load, type Model } from '../lib/index';
-import { dot, maxAbsDiff, readTinyReference, referenceImagePaths, rejection, repoRoot, tinyBundle, type TinyReference } from './helpers';
+import {
+  dot,
+  maxAbsDiff,
+  readTinyReference,
+  referenceImagePaths,
+  rejection,
+  repoRoot,
+  tinyBundle,
+  type TinyReference,
+} from './helpers';
 
 const combinedBundle = path.join(repoRoot, 'test', 'fixtures', 'tiny-clip-combined');
 const openClipBundle = path.join(repoRoot, 'test', 'fixtures', 'tiny-openclip');
@@ -38,10 +47,14 @@ describe('bundle layouts and variants', () => {
     expect(fp16.info.visionModel.endsWith('vision_model_fp16.onnx')).toBe(true);
     const paths = referenceImagePaths(reference);
     const [img16, img32, txt16, txt32] = await Promise.all([
-      fp16.embedImages(paths), model.embedImages(paths), fp16.embedTexts(reference.captions), model.embedTexts(reference.captions),
+      fp16.embedImages(paths),
+      model.embedImages(paths),
+      fp16.embedTexts(reference.captions),
+      model.embedTexts(reference.captions),
     ]);
     for (let i = 0; i < paths.length; i++) expect(cosine(img16.row(i), img32.row(i))).toBeGreaterThanOrEqual(0.999);
-    for (let i = 0; i < reference.captions.length; i++) expect(cosine(txt16.row(i), txt32.row(i))).toBeGreaterThanOrEqual(0.999);
+    for (let i = 0; i < reference.captions.length; i++)
+      expect(cosine(txt16.row(i), txt32.row(i))).toBeGreaterThanOrEqual(0.999);
     fp16.dispose();
   });
 
@@ -56,8 +69,12 @@ describe('bundle layouts and variants', () => {
     expect(combined.info.combined).toBe(true);
     const images = await combined.embedImages(referenceImagePaths(reference), { normalize: false });
     const texts = await combined.embedTexts(reference.captions, { normalize: false });
-    reference.images.forEach((_, i) => expect(maxAbsDiff(images.row(i), reference.image_embeds[i] as number[])).toBeLessThanOrEqual(1e-4));
-    reference.captions.forEach((_, i) => expect(maxAbsDiff(texts.row(i), reference.text_embeds[i] as number[])).toBeLessThanOrEqual(1e-4));
+    reference.images.forEach((_, i) =>
+      expect(maxAbsDiff(images.row(i), reference.image_embeds[i] as number[])).toBeLessThanOrEqual(1e-4),
+    );
+    reference.captions.forEach((_, i) =>
+      expect(maxAbsDiff(texts.row(i), reference.text_embeds[i] as number[])).toBeLessThanOrEqual(1e-4),
+    );
     combined.dispose();
   });
 
@@ -67,8 +84,12 @@ describe('bundle layouts and variants', () => {
     expect(openClip.info.contextLength).toBe(77);
     const images = await openClip.embedImages(referenceImagePaths(reference), { normalize: false });
     const texts = await openClip.embedTexts(reference.captions, { normalize: false });
-    reference.images.forEach((_, i) => expect(maxAbsDiff(images.row(i), reference.image_embeds[i] as number[])).toBeLessThanOrEqual(1e-4));
-    reference.captions.forEach((_, i) => expect(maxAbsDiff(texts.row(i), reference.text_embeds[i] as number[])).toBeLessThanOrEqual(1e-4));
+    reference.images.forEach((_, i) =>
+      expect(maxAbsDiff(images.row(i), reference.image_embeds[i] as number[])).toBeLessThanOrEqual(1e-4),
+    );
+    reference.captions.forEach((_, i) =>
+      expect(maxAbsDiff(texts.row(i), reference.text_embeds[i] as number[])).toBeLessThanOrEqual(1e-4),
+    );
     openClip.dispose();
   });
 
@@ -107,7 +128,10 @@ describe('execution providers', () => {
     const auto = await load(tinyBundle, { device: 'auto', warmup: false });
     for (const report of [auto.info.visionProvider, auto.info.textProvider]) {
       expect(report.provider).toBe('CPUExecutionProvider');
-      expect(report.skipped.map((s) => s.split(':')[0])).toEqual(['TensorrtExecutionProvider', 'CUDAExecutionProvider']);
+      expect(report.skipped.map((s) => s.split(':')[0])).toEqual([
+        'TensorrtExecutionProvider',
+        'CUDAExecutionProvider',
+      ]);
       expect(report.skipped.every((s) => s.length > 'CUDAExecutionProvider: '.length)).toBe(true);
     }
     expect((await auto.embedTexts(['still works'])).count).toBe(1);
@@ -122,7 +146,7 @@ describe('execution providers', () => {
     fs.rmSync(cache, { recursive: true, force: true });
   });
 
-  it('fails an explicit GPU device that is unavailable with ONNX Runtime\'s reason', async () => {
+  it("fails an explicit GPU device that is unavailable with ONNX Runtime's reason", async () => {
     for (const device of ['cuda', 'tensorrt'] as const) {
       const error = await rejection(load(tinyBundle, { device, warmup: false }));
       expect(error.code).toBe('ERR_RUNTIME_UNAVAILABLE');
@@ -134,21 +158,28 @@ describe('execution providers', () => {
 describe('dynamic batching', () => {
   it('gives each of 1,000 concurrent mixed calls exactly its own rows', async () => {
     const paths = referenceImagePaths(reference);
-    const [expectedImages, expectedTexts] = await Promise.all([model.embedImages(paths), model.embedTexts(reference.captions)]);
+    const [expectedImages, expectedTexts] = await Promise.all([
+      model.embedImages(paths),
+      model.embedTexts(reference.captions),
+    ]);
     const calls: Promise<void>[] = [];
     for (let i = 0; i < 1000; i++) {
       if (i % 4 === 0) {
         // A call of 1-3 images in a rotating order.
         const picks = Array.from({ length: 1 + (i % 3) }, (_, j) => (i + j * 5) % paths.length);
-        calls.push(model.embedImages(picks.map((p) => paths[p] as string)).then((e) => {
-          picks.forEach((p, j) => expect(maxAbsDiff(e.row(j), expectedImages.row(p))).toBeLessThanOrEqual(1e-5));
-        }));
+        calls.push(
+          model.embedImages(picks.map((p) => paths[p] as string)).then((e) => {
+            picks.forEach((p, j) => expect(maxAbsDiff(e.row(j), expectedImages.row(p))).toBeLessThanOrEqual(1e-5));
+          }),
+        );
       } else {
         const picks = Array.from({ length: 1 + (i % 5) }, (_, j) => (i * 7 + j * 3) % reference.captions.length);
-        calls.push(model.embedTexts(picks.map((p) => reference.captions[p] as string)).then((e) => {
-          expect(e.count).toBe(picks.length);
-          picks.forEach((p, j) => expect(maxAbsDiff(e.row(j), expectedTexts.row(p))).toBeLessThanOrEqual(1e-5));
-        }));
+        calls.push(
+          model.embedTexts(picks.map((p) => reference.captions[p] as string)).then((e) => {
+            expect(e.count).toBe(picks.length);
+            picks.forEach((p, j) => expect(maxAbsDiff(e.row(j), expectedTexts.row(p))).toBeLessThanOrEqual(1e-5));
+          }),
+        );
       }
     }
     await Promise.all(calls);
@@ -168,7 +199,13 @@ describe('dynamic batching', () => {
   });
 
   it('rejects with ERR_QUEUE_FULL instead of queueing without bound', async () => {
-    const small = await load(tinyBundle, { device: 'cpu', warmup: false, maxQueueSize: 8, maxTextBatchSize: 4, maxQueueDelayMs: 50 });
+    const small = await load(tinyBundle, {
+      device: 'cpu',
+      warmup: false,
+      maxQueueSize: 8,
+      maxTextBatchSize: 4,
+      maxQueueDelayMs: 50,
+    });
     const calls = Array.from({ length: 20 }, (_, i) => small.embedTexts([`text ${i}`, `more ${i}`, `and ${i}`]));
     const settled = await Promise.allSettled(calls);
     const rejected = settled.filter((s) => s.status === 'rejected') as PromiseRejectedResult[];
@@ -237,11 +274,15 @@ describe('classify', () => {
       const row = results[i] as { label: string; probability: number; similarity: number }[];
       expect(row.map((r) => r.label).sort()).toEqual([...labels].sort());
       expect(Math.abs(row.reduce((a, r) => a + r.probability, 0) - 1)).toBeLessThan(1e-5);
-      for (let k = 1; k < row.length; k++) expect((row[k - 1] as { probability: number }).probability).toBeGreaterThanOrEqual((row[k] as { probability: number }).probability);
+      for (let k = 1; k < row.length; k++)
+        expect((row[k - 1] as { probability: number }).probability).toBeGreaterThanOrEqual(
+          (row[k] as { probability: number }).probability,
+        );
       for (const r of row) {
         const l = labels.indexOf(r.label);
         const mean = new Float32Array(model.dim);
-        for (let t = 0; t < templates.length; t++) prompts.row(l * templates.length + t).forEach((v, d) => (mean[d] = (mean[d] as number) + v));
+        for (let t = 0; t < templates.length; t++)
+          prompts.row(l * templates.length + t).forEach((v, d) => (mean[d] = (mean[d] as number) + v));
         expect(Math.abs(r.similarity - cosine(images.row(i), mean))).toBeLessThan(1e-4);
       }
     }
@@ -252,7 +293,9 @@ describe('classify', () => {
 
   it('validates its arguments', async () => {
     expect((await rejection(model.classify([], []))).code).toBe('ERR_INVALID_ARGUMENT');
-    expect((await rejection(model.classify([], ['a'], { templates: ['no placeholder'] }))).code).toBe('ERR_INVALID_ARGUMENT');
+    expect((await rejection(model.classify([], ['a'], { templates: ['no placeholder'] }))).code).toBe(
+      'ERR_INVALID_ARGUMENT',
+    );
   });
 });
 
@@ -262,7 +305,11 @@ describe('event loop and memory', () => {
     const histogram = monitorEventLoopDelay({ resolution: 1 });
     histogram.enable();
     const before = performance.eventLoopUtilization();
-    await Promise.all(Array.from({ length: 64 }, (_, i) => model.embedImages([paths[i % paths.length] as string, paths[(i + 1) % paths.length] as string])));
+    await Promise.all(
+      Array.from({ length: 64 }, (_, i) =>
+        model.embedImages([paths[i % paths.length] as string, paths[(i + 1) % paths.length] as string]),
+      ),
+    );
     const utilization = performance.eventLoopUtilization(before).utilization;
     histogram.disable();
     const p99 = histogram.percentile(99) / 1e6;
@@ -277,7 +324,9 @@ describe('event loop and memory', () => {
   it('does not grow RSS across 2,000 embedTexts calls after warm-up', async () => {
     const run = async (n: number) => {
       for (let i = 0; i < n; i += 50) {
-        await Promise.all(Array.from({ length: 50 }, (_, j) => model.embedTexts([`caption number ${i + j}`, 'a second text'])));
+        await Promise.all(
+          Array.from({ length: 50 }, (_, j) => model.embedTexts([`caption number ${i + j}`, 'a second text'])),
+        );
       }
     };
     await run(1000);

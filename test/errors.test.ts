@@ -35,7 +35,10 @@ describe('load', () => {
     }
     fs.mkdirSync(path.join(dir, 'onnx'));
     fs.copyFileSync(path.join(tinyBundle, 'onnx', 'text_model.onnx'), path.join(dir, 'onnx', 'text_model.onnx'));
-    await expect(load(dir)).rejects.toMatchObject({ code: 'ERR_MODEL_LOAD', message: expect.stringContaining('vision_model.onnx') });
+    await expect(load(dir)).rejects.toMatchObject({
+      code: 'ERR_MODEL_LOAD',
+      message: expect.stringContaining('vision_model.onnx'),
+    });
     fs.writeFileSync(path.join(dir, 'onnx', 'vision_model.onnx'), 'not an onnx model');
     await expect(load(dir)).rejects.toMatchObject({ code: 'ERR_MODEL_LOAD' });
     fs.rmSync(dir, { recursive: true, force: true });
@@ -45,7 +48,10 @@ describe('load', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crossmodal-bundle-'));
     fs.cpSync(tinyBundle, dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'preprocessor_config.json'), '{ "size": ');
-    await expect(load(dir)).rejects.toMatchObject({ code: 'ERR_MODEL_LOAD', message: expect.stringContaining('preprocessor_config.json') });
+    await expect(load(dir)).rejects.toMatchObject({
+      code: 'ERR_MODEL_LOAD',
+      message: expect.stringContaining('preprocessor_config.json'),
+    });
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -65,7 +71,10 @@ describe('embedding calls', () => {
   it('names the failing image of a batch', async () => {
     const good = referenceImagePaths(readTinyReference())[0] as string;
     const missing = path.join(os.tmpdir(), 'crossmodal-missing.jpg');
-    await expect(model.embedImages([good, missing])).rejects.toMatchObject({ code: 'ERR_IO', message: expect.stringContaining('image 1') });
+    await expect(model.embedImages([good, missing])).rejects.toMatchObject({
+      code: 'ERR_IO',
+      message: expect.stringContaining('image 1'),
+    });
     await expect(model.embedImages([good, Buffer.from('definitely not an image')])).rejects.toMatchObject({
       code: 'ERR_IMAGE_FORMAT',
       message: expect.stringContaining('image 1'),
@@ -87,8 +96,12 @@ describe('embedding calls', () => {
   });
 
   it('rejects malformed raw pixel inputs', async () => {
-    expect(await codeOf(model.embedImages([{ data: new Uint8Array(10), width: 2, height: 2, channels: 3 }]))).toBe('ERR_INVALID_ARGUMENT');
-    expect(await codeOf(model.embedImages([{ data: new Uint8Array(8), width: 2, height: 2, channels: 2 as never }]))).toBe('ERR_INVALID_ARGUMENT');
+    expect(await codeOf(model.embedImages([{ data: new Uint8Array(10), width: 2, height: 2, channels: 3 }]))).toBe(
+      'ERR_INVALID_ARGUMENT',
+    );
+    expect(
+      await codeOf(model.embedImages([{ data: new Uint8Array(8), width: 2, height: 2, channels: 2 as never }])),
+    ).toBe('ERR_INVALID_ARGUMENT');
     expect(await codeOf(model.embedImages([42 as never]))).toBe('ERR_INVALID_ARGUMENT');
   });
 });
@@ -117,7 +130,9 @@ describe('dispose', () => {
 describe('index arguments', () => {
   it('validates creation options', () => {
     expect(() => createIndex({ dim: 0 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
-    expect(() => createIndex({ dim: 4, metric: 'hamming' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => createIndex({ dim: 4, metric: 'hamming' as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    );
   });
 
   it('rejects wrong widths, NaN values, duplicate ids and bad k', async () => {
@@ -144,7 +159,8 @@ describe('error codes', () => {
         const full = path.join(d, entry.name);
         if (entry.isDirectory()) walk(full);
         else if (extensions.some((e) => entry.name.endsWith(e))) {
-          for (const m of fs.readFileSync(full, 'utf8').matchAll(/["'](ERR_[A-Z_]+)["']/g)) found.set(m[1] as string, path.relative(repoRoot, full));
+          for (const m of fs.readFileSync(full, 'utf8').matchAll(/["'](ERR_[A-Z_]+)["']/g))
+            found.set(m[1] as string, path.relative(repoRoot, full));
         }
       }
     };
@@ -161,7 +177,14 @@ describe('error codes', () => {
     // Every native code is a TS code; TS-only are the addon-cannot-load code, the hub's codes and the PostgreSQL store's
     // (lib/hub and lib/collection/postgres run in TypeScript only).
     expect(nativeCodes.filter((c) => !(ERROR_CODES as readonly string[]).includes(c))).toEqual([]);
-    expect(ERROR_CODES.filter((c) => !nativeCodes.includes(c)).sort()).toEqual(['ERR_HUB', 'ERR_NATIVE_BINDING', 'ERR_NOT_FOUND', 'ERR_STORE', 'ERR_STORE_UNAVAILABLE', 'ERR_UNAUTHORIZED']);
+    expect(ERROR_CODES.filter((c) => !nativeCodes.includes(c)).sort()).toEqual([
+      'ERR_HUB',
+      'ERR_NATIVE_BINDING',
+      'ERR_NOT_FOUND',
+      'ERR_STORE',
+      'ERR_STORE_UNAVAILABLE',
+      'ERR_UNAUTHORIZED',
+    ]);
     // The addon's codes keep their identity through fromNative; anything else is ERR_INTERNAL.
     for (const code of nativeCodes) expect(fromNative(Object.assign(new Error('x'), { code })).code).toBe(code);
     expect(fromNative(Object.assign(new Error('x'), { code: 'ERR_NOT_A_CODE' })).code).toBe('ERR_INTERNAL');
@@ -169,7 +192,10 @@ describe('error codes', () => {
 
   it('uses no code outside the list, in native/ or lib/', () => {
     const known = new Set<string>(ERROR_CODES);
-    const strays = [...codeLiterals(path.join(repoRoot, 'native'), ['.cc', '.h']), ...codeLiterals(path.join(repoRoot, 'lib'), ['.ts'])]
+    const strays = [
+      ...codeLiterals(path.join(repoRoot, 'native'), ['.cc', '.h']),
+      ...codeLiterals(path.join(repoRoot, 'lib'), ['.ts']),
+    ]
       .filter(([code]) => !known.has(code))
       .map(([code, file]) => `${code} (${file})`);
     expect(strays).toEqual([]);
@@ -181,33 +207,73 @@ describe('argument limits agree with the addon', () => {
   // one step beyond with its own message (naming the option), before the addon is asked.
   it('index parameters: the bounds are accepted natively, one past them refused by TS', () => {
     const bounds: [string, number, number][] = [
-      ['M', 4, 256], ['efConstruction', 8, 4096], ['efSearch', 1, 65536], ['nlist', 0, 2 ** 20], ['nprobe', 0, 2 ** 20],
-      ['trainPerList', 39, 65536], ['pqBits', 1, 12], ['refineFactor', 0, 1024],
+      ['M', 4, 256],
+      ['efConstruction', 8, 4096],
+      ['efSearch', 1, 65536],
+      ['nlist', 0, 2 ** 20],
+      ['nprobe', 0, 2 ** 20],
+      ['trainPerList', 39, 65536],
+      ['pqBits', 1, 12],
+      ['refineFactor', 0, 1024],
     ];
     for (const [key, min, max] of bounds) {
-      for (const ok of [min, max]) createIndex({ dim: 8, type: key === 'M' || key.startsWith('ef') ? 'hnsw' : 'ivf-flat', [key]: ok }).dispose();
+      for (const ok of [min, max])
+        createIndex({ dim: 8, type: key === 'M' || key.startsWith('ef') ? 'hnsw' : 'ivf-flat', [key]: ok }).dispose();
       for (const bad of [min - 1, max + 1]) {
-        expect(() => createIndex({ dim: 8, [key]: bad })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: `${key} must be an integer in ${min}..${max}` }));
+        expect(() => createIndex({ dim: 8, [key]: bad })).toThrow(
+          expect.objectContaining({
+            code: 'ERR_INVALID_ARGUMENT',
+            message: `${key} must be an integer in ${min}..${max}`,
+          }),
+        );
       }
     }
   });
 
   it('load: batch sizes up to the addon cap of 4096, queue delay up to 60 s', async () => {
-    const big = await load(tinyBundle, { device: 'cpu', warmup: false, maxImageBatchSize: 4096, maxTextBatchSize: 1, maxQueueDelayMs: 60_000, maxQueueSize: 1e9 });
-    expect(big.info.batching).toMatchObject({ maxImageBatchSize: 4096, maxTextBatchSize: 1, maxQueueDelayMs: 60_000, maxQueueSize: 1e9 });
+    const big = await load(tinyBundle, {
+      device: 'cpu',
+      warmup: false,
+      maxImageBatchSize: 4096,
+      maxTextBatchSize: 1,
+      maxQueueDelayMs: 60_000,
+      maxQueueSize: 1e9,
+    });
+    expect(big.info.batching).toMatchObject({
+      maxImageBatchSize: 4096,
+      maxTextBatchSize: 1,
+      maxQueueDelayMs: 60_000,
+      maxQueueSize: 1e9,
+    });
     big.dispose();
     for (const key of ['maxBatchSize', 'maxImageBatchSize', 'maxTextBatchSize'] as const) {
-      await expect(load(tinyBundle, { [key]: 4097 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: `options.${key} must be an integer in 1..4096` });
+      await expect(load(tinyBundle, { [key]: 4097 })).rejects.toMatchObject({
+        code: 'ERR_INVALID_ARGUMENT',
+        message: `options.${key} must be an integer in 1..4096`,
+      });
     }
-    await expect(load(tinyBundle, { maxQueueDelayMs: 60_001 })).rejects.toMatchObject({ message: 'options.maxQueueDelayMs must be a number in 0..60000' });
-    await expect(load(tinyBundle, { preprocessThreads: 1025 })).rejects.toMatchObject({ message: 'options.preprocessThreads must be an integer in 0..1024' });
-    await expect(load(tinyBundle, { trimTextPadding: 'no' as never })).rejects.toMatchObject({ message: 'options.trimTextPadding must be a boolean' });
-    await expect(load(tinyBundle, { graphOptimizationLevel: 'max' as never })).rejects.toMatchObject({ message: 'options.graphOptimizationLevel must be one of disabled, basic, extended, all' });
+    await expect(load(tinyBundle, { maxQueueDelayMs: 60_001 })).rejects.toMatchObject({
+      message: 'options.maxQueueDelayMs must be a number in 0..60000',
+    });
+    await expect(load(tinyBundle, { preprocessThreads: 1025 })).rejects.toMatchObject({
+      message: 'options.preprocessThreads must be an integer in 0..1024',
+    });
+    await expect(load(tinyBundle, { trimTextPadding: 'no' as never })).rejects.toMatchObject({
+      message: 'options.trimTextPadding must be a boolean',
+    });
+    await expect(load(tinyBundle, { graphOptimizationLevel: 'max' as never })).rejects.toMatchObject({
+      message: 'options.graphOptimizationLevel must be one of disabled, basic, extended, all',
+    });
   });
 
   it('tokenizer threads and context length', async () => {
-    await expect(loadTokenizer(tinyBundle, { threads: 257 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: 'threads must be an integer in 1..256' });
-    await expect(loadTokenizer(tinyBundle, { contextLength: 2 ** 20 + 1 })).rejects.toMatchObject({ message: 'contextLength must be an integer in 1..1048576' });
+    await expect(loadTokenizer(tinyBundle, { threads: 257 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: 'threads must be an integer in 1..256',
+    });
+    await expect(loadTokenizer(tinyBundle, { contextLength: 2 ** 20 + 1 })).rejects.toMatchObject({
+      message: 'contextLength must be an integer in 1..1048576',
+    });
     const tokenizer = await loadTokenizer(tinyBundle, { threads: 256 });
     expect(tokenizer.info.threads).toBe(256);
     tokenizer.dispose();

@@ -46,7 +46,9 @@ describe('rankingMetrics', () => {
     const scores = { data: new Float32Array(6), rows: 2, cols: 3 };
     expect(() => rankingMetrics(scores, () => [])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
     expect(() => rankingMetrics(scores, () => [3])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
-    expect(() => rankingMetrics(scores, () => [0], [0])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => rankingMetrics(scores, () => [0], [0])).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    );
     expect(() => rankingMetrics({ data: new Float32Array(5), rows: 2, cols: 3 }, () => [0])).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
     );

@@ -13,10 +13,21 @@ import { repoRoot, scratchDirs, tinyBundle, tinyReferenceDir } from './helpers';
 const bin = path.join(repoRoot, 'dist', 'cjs', 'cli', 'main.js');
 const newDir = scratchDirs('crossmodal-eval-');
 const python = '/usr/bin/python3';
-const numpyAvailable = fs.existsSync(python) && spawnSync(python, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
+const numpyAvailable =
+  fs.existsSync(python) && spawnSync(python, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
 
-const images = fs.readdirSync(tinyReferenceDir).filter((f) => /\.(png|jpe?g|webp|gif)$/i.test(f)).sort();
-const CAPTIONS = ['a photo of a cat', 'a red square on grey', 'two dogs, running', 'a sunny beach', 'a "quoted" word', 'lots of green'];
+const images = fs
+  .readdirSync(tinyReferenceDir)
+  .filter((f) => /\.(png|jpe?g|webp|gif)$/i.test(f))
+  .sort();
+const CAPTIONS = [
+  'a photo of a cat',
+  'a red square on grey',
+  'two dogs, running',
+  'a sunny beach',
+  'a "quoted" word',
+  'lots of green',
+];
 
 /** A CSV data set over the fixture images: two captions each, one with an unquoted comma. */
 function writeCsv(dir: string): string {
@@ -53,20 +64,35 @@ describe('caption data sets', () => {
     fs.mkdirSync(path.join(dir, 'val2014'), { recursive: true });
     for (const f of images.slice(0, 3)) fs.copyFileSync(path.join(tinyReferenceDir, f), path.join(dir, 'val2014', f));
     const coco = path.join(dir, 'captions_val.json');
-    fs.writeFileSync(coco, JSON.stringify({
-      images: images.slice(0, 3).map((f, i) => ({ id: 10 + i, file_name: f })),
-      annotations: [{ image_id: 11, caption: ' b ' }, { image_id: 10, caption: 'a' }, { image_id: 11, caption: 'c' }],
-    }));
+    fs.writeFileSync(
+      coco,
+      JSON.stringify({
+        images: images.slice(0, 3).map((f, i) => ({ id: 10 + i, file_name: f })),
+        annotations: [
+          { image_id: 11, caption: ' b ' },
+          { image_id: 10, caption: 'a' },
+          { image_id: 11, caption: 'c' },
+        ],
+      }),
+    );
     const c = loadCaptionDataset(coco, { images: path.join(dir, 'val2014') });
     expect(c.captions).toEqual(['b', 'a', 'c']);
     expect(Array.from(c.captionImage)).toEqual([0, 1, 0]);
     expect(c.images[0]).toBe(path.join(dir, 'val2014', images[1]!));
 
     const karpathy = path.join(dir, 'dataset_coco.json');
-    fs.writeFileSync(karpathy, JSON.stringify({
-      dataset: 'coco',
-      images: images.slice(0, 3).map((f, i) => ({ filepath: 'val2014', filename: f, split: i === 2 ? 'train' : 'test', sentences: [{ raw: `s${i}a` }, { raw: `s${i}b` }] })),
-    }));
+    fs.writeFileSync(
+      karpathy,
+      JSON.stringify({
+        dataset: 'coco',
+        images: images.slice(0, 3).map((f, i) => ({
+          filepath: 'val2014',
+          filename: f,
+          split: i === 2 ? 'train' : 'test',
+          sentences: [{ raw: `s${i}a` }, { raw: `s${i}b` }],
+        })),
+      }),
+    );
     const k = loadCaptionDataset(karpathy);
     expect(k.captions).toEqual(['s0a', 's0b', 's1a', 's1b']);
     expect(k.images).toEqual([path.join(dir, 'val2014', images[0]!), path.join(dir, 'val2014', images[1]!)]);
@@ -81,13 +107,20 @@ describe('caption data sets', () => {
     expect(() => loadCaptionDataset(bad)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
     const missing = path.join(dir, 'missing.csv');
     fs.writeFileSync(missing, 'image,caption\nnope.jpg,a caption\n');
-    expect(() => loadCaptionDataset(missing)).toThrow(expect.objectContaining({ code: 'ERR_IO', message: expect.stringContaining('--images') }));
+    expect(() => loadCaptionDataset(missing)).toThrow(
+      expect.objectContaining({ code: 'ERR_IO', message: expect.stringContaining('--images') }),
+    );
     const other = path.join(dir, 'other.json');
     fs.writeFileSync(other, '{"hello": 1}');
     expect(() => loadCaptionDataset(other)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
     const karpathy = path.join(dir, 'k.json');
-    fs.writeFileSync(karpathy, JSON.stringify({ dataset: 'f', images: [{ filename: 'x.jpg', split: 'train', sentences: [{ raw: 'a' }] }] }));
-    expect(() => loadCaptionDataset(karpathy)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining("split 'test'") }));
+    fs.writeFileSync(
+      karpathy,
+      JSON.stringify({ dataset: 'f', images: [{ filename: 'x.jpg', split: 'train', sentences: [{ raw: 'a' }] }] }),
+    );
+    expect(() => loadCaptionDataset(karpathy)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining("split 'test'") }),
+    );
     expect(() => loadCaptionDataset(path.join(dir, 'absent.csv'))).toThrow(expect.objectContaining({ code: 'ERR_IO' }));
   });
 });
@@ -132,7 +165,9 @@ cos = np.sum(T * I[owner], axis=1)
 print(json.dumps({"t2i": {str(k): float(np.mean(t2i <= k)) for k in ks}, "i2t": {str(k): float(np.mean(i2t <= k)) for k in ks},
   "t2i_median": float(np.median(t2i)), "i2t_mean": float(np.mean(i2t)), "t2i_map": t2i_map, "i2t_map": i2t_map,
   "clip": float(np.mean(2.5 * np.maximum(cos, 0)))}))`;
-    const py = spawnSync(python, ['-c', script, imageNpy, textNpy, JSON.stringify(Array.from(ds.captionImage))], { encoding: 'utf8' });
+    const py = spawnSync(python, ['-c', script, imageNpy, textNpy, JSON.stringify(Array.from(ds.captionImage))], {
+      encoding: 'utf8',
+    });
     expect(py.status, py.stderr).toBe(0);
     const expected = JSON.parse(py.stdout);
     for (const k of ['1', '2', '5']) {
@@ -149,7 +184,25 @@ print(json.dumps({"t2i": {str(k): float(np.mean(t2i <= k)) for k in ks}, "i2t": 
   it('reports calibration, approximate-index recall and precision drift, and rejects bad options', () => {
     const dir = newDir();
     const csv = writeCsv(dir);
-    const run = spawnSync(process.execPath, [bin, 'eval', csv, '--images', tinyReferenceDir, '--model', tinyBundle, '--calibrate', '--index', 'hnsw', '--precision', 'fp16', '--json'], { encoding: 'utf8', cwd: repoRoot });
+    const run = spawnSync(
+      process.execPath,
+      [
+        bin,
+        'eval',
+        csv,
+        '--images',
+        tinyReferenceDir,
+        '--model',
+        tinyBundle,
+        '--calibrate',
+        '--index',
+        'hnsw',
+        '--precision',
+        'fp16',
+        '--json',
+      ],
+      { encoding: 'utf8', cwd: repoRoot },
+    );
     expect(run.status, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout);
     expect(report.calibration.rocAuc).toBeGreaterThanOrEqual(0);
@@ -159,8 +212,18 @@ print(json.dumps({"t2i": {str(k): float(np.mean(t2i <= k)) for k in ks}, "i2t": 
     expect(report.approximate.recallVsExact).toBe(1);
     expect(report.precisionDrift.precision).toBe('fp16');
     expect(report.precisionDrift.imageCosine.min).toBeGreaterThan(0.99);
-    for (const args of [['--format', 'xml'], ['--index', 'lsh'], ['--precision', 'q8'], ['--k', '0'], ['--target-precision', '2']]) {
-      const bad = spawnSync(process.execPath, [bin, 'eval', csv, '--images', tinyReferenceDir, '--model', tinyBundle, ...args], { encoding: 'utf8', cwd: repoRoot });
+    for (const args of [
+      ['--format', 'xml'],
+      ['--index', 'lsh'],
+      ['--precision', 'q8'],
+      ['--k', '0'],
+      ['--target-precision', '2'],
+    ]) {
+      const bad = spawnSync(
+        process.execPath,
+        [bin, 'eval', csv, '--images', tinyReferenceDir, '--model', tinyBundle, ...args],
+        { encoding: 'utf8', cwd: repoRoot },
+      );
       expect(bad.status, args.join(' ')).toBe(2);
       expect(bad.stderr).toMatch(/^crossmodal: /m);
     }
@@ -170,7 +233,11 @@ print(json.dumps({"t2i": {str(k): float(np.mean(t2i <= k)) for k in ks}, "i2t": 
     const dir = newDir();
     const csv = writeCsv(dir);
     const html = path.join(dir, 'report.html');
-    const run = spawnSync(process.execPath, [bin, 'eval', csv, '--images', tinyReferenceDir, '--model', tinyBundle, '--calibrate', '--html', html], { encoding: 'utf8', cwd: repoRoot });
+    const run = spawnSync(
+      process.execPath,
+      [bin, 'eval', csv, '--images', tinyReferenceDir, '--model', tinyBundle, '--calibrate', '--html', html],
+      { encoding: 'utf8', cwd: repoRoot },
+    );
     expect(run.status, run.stderr).toBe(0);
     fs.mkdirSync(path.join(repoRoot, 'build'), { recursive: true });
     const shown = await renderPage(browser as Browser, html, path.join(repoRoot, 'build', 'eval-report.png'));
@@ -197,7 +264,9 @@ describe('model.match', () => {
       expect((await model.match(files, texts, { threshold: -1 })).matches).toEqual([true, true, true]);
       const middle = [...scores].sort((a, b) => a - b)[1]!;
       expect((await model.match(files, texts, { threshold: middle })).matches.filter(Boolean)).toHaveLength(2);
-      await expect(model.match(files, texts.slice(0, 2), { threshold: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+      await expect(model.match(files, texts.slice(0, 2), { threshold: 0 })).rejects.toMatchObject({
+        code: 'ERR_INVALID_ARGUMENT',
+      });
       await expect(model.match(files, texts, { threshold: 2 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
       await expect(model.match(files, texts, null as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     } finally {

@@ -17,7 +17,8 @@ import type * as Crossmodal from 'crossmodal';
 // (and >= 22.12); on older versions the suite is skipped with a message.
 const nodeRequire = createRequire(__filename);
 const canRequireEsm = (process.features as { require_module?: boolean }).require_module === true;
-if (!canRequireEsm) console.warn(`example-server tests skipped: Node ${process.version} cannot require() ES modules (needs >= 20.19)`);
+if (!canRequireEsm)
+  console.warn(`example-server tests skipped: Node ${process.version} cannot require() ES modules (needs >= 20.19)`);
 const { load, openCollection } = nodeRequire('crossmodal') as typeof Crossmodal;
 type Model = Crossmodal.Model;
 const { buildServer } = canRequireEsm ? nodeRequire('../examples/server/app.mjs') : { buildServer: undefined };
@@ -62,18 +63,30 @@ async function startServer(overrides: Record<string, unknown> = {}, seams: objec
 }
 
 function postJson(server: Server, url: string, payload: unknown): Promise<InjectResponse> {
-  return server.app.inject({ method: 'POST', url, payload: payload as object, headers: { 'content-type': 'application/json' } });
+  return server.app.inject({
+    method: 'POST',
+    url,
+    payload: payload as object,
+    headers: { 'content-type': 'application/json' },
+  });
 }
 
 /** A multipart/form-data body with files and text fields. */
-function multipart(files: { field: string; name: string; type: string; data: Buffer }[], fields: [string, string][] = []) {
+function multipart(
+  files: { field: string; name: string; type: string; data: Buffer }[],
+  fields: [string, string][] = [],
+) {
   const boundary = `----crossmodal${Math.random().toString(16).slice(2)}`;
   const chunks: Buffer[] = [];
   for (const [name, value] of fields) {
     chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
   }
   for (const file of files) {
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.name}"\r\nContent-Type: ${file.type}\r\n\r\n`));
+    chunks.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.name}"\r\nContent-Type: ${file.type}\r\n\r\n`,
+      ),
+    );
     chunks.push(file.data, Buffer.from('\r\n'));
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
@@ -82,7 +95,8 @@ function multipart(files: { field: string; name: string; type: string; data: Buf
 
 function expectClose(actual: number[], expected: ArrayLike<number>, tolerance = 1e-5): void {
   expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < actual.length; i++) expect(Math.abs((actual[i] as number) - (expected[i] as number))).toBeLessThan(tolerance);
+  for (let i = 0; i < actual.length; i++)
+    expect(Math.abs((actual[i] as number) - (expected[i] as number))).toBeLessThan(tolerance);
 }
 
 /** Prometheus text format → samples (name, labels, value); throws on a line that is not valid. */
@@ -94,29 +108,38 @@ function parsePrometheus(text: string): { name: string; labels: Record<string, s
     const match = line.exec(raw);
     if (!match) throw new Error(`not a Prometheus sample line: ${raw}`);
     const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1] as string] = pair[2] as string;
+    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[pair[1] as string] = pair[2] as string;
     samples.push({ name: match[1] as string, labels, value: Number(match[3]) });
   }
   return samples;
 }
 
-function sampleValue(samples: ReturnType<typeof parsePrometheus>, name: string, labels: Record<string, string> = {}): number | undefined {
+function sampleValue(
+  samples: ReturnType<typeof parsePrometheus>,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   return samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
 }
 
 /** One HTTP request on its own connection (no keep-alive), resolving with status and body. */
 function request(url: string, method: string, body?: Buffer | string, headers: Record<string, string> = {}) {
   let clientRequest!: http.ClientRequest;
-  const response = new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
-    clientRequest = http.request(url, { method, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    clientRequest.on('error', reject);
-    clientRequest.end(body);
-  });
+  const response = new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>(
+    (resolve, reject) => {
+      clientRequest = http.request(url, { method, headers, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      });
+      clientRequest.on('error', reject);
+      clientRequest.end(body);
+    },
+  );
   return { response, clientRequest };
 }
 
@@ -145,7 +168,10 @@ describe.skipIf(!canRequireEsm)('example server', () => {
     beforeAll(async () => {
       // A collection with two albums, written by the library directly, then served.
       const collection = await openCollection(collectionDir, { model });
-      const added = await collection.addImages([smallJpeg, smallPng, bigJpeg], [{ album: 'a' }, { album: 'b' }, { album: 'b' }]);
+      const added = await collection.addImages(
+        [smallJpeg, smallPng, bigJpeg],
+        [{ album: 'a' }, { album: 'b' }, { album: 'b' }],
+      );
       await collection.addTexts(['a caption'], [{ album: 'a' }]);
       storedIds = { smallJpeg: String(added.ids[0]), smallPng: String(added.ids[1]), bigJpeg: String(added.ids[2]) };
       await collection.close();
@@ -167,7 +193,7 @@ describe.skipIf(!canRequireEsm)('example server', () => {
       expect(body.collection.dir).toBe(collectionDir);
     });
 
-    test('POST /embed/text returns the library\'s embeddings', async () => {
+    test("POST /embed/text returns the library's embeddings", async () => {
       const texts = ['a dog on a beach', 'two cats'];
       const res = await postJson(server, '/embed/text', { texts });
       expect(res.statusCode).toBe(200);
@@ -179,7 +205,12 @@ describe.skipIf(!canRequireEsm)('example server', () => {
 
     test('POST /embed/image takes a raw body, multipart files or base64 JSON', async () => {
       const expected = await model.embedImages([smallJpeg, smallPng]);
-      const raw = await server.app.inject({ method: 'POST', url: '/embed/image', payload: smallJpeg, headers: { 'content-type': 'image/jpeg' } });
+      const raw = await server.app.inject({
+        method: 'POST',
+        url: '/embed/image',
+        payload: smallJpeg,
+        headers: { 'content-type': 'image/jpeg' },
+      });
       expect(raw.statusCode).toBe(200);
       expect(raw.json().count).toBe(1);
       expectClose(raw.json().embeddings[0], expected.row(0));
@@ -193,7 +224,9 @@ describe.skipIf(!canRequireEsm)('example server', () => {
       expect(parts.json().count).toBe(2);
       expectClose(parts.json().embeddings[1], expected.row(1));
 
-      const json = await postJson(server, '/embed/image', { images: [smallPng.toString('base64'), `data:image/jpeg;base64,${smallJpeg.toString('base64')}`] });
+      const json = await postJson(server, '/embed/image', {
+        images: [smallPng.toString('base64'), `data:image/jpeg;base64,${smallJpeg.toString('base64')}`],
+      });
       expect(json.statusCode).toBe(200);
       expectClose(json.json().embeddings[0], expected.row(1));
       expectClose(json.json().embeddings[1], expected.row(0));
@@ -209,7 +242,12 @@ describe.skipIf(!canRequireEsm)('example server', () => {
 
       const filtered = await postJson(server, '/search', { text: 'a photo', k: 10, where: { album: 'b' } });
       expect(filtered.statusCode).toBe(200);
-      expect(filtered.json().hits.map((h: { id: string }) => h.id).sort()).toEqual([storedIds.smallPng, storedIds.bigJpeg].sort());
+      expect(
+        filtered
+          .json()
+          .hits.map((h: { id: string }) => h.id)
+          .sort(),
+      ).toEqual([storedIds.smallPng, storedIds.bigJpeg].sort());
       for (const hit of filtered.json().hits) expect(hit.metadata).toEqual({ album: 'b' });
 
       // The stored image itself is its own nearest neighbour (cosine 1).
@@ -221,15 +259,28 @@ describe.skipIf(!canRequireEsm)('example server', () => {
 
     test('POST /classify ranks labels with probabilities (JSON and multipart)', async () => {
       const labels = ['cat', 'dog', 'car'];
-      const res = await postJson(server, '/classify', { image: smallJpeg.toString('base64'), labels, templates: ['a photo of a {}.', 'a drawing of a {}.'] });
+      const res = await postJson(server, '/classify', {
+        image: smallJpeg.toString('base64'),
+        labels,
+        templates: ['a photo of a {}.', 'a drawing of a {}.'],
+      });
       expect(res.statusCode).toBe(200);
       const [scores] = res.json().results;
       expect(scores.map((s: { label: string }) => s.label).sort()).toEqual([...labels].sort());
       expect(scores.reduce((sum: number, s: { probability: number }) => sum + s.probability, 0)).toBeCloseTo(1, 5);
-      const [expected] = await model.classify([smallJpeg], labels, { templates: ['a photo of a {}.', 'a drawing of a {}.'] });
+      const [expected] = await model.classify([smallJpeg], labels, {
+        templates: ['a photo of a {}.', 'a drawing of a {}.'],
+      });
       expect(scores.map((s: { label: string }) => s.label)).toEqual(expected!.map((s) => s.label));
 
-      const form = multipart([{ field: 'image', name: 'a.png', type: 'image/png', data: smallPng }], [['labels', 'cat'], ['labels', 'dog'], ['topK', '1']]);
+      const form = multipart(
+        [{ field: 'image', name: 'a.png', type: 'image/png', data: smallPng }],
+        [
+          ['labels', 'cat'],
+          ['labels', 'dog'],
+          ['topK', '1'],
+        ],
+      );
       const parts = await server.app.inject({ method: 'POST', url: '/classify', ...form });
       expect(parts.statusCode).toBe(200);
       expect(parts.json().results[0]).toHaveLength(1);
@@ -257,19 +308,73 @@ describe.skipIf(!canRequireEsm)('example server', () => {
       ['texts is missing', '/embed/text', {}, 400, 'ERR_INVALID_ARGUMENT'],
       ['more texts than --max-texts', '/embed/text', { texts: Array(9).fill('x') }, 400, 'ERR_BATCH_TOO_LARGE'],
       ['images is empty', '/embed/image', { images: [] }, 400, 'ERR_INVALID_ARGUMENT'],
-      ['more images than --max-images', '/embed/image', { images: Array(4).fill(smallPng.toString('base64')) }, 400, 'ERR_BATCH_TOO_LARGE'],
+      [
+        'more images than --max-images',
+        '/embed/image',
+        { images: Array(4).fill(smallPng.toString('base64')) },
+        400,
+        'ERR_BATCH_TOO_LARGE',
+      ],
       ['image is not base64', '/embed/image', { image: 'not base64!' }, 400, 'ERR_INVALID_ARGUMENT'],
-      ['image bytes are not an image', '/embed/image', { image: Buffer.from('hello world').toString('base64') }, 400, 'ERR_IMAGE_FORMAT'],
-      ['image is a truncated JPEG', '/embed/image', { image: smallJpeg.subarray(0, 2000).toString('base64') }, 400, 'ERR_IMAGE_DECODE'],
-      ['search has text and image', '/search', { text: 'a', image: smallPng.toString('base64') }, 400, 'ERR_INVALID_ARGUMENT'],
+      [
+        'image bytes are not an image',
+        '/embed/image',
+        { image: Buffer.from('hello world').toString('base64') },
+        400,
+        'ERR_IMAGE_FORMAT',
+      ],
+      [
+        'image is a truncated JPEG',
+        '/embed/image',
+        { image: smallJpeg.subarray(0, 2000).toString('base64') },
+        400,
+        'ERR_IMAGE_DECODE',
+      ],
+      [
+        'search has text and image',
+        '/search',
+        { text: 'a', image: smallPng.toString('base64') },
+        400,
+        'ERR_INVALID_ARGUMENT',
+      ],
       ['search has neither', '/search', { k: 3 }, 400, 'ERR_INVALID_ARGUMENT'],
       ['search k is 0', '/search', { text: 'a', k: 0 }, 400, 'ERR_INVALID_ARGUMENT'],
       ['search k is a string', '/search', { text: 'a', k: '3' }, 400, 'ERR_INVALID_ARGUMENT'],
-      ['search where has an unknown operator', '/search', { text: 'a', where: { album: { $like: 'a%' } } }, 400, 'ERR_INVALID_ARGUMENT'],
-      ['search where names a bad field', '/search', { text: 'a', where: { "x') OR 1=1 --": 1 } }, 400, 'ERR_INVALID_ARGUMENT'],
-      ['classify labels are empty', '/classify', { image: smallPng.toString('base64'), labels: [] }, 400, 'ERR_INVALID_ARGUMENT'],
-      ['classify template lacks {}', '/classify', { image: smallPng.toString('base64'), labels: ['cat'], templates: ['a photo'] }, 400, 'ERR_INVALID_ARGUMENT'],
-      ['classify labels × templates over the limit', '/classify', { image: smallPng.toString('base64'), labels: ['a', 'b', 'c'], templates: ['{}', 'x {}', 'y {}'] }, 400, 'ERR_BATCH_TOO_LARGE'],
+      [
+        'search where has an unknown operator',
+        '/search',
+        { text: 'a', where: { album: { $like: 'a%' } } },
+        400,
+        'ERR_INVALID_ARGUMENT',
+      ],
+      [
+        'search where names a bad field',
+        '/search',
+        { text: 'a', where: { "x') OR 1=1 --": 1 } },
+        400,
+        'ERR_INVALID_ARGUMENT',
+      ],
+      [
+        'classify labels are empty',
+        '/classify',
+        { image: smallPng.toString('base64'), labels: [] },
+        400,
+        'ERR_INVALID_ARGUMENT',
+      ],
+      [
+        'classify template lacks {}',
+        '/classify',
+        { image: smallPng.toString('base64'), labels: ['cat'], templates: ['a photo'] },
+        400,
+        'ERR_INVALID_ARGUMENT',
+      ],
+      [
+        'classify labels × templates over the limit',
+        '/classify',
+        { image: smallPng.toString('base64'), labels: ['a', 'b', 'c'], templates: ['{}', 'x {}', 'y {}'] },
+        400,
+        'ERR_BATCH_TOO_LARGE',
+      ],
       ['score texts are missing', '/score', { image: smallPng.toString('base64') }, 400, 'ERR_INVALID_ARGUMENT'],
       ['score image is missing', '/score', { texts: ['a'] }, 400, 'ERR_INVALID_ARGUMENT'],
     ])('bad input: %s → %i %s', async (_name, url, payload, status, code) => {
@@ -280,25 +385,50 @@ describe.skipIf(!canRequireEsm)('example server', () => {
     });
 
     test('bad bodies: invalid JSON, wrong content type, oversize body, too many files, unknown route', async () => {
-      const invalidJson = await server.app.inject({ method: 'POST', url: '/embed/text', payload: '{"texts": [', headers: { 'content-type': 'application/json' } });
+      const invalidJson = await server.app.inject({
+        method: 'POST',
+        url: '/embed/text',
+        payload: '{"texts": [',
+        headers: { 'content-type': 'application/json' },
+      });
       expect([invalidJson.statusCode, invalidJson.json().error.code]).toEqual([400, 'ERR_INVALID_ARGUMENT']);
 
-      const wrongType = await server.app.inject({ method: 'POST', url: '/embed/image', payload: 'hello', headers: { 'content-type': 'text/plain' } });
+      const wrongType = await server.app.inject({
+        method: 'POST',
+        url: '/embed/image',
+        payload: 'hello',
+        headers: { 'content-type': 'text/plain' },
+      });
       expect([wrongType.statusCode, wrongType.json().error.code]).toEqual([415, 'ERR_UNSUPPORTED_MEDIA_TYPE']);
 
       const oversize = Buffer.alloc(1024 * 1024 + 1, 0xff);
-      const rawTooLarge = await server.app.inject({ method: 'POST', url: '/embed/image', payload: oversize, headers: { 'content-type': 'image/jpeg' } });
+      const rawTooLarge = await server.app.inject({
+        method: 'POST',
+        url: '/embed/image',
+        payload: oversize,
+        headers: { 'content-type': 'image/jpeg' },
+      });
       expect([rawTooLarge.statusCode, rawTooLarge.json().error.code]).toEqual([413, 'ERR_BODY_TOO_LARGE']);
       const jsonTooLarge = await postJson(server, '/embed/image', { image: oversize.toString('base64') });
       expect([jsonTooLarge.statusCode, jsonTooLarge.json().error.code]).toEqual([413, 'ERR_BODY_TOO_LARGE']);
-      const fileTooLarge = await server.app.inject({ method: 'POST', url: '/embed/image', ...multipart([{ field: 'f', name: 'x.jpg', type: 'image/jpeg', data: oversize }]) });
+      const fileTooLarge = await server.app.inject({
+        method: 'POST',
+        url: '/embed/image',
+        ...multipart([{ field: 'f', name: 'x.jpg', type: 'image/jpeg', data: oversize }]),
+      });
       expect([fileTooLarge.statusCode, fileTooLarge.json().error.code]).toEqual([413, 'ERR_BODY_TOO_LARGE']);
 
-      const tooManyFiles = multipart(Array.from({ length: 4 }, (_, i) => ({ field: 'f', name: `${i}.png`, type: 'image/png', data: smallPng })));
+      const tooManyFiles = multipart(
+        Array.from({ length: 4 }, (_, i) => ({ field: 'f', name: `${i}.png`, type: 'image/png', data: smallPng })),
+      );
       const files = await server.app.inject({ method: 'POST', url: '/embed/image', ...tooManyFiles });
       expect([files.statusCode, files.json().error.code]).toEqual([400, 'ERR_BATCH_TOO_LARGE']);
 
-      const noFiles = await server.app.inject({ method: 'POST', url: '/embed/image', ...multipart([], [['labels', 'x']]) });
+      const noFiles = await server.app.inject({
+        method: 'POST',
+        url: '/embed/image',
+        ...multipart([], [['labels', 'x']]),
+      });
       expect([noFiles.statusCode, noFiles.json().error.code]).toEqual([400, 'ERR_INVALID_ARGUMENT']);
 
       const missing = await server.app.inject({ method: 'GET', url: '/nope' });
@@ -312,7 +442,10 @@ describe.skipIf(!canRequireEsm)('example server', () => {
       expect(res.statusCode).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
       const samples = parsePrometheus(res.body);
-      const embedTextCount = sampleValue(samples, 'crossmodal_http_request_duration_seconds_count', { route: '/embed/text', status_code: '200' });
+      const embedTextCount = sampleValue(samples, 'crossmodal_http_request_duration_seconds_count', {
+        route: '/embed/text',
+        status_code: '200',
+      });
       expect(embedTextCount).toBeGreaterThanOrEqual(1);
       for (const stage of ['embed_text', 'embed_image', 'search', 'classify', 'similarity']) {
         expect(sampleValue(samples, 'crossmodal_stage_duration_seconds_count', { stage })).toBeGreaterThanOrEqual(1);
@@ -322,9 +455,17 @@ describe.skipIf(!canRequireEsm)('example server', () => {
       expect(sampleValue(samples, 'crossmodal_inflight_rows', { tower: 'image' })).toBe(0);
       expect(sampleValue(samples, 'crossmodal_ready')).toBe(1);
       expect(sampleValue(samples, 'crossmodal_model_info', { fingerprint: model.fingerprint })).toBe(1);
-      for (const type of ['rss', 'external', 'arrayBuffers']) expect(sampleValue(samples, 'crossmodal_process_memory_bytes', { type })).toBeGreaterThan(0);
-      for (const name of ['nodejs_eventloop_lag_p99_seconds', 'process_cpu_seconds_total', 'nodejs_heap_size_used_bytes']) {
-        expect(samples.some((s) => s.name === name), name).toBe(true);
+      for (const type of ['rss', 'external', 'arrayBuffers'])
+        expect(sampleValue(samples, 'crossmodal_process_memory_bytes', { type })).toBeGreaterThan(0);
+      for (const name of [
+        'nodejs_eventloop_lag_p99_seconds',
+        'process_cpu_seconds_total',
+        'nodejs_heap_size_used_bytes',
+      ]) {
+        expect(
+          samples.some((s) => s.name === name),
+          name,
+        ).toBe(true);
       }
     });
   });
@@ -332,7 +473,9 @@ describe.skipIf(!canRequireEsm)('example server', () => {
   test('the service answers 503 with Retry-After until the model is ready', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const server = buildServer(config(), { load: async (dir: string, options: object) => (await gate, load(dir, options)) }) as Server;
+    const server = buildServer(config(), {
+      load: async (dir: string, options: object) => (await gate, load(dir, options)),
+    }) as Server;
     try {
       const health = await server.app.inject({ method: 'GET', url: '/health' });
       expect(health.statusCode).toBe(503);
@@ -357,7 +500,10 @@ describe.skipIf(!canRequireEsm)('example server', () => {
       const payload = { images: Array(4).fill(smallJpeg.toString('base64')) };
       const responses = await Promise.all(Array.from({ length: 48 }, () => postJson(server, '/embed/image', payload)));
       const statuses = responses.map((r) => r.statusCode);
-      expect(statuses.every((s) => s === 200 || s === 429), `statuses ${statuses.join(',')}`).toBe(true);
+      expect(
+        statuses.every((s) => s === 200 || s === 429),
+        `statuses ${statuses.join(',')}`,
+      ).toBe(true);
       const rejected = responses.filter((r) => r.statusCode === 429);
       expect(rejected.length).toBeGreaterThan(0);
       expect(rejected.length).toBeLessThan(responses.length);
@@ -389,26 +535,45 @@ describe.skipIf(!canRequireEsm)('example server', () => {
     try {
       const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
       const body = JSON.stringify({ images: Array(12).fill(bigJpeg.toString('base64')) });
-      const { response, clientRequest } = request(`${url}/embed/image`, 'POST', body, { 'content-type': 'application/json' });
+      const { response, clientRequest } = request(`${url}/embed/image`, 'POST', body, {
+        'content-type': 'application/json',
+      });
       response.catch(() => undefined);
       const health = async () => JSON.parse((await request(`${url}/health`, 'GET').response).body);
       await until('the request to reach the model', async () => (await health()).queue.inflightRows.image === 12);
       clientRequest.destroy();
       await expect(response).rejects.toThrow();
-      const aborted = async () => sampleValue(parsePrometheus((await request(`${url}/metrics`, 'GET').response).body), 'crossmodal_errors_total', { code: 'ERR_ABORTED' });
+      const aborted = async () =>
+        sampleValue(
+          parsePrometheus((await request(`${url}/metrics`, 'GET').response).body),
+          'crossmodal_errors_total',
+          { code: 'ERR_ABORTED' },
+        );
       await until('ERR_ABORTED to be counted', async () => (await aborted()) === 1);
       const after = await health();
       expect(after.queue.inflightRows.image).toBe(0);
       const durations = parsePrometheus((await request(`${url}/metrics`, 'GET').response).body);
-      expect(sampleValue(durations, 'crossmodal_http_request_duration_seconds_count', { route: '/embed/image', status_code: '499' })).toBe(1);
+      expect(
+        sampleValue(durations, 'crossmodal_http_request_duration_seconds_count', {
+          route: '/embed/image',
+          status_code: '499',
+        }),
+      ).toBe(1);
     } finally {
       await server.app.close();
     }
   });
 
   describe('process', () => {
-    function spawnServer(args: string[]): { child: ChildProcess; url: Promise<string>; exit: Promise<number | null>; output: () => string } {
-      const child = spawn(process.execPath, [mainScript, '--model', tinyBundle, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    function spawnServer(args: string[]): {
+      child: ChildProcess;
+      url: Promise<string>;
+      exit: Promise<number | null>;
+      output: () => string;
+    } {
+      const child = spawn(process.execPath, [mainScript, '--model', tinyBundle, '--port', '0', ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let output = '';
       const url = new Promise<string>((resolve, reject) => {
         child.stdout!.on('data', (chunk: Buffer) => {
@@ -431,8 +596,12 @@ describe.skipIf(!canRequireEsm)('example server', () => {
       expect(output()).toContain('Usage:');
     });
 
-    test('a model that fails to load exits 1 with the library\'s error code', async () => {
-      const child = spawn(process.execPath, [mainScript, '--model', path.join(scratch, 'no-such-model'), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    test("a model that fails to load exits 1 with the library's error code", async () => {
+      const child = spawn(
+        process.execPath,
+        [mainScript, '--model', path.join(scratch, 'no-such-model'), '--port', '0'],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       let output = '';
       child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
       child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
@@ -442,43 +611,68 @@ describe.skipIf(!canRequireEsm)('example server', () => {
       expect(output).toContain('the model failed to load');
     });
 
-    test('SIGTERM during load: in-flight requests complete, new connections are refused, the collection is closed, exit 0', { timeout: 90_000 }, async () => {
-      const collectionDir = path.join(scratch, 'sigterm-collection');
-      // A generous drain bound: 12-megapixel decodes on a busy shared machine take up to ~0.5 s each.
-      const server = spawnServer(['--collection', collectionDir, '--log-level', 'info', '--shutdown-timeout-ms', '60000']);
-      try {
-        const url = await server.url;
-        await until('ready', async () => (await request(`${url}/health`, 'GET').response.catch(() => ({ status: 0 }))).status === 200);
-        const body = JSON.stringify({ images: Array(2).fill(bigJpeg.toString('base64')) });
-        const inflight = Array.from({ length: 3 }, () => request(`${url}/embed/image`, 'POST', body, { 'content-type': 'application/json' }).response);
-        await until('all requests to reach the model', async () => JSON.parse((await request(`${url}/health`, 'GET').response).body).queue.inflightRows.image === 6);
-        const signalledAt = Date.now();
-        server.child.kill('SIGTERM');
+    test(
+      'SIGTERM during load: in-flight requests complete, new connections are refused, the collection is closed, exit 0',
+      { timeout: 90_000 },
+      async () => {
+        const collectionDir = path.join(scratch, 'sigterm-collection');
+        // A generous drain bound: 12-megapixel decodes on a busy shared machine take up to ~0.5 s each.
+        const server = spawnServer([
+          '--collection',
+          collectionDir,
+          '--log-level',
+          'info',
+          '--shutdown-timeout-ms',
+          '60000',
+        ]);
+        try {
+          const url = await server.url;
+          await until(
+            'ready',
+            async () => (await request(`${url}/health`, 'GET').response.catch(() => ({ status: 0 }))).status === 200,
+          );
+          const body = JSON.stringify({ images: Array(2).fill(bigJpeg.toString('base64')) });
+          const inflight = Array.from(
+            { length: 3 },
+            () => request(`${url}/embed/image`, 'POST', body, { 'content-type': 'application/json' }).response,
+          );
+          await until(
+            'all requests to reach the model',
+            async () =>
+              JSON.parse((await request(`${url}/health`, 'GET').response).body).queue.inflightRows.image === 6,
+          );
+          const signalledAt = Date.now();
+          server.child.kill('SIGTERM');
 
-        // New connections are refused once the listener has closed (it closes first thing).
-        await until('new connections to be refused', async () => {
-          try {
-            await request(`${url}/health`, 'GET').response;
-            return false;
-          } catch (error) {
-            return (error as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+          // New connections are refused once the listener has closed (it closes first thing).
+          await until(
+            'new connections to be refused',
+            async () => {
+              try {
+                await request(`${url}/health`, 'GET').response;
+                return false;
+              } catch (error) {
+                return (error as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+              }
+            },
+            5_000,
+          );
+
+          const responses = await Promise.all(inflight);
+          for (const r of responses) {
+            expect(r.status).toBe(200);
+            expect(JSON.parse(r.body).count).toBe(2);
           }
-        }, 5_000);
-
-        const responses = await Promise.all(inflight);
-        for (const r of responses) {
-          expect(r.status).toBe(200);
-          expect(JSON.parse(r.body).count).toBe(2);
+          expect(await server.exit).toBe(0);
+          expect(Date.now() - signalledAt).toBeLessThan(45_000);
+          expect(server.output()).toContain('"msg":"shut down"');
+          // The lock is released and the index snapshot written: the collection opens again at once.
+          const reopened = await openCollection(collectionDir, { model });
+          await reopened.close();
+        } finally {
+          if (server.child.exitCode === null) server.child.kill('SIGKILL');
         }
-        expect(await server.exit).toBe(0);
-        expect(Date.now() - signalledAt).toBeLessThan(45_000);
-        expect(server.output()).toContain('"msg":"shut down"');
-        // The lock is released and the index snapshot written: the collection opens again at once.
-        const reopened = await openCollection(collectionDir, { model });
-        await reopened.close();
-      } finally {
-        if (server.child.exitCode === null) server.child.kill('SIGKILL');
-      }
-    });
+      },
+    );
   });
 });

@@ -21,7 +21,16 @@ const extras = new Map<string, Buffer>([
   ['.gitattributes', Buffer.from('*.onnx filter=lfs diff=lfs merge=lfs -text\n')],
   ['pytorch_model.bin', Buffer.alloc(200_000, 7)],
 ]);
-const FP32 = ['config.json', 'merges.txt', 'preprocessor_config.json', 'special_tokens_map.json', 'tokenizer_config.json', 'vocab.json', 'onnx/text_model.onnx', 'onnx/vision_model.onnx'];
+const FP32 = [
+  'config.json',
+  'merges.txt',
+  'preprocessor_config.json',
+  'special_tokens_map.json',
+  'tokenizer_config.json',
+  'vocab.json',
+  'onnx/text_model.onnx',
+  'onnx/vision_model.onnx',
+];
 
 const hub = new FakeHub();
 let commit = '';
@@ -36,7 +45,9 @@ afterAll(() => hub.stop());
 afterEach(() => hub.reset());
 
 /** A fresh, empty cache folder and the options pointing pull at the fake hub. */
-function fresh(extra: Parameters<typeof pull>[1] = {}): { cacheDir: string; endpoint: string; token: false } & typeof extra {
+function fresh(
+  extra: Parameters<typeof pull>[1] = {},
+): { cacheDir: string; endpoint: string; token: false } & typeof extra {
   const cacheDir = newDir();
   return { cacheDir, endpoint: hub.endpoint, token: false, timeoutMs: 5000, ...extra };
 }
@@ -105,11 +116,17 @@ describe('pull from the hub', () => {
     expect(requests.some((r) => /README|pytorch_model|fp16|gitattributes/.test(r.path))).toBe(false);
 
     // The snapshot is the fixture bundle: same fingerprint, same embeddings.
-    const [pulled, original] = await Promise.all([load(dir, { device: 'cpu', warmup: false }), load(tinyBundle, { device: 'cpu', warmup: false })]);
+    const [pulled, original] = await Promise.all([
+      load(dir, { device: 'cpu', warmup: false }),
+      load(tinyBundle, { device: 'cpu', warmup: false }),
+    ]);
     try {
       expect(pulled.fingerprint).toBe(original.fingerprint);
       expect(pulled.info.precision).toBe('fp32');
-      const [a, b] = await Promise.all([pulled.embedTexts(['a dog on a beach']), original.embedTexts(['a dog on a beach'])]);
+      const [a, b] = await Promise.all([
+        pulled.embedTexts(['a dog on a beach']),
+        original.embedTexts(['a dog on a beach']),
+      ]);
       expect(Array.from(a.data)).toEqual(Array.from(b.data));
       const [c, d] = await Promise.all([pulled.embedImages([image]), original.embedImages([image])]);
       expect(Array.from(c.data)).toEqual(Array.from(d.data));
@@ -146,7 +163,9 @@ describe('pull from the hub', () => {
     expect(fs.readFileSync(path.join(repo, 'refs', 'main'), 'utf8')).toBe(second);
     expect(fs.readFileSync(path.join(result.dir, 'config.json')).equals(changed)).toBe(true);
     expect(fs.readFileSync(path.join(oldDir, 'config.json')).equals(bundle.get('config.json') as Buffer)).toBe(true);
-    expect(fs.realpathSync(path.join(result.dir, 'onnx', 'vision_model.onnx'))).toBe(fs.realpathSync(path.join(oldDir, 'onnx', 'vision_model.onnx')));
+    expect(fs.realpathSync(path.join(result.dir, 'onnx', 'vision_model.onnx'))).toBe(
+      fs.realpathSync(path.join(oldDir, 'onnx', 'vision_model.onnx')),
+    );
     // A pinned revision resolves to its own snapshot, offline too.
     expect(resolveModel(repoId, { cacheDir: options.cacheDir, revision: first })).toBe(oldDir);
   });
@@ -172,7 +191,11 @@ describe('pull from the hub', () => {
     const options2 = fresh({ retries: 0 });
     const error = await rejection(pull(REPO, options2));
     expect(error.code).toBe('ERR_IO');
-    const incomplete = path.join(repoDir(options2.cacheDir), 'blobs', `${sha256(bundle.get(file) as Buffer)}.incomplete`);
+    const incomplete = path.join(
+      repoDir(options2.cacheDir),
+      'blobs',
+      `${sha256(bundle.get(file) as Buffer)}.incomplete`,
+    );
     const partial = fs.statSync(incomplete).size;
     expect(partial).toBeGreaterThan(0);
     expect(partial).toBeLessThan(size);
@@ -182,7 +205,11 @@ describe('pull from the hub', () => {
     const resumed = hub.since(before).filter((r) => r.server === 'cdn' && r.range);
     expect(resumed.map((r) => r.range)).toEqual([`bytes=${partial}-`]);
     expect(fs.existsSync(incomplete)).toBe(false);
-    expect(fs.readFileSync(path.join(repoDir(options2.cacheDir), 'snapshots', commit, 'onnx', 'text_model.onnx')).equals(bundle.get(file) as Buffer)).toBe(true);
+    expect(
+      fs
+        .readFileSync(path.join(repoDir(options2.cacheDir), 'snapshots', commit, 'onnx', 'text_model.onnx'))
+        .equals(bundle.get(file) as Buffer),
+    ).toBe(true);
   });
 
   it('starts a file over when the server ignores the Range header', async () => {
@@ -219,7 +246,9 @@ describe('pull from the hub', () => {
     expect(error.code).toBe('ERR_UNAUTHORIZED');
     expect(error.message).toContain('HF_TOKEN');
 
-    const wrong = await withEnv({ HF_TOKEN: 'hf_wrong' }, () => rejection(pull(REPO, { ...fresh(), token: undefined })));
+    const wrong = await withEnv({ HF_TOKEN: 'hf_wrong' }, () =>
+      rejection(pull(REPO, { ...fresh(), token: undefined })),
+    );
     expect(wrong.code).toBe('ERR_UNAUTHORIZED');
     expect(wrong.message).toContain('check that HF_TOKEN grants access');
 
@@ -228,7 +257,9 @@ describe('pull from the hub', () => {
     const dir = await withEnv({ HF_TOKEN: 'hf_test_token' }, () => pull(REPO, options));
     expect(fs.existsSync(path.join(dir, 'config.json'))).toBe(true);
     const requests = hub.since(from);
-    expect(requests.filter((r) => r.server === 'hub').every((r) => r.authorization === 'Bearer hf_test_token')).toBe(true);
+    expect(requests.filter((r) => r.server === 'hub').every((r) => r.authorization === 'Bearer hf_test_token')).toBe(
+      true,
+    );
     expect(requests.filter((r) => r.server === 'cdn').length).toBeGreaterThan(0);
     expect(requests.filter((r) => r.server === 'cdn').every((r) => r.authorization === undefined)).toBe(true);
     // An explicit token wins over the environment.
@@ -242,7 +273,10 @@ describe('pull from the hub', () => {
     const tokenFile = path.join(newDir(), 'token');
     fs.mkdirSync(path.dirname(tokenFile), { recursive: true });
     fs.writeFileSync(tokenFile, 'hf_from_file\n');
-    const dir = await withEnv({ HF_TOKEN: undefined, HUGGING_FACE_HUB_TOKEN: undefined, HF_TOKEN_PATH: tokenFile }, () => pull(REPO, { ...fresh(), token: undefined }));
+    const dir = await withEnv(
+      { HF_TOKEN: undefined, HUGGING_FACE_HUB_TOKEN: undefined, HF_TOKEN_PATH: tokenFile },
+      () => pull(REPO, { ...fresh(), token: undefined }),
+    );
     expect(fs.existsSync(path.join(dir, 'config.json'))).toBe(true);
   });
 
@@ -252,7 +286,9 @@ describe('pull from the hub', () => {
     const options = fresh();
     const from = hub.log.length;
     const dir = await pull(repoId, options);
-    expect(fs.readlinkSync(path.join(dir, 'special_tokens_map.json'))).toBe('../../blobs/e69de29bb2d1d6434b8b29ae775ad8c2e48c5391');
+    expect(fs.readlinkSync(path.join(dir, 'special_tokens_map.json'))).toBe(
+      '../../blobs/e69de29bb2d1d6434b8b29ae775ad8c2e48c5391',
+    );
     expect(fs.readFileSync(path.join(dir, 'special_tokens_map.json')).length).toBe(0);
     expect(hub.since(from).filter((r) => r.method === 'GET' && r.path.endsWith('special_tokens_map.json'))).toEqual([]);
   });
@@ -361,13 +397,19 @@ describe('pull from the hub', () => {
 
     const options2 = fresh();
     const file = 'onnx/vision_model.onnx';
-    const incomplete = path.join(repoDir(options2.cacheDir), 'blobs', `${sha256(bundle.get(file) as Buffer)}.incomplete`);
+    const incomplete = path.join(
+      repoDir(options2.cacheDir),
+      'blobs',
+      `${sha256(bundle.get(file) as Buffer)}.incomplete`,
+    );
     fs.mkdirSync(incomplete, { recursive: true }); // cannot be opened as a file
     const from = hub.log.length;
     const error = await rejection(pull(REPO, options2));
     expect(error.code).toBe('ERR_IO');
     expect(error.message).toContain('.incomplete');
-    expect(hub.since(from).filter((r) => r.server === 'cdn' && r.path.endsWith(sha256(bundle.get(file) as Buffer)))).toHaveLength(1);
+    expect(
+      hub.since(from).filter((r) => r.server === 'cdn' && r.path.endsWith(sha256(bundle.get(file) as Buffer))),
+    ).toHaveLength(1);
   });
 
   it('HF_HUB_OFFLINE=1 uses the cache only: a typed error when missing, the snapshot when cached, no request either way', async () => {
@@ -406,9 +448,15 @@ describe('pull from the hub', () => {
     const from = hub.log.length;
     const result = await pullSnapshot(REPO, options);
     expect(result.precision).toBe('fp16');
-    const onnx = hub.since(from).filter((r) => r.path.includes('.onnx') && r.server === 'hub' && r.method === 'GET').map((r) => r.path.split('/').pop());
+    const onnx = hub
+      .since(from)
+      .filter((r) => r.path.includes('.onnx') && r.server === 'hub' && r.method === 'GET')
+      .map((r) => r.path.split('/').pop());
     expect(onnx.sort()).toEqual(['text_model_fp16.onnx', 'vision_model_fp16.onnx']);
-    expect(fs.readdirSync(path.join(result.dir, 'onnx')).sort()).toEqual(['text_model_fp16.onnx', 'vision_model_fp16.onnx']);
+    expect(fs.readdirSync(path.join(result.dir, 'onnx')).sort()).toEqual([
+      'text_model_fp16.onnx',
+      'vision_model_fp16.onnx',
+    ]);
     const model = await load(result.dir, { device: 'cpu', warmup: false });
     try {
       expect(model.info.precision).toBe('fp16');
@@ -428,18 +476,53 @@ describe('pull from the hub', () => {
 
   it('selects the files of every bundle layout the loader knows, with external data', () => {
     const common = ['config.json', 'preprocessor_config.json', 'tokenizer.json', 'README.md', 'onnx/other.onnx'];
-    const xenova = [...common, 'onnx/vision_model.onnx', 'onnx/vision_model_quantized.onnx', 'onnx/text_model.onnx', 'onnx/text_model_quantized.onnx', 'onnx/model.onnx', 'onnx/model_int8.onnx'];
-    expect(selectBundleFiles(xenova, undefined, 'x').files.sort()).toEqual(['config.json', 'onnx/text_model.onnx', 'onnx/vision_model.onnx', 'preprocessor_config.json', 'tokenizer.json']);
-    expect(selectBundleFiles(xenova, 'int8', 'x').files).toEqual(expect.arrayContaining(['onnx/vision_model_quantized.onnx', 'onnx/text_model_quantized.onnx']));
-    const combined = [...common, 'onnx/model_uint8.onnx', 'onnx/model_fp16.onnx', 'onnx/model_fp16.onnx_data', 'onnx/model.onnx_data'];
+    const xenova = [
+      ...common,
+      'onnx/vision_model.onnx',
+      'onnx/vision_model_quantized.onnx',
+      'onnx/text_model.onnx',
+      'onnx/text_model_quantized.onnx',
+      'onnx/model.onnx',
+      'onnx/model_int8.onnx',
+    ];
+    expect(selectBundleFiles(xenova, undefined, 'x').files.sort()).toEqual([
+      'config.json',
+      'onnx/text_model.onnx',
+      'onnx/vision_model.onnx',
+      'preprocessor_config.json',
+      'tokenizer.json',
+    ]);
+    expect(selectBundleFiles(xenova, 'int8', 'x').files).toEqual(
+      expect.arrayContaining(['onnx/vision_model_quantized.onnx', 'onnx/text_model_quantized.onnx']),
+    );
+    const combined = [
+      ...common,
+      'onnx/model_uint8.onnx',
+      'onnx/model_fp16.onnx',
+      'onnx/model_fp16.onnx_data',
+      'onnx/model.onnx_data',
+    ];
     const sel = selectBundleFiles(combined, undefined, 'x');
     expect(sel.precision).toBe('int8'); // no fp32: the loader's CPU order picks int8 before fp16
     expect(sel.files).toContain('onnx/model_uint8.onnx');
-    expect(selectBundleFiles(combined, 'fp16', 'x').files).toEqual(expect.arrayContaining(['onnx/model_fp16.onnx', 'onnx/model_fp16.onnx_data']));
+    expect(selectBundleFiles(combined, 'fp16', 'x').files).toEqual(
+      expect.arrayContaining(['onnx/model_fp16.onnx', 'onnx/model_fp16.onnx_data']),
+    );
     expect(selectBundleFiles(combined, 'fp16', 'x').files).not.toContain('onnx/model.onnx_data');
-    const openclip = ['config.json', 'preprocess_cfg.json', 'vocab.json', 'merges.txt', 'visual/model.onnx', 'textual/model.onnx', 'textual/model.onnx.data', 'spiece.model'];
+    const openclip = [
+      'config.json',
+      'preprocess_cfg.json',
+      'vocab.json',
+      'merges.txt',
+      'visual/model.onnx',
+      'textual/model.onnx',
+      'textual/model.onnx.data',
+      'spiece.model',
+    ];
     expect(selectBundleFiles(openclip, undefined, 'x').files.sort()).toEqual([...openclip].sort());
-    expect(() => selectBundleFiles(['config.json', 'model.safetensors'], undefined, 'org/pt-only')).toThrow(/no ONNX export/);
+    expect(() => selectBundleFiles(['config.json', 'model.safetensors'], undefined, 'org/pt-only')).toThrow(
+      /no ONNX export/,
+    );
     expect(() => selectBundleFiles(['onnx/model.onnx'], undefined, 'x')).toThrow(/no config.json/);
   });
 
@@ -455,7 +538,10 @@ describe('pull from the hub', () => {
 
   it('uses $HF_HUB_CACHE and $HF_ENDPOINT when no option is given', async () => {
     const cacheDir = newDir();
-    const dir = await withEnv({ HF_HUB_CACHE: cacheDir, HF_ENDPOINT: `${hub.endpoint}/`, HF_TOKEN: undefined, HF_HUB_OFFLINE: undefined }, () => pull(REPO, { token: false }));
+    const dir = await withEnv(
+      { HF_HUB_CACHE: cacheDir, HF_ENDPOINT: `${hub.endpoint}/`, HF_TOKEN: undefined, HF_HUB_OFFLINE: undefined },
+      () => pull(REPO, { token: false }),
+    );
     expect(dir).toBe(path.join(repoDir(cacheDir), 'snapshots', commit));
     expect(await withEnv({ HF_HUB_CACHE: cacheDir }, async () => resolveModel(REPO))).toBe(dir);
   });
@@ -487,9 +573,21 @@ describe('crossmodal pull (command line)', () => {
   const bin = path.join(repoRoot, 'dist', 'cjs', 'cli', 'main.js');
 
   /** Runs the built CLI asynchronously (the fake hub lives in this process, so no spawnSync). */
-  function cli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  function cli(
+    args: string[],
+    env: Record<string, string>,
+  ): Promise<{ status: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, HF_TOKEN: '', HF_HUB_OFFLINE: '', HF_TOKEN_PATH: path.join(os.tmpdir(), 'crossmodal-no-token'), ...env }, cwd: repoRoot });
+      const child = spawn(process.execPath, [bin, ...args], {
+        env: {
+          ...process.env,
+          HF_TOKEN: '',
+          HF_HUB_OFFLINE: '',
+          HF_TOKEN_PATH: path.join(os.tmpdir(), 'crossmodal-no-token'),
+          ...env,
+        },
+        cwd: repoRoot,
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -509,7 +607,13 @@ describe('crossmodal pull (command line)', () => {
 
     const json = await cli(['pull', REPO, '--json', '--precision', 'fp32', '--revision', 'main'], env);
     expect(json.status, json.stderr).toBe(0);
-    const report = JSON.parse(json.stdout) as { dir: string; commit: string; files: string[]; downloadedFiles: string[]; precision: string };
+    const report = JSON.parse(json.stdout) as {
+      dir: string;
+      commit: string;
+      files: string[];
+      downloadedFiles: string[];
+      precision: string;
+    };
     expect(report).toMatchObject({ dir, commit, precision: 'fp32', downloadedFiles: [] });
     expect(report.files.sort()).toEqual([...FP32].sort());
 
@@ -519,7 +623,9 @@ describe('crossmodal pull (command line)', () => {
 
     const notPulled = await cli(['score', image, 'a cat', '--model', 'test-org/not-pulled'], env);
     expect(notPulled.status).toBe(1);
-    expect(notPulled.stderr).toMatch(/^crossmodal: ERR_MODEL_LOAD: test-org\/not-pulled is not in the Hugging Face cache .*crossmodal pull test-org\/not-pulled/m);
+    expect(notPulled.stderr).toMatch(
+      /^crossmodal: ERR_MODEL_LOAD: test-org\/not-pulled is not in the Hugging Face cache .*crossmodal pull test-org\/not-pulled/m,
+    );
   });
 
   it('reports hub errors as one line with exit 1, and bad arguments with exit 2', async () => {
@@ -527,7 +633,13 @@ describe('crossmodal pull (command line)', () => {
     const unknown = await cli(['pull', 'test-org/nope'], env);
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toMatch(/^crossmodal: ERR_UNAUTHORIZED: .*HF_TOKEN/m);
-    for (const args of [['pull'], ['pull', 'not-a-repo'], ['pull', REPO, '--precision', 'fp64'], ['pull', REPO, '--revision', '../main'], ['pull', REPO, '--timeout', 'soon']]) {
+    for (const args of [
+      ['pull'],
+      ['pull', 'not-a-repo'],
+      ['pull', REPO, '--precision', 'fp64'],
+      ['pull', REPO, '--revision', '../main'],
+      ['pull', REPO, '--timeout', 'soon'],
+    ]) {
       const r = await cli(args, env);
       expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr.split('\n').filter((l) => l.startsWith('crossmodal: '))).toHaveLength(1);

@@ -18,7 +18,10 @@ const manifest = JSON.parse(fs.readFileSync(path.join(fixtureDir, 'manifest.json
 const configNames = ['clip', 'siglip'] as const;
 type ConfigName = (typeof configNames)[number];
 const configs = Object.fromEntries(
-  configNames.map((name) => [name, JSON.parse(fs.readFileSync(path.join(fixtureDir, 'configs', `${name}.json`), 'utf8'))]),
+  configNames.map((name) => [
+    name,
+    JSON.parse(fs.readFileSync(path.join(fixtureDir, 'configs', `${name}.json`), 'utf8')),
+  ]),
 ) as Record<ConfigName, { rescale_factor: number; image_mean: number[]; image_std: number[] }>;
 
 // The issue's bounds: about one 8-bit level after normalisation, per image.
@@ -26,7 +29,10 @@ const MAX_ABS = 0.02;
 const MEAN_ABS = 0.002;
 
 /** normalise(reference) exactly as numpy does it: float32(float64(v) * rescale), then float32 (x - mean) / std. */
-function normalise(ref: RgbImage, cfg: { rescale_factor: number; image_mean: number[]; image_std: number[] }): Float32Array {
+function normalise(
+  ref: RgbImage,
+  cfg: { rescale_factor: number; image_mean: number[]; image_std: number[] },
+): Float32Array {
   const plane = ref.width * ref.height;
   const out = new Float32Array(3 * plane);
   for (let c = 0; c < 3; c++) {
@@ -69,11 +75,27 @@ describe('fixture set', () => {
   it('covers the formats, orientations and odd sizes the issue lists', () => {
     const files = manifest.images.map((i) => i.file);
     expect(files.length).toBeGreaterThanOrEqual(30);
-    for (const format of ['JPEG', 'PNG', 'WEBP', 'GIF']) expect(manifest.images.some((i) => i.format === format)).toBe(true);
-    for (const mode of ['L', 'CMYK', 'P', 'RGBA', 'LA']) expect(manifest.images.some((i) => i.mode === mode), mode).toBe(true);
-    for (let o = 1; o <= 8; o++) expect(manifest.images.some((i) => i.orientation === o), `orientation ${o}`).toBe(true);
-    for (const [w, h] of [[1, 1], [7, 3000], [4000, 3000]]) {
-      expect(manifest.images.some((i) => i.width === w && i.height === h), `${w}x${h}`).toBe(true);
+    for (const format of ['JPEG', 'PNG', 'WEBP', 'GIF'])
+      expect(manifest.images.some((i) => i.format === format)).toBe(true);
+    for (const mode of ['L', 'CMYK', 'P', 'RGBA', 'LA'])
+      expect(
+        manifest.images.some((i) => i.mode === mode),
+        mode,
+      ).toBe(true);
+    for (let o = 1; o <= 8; o++)
+      expect(
+        manifest.images.some((i) => i.orientation === o),
+        `orientation ${o}`,
+      ).toBe(true);
+    for (const [w, h] of [
+      [1, 1],
+      [7, 3000],
+      [4000, 3000],
+    ]) {
+      expect(
+        manifest.images.some((i) => i.width === w && i.height === h),
+        `${w}x${h}`,
+      ).toBe(true);
     }
   });
 });
@@ -83,7 +105,10 @@ for (const name of configNames) {
     let result: PreprocessedImages;
     const diffs: Diff[] = [];
     beforeAll(async () => {
-      result = await preprocessImages(manifest.images.map((i) => path.join(fixtureDir, i.file)), configs[name]);
+      result = await preprocessImages(
+        manifest.images.map((i) => path.join(fixtureDir, i.file)),
+        configs[name],
+      );
     });
 
     it.each(manifest.images.map((i) => i.file))('%s', (file) => {
@@ -105,10 +130,15 @@ for (const name of configNames) {
 
 describe('EXIF orientation', () => {
   it('exifOrientation: false leaves the stored pixels as they are', async () => {
-    const files = manifest.images.filter((i) => i.file.startsWith('jpeg_exif_orientation_')).map((i) => path.join(fixtureDir, i.file));
+    const files = manifest.images
+      .filter((i) => i.file.startsWith('jpeg_exif_orientation_'))
+      .map((i) => path.join(fixtureDir, i.file));
     expect(files.length).toBe(8);
     const off = await preprocessImages(files, configs.clip, { exifOrientation: false });
-    const upright = normalise(readPngRgb(path.join(fixtureDir, 'reference', 'jpeg_exif_orientation_1.jpg.clip.png')), configs.clip);
+    const upright = normalise(
+      readPngRgb(path.join(fixtureDir, 'reference', 'jpeg_exif_orientation_1.jpg.clip.png')),
+      configs.clip,
+    );
     for (let i = 0; i < files.length; i++) expect(compare(off, i, upright).max).toBe(0);
     const on = await preprocessImages(files, configs.clip);
     // Orientations 2..8 really change the tensor.
@@ -119,10 +149,21 @@ describe('EXIF orientation', () => {
 // Real photos: Pillow references are regenerated into a git-ignored cache by
 // tools/dev/pillow_preprocess.py when Debian's python3-pil is available.
 const python = '/usr/bin/python3';
-const hasPillow = fs.existsSync(python) && spawnSync(python, ['-c', 'import PIL, numpy'], { stdio: 'ignore' }).status === 0;
+const hasPillow =
+  fs.existsSync(python) && spawnSync(python, ['-c', 'import PIL, numpy'], { stdio: 'ignore' }).status === 0;
 const flickrImages = path.join(flickrDir, 'images');
-const photos = fs.existsSync(flickrImages) ? fs.readdirSync(flickrImages).filter((f) => /\.jpe?g$/i.test(f)).sort() : [];
-const skipFlickr = photos.length === 0 ? `no photos in ${flickrImages}` : !hasPillow ? `${python} with PIL + numpy is not available` : '';
+const photos = fs.existsSync(flickrImages)
+  ? fs
+      .readdirSync(flickrImages)
+      .filter((f) => /\.jpe?g$/i.test(f))
+      .sort()
+  : [];
+const skipFlickr =
+  photos.length === 0
+    ? `no photos in ${flickrImages}`
+    : !hasPillow
+      ? `${python} with PIL + numpy is not available`
+      : '';
 if (skipFlickr) console.log(`[fidelity] skipping the Flickr8k check: ${skipFlickr}`);
 
 describe.skipIf(skipFlickr !== '')('Flickr8k photos vs Pillow', () => {
@@ -141,8 +182,13 @@ describe.skipIf(skipFlickr !== '')('Flickr8k photos vs Pillow', () => {
           await promisify(execFile)(python, [script, configFile, cache, ...batch], { maxBuffer: 1 << 24 });
         }
       }
-      const result = await preprocessImages(photos.map((f) => path.join(flickrImages, f)), configs[name]);
-      const diffs = photos.map((f, i) => compare(result, i, normalise(readPngRgb(path.join(cache, `${f}.png`)), configs[name])));
+      const result = await preprocessImages(
+        photos.map((f) => path.join(flickrImages, f)),
+        configs[name],
+      );
+      const diffs = photos.map((f, i) =>
+        compare(result, i, normalise(readPngRgb(path.join(cache, `${f}.png`)), configs[name])),
+      );
       console.log(`[fidelity] flickr8k ${name} (${photos.length} photos): ${summary(diffs)}`);
       for (const [i, d] of diffs.entries()) {
         expect(d.max, photos[i]).toBeLessThanOrEqual(MAX_ABS);
@@ -155,7 +201,10 @@ describe.skipIf(skipFlickr !== '')('Flickr8k photos vs Pillow', () => {
 describe('dctScaling (opt-in JPEG DCT-domain downscaling)', () => {
   it('changes only JPEGs at least 4x larger than the resize target, and stays close to Pillow', async () => {
     const files = manifest.images.map((i) => path.join(fixtureDir, i.file));
-    const [exact, fast] = await Promise.all([preprocessImages(files, configs.clip), preprocessImages(files, configs.clip, { dctScaling: true })]);
+    const [exact, fast] = await Promise.all([
+      preprocessImages(files, configs.clip),
+      preprocessImages(files, configs.clip, { dctScaling: true }),
+    ]);
     const n = 3 * 224 * 224;
     manifest.images.forEach((image, i) => {
       const a = exact.data.subarray(i * n, (i + 1) * n);
@@ -167,7 +216,9 @@ describe('dctScaling (opt-in JPEG DCT-domain downscaling)', () => {
     const index = manifest.images.findIndex((i) => i.file === 'jpeg_4000x3000.jpg');
     const ref = normalise(readPngRgb(path.join(fixtureDir, 'reference', 'jpeg_4000x3000.jpg.clip.png')), configs.clip);
     const diff = compare(fast, index, ref);
-    console.log(`[fidelity] dctScaling on jpeg_4000x3000.jpg: max abs ${diff.max.toFixed(4)}, mean abs ${diff.mean.toFixed(5)}`);
+    console.log(
+      `[fidelity] dctScaling on jpeg_4000x3000.jpg: max abs ${diff.max.toFixed(4)}, mean abs ${diff.mean.toFixed(5)}`,
+    );
     // Measured 0.060 / 0.0021: outside the exact pipeline's bound, hence opt-in (see README).
     expect(diff.max).toBeLessThan(0.1);
     expect(diff.mean).toBeLessThan(0.005);

@@ -14,7 +14,9 @@ interface ManifestImage {
   height: number;
   orientation: number;
 }
-const manifest = JSON.parse(fs.readFileSync(path.join(fixtureDir, 'manifest.json'), 'utf8')) as { images: ManifestImage[] };
+const manifest = JSON.parse(fs.readFileSync(path.join(fixtureDir, 'manifest.json'), 'utf8')) as {
+  images: ManifestImage[];
+};
 const read = (file: string): Uint8Array => new Uint8Array(fs.readFileSync(path.join(fixtureDir, file)));
 const probe = (bytes: Uint8Array) => native().probeImage(bytes);
 
@@ -38,11 +40,21 @@ describe('probeImage', () => {
     expect(probe(Buffer.from(bytes))).toEqual({ format: 'png', width: 333, height: 217, orientation: 0 });
     const padded = new Uint8Array(bytes.length + 100);
     padded.set(bytes, 37);
-    expect(probe(padded.subarray(37, 37 + bytes.length))).toEqual({ format: 'png', width: 333, height: 217, orientation: 0 });
+    expect(probe(padded.subarray(37, 37 + bytes.length))).toEqual({
+      format: 'png',
+      width: 333,
+      height: 217,
+      orientation: 0,
+    });
   });
 
   it('returns null for truncated headers and needs only the headers', () => {
-    for (const file of ['png_rgb_333x217.png', 'jpeg_baseline_640x427.jpg', 'webp_lossy_301x201.webp', 'gif_palette_200x150.gif']) {
+    for (const file of [
+      'png_rgb_333x217.png',
+      'jpeg_baseline_640x427.jpg',
+      'webp_lossy_301x201.webp',
+      'gif_palette_200x150.gif',
+    ]) {
       const bytes = read(file);
       const full = probe(bytes)!;
       // Cut inside the signature or the first header: nothing to report.
@@ -61,7 +73,11 @@ describe('probeImage', () => {
     for (let i = 0; i < random.length; i++) random[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
     expect(probe(random)).toBeNull();
     // A BMP header and a PNG signature followed by garbage instead of IHDR.
-    expect(probe(new Uint8Array([0x42, 0x4d, 0x3e, 0, 0, 0, 0, 0, 0, 0, 0x3e, 0, 0, 0, 0x28, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0]))).toBeNull();
+    expect(
+      probe(
+        new Uint8Array([0x42, 0x4d, 0x3e, 0, 0, 0, 0, 0, 0, 0, 0x3e, 0, 0, 0, 0x28, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0]),
+      ),
+    ).toBeNull();
     const png = read('png_1x1.png').slice();
     png.fill(0x41, 12, 16); // chunk type "AAAA" instead of "IHDR"
     expect(probe(png)).toBeNull();
@@ -69,7 +85,9 @@ describe('probeImage', () => {
 
   it('rejects anything but bytes with ERR_INVALID_ARGUMENT', () => {
     for (const bad of ['not bytes', 42, null, undefined, new Float32Array(4), [0x89, 0x50]]) {
-      expect(() => probe(bad as unknown as Uint8Array)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+      expect(() => probe(bad as unknown as Uint8Array)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+      );
     }
   });
 });

@@ -43,7 +43,9 @@ describe('limits', () => {
     expect(error.code).toBe('ERR_IMAGE_TOO_LARGE');
     expect(error.message).toMatch(/4000x3000/);
     const raw = { data: new Uint8Array(2000 * 1000), width: 2000, height: 1000, channels: 1 as const };
-    expect((await rejection(preprocessImages([raw], clipConfig, { maxPixels: 1_000_000 }))).code).toBe('ERR_IMAGE_TOO_LARGE');
+    expect((await rejection(preprocessImages([raw], clipConfig, { maxPixels: 1_000_000 }))).code).toBe(
+      'ERR_IMAGE_TOO_LARGE',
+    );
   });
 
   it('the model applies its load-time limits', async () => {
@@ -54,15 +56,26 @@ describe('limits', () => {
       expect(error.message).toContain('image 0');
       // A per-call limit overrides the model's.
       await expect(model.embedImages([small], { maxFileBytes: 1 << 20 })).resolves.toMatchObject({ count: 1 });
-      await expect(model.embedImages([small], { maxFileBytes: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+      await expect(model.embedImages([small], { maxFileBytes: 0 })).rejects.toMatchObject({
+        code: 'ERR_INVALID_ARGUMENT',
+      });
     } finally {
       model.dispose();
     }
   });
 
   it('validates the options', async () => {
-    for (const options of [{ maxFileBytes: 0 }, { maxPixels: -1 }, { exifOrientation: 'no' }, { dctScaling: 1 }, { onError: 'ignore' }, { threads: 0 }]) {
-      expect((await rejection(preprocessImages([small], clipConfig, options as never))).code).toBe('ERR_INVALID_ARGUMENT');
+    for (const options of [
+      { maxFileBytes: 0 },
+      { maxPixels: -1 },
+      { exifOrientation: 'no' },
+      { dctScaling: 1 },
+      { onError: 'ignore' },
+      { threads: 0 },
+    ]) {
+      expect((await rejection(preprocessImages([small], clipConfig, options as never))).code).toBe(
+        'ERR_INVALID_ARGUMENT',
+      );
     }
     await expect(load(tinyBundle, { maxFileBytes: 0.5 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
   });
@@ -88,7 +101,9 @@ describe('formats by magic bytes', () => {
     const error = await rejection(preprocessImages([fs.readFileSync(small), bmp], clipConfig));
     expect(error.code).toBe('ERR_IMAGE_FORMAT');
     expect(error.message).toMatch(/^image 1: .*BMP/);
-    expect((await rejection(preprocessImages([Buffer.from('hello world, not an image')], clipConfig))).code).toBe('ERR_IMAGE_FORMAT');
+    expect((await rejection(preprocessImages([Buffer.from('hello world, not an image')], clipConfig))).code).toBe(
+      'ERR_IMAGE_FORMAT',
+    );
   });
 });
 
@@ -96,7 +111,11 @@ describe('batch failure semantics', () => {
   it("onError: 'skip' resolves with per-item failures; the other rows are unaffected", async () => {
     const good = [small, path.join(fixtureDir, 'png_rgb_333x217.png')];
     const truncated = fs.readFileSync(small).subarray(0, 2000);
-    const result = await preprocessImages([good[0] as string, truncated, 'missing.jpg', good[1] as string], clipConfig, { onError: 'skip' });
+    const result = await preprocessImages(
+      [good[0] as string, truncated, 'missing.jpg', good[1] as string],
+      clipConfig,
+      { onError: 'skip' },
+    );
     expect(result.count).toBe(4);
     expect(result.failures.map((f) => [f.index, f.code])).toEqual([
       [1, 'ERR_IMAGE_DECODE'],
@@ -163,7 +182,9 @@ describe('corrupt data never crashes the process', () => {
     const result = await preprocessImages(variants, clipConfig, { onError: 'skip', maxPixels: 50_000_000 });
     expect(result.count).toBe(variants.length);
     for (const failure of result.failures) {
-      expect(IMAGE_CODES, `${file} variant ${failure.index}: ${failure.code} ${failure.message}`).toContain(failure.code);
+      expect(IMAGE_CODES, `${file} variant ${failure.index}: ${failure.code} ${failure.message}`).toContain(
+        failure.code,
+      );
     }
     // Truncated to nothing or a few bytes can never decode.
     expect(result.failures.map((f) => f.index)).toContain(0);

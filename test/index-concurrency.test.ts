@@ -26,13 +26,17 @@ describe.each<[string, IndexOptions]>([
   it('keeps every search consistent while adds and removes run', async () => {
     const index = createIndex(options);
     const perBatch = 200;
-    await index.add(batchVectors(0, perBatch), BigInt64Array.from({ length: perBatch }, (_, i) => BigInt(i)));
+    await index.add(
+      batchVectors(0, perBatch),
+      BigInt64Array.from({ length: perBatch }, (_, i) => BigInt(i)),
+    );
     const batches = 24;
     const writers = (async () => {
       for (let b = 1; b < batches; b++) {
         const ids = BigInt64Array.from({ length: perBatch }, (_, i) => BigInt(b * perBatch + i));
         await index.add(batchVectors(b, perBatch), ids);
-        if (b % 4 === 0) await index.remove(BigInt64Array.from({ length: 50 }, (_, i) => BigInt((b - 1) * perBatch + i)));
+        if (b % 4 === 0)
+          await index.remove(BigInt64Array.from({ length: 50 }, (_, i) => BigInt((b - 1) * perBatch + i)));
       }
     })();
     const readers: Promise<void>[] = [];

@@ -73,11 +73,18 @@ describe('device option', () => {
       { deviceId: 1024 },
       { deviceId: '0' },
     ]) {
-      expect(thrown(() => createIndex({ dim, ...(bad as object) })).code, JSON.stringify(bad)).toBe('ERR_INVALID_ARGUMENT');
+      expect(thrown(() => createIndex({ dim, ...(bad as object) })).code, JSON.stringify(bad)).toBe(
+        'ERR_INVALID_ARGUMENT',
+      );
     }
     // The native parser checks the same, for callers that bypass the TypeScript layer.
     const Native = native().VectorIndex;
-    for (const spec of [{ dim, device: 'tpu' }, { dim, device: 3 }, { dim, deviceId: -2 }, { dim, deviceId: 4096 }]) {
+    for (const spec of [
+      { dim, device: 'tpu' },
+      { dim, device: 3 },
+      { dim, deviceId: -2 },
+      { dim, deviceId: 4096 },
+    ]) {
       let code: unknown;
       try {
         new Native(JSON.stringify(spec));
@@ -86,8 +93,12 @@ describe('device option', () => {
       }
       expect(code, JSON.stringify(spec)).toBe('ERR_INVALID_ARGUMENT');
     }
-    await expect(loadIndex(path.join(dir, 'x.index'), { device: 'tpu' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
-    await expect(loadIndex(path.join(dir, 'x.index'), { deviceId: -1 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(loadIndex(path.join(dir, 'x.index'), { device: 'tpu' as never })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
+    await expect(loadIndex(path.join(dir, 'x.index'), { deviceId: -1 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
   });
 
   it("refuses device 'gpu' for index types that cannot run on a GPU, on any build", () => {
@@ -143,32 +154,41 @@ describe('device option', () => {
 
   // A GPU build on a machine where CUDA has no usable device (tools/dev/check-gpu-build.sh
   // --run-without-device runs this one on the development machine, with a real CUDA runtime).
-  it.skipIf(!gpuBuild || gpuActive)("on a GPU build without a CUDA device, refuses 'gpu' and explains 'auto'", async () => {
-    const error = thrown(() => createIndex({ dim, device: 'gpu' }));
-    expect(error.code).toBe('ERR_GPU_UNAVAILABLE');
-    expect(error.message).toMatch(/^device 'gpu' was requested but (CUDA is unavailable: cuda\w+ \(.+\)|no CUDA device is visible)$/);
-    const why = error.message.replace("device 'gpu' was requested but ", '');
-    const auto = createIndex({ dim, type: 'ivf-flat', nlist: 16, device: 'auto' });
-    await auto.add(data);
-    await auto.remove([1, 2]);
-    const results = await auto.search(queries, 5, { filter: { deny: [3] } });
-    expect(results.get(0)).toHaveLength(5);
-    await auto.rangeSearch(queries, 0.5);
-    expect((await auto.info()).gpu).toEqual({
-      requested: 'auto',
-      device: -1,
-      active: false,
-      reason: why,
-      gpuSearches: 0,
-      cpuFallbacks: 0,
-      lastFallback: '',
-    });
-    auto.dispose();
-  });
+  it.skipIf(!gpuBuild || gpuActive)(
+    "on a GPU build without a CUDA device, refuses 'gpu' and explains 'auto'",
+    async () => {
+      const error = thrown(() => createIndex({ dim, device: 'gpu' }));
+      expect(error.code).toBe('ERR_GPU_UNAVAILABLE');
+      expect(error.message).toMatch(
+        /^device 'gpu' was requested but (CUDA is unavailable: cuda\w+ \(.+\)|no CUDA device is visible)$/,
+      );
+      const why = error.message.replace("device 'gpu' was requested but ", '');
+      const auto = createIndex({ dim, type: 'ivf-flat', nlist: 16, device: 'auto' });
+      await auto.add(data);
+      await auto.remove([1, 2]);
+      const results = await auto.search(queries, 5, { filter: { deny: [3] } });
+      expect(results.get(0)).toHaveLength(5);
+      await auto.rangeSearch(queries, 0.5);
+      expect((await auto.info()).gpu).toEqual({
+        requested: 'auto',
+        device: -1,
+        active: false,
+        reason: why,
+        gpuSearches: 0,
+        cpuFallbacks: 0,
+        lastFallback: '',
+      });
+      auto.dispose();
+    },
+  );
 
   it("gives the type's reason for 'auto' where the type cannot run on a GPU", async () => {
     const hnsw = createIndex({ dim, type: 'hnsw', device: 'auto' });
-    expect((await hnsw.info()).gpu).toMatchObject({ requested: 'auto', active: false, reason: expect.stringMatching(/hnsw/) });
+    expect((await hnsw.info()).gpu).toMatchObject({
+      requested: 'auto',
+      active: false,
+      reason: expect.stringMatching(/hnsw/),
+    });
     hnsw.dispose();
     const pq = createIndex({ dim: 512, type: 'ivf-pq', device: 'auto' });
     expect((await pq.info()).gpu.reason).toMatch(/pqM.*got 128, the default dim \/ 4/);
@@ -205,27 +225,30 @@ describe.skipIf(!gpuActive)('GPU replica (CUDA machines only)', () => {
     return hits / a.length;
   };
 
-  it.each(Object.keys(gpuCapable))('%s: GPU searches agree with the CPU index, through appends and removals', async (name) => {
-    const options = gpuCapable[name] as IndexOptions;
-    const cpu = createIndex(options);
-    const gpu = createIndex({ ...options, device: 'gpu' });
-    for (const index of [cpu, gpu]) await index.add(data.subarray(0, 1000 * dim));
-    const check = async (): Promise<void> => {
-      const a = await cpu.search(queries, 10);
-      const b = await gpu.search(queries, 10);
-      expect(sameIds(a.ids, b.ids, 10)).toBeGreaterThanOrEqual(name === 'flat' || name === 'ivf-flat' ? 1 : 0.9);
-    };
-    await check();
-    for (const index of [cpu, gpu]) await index.add(data.subarray(1000 * dim)); // append in place
-    await check();
-    for (const index of [cpu, gpu]) await index.remove([3, 5, 7, 1200]); // replica rebuilt lazily
-    await check();
-    const info = await gpu.info();
-    expect(info.gpu).toMatchObject({ requested: 'gpu', device: 0, active: true, reason: '' });
-    expect(info.gpu.gpuSearches).toBe(3);
-    cpu.dispose();
-    gpu.dispose();
-  });
+  it.each(Object.keys(gpuCapable))(
+    '%s: GPU searches agree with the CPU index, through appends and removals',
+    async (name) => {
+      const options = gpuCapable[name] as IndexOptions;
+      const cpu = createIndex(options);
+      const gpu = createIndex({ ...options, device: 'gpu' });
+      for (const index of [cpu, gpu]) await index.add(data.subarray(0, 1000 * dim));
+      const check = async (): Promise<void> => {
+        const a = await cpu.search(queries, 10);
+        const b = await gpu.search(queries, 10);
+        expect(sameIds(a.ids, b.ids, 10)).toBeGreaterThanOrEqual(name === 'flat' || name === 'ivf-flat' ? 1 : 0.9);
+      };
+      await check();
+      for (const index of [cpu, gpu]) await index.add(data.subarray(1000 * dim)); // append in place
+      await check();
+      for (const index of [cpu, gpu]) await index.remove([3, 5, 7, 1200]); // replica rebuilt lazily
+      await check();
+      const info = await gpu.info();
+      expect(info.gpu).toMatchObject({ requested: 'gpu', device: 0, active: true, reason: '' });
+      expect(info.gpu.gpuSearches).toBe(3);
+      cpu.dispose();
+      gpu.dispose();
+    },
+  );
 
   it('falls back to the CPU for filters, range search and k above the GPU limit, counting each', async () => {
     const index = createIndex({ dim, device: 'gpu' });

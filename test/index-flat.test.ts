@@ -31,7 +31,10 @@ describe('search over model embeddings', () => {
     const images = await model.embedImages(referenceImagePaths(reference));
     const query = await model.embedTexts([reference.captions[0] as string]);
     const index = createIndex({ dim: model.dim });
-    await index.add(images, Array.from({ length: images.count }, (_, i) => 1000 + i));
+    await index.add(
+      images,
+      Array.from({ length: images.count }, (_, i) => 1000 + i),
+    );
     const results = await index.search(query, images.count);
     const expected = exactTopK(images.data, query.data, model.dim, images.count, 'ip').map((i) => BigInt(1000 + i));
     expect(results.get(0).map((h) => h.id)).toEqual(expected);
@@ -103,6 +106,8 @@ describe('VectorIndex', () => {
     const index = createIndex({ dim: 4 });
     await index.add(new Embeddings(new Float32Array([1, 0, 0, 0, 0, 1, 0, 0]), 2, 4));
     expect(index.size).toBe(2);
-    await expect(index.add(new Embeddings(new Float32Array(6), 2, 3))).rejects.toMatchObject({ code: 'ERR_DIMENSION_MISMATCH' });
+    await expect(index.add(new Embeddings(new Float32Array(6), 2, 3))).rejects.toMatchObject({
+      code: 'ERR_DIMENSION_MISMATCH',
+    });
   });
 });

@@ -82,7 +82,11 @@ describe.skipIf(!haveDist)('HNSW search routine', () => {
       const queriesFile = path.join(dir, 'queries.f32');
       fs.writeFileSync(queriesFile, Buffer.from(gaussianVectors(40, dim, 32, metric !== 'l2').buffer));
 
-      const ours = runSearches(file, queriesFile, 'crossmodal') as { ids: string[]; scores: number[]; singles: string[] }[];
+      const ours = runSearches(file, queriesFile, 'crossmodal') as {
+        ids: string[];
+        scores: number[];
+        singles: string[];
+      }[];
       const theirs = runSearches(file, queriesFile, 'faiss') as typeof ours;
       expect(ours).toHaveLength(cases.length);
       for (let c = 0; c < cases.length; c++) {

@@ -21,7 +21,10 @@ function thpMode(): string | undefined {
   }
 }
 // MADV_COLLAPSE, which turns already-written memory into huge pages, arrived in Linux 6.1.
-const [major = 0, minor = 0] = os.release().split('.').map((p) => Number.parseInt(p, 10));
+const [major = 0, minor = 0] = os
+  .release()
+  .split('.')
+  .map((p) => Number.parseInt(p, 10));
 const kernelHasCollapse = major > 6 || (major === 6 && minor >= 1);
 const mode = process.platform === 'linux' ? thpMode() : undefined;
 const why = !haveDist
@@ -62,9 +65,14 @@ for (let i = 0; i < vectors.length; i++) { s ^= s << 13; s >>>= 0; s ^= s >>> 17
 })().catch((e) => { console.error(e); process.exit(1); });
 `;
 
-function runChild(step: 'add' | 'load', type: 'flat' | 'hnsw', file: string, enabled: boolean): { grownMb: number; ids: string[] } {
+function runChild(
+  step: 'add' | 'load',
+  type: 'flat' | 'hnsw',
+  file: string,
+  enabled: boolean,
+): { grownMb: number; ids: string[] } {
   const env = { ...process.env };
-  delete env.GLIBC_TUNABLES;  // glibc's own hugetlb tunable would mask the difference
+  delete env.GLIBC_TUNABLES; // glibc's own hugetlb tunable would mask the difference
   if (enabled) delete env.CROSSMODAL_HUGE_PAGES;
   else env.CROSSMODAL_HUGE_PAGES = '0';
   return JSON.parse(execFileSync(process.execPath, ['-e', childScript, step, type, file], { env, encoding: 'utf8' }));

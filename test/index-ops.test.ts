@@ -93,14 +93,19 @@ describe.each(Object.keys(configs) as IndexType[])('%s index', (type) => {
     const allow = allowRows.map((i) => ids[i] as bigint);
     const results = await index.search(queries, 5, { filter: { allow } });
     for (let q = 0; q < 8; q++) {
-      const expected = exactTopK(data, row(queries, q, dim), dim, 5, 'ip', (i) => allowRows.includes(i)).map((i) => ids[i]);
+      const expected = exactTopK(data, row(queries, q, dim), dim, 5, 'ip', (i) => allowRows.includes(i)).map(
+        (i) => ids[i],
+      );
       const got = results.get(q).map((h) => h.id);
       expect(got.every((id) => allow.includes(id))).toBe(true);
       expect(got).toHaveLength(5);
       if (type !== 'ivf-pq' && type !== 'factory') expect(got).toEqual(expected);
     }
     // Deny the true nearest neighbour of each query: it must disappear, the rest stay.
-    const nearest = Array.from({ length: 8 }, (_, q) => ids[exactTopK(data, row(queries, q, dim), dim, 1)[0] as number] as bigint);
+    const nearest = Array.from(
+      { length: 8 },
+      (_, q) => ids[exactTopK(data, row(queries, q, dim), dim, 1)[0] as number] as bigint,
+    );
     const denied = await index.search(queries, 3, { filter: { deny: nearest } });
     for (let q = 0; q < 8; q++) for (const h of denied.get(q)) expect(nearest.includes(h.id)).toBe(false);
     // An allow-list of absent ids yields only padding.
@@ -181,7 +186,10 @@ describe('VectorIndex specifics', () => {
       } catch (e) {
         error = e;
       }
-      expect(error, JSON.stringify(args, (_, v) => (typeof v === 'bigint' ? String(v) : v))).toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+      expect(
+        error,
+        JSON.stringify(args, (_, v) => (typeof v === 'bigint' ? String(v) : v)),
+      ).toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     }
     const buffer = await raw.search(query, 1, undefined, undefined, BigInt64Array.of(5n), undefined);
     expect(new BigInt64Array(buffer, 0, 1)[0]).toBe(5n);
@@ -196,10 +204,14 @@ describe('VectorIndex specifics', () => {
 
   it('refuses unsafe integer ids, negative ids and NaN vectors', async () => {
     const index = createIndex({ dim: 2 });
-    await expect(index.add(new Float32Array([1, 0]), [2 ** 53 + 2])).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(index.add(new Float32Array([1, 0]), [2 ** 53 + 2])).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
     await expect(index.add(new Float32Array([1, 0]), [-1])).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     await expect(index.add(new Float32Array([NaN, 0]))).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
-    await expect(index.search(new Float32Array([1, 0]), 1, { filter: { allow: [1], deny: [2] } as never })).rejects.toMatchObject({
+    await expect(
+      index.search(new Float32Array([1, 0]), 1, { filter: { allow: [1], deny: [2] } as never }),
+    ).rejects.toMatchObject({
       code: 'ERR_INVALID_ARGUMENT',
     });
     expect(index.size).toBe(0);
@@ -249,8 +261,14 @@ describe('VectorIndex specifics', () => {
 
   it('validates options in TypeScript and again natively', () => {
     expect(() => createIndex({ dim: 0 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
-    expect(() => createIndex({ dim: 8, type: 'bogus' as IndexType })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
-    expect(() => createIndex({ dim: 30, type: 'ivf-pq', pqM: 7 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
-    expect(() => createIndex({ dim: 8, type: 'factory', factory: 'NotAnIndex' })).toThrow(expect.objectContaining({ code: 'ERR_INDEX' }));
+    expect(() => createIndex({ dim: 8, type: 'bogus' as IndexType })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    );
+    expect(() => createIndex({ dim: 30, type: 'ivf-pq', pqM: 7 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    );
+    expect(() => createIndex({ dim: 8, type: 'factory', factory: 'NotAnIndex' })).toThrow(
+      expect.objectContaining({ code: 'ERR_INDEX' }),
+    );
   });
 });

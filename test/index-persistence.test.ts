@@ -94,7 +94,7 @@ describe('index files', () => {
     const copy = Buffer.from(good);
     const t = copy.length - 256;
     copy.writeUInt32LE(99, t + 8);
-    const { crc32 } = await import('node:zlib') as unknown as { crc32?: (b: Buffer) => number };
+    const { crc32 } = (await import('node:zlib')) as unknown as { crc32?: (b: Buffer) => number };
     if (!crc32) return; // node:zlib.crc32 is Node ≥ 20.15
     copy.writeUInt32LE(crc32(copy.subarray(t, t + 252)) >>> 0, t + 252);
     const bad = path.join(dir, 'version.idx');

@@ -36,12 +36,16 @@ describe('recall at default parameters (20k × 512, random)', () => {
     }
   });
 
-  it.each<IndexType>(['hnsw', 'ivf-flat', 'ivf-pq'])('%s reaches recall@10 ≥ 0.95', async (type) => {
-    const index = createIndex({ dim, type });
-    await index.add(data);
-    const r = recall(await index.search(queries, k));
-    console.log(`recall@10 ${type} (defaults: ${(await index.info()).description}): ${r.toFixed(3)}`);
-    expect(r).toBeGreaterThanOrEqual(0.95);
-    index.dispose();
-  }, 1_200_000);
+  it.each<IndexType>(['hnsw', 'ivf-flat', 'ivf-pq'])(
+    '%s reaches recall@10 ≥ 0.95',
+    async (type) => {
+      const index = createIndex({ dim, type });
+      await index.add(data);
+      const r = recall(await index.search(queries, k));
+      console.log(`recall@10 ${type} (defaults: ${(await index.info()).description}): ${r.toFixed(3)}`);
+      expect(r).toBeGreaterThanOrEqual(0.95);
+      index.dispose();
+    },
+    1_200_000,
+  );
 });

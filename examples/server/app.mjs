@@ -34,7 +34,8 @@ function imageBytes(value, field) {
 
 /** A non-empty array of strings of at most `max` items. */
 function stringList(value, field, max) {
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw badRequest(`${field} must be an array of strings`);
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
+    throw badRequest(`${field} must be an array of strings`);
   if (value.length === 0) throw badRequest(`${field} must not be empty`);
   if (value.length > max) throw batchTooLarge(`${field} has ${value.length} items; at most ${max} per request`);
   return value;
@@ -90,7 +91,15 @@ export function buildServer(config, seams = {}) {
     const model = await load(modelDir, loadOptions);
     state.model = model;
     const { info } = model;
-    metrics.modelInfo.set({ fingerprint: info.fingerprint, precision: info.precision, vision_provider: info.visionProvider.provider, text_provider: info.textProvider.provider }, 1);
+    metrics.modelInfo.set(
+      {
+        fingerprint: info.fingerprint,
+        precision: info.precision,
+        vision_provider: info.visionProvider.provider,
+        text_provider: info.textProvider.provider,
+      },
+      1,
+    );
     if (config.collection) state.collection = await openCollection(config.collection, { model });
     await model.ready;
     state.ready = !state.closing;
@@ -116,7 +125,10 @@ export function buildServer(config, seams = {}) {
       request.settled = true;
       state.inflightRequests--;
       metrics.inflightRequests.dec();
-      metrics.requestDuration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(statusCode) }, reply.elapsedTime / 1000);
+      metrics.requestDuration.observe(
+        { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(statusCode) },
+        reply.elapsedTime / 1000,
+      );
     };
     reply.raw.once('close', () => {
       if (reply.raw.writableFinished) return;
@@ -156,15 +168,28 @@ export function buildServer(config, seams = {}) {
   });
   app.setNotFoundHandler(async (request, reply) => {
     metrics.errors.inc({ code: 'ERR_NOT_FOUND' });
-    return reply.code(404).send({ error: { code: 'ERR_NOT_FOUND', message: `no route ${request.method} ${request.url}` } });
+    return reply
+      .code(404)
+      .send({ error: { code: 'ERR_NOT_FOUND', message: `no route ${request.method} ${request.url}` } });
   });
 
   // --- body parsers ----------------------------------------------------------------------------
   // Raw image bodies: any image/* type, or octet-stream. The JSON parser keeps the same body limit.
   // Plain text is no input of any route: refusing it at parse time gives a clear 415.
   app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser([/^image\/[\w.+-]+$/, 'application/octet-stream'], { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-  app.register(multipart, { limits: { fileSize: config.bodyLimit, files: config.maxImages, fields: 2 * config.maxTexts + 8, fieldSize: 64 * 1024 } });
+  app.addContentTypeParser(
+    [/^image\/[\w.+-]+$/, 'application/octet-stream'],
+    { parseAs: 'buffer' },
+    (_request, body, done) => done(null, body),
+  );
+  app.register(multipart, {
+    limits: {
+      fileSize: config.bodyLimit,
+      files: config.maxImages,
+      fields: 2 * config.maxTexts + 8,
+      fieldSize: 64 * 1024,
+    },
+  });
 
   /**
    * Images and fields of a request: multipart files and fields, a raw image body, or, for JSON,
@@ -189,11 +214,14 @@ export function buildServer(config, seams = {}) {
       if (body.length === 0) throw badRequest('the image body is empty');
       return { images: [body], fields: {} };
     }
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body must be a JSON object, multipart/form-data or an image');
+    if (body === null || typeof body !== 'object' || Array.isArray(body))
+      throw badRequest('the body must be a JSON object, multipart/form-data or an image');
     if (body.image !== undefined && body.images !== undefined) throw badRequest('give image or images, not both');
     if (body.images !== undefined) {
-      if (!Array.isArray(body.images) || body.images.length === 0) throw badRequest('images must be a non-empty array of base64 strings');
-      if (body.images.length > config.maxImages) throw batchTooLarge(`images has ${body.images.length} items; at most ${config.maxImages} per request`);
+      if (!Array.isArray(body.images) || body.images.length === 0)
+        throw badRequest('images must be a non-empty array of base64 strings');
+      if (body.images.length > config.maxImages)
+        throw batchTooLarge(`images has ${body.images.length} items; at most ${config.maxImages} per request`);
       return { images: body.images.map((v, i) => imageBytes(v, `images[${i}]`)), fields: body };
     }
     return { images: [imageBytes(body.image, 'image')], fields: body };
@@ -224,35 +252,68 @@ export function buildServer(config, seams = {}) {
   }
   function embedImages(request, images) {
     metrics.requestItems.observe({ kind: 'image' }, images.length);
-    return tracked('image', images.length, () => timed('embed_image', () => state.model.embedImages(images, request.work)));
+    return tracked('image', images.length, () =>
+      timed('embed_image', () => state.model.embedImages(images, request.work)),
+    );
   }
   const modelRoute = { config: { needsModel: true } };
 
   // --- routes ------------------------------------------------------------------------------------
-  app.post('/embed/text', { ...modelRoute, schema: { body: { type: 'object', required: ['texts'], properties: { texts: { type: 'array', items: { type: 'string' } } } } } }, async (request) => {
-    const texts = stringList(request.body.texts, 'texts', config.maxTexts);
-    const embeddings = await embedTexts(request, texts);
-    return { model: state.model.fingerprint, dim: embeddings.dim, count: embeddings.count, embeddings: rows(embeddings) };
-  });
+  app.post(
+    '/embed/text',
+    {
+      ...modelRoute,
+      schema: {
+        body: {
+          type: 'object',
+          required: ['texts'],
+          properties: { texts: { type: 'array', items: { type: 'string' } } },
+        },
+      },
+    },
+    async (request) => {
+      const texts = stringList(request.body.texts, 'texts', config.maxTexts);
+      const embeddings = await embedTexts(request, texts);
+      return {
+        model: state.model.fingerprint,
+        dim: embeddings.dim,
+        count: embeddings.count,
+        embeddings: rows(embeddings),
+      };
+    },
+  );
 
   app.post('/embed/image', modelRoute, async (request) => {
     const { images } = await imagesAndFields(request, { raw: true });
-    if (images.length > config.maxImages) throw batchTooLarge(`${images.length} images; at most ${config.maxImages} per request`);
+    if (images.length > config.maxImages)
+      throw batchTooLarge(`${images.length} images; at most ${config.maxImages} per request`);
     const embeddings = await embedImages(request, images);
-    return { model: state.model.fingerprint, dim: embeddings.dim, count: embeddings.count, embeddings: rows(embeddings) };
+    return {
+      model: state.model.fingerprint,
+      dim: embeddings.dim,
+      count: embeddings.count,
+      embeddings: rows(embeddings),
+    };
   });
 
   const searchSchema = {
     type: 'object',
-    properties: { text: { type: 'string' }, image: { type: 'string' }, k: { type: 'integer' }, where: { type: 'object' } },
+    properties: {
+      text: { type: 'string' },
+      image: { type: 'string' },
+      k: { type: 'integer' },
+      where: { type: 'object' },
+    },
     additionalProperties: false,
   };
   app.post('/search', { ...modelRoute, schema: { body: searchSchema } }, async (request) => {
-    if (!state.collection) throw new ServiceError(404, 'ERR_NO_COLLECTION', 'the service was started without --collection');
+    if (!state.collection)
+      throw new ServiceError(404, 'ERR_NO_COLLECTION', 'the service was started without --collection');
     const { text, image, where } = request.body;
     if ((text === undefined) === (image === undefined)) throw badRequest('give exactly one of text or image');
     const k = positiveInteger(request.body.k, 'k', 10, 1000);
-    const query = text !== undefined ? await embedTexts(request, [text]) : await embedImages(request, [imageBytes(image, 'image')]);
+    const query =
+      text !== undefined ? await embedTexts(request, [text]) : await embedImages(request, [imageBytes(image, 'image')]);
     const hits = await timed('search', () => state.collection.searchVector(query.row(0), { k, where }));
     return {
       model: state.model.fingerprint,
@@ -272,15 +333,27 @@ export function buildServer(config, seams = {}) {
   app.post('/classify', modelRoute, async (request) => {
     const { images, fields } = await imagesAndFields(request, { raw: false });
     const labels = stringList(fields.labels, 'labels', config.maxTexts);
-    const templates = fields.templates === undefined ? undefined : stringList(fields.templates, 'templates', config.maxTexts);
+    const templates =
+      fields.templates === undefined ? undefined : stringList(fields.templates, 'templates', config.maxTexts);
     const prompts = labels.length * (templates?.length ?? 1);
-    if (prompts > config.maxTexts) throw batchTooLarge(`labels × templates is ${prompts}; at most ${config.maxTexts} per request`);
+    if (prompts > config.maxTexts)
+      throw batchTooLarge(`labels × templates is ${prompts}; at most ${config.maxTexts} per request`);
     // A topK above the number of labels simply returns them all.
-    const topK = Math.min(positiveInteger(Array.isArray(fields.topK) ? fields.topK[0] : fields.topK, 'topK', labels.length, Number.MAX_SAFE_INTEGER), labels.length);
+    const topK = Math.min(
+      positiveInteger(
+        Array.isArray(fields.topK) ? fields.topK[0] : fields.topK,
+        'topK',
+        labels.length,
+        Number.MAX_SAFE_INTEGER,
+      ),
+      labels.length,
+    );
     metrics.requestItems.observe({ kind: 'image' }, images.length);
     metrics.requestItems.observe({ kind: 'text' }, prompts);
     const results = await tracked('image', images.length, () =>
-      tracked('text', prompts, () => timed('classify', () => state.model.classify(images, labels, { templates, topK, ...request.work }))),
+      tracked('text', prompts, () =>
+        timed('classify', () => state.model.classify(images, labels, { templates, topK, ...request.work })),
+      ),
     );
     return { model: state.model.fingerprint, results };
   });
@@ -288,7 +361,10 @@ export function buildServer(config, seams = {}) {
   app.post('/score', modelRoute, async (request) => {
     const { images, fields } = await imagesAndFields(request, { raw: false });
     const texts = stringList(fields.texts, 'texts', config.maxTexts);
-    const [imageEmbeddings, textEmbeddings] = await Promise.all([embedImages(request, images), embedTexts(request, texts)]);
+    const [imageEmbeddings, textEmbeddings] = await Promise.all([
+      embedImages(request, images),
+      embedTexts(request, texts),
+    ]);
     // Both are unit-normalised, so the dot products are cosines.
     const cosines = await timed('similarity', () => similarity(imageEmbeddings, textEmbeddings));
     const results = images.map((_, i) =>

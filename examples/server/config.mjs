@@ -58,7 +58,8 @@ export function parseConfig(argv = [], env = {}) {
       if (kind === 'integer') {
         value = Number(raw);
         const min = flag === 'port' ? 0 : 1;
-        if (!Number.isSafeInteger(value) || value < min) throw new Error(`--${flag} (${envName}) must be an integer >= ${min}, got '${raw}'`);
+        if (!Number.isSafeInteger(value) || value < min)
+          throw new Error(`--${flag} (${envName}) must be an integer >= ${min}, got '${raw}'`);
       } else {
         value = raw;
       }

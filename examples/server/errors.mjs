@@ -62,16 +62,35 @@ const FASTIFY_CODES = {
 export function describeError(error) {
   if (error instanceof CrossmodalError) {
     const statusCode = STATUS_OF_LIBRARY_CODE[error.code] ?? 500;
-    return { statusCode, code: error.code, message: statusCode === 500 ? 'internal error' : error.message, fromLibrary: true };
+    return {
+      statusCode,
+      code: error.code,
+      message: statusCode === 500 ? 'internal error' : error.message,
+      fromLibrary: true,
+    };
   }
-  if (error instanceof ServiceError) return { statusCode: error.statusCode, code: error.code, message: error.message, fromLibrary: false };
-  const err = /** @type {{ code?: string, statusCode?: number, message?: string, validation?: unknown }} */ (error ?? {});
-  if (err.validation) return { statusCode: 400, code: 'ERR_INVALID_ARGUMENT', message: err.message ?? 'invalid request', fromLibrary: false };
+  if (error instanceof ServiceError)
+    return { statusCode: error.statusCode, code: error.code, message: error.message, fromLibrary: false };
+  const err = /** @type {{ code?: string, statusCode?: number, message?: string, validation?: unknown }} */ (
+    error ?? {}
+  );
+  if (err.validation)
+    return {
+      statusCode: 400,
+      code: 'ERR_INVALID_ARGUMENT',
+      message: err.message ?? 'invalid request',
+      fromLibrary: false,
+    };
   const mapped = err.code ? FASTIFY_CODES[err.code] : undefined;
   if (mapped) return { statusCode: mapped[0], code: mapped[1], message: err.message ?? '', fromLibrary: false };
   // Other 4xx from Fastify or its plugins (e.g. a malformed multipart body) are still the client's fault.
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-    return { statusCode: err.statusCode, code: 'ERR_BAD_REQUEST', message: err.message ?? 'bad request', fromLibrary: false };
+    return {
+      statusCode: err.statusCode,
+      code: 'ERR_BAD_REQUEST',
+      message: err.message ?? 'bad request',
+      fromLibrary: false,
+    };
   }
   return { statusCode: 500, code: 'ERR_INTERNAL', message: 'internal error', fromLibrary: false };
 }

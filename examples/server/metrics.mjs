@@ -40,7 +40,7 @@ export function createMetrics() {
   });
   const errors = new Counter({
     name: 'crossmodal_errors_total',
-    help: 'Failed requests by error code (library codes such as ERR_QUEUE_FULL or ERR_ABORTED, and the service\'s own)',
+    help: "Failed requests by error code (library codes such as ERR_QUEUE_FULL or ERR_ABORTED, and the service's own)",
     labelNames: ['code'],
     registers: [registry],
   });
@@ -55,7 +55,11 @@ export function createMetrics() {
     help: 'Requests being handled',
     registers: [registry],
   });
-  const ready = new Gauge({ name: 'crossmodal_ready', help: '1 once the model has loaded and warmed up', registers: [registry] });
+  const ready = new Gauge({
+    name: 'crossmodal_ready',
+    help: '1 once the model has loaded and warmed up',
+    registers: [registry],
+  });
   const modelInfo = new Gauge({
     name: 'crossmodal_model_info',
     help: 'The loaded model (value 1): fingerprint, precision and the execution provider of each tower',
@@ -76,5 +80,15 @@ export function createMetrics() {
   ready.set(0);
   void memory;
 
-  return { registry, requestDuration, stageDuration, requestItems, errors, inflightRows, inflightRequests, ready, modelInfo };
+  return {
+    registry,
+    requestDuration,
+    stageDuration,
+    requestItems,
+    errors,
+    inflightRows,
+    inflightRequests,
+    ready,
+    modelInfo,
+  };
 }

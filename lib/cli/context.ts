@@ -35,7 +35,10 @@ export function rememberModel(collectionDir: string, modelDir: string): void {
 }
 
 /** Opens an existing collection with the model given, or else the one `index` recorded. */
-export async function openExistingCollection(dir: string, modelOption: string | undefined): Promise<{ collection: Collection; model: Model }> {
+export async function openExistingCollection(
+  dir: string,
+  modelOption: string | undefined,
+): Promise<{ collection: Collection; model: Model }> {
   const full = path.resolve(dir);
   if (!fs.existsSync(path.join(full, 'collection.db'))) {
     throw new UsageError(`${dir} is not a collection`, 'create one with `crossmodal index <images…> --collection DIR`');

@@ -57,7 +57,8 @@ function walk(dir: string, files: Set<string>, unreadable: ExpandedInputs['unrea
     if (entry.name.startsWith('.')) continue;
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) walk(full, files, unreadable);
-    else if ((entry.isFile() || entry.isSymbolicLink()) && IMAGE_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) files.add(full);
+    else if ((entry.isFile() || entry.isSymbolicLink()) && IMAGE_EXTENSIONS.has(path.extname(entry.name).toLowerCase()))
+      files.add(full);
   }
 }
 
@@ -78,6 +79,7 @@ export function jsonObject(name: string, value: string): Record<string, unknown>
   } catch (error) {
     throw new UsageError(`${name} is not valid JSON: ${(error as Error).message}`);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`${name} must be a JSON object`);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new UsageError(`${name} must be a JSON object`);
   return parsed as Record<string, unknown>;
 }

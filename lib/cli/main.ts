@@ -17,7 +17,9 @@ import { EXIT, formatError } from './output';
 
 export function buildProgram(): Command {
   const program = new Command('crossmodal')
-    .description('Image-text matching and cross-modal retrieval: embed, score, classify, index and search images by text.')
+    .description(
+      'Image-text matching and cross-modal retrieval: embed, score, classify, index and search images by text.',
+    )
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
@@ -28,7 +30,17 @@ Errors print one line: crossmodal: CODE: message — hint.`,
   program.exitOverride();
   // commander's own messages ("error: unknown option ...") in the same one-line form as ours.
   program.configureOutput({ outputError: (text, write) => write(`crossmodal: ${text.replace(/^error: /, '')}`) });
-  for (const register of [registerDemo, registerIndex, registerSearch, registerClassify, registerScore, registerEmbed, registerEval, registerInfo, registerPull]) {
+  for (const register of [
+    registerDemo,
+    registerIndex,
+    registerSearch,
+    registerClassify,
+    registerScore,
+    registerEmbed,
+    registerEval,
+    registerInfo,
+    registerPull,
+  ]) {
     register(program);
   }
   return program;

@@ -15,7 +15,10 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, partial: 3 } as const;
 
 /** A mistake in the command line: reported like any error, exits with {@link EXIT.usage}. */
 export class UsageError extends Error {
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
   }
 }
@@ -29,9 +32,12 @@ const HINTS: Partial<Record<string, string>> = {
   ERR_MODEL_LOAD: 'point --model at a bundle directory (config.json, onnx/…) or run `crossmodal pull org/name`',
   ERR_MODEL_MISMATCH: 'the collection was built with another model: pass the same --model, or re-embed',
   ERR_LOCKED: 'another process is using it: wait for it to finish, or stop it',
-  ERR_RUNTIME_UNAVAILABLE: 'ONNX Runtime could not be loaded: reinstall onnxruntime-node (PostgreSQL collections also need `npm install pg`)',
-  ERR_STORE_UNAVAILABLE: 'the PostgreSQL server cannot be reached: check that it runs and the connection string, then retry',
-  ERR_STORE: 'PostgreSQL refused the request: check the role\'s privileges and that the collection was created by crossmodal',
+  ERR_RUNTIME_UNAVAILABLE:
+    'ONNX Runtime could not be loaded: reinstall onnxruntime-node (PostgreSQL collections also need `npm install pg`)',
+  ERR_STORE_UNAVAILABLE:
+    'the PostgreSQL server cannot be reached: check that it runs and the connection string, then retry',
+  ERR_STORE:
+    "PostgreSQL refused the request: check the role's privileges and that the collection was created by crossmodal",
 };
 
 /** The one line printed for an error: `crossmodal: CODE: message — hint`. */
@@ -80,20 +86,22 @@ export interface Progress {
  * seconds otherwise (logs and CI), nothing with `quiet` (e.g. `--json`). Writes to stderr, so stdout
  * stays clean for results.
  */
-export function progress(label: string, total: number, options: { quiet?: boolean; stream?: NodeJS.WriteStream } = {}): Progress {
+export function progress(
+  label: string,
+  total: number,
+  options: { quiet?: boolean; stream?: NodeJS.WriteStream } = {},
+): Progress {
   const stream = options.stream ?? process.stderr;
   if (options.quiet || total === 0) return { update() {}, stop() {} };
   const started = Date.now();
   if (stream.isTTY) {
-    const bar = new SingleBar(
-      {
-        format: `${label} [{bar}] {value}/{total} | {rate}/s | ETA {eta_formatted}`,
-        stream,
-        hideCursor: true,
-        clearOnComplete: false,
-        etaBuffer: 50,
-      },
-    );
+    const bar = new SingleBar({
+      format: `${label} [{bar}] {value}/{total} | {rate}/s | ETA {eta_formatted}`,
+      stream,
+      hideCursor: true,
+      clearOnComplete: false,
+      etaBuffer: 50,
+    });
     bar.start(total, 0, { rate: '0.0' });
     return {
       update(done) {

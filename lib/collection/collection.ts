@@ -61,7 +61,15 @@ export class Collection implements CollectionApi {
   #lock: NativeDirectoryLock;
 
   /** @internal */
-  constructor(dir: string, store: CollectionStore, index: VectorIndex, model: CollectionModel, fingerprint: string, checkpointEvery: number, lock: NativeDirectoryLock) {
+  constructor(
+    dir: string,
+    store: CollectionStore,
+    index: VectorIndex,
+    model: CollectionModel,
+    fingerprint: string,
+    checkpointEvery: number,
+    lock: NativeDirectoryLock,
+  ) {
     this.dir = dir;
     this.#lock = lock;
     this.#store = store;
@@ -97,18 +105,36 @@ export class Collection implements CollectionApi {
   async addImages(images: (string | Uint8Array)[], metadata?: Metadata, options: AddOptions = {}): Promise<AddResult> {
     if (!Array.isArray(images)) throw invalidArgument('images must be an array of paths or buffers');
     let bytes: Uint8Array[] = [];
-    return this.#add('image', images.length, metadata, options,
+    return this.#add(
+      'image',
+      images.length,
+      metadata,
+      options,
       async (start, end) => {
-        bytes = await Promise.all(images.slice(start, end).map(async (img) => (typeof img === 'string' ? new Uint8Array(await fs.promises.readFile(img).catch((e: Error) => {
-          throw new CrossmodalError('ERR_IO', `cannot read ${img}: ${e.message}`, { cause: e });
-        })) : img)));
+        bytes = await Promise.all(
+          images.slice(start, end).map(async (img) =>
+            typeof img === 'string'
+              ? new Uint8Array(
+                  await fs.promises.readFile(img).catch((e: Error) => {
+                    throw new CrossmodalError('ERR_IO', `cannot read ${img}: ${e.message}`, { cause: e });
+                  }),
+                )
+              : img,
+          ),
+        );
         return bytes.map((b, i) => {
           const img = images[start + i];
           const size = imageSize(b);
-          return { source: typeof img === 'string' ? path.resolve(img) : null, hash: sha256(b), width: size?.width ?? null, height: size?.height ?? null };
+          return {
+            source: typeof img === 'string' ? path.resolve(img) : null,
+            hash: sha256(b),
+            width: size?.width ?? null,
+            height: size?.height ?? null,
+          };
         });
       },
-      (positions) => this.#model.embedImages(positions.map((i) => bytes[i] as Uint8Array)));
+      (positions) => this.#model.embedImages(positions.map((i) => bytes[i] as Uint8Array)),
+    );
   }
 
   /**
@@ -119,14 +145,20 @@ export class Collection implements CollectionApi {
    * @throws {CrossmodalError} model errors (the failing batch is not committed), `ERR_DISPOSED`
    */
   async addTexts(texts: string[], metadata?: Metadata, options: AddOptions = {}): Promise<AddResult> {
-    if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string')) throw invalidArgument('texts must be an array of strings');
+    if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string'))
+      throw invalidArgument('texts must be an array of strings');
     let batch: string[] = [];
-    return this.#add('text', texts.length, metadata, options,
+    return this.#add(
+      'text',
+      texts.length,
+      metadata,
+      options,
       async (start, end) => {
         batch = texts.slice(start, end);
         return batch.map((t) => ({ source: t, hash: sha256(`text\0${t}`), width: null, height: null }));
       },
-      (positions) => this.#model.embedTexts(positions.map((i) => batch[i] as string)));
+      (positions) => this.#model.embedTexts(positions.map((i) => batch[i] as string)),
+    );
   }
 
   /**
@@ -136,17 +168,25 @@ export class Collection implements CollectionApi {
    * @param metadata - one object for all, or one per vector
    */
   async addVectors(vectors: Float32Array, keys: string[], metadata?: Metadata): Promise<AddResult> {
-    if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string')) throw invalidArgument('keys must be an array of strings');
-    if (!(vectors instanceof Float32Array) || vectors.length !== keys.length * this.dim) throw invalidArgument('vectors must hold keys.length × dim floats');
+    if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string'))
+      throw invalidArgument('keys must be an array of strings');
+    if (!(vectors instanceof Float32Array) || vectors.length !== keys.length * this.dim)
+      throw invalidArgument('vectors must hold keys.length × dim floats');
     const dim = this.dim;
     // One batch: one transaction for the whole call.
-    return this.#add('vector', keys.length, metadata, { batchSize: Math.max(1, keys.length) },
-      async (start, end) => keys.slice(start, end).map((k) => ({ source: k, hash: sha256(`key\0${k}`), width: null, height: null })),
+    return this.#add(
+      'vector',
+      keys.length,
+      metadata,
+      { batchSize: Math.max(1, keys.length) },
+      async (start, end) =>
+        keys.slice(start, end).map((k) => ({ source: k, hash: sha256(`key\0${k}`), width: null, height: null })),
       async (positions) => {
         const data = new Float32Array(positions.length * dim);
         positions.forEach((i, j) => data.set(vectors.subarray(i * dim, (i + 1) * dim), j * dim));
         return { data, dim };
-      });
+      },
+    );
   }
 
   /**
@@ -163,12 +203,14 @@ export class Collection implements CollectionApi {
     describe: (start: number, end: number) => Promise<Described[]>,
     embed: (positions: number[]) => Promise<{ data: Float32Array; dim: number }>,
   ): Promise<AddResult> {
-    if (Array.isArray(metadata) && metadata.length !== total) throw invalidArgument('metadata must be one object, or one per input');
+    if (Array.isArray(metadata) && metadata.length !== total)
+      throw invalidArgument('metadata must be one object, or one per input');
     const batchSize = options.batchSize ?? 32;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidArgument('batchSize must be a positive integer');
     return this.#serial(async () => {
       const ids: bigint[] = [];
-      let added = 0, duplicates = 0;
+      let added = 0,
+        duplicates = 0;
       // Hash → id of every input of this call so far (stored or new), for in-call repeats.
       const seen = new Map<string, bigint>();
       for (let start = 0; start < total; start += batchSize) {
@@ -186,16 +228,31 @@ export class Collection implements CollectionApi {
         let vectors: Float32Array = new Float32Array(0);
         if (fresh.length > 0) {
           const embedded = await embed(fresh);
-          if (embedded.dim !== this.dim) throw new CrossmodalError('ERR_DIMENSION_MISMATCH', `the model produced ${embedded.dim}-d vectors, the collection holds ${this.dim}-d`);
+          if (embedded.dim !== this.dim)
+            throw new CrossmodalError(
+              'ERR_DIMENSION_MISMATCH',
+              `the model produced ${embedded.dim}-d vectors, the collection holds ${this.dim}-d`,
+            );
           vectors = embedded.data;
         }
         const addedAt = Date.now();
         const items: NewItem[] = fresh.map((i) => {
           const d = described[i] as Described;
           const meta = Array.isArray(metadata) ? metadata[start + i] : metadata;
-          return { kind, source: d.source, hash: d.hash, width: d.width, height: d.height, metadata: JSON.stringify(meta ?? {}), addedAt };
+          return {
+            kind,
+            source: d.source,
+            hash: d.hash,
+            width: d.width,
+            height: d.height,
+            metadata: JSON.stringify(meta ?? {}),
+            addedAt,
+          };
         });
-        const newIds = fresh.length > 0 ? await this.#live().insertItems(items, vectors.subarray(0, fresh.length * this.dim)) : new BigInt64Array(0);
+        const newIds =
+          fresh.length > 0
+            ? await this.#live().insertItems(items, vectors.subarray(0, fresh.length * this.dim))
+            : new BigInt64Array(0);
         if (newIds.length > 0) await this.#index.add(vectors.subarray(0, newIds.length * this.dim), newIds);
         fresh.forEach((i, j) => seen.set((described[i] as Described).hash, newIds[j] as bigint));
         described.forEach((d, i) => {
@@ -212,11 +269,19 @@ export class Collection implements CollectionApi {
     });
   }
 
-  async #search(vector: { data: Float32Array; dim: number } | Float32Array, filter: Filter | undefined, options: CollectionSearchOptions): Promise<CollectionHit[]> {
+  async #search(
+    vector: { data: Float32Array; dim: number } | Float32Array,
+    filter: Filter | undefined,
+    options: CollectionSearchOptions,
+  ): Promise<CollectionHit[]> {
     const store = this.#live();
     const allow = filter ? await store.filterIds(filter) : undefined;
     if (allow && allow.length === 0) return [];
-    const results = await this.#index.search(vector, options.k ?? 10, { filter: allow ? { allow } : undefined, efSearch: options.efSearch, nprobe: options.nprobe });
+    const results = await this.#index.search(vector, options.k ?? 10, {
+      filter: allow ? { allow } : undefined,
+      efSearch: options.efSearch,
+      nprobe: options.nprobe,
+    });
     const hits = results.get(0);
     if (hits.length === 0) return [];
     const items = await store.items(BigInt64Array.from(hits, (h) => h.id));
@@ -257,7 +322,8 @@ export class Collection implements CollectionApi {
 
   /** Items nearest to a vector. @param vector - `dim` floats @param options - as {@link Collection.searchText} */
   async searchVector(vector: Float32Array, options: CollectionSearchOptions = {}): Promise<CollectionHit[]> {
-    if (!(vector instanceof Float32Array) || vector.length !== this.dim) throw new CrossmodalError('ERR_DIMENSION_MISMATCH', `vector must be a Float32Array of ${this.dim} values`);
+    if (!(vector instanceof Float32Array) || vector.length !== this.dim)
+      throw new CrossmodalError('ERR_DIMENSION_MISMATCH', `vector must be a Float32Array of ${this.dim} values`);
     return this.#search(vector, this.#checkSearch(options), options);
   }
 
@@ -293,7 +359,11 @@ export class Collection implements CollectionApi {
    * @param metadata - new metadata
    * @returns false when the id does not exist
    */
-  async updateMetadata(id: number | bigint, metadata: Record<string, unknown>, options: { merge?: boolean } = {}): Promise<boolean> {
+  async updateMetadata(
+    id: number | bigint,
+    metadata: Record<string, unknown>,
+    options: { merge?: boolean } = {},
+  ): Promise<boolean> {
     if (metadata === null || typeof metadata !== 'object') throw invalidArgument('metadata must be an object');
     const key = itemId(id);
     return this.#serial(() => this.#live().updateMetadata(key, JSON.stringify(metadata), options.merge === true));
@@ -343,7 +413,8 @@ export class Collection implements CollectionApi {
     const counts = await this.#live().counts();
     const info = await this.#index.info();
     let bytes = 0;
-    for (const f of await fs.promises.readdir(this.dir)) bytes += (await fs.promises.stat(path.join(this.dir, f)).catch(() => ({ size: 0 }))).size;
+    for (const f of await fs.promises.readdir(this.dir))
+      bytes += (await fs.promises.stat(path.join(this.dir, f)).catch(() => ({ size: 0 }))).size;
     return {
       count: counts.count,
       images: counts.images,

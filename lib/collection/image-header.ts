@@ -12,7 +12,11 @@ export function imageSize(b: Uint8Array): { width: number; height: number } | nu
   if (b.length > 10 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return { width: u16le(6), height: u16le(8) };
   if (b.length > 30 && b[0] === 0x52 && b[1] === 0x49 && b[8] === 0x57 && b[9] === 0x45) {
     const chunk = String.fromCharCode(b[12] as number, b[13] as number, b[14] as number, b[15] as number);
-    if (chunk === 'VP8X') return { width: 1 + (u16le(24) | ((b[26] as number) << 16)), height: 1 + (u16le(27) | ((b[29] as number) << 16)) };
+    if (chunk === 'VP8X')
+      return {
+        width: 1 + (u16le(24) | ((b[26] as number) << 16)),
+        height: 1 + (u16le(27) | ((b[29] as number) << 16)),
+      };
     if (chunk === 'VP8 ') return { width: u16le(26) & 0x3fff, height: u16le(28) & 0x3fff };
     if (chunk === 'VP8L') {
       const bits = (b[21] as number) | ((b[22] as number) << 8) | ((b[23] as number) << 16) | ((b[24] as number) << 24);

@@ -26,7 +26,7 @@ export async function replayJournal(store: CollectionStore, index: VectorIndex, 
   const { ops, ids } = await store.changesSince(seq);
   // Consecutive entries of the same kind go to the index in one call; an id occurs at most once
   // per kind (ids are never reused), so a run has no repeats.
-  for (let start = 0; start < ops.length; ) {
+  for (let start = 0; start < ops.length;) {
     let end = start + 1;
     while (end < ops.length && ops[end] === ops[start]) end++;
     const run = ids.slice(start, end);

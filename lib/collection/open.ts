@@ -59,7 +59,10 @@ function lockCollection(root: string): NativeDirectoryLock {
  */
 export async function openCollection(url: PostgresUrl, options: PostgresCollectionOptions): Promise<PostgresCollection>;
 /** As above, with the store chosen explicitly: the connection is `options.connectionString`, else `target`. */
-export async function openCollection(target: string, options: PostgresCollectionOptions & { store: 'postgres' }): Promise<PostgresCollection>;
+export async function openCollection(
+  target: string,
+  options: PostgresCollectionOptions & { store: 'postgres' },
+): Promise<PostgresCollection>;
 /**
  * Opens (or creates) a collection in `dir`, bound to `model` by its fingerprint. (A string that
  * is a `postgres://` URL at run time opens a PostgresCollection: see the overload above.)
@@ -75,11 +78,20 @@ export async function openCollection(target: string, options: PostgresCollection
  * await photos.close();
  */
 export async function openCollection(dir: string, options: OpenCollectionOptions): Promise<Collection>;
-export async function openCollection(target: string, options: OpenCollectionOptions | PostgresCollectionOptions): Promise<Collection | PostgresCollection> {
-  if (typeof target !== 'string' || (target === '' && (options as PostgresCollectionOptions | undefined)?.store !== 'postgres')) throw invalidArgument('dir must be a non-empty string');
-  if (!options || typeof options !== 'object' || !options.model) throw invalidArgument('openCollection needs { model }');
+export async function openCollection(
+  target: string,
+  options: OpenCollectionOptions | PostgresCollectionOptions,
+): Promise<Collection | PostgresCollection> {
+  if (
+    typeof target !== 'string' ||
+    (target === '' && (options as PostgresCollectionOptions | undefined)?.store !== 'postgres')
+  )
+    throw invalidArgument('dir must be a non-empty string');
+  if (!options || typeof options !== 'object' || !options.model)
+    throw invalidArgument('openCollection needs { model }');
   const storeOption = (options as { store?: unknown }).store;
-  if (storeOption !== undefined && storeOption !== 'postgres' && storeOption !== 'sqlite') throw invalidArgument(`store must be 'sqlite' or 'postgres', got ${String(storeOption)}`);
+  if (storeOption !== undefined && storeOption !== 'postgres' && storeOption !== 'sqlite')
+    throw invalidArgument(`store must be 'sqlite' or 'postgres', got ${String(storeOption)}`);
   if (storeOption === 'postgres' || (storeOption === undefined && isPostgresUrl(target))) {
     const pgOptions = options as PostgresCollectionOptions;
     const connectionString = pgOptions.connectionString ?? target;
@@ -93,7 +105,8 @@ async function openLocalCollection(dir: string, options: OpenCollectionOptions):
   const model = options.model;
   const fingerprint = modelFingerprint(model, options.fingerprint);
   const checkpointEvery = options.checkpointEvery ?? 16;
-  if (!Number.isInteger(checkpointEvery) || checkpointEvery < 1) throw invalidArgument('checkpointEvery must be a positive integer');
+  if (!Number.isInteger(checkpointEvery) || checkpointEvery < 1)
+    throw invalidArgument('checkpointEvery must be a positive integer');
   const root = path.resolve(dir);
   fs.mkdirSync(root, { recursive: true });
   // Before any file in the directory is read or written: another opener may be writing them.
@@ -110,26 +123,44 @@ async function openLocalCollection(dir: string, options: OpenCollectionOptions):
   try {
     const indexFile = path.join(root, INDEX_FILE);
     // A snapshot interrupted before its rename leaves a temp file; the previous snapshot is intact.
-    for (const f of fs.readdirSync(root)) if (f.startsWith(`${INDEX_FILE}.tmp-`)) fs.rmSync(path.join(root, f), { force: true });
+    for (const f of fs.readdirSync(root))
+      if (f.startsWith(`${INDEX_FILE}.tmp-`)) fs.rmSync(path.join(root, f), { force: true });
 
     let meta = await store.readMeta();
     if (meta.format === undefined) {
-      await store.writeMeta({ format: FORMAT, fingerprint, dim: String(model.dim), index: JSON.stringify({ ...(options.index ?? {}), dim: model.dim }), index_seq: '0' });
+      await store.writeMeta({
+        format: FORMAT,
+        fingerprint,
+        dim: String(model.dim),
+        index: JSON.stringify({ ...(options.index ?? {}), dim: model.dim }),
+        index_seq: '0',
+      });
       meta = await store.readMeta();
     }
-    if (meta.format !== FORMAT) throw new CrossmodalError('ERR_INDEX_CORRUPT', `collection ${root} has format ${meta.format}; this version reads ${FORMAT}`);
+    if (meta.format !== FORMAT)
+      throw new CrossmodalError(
+        'ERR_INDEX_CORRUPT',
+        `collection ${root} has format ${meta.format}; this version reads ${FORMAT}`,
+      );
     const spec = JSON.parse(meta.index as string) as IndexOptions;
     const storedFingerprint = meta.fingerprint as string;
     const storedDim = Number(meta.dim);
 
     if (storedFingerprint !== fingerprint || storedDim !== model.dim) {
       if (!options.reembed) {
-        throw new CrossmodalError('ERR_MODEL_MISMATCH',
+        throw new CrossmodalError(
+          'ERR_MODEL_MISMATCH',
           `collection ${root} was built with model ${storedFingerprint} (${storedDim}-d); this model is ${fingerprint} (${model.dim}-d). ` +
-          'Open it with { reembed: true } to re-embed every item with the new model.');
+            'Open it with { reembed: true } to re-embed every item with the new model.',
+        );
       }
       // index_seq -1: no snapshot matches the new vectors; the index is rebuilt below.
-      await reembedAll(store, model, { fingerprint, dim: String(model.dim), index: JSON.stringify({ ...spec, dim: model.dim }), index_seq: '-1' });
+      await reembedAll(store, model, {
+        fingerprint,
+        dim: String(model.dim),
+        index: JSON.stringify({ ...spec, dim: model.dim }),
+        index_seq: '-1',
+      });
       fs.rmSync(indexFile, { force: true });
       meta = await store.readMeta();
     }
@@ -140,7 +171,8 @@ async function openLocalCollection(dir: string, options: OpenCollectionOptions):
       try {
         index = await loadIndex(indexFile, { fingerprint, dim });
       } catch (error) {
-        if (!(error instanceof CrossmodalError) || !['ERR_INDEX_CORRUPT', 'ERR_INDEX_MISMATCH'].includes(error.code)) throw error;
+        if (!(error instanceof CrossmodalError) || !['ERR_INDEX_CORRUPT', 'ERR_INDEX_MISMATCH'].includes(error.code))
+          throw error;
         index = undefined; // rebuilt from the store below
       }
     }

@@ -14,11 +14,20 @@ const BATCH = 32;
  * @throws {CrossmodalError} `ERR_MODEL_MISMATCH` when some item's source is not available,
  *   `ERR_DIMENSION_MISMATCH`, and the model's errors
  */
-export async function reembedAll(store: CollectionStore, model: CollectionModel, meta: Record<string, string>): Promise<void> {
+export async function reembedAll(
+  store: CollectionStore,
+  model: CollectionModel,
+  meta: Record<string, string>,
+): Promise<void> {
   const rows = await store.sources();
-  const missing = rows.filter((r) => r.kind === 'vector' || r.source === null || (r.kind === 'image' && !fs.existsSync(r.source)));
+  const missing = rows.filter(
+    (r) => r.kind === 'vector' || r.source === null || (r.kind === 'image' && !fs.existsSync(r.source)),
+  );
   if (missing.length > 0) {
-    throw new CrossmodalError('ERR_MODEL_MISMATCH', `cannot re-embed ${missing.length} item(s) whose source is not available (e.g. id ${missing[0]!.id}: added from a buffer or as a vector)`);
+    throw new CrossmodalError(
+      'ERR_MODEL_MISMATCH',
+      `cannot re-embed ${missing.length} item(s) whose source is not available (e.g. id ${missing[0]!.id}: added from a buffer or as a vector)`,
+    );
   }
   const dim = model.dim;
   const ids = new BigInt64Array(rows.length);
@@ -31,7 +40,8 @@ export async function reembedAll(store: CollectionStore, model: CollectionModel,
       if (part.length === 0) continue;
       const sources = part.map((r) => r.source as string);
       const embedded = kind === 'image' ? await model.embedImages(sources) : await model.embedTexts(sources);
-      if (embedded.dim !== dim) throw new CrossmodalError('ERR_DIMENSION_MISMATCH', `the model produced ${embedded.dim}-d vectors`);
+      if (embedded.dim !== dim)
+        throw new CrossmodalError('ERR_DIMENSION_MISMATCH', `the model produced ${embedded.dim}-d vectors`);
       part.forEach((r, j) => {
         ids[filled] = r.id;
         vectors.set(embedded.data.subarray(j * dim, (j + 1) * dim), filled * dim);

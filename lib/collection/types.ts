@@ -26,7 +26,6 @@ export interface OpenCollectionOptions {
   checkpointEvery?: number;
 }
 
-
 export interface AddOptions {
   /** Items per encoder batch / transaction (default 32). */
   batchSize?: number;
@@ -131,7 +130,11 @@ export interface CollectionApi {
   get(id: number | bigint): Promise<CollectionItem | null>;
   find(where?: Where): Promise<bigint[]>;
   remove(ids: (number | bigint)[] | BigInt64Array): Promise<number>;
-  updateMetadata(id: number | bigint, metadata: Record<string, unknown>, options?: { merge?: boolean }): Promise<boolean>;
+  updateMetadata(
+    id: number | bigint,
+    metadata: Record<string, unknown>,
+    options?: { merge?: boolean },
+  ): Promise<boolean>;
   stats(): Promise<CollectionStats>;
   compact(): Promise<number>;
   checkpoint(): Promise<void>;

@@ -26,7 +26,15 @@ export interface FilterCondition {
 export type Filter = FilterCondition[];
 
 const COLUMNS: readonly FilterColumn[] = ['kind', 'source', 'width', 'height', 'addedAt', 'id'];
-const OPERATORS: Record<string, FilterOperator> = { $eq: 'is', $ne: 'isNot', $gt: 'gt', $gte: 'gte', $lt: 'lt', $lte: 'lte', $in: 'in' };
+const OPERATORS: Record<string, FilterOperator> = {
+  $eq: 'is',
+  $ne: 'isNot',
+  $gt: 'gt',
+  $gte: 'gte',
+  $lt: 'lt',
+  $lte: 'lte',
+  $in: 'in',
+};
 // Metadata paths become part of a query (a JSON path): only plain identifiers joined by dots.
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 
@@ -35,14 +43,24 @@ const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
  * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT` naming the offending field, operator or value
  */
 export function parseWhere(where: Where): Filter {
-  if (where === null || typeof where !== 'object' || Array.isArray(where)) throw invalidArgument('where must be an object');
+  if (where === null || typeof where !== 'object' || Array.isArray(where))
+    throw invalidArgument('where must be an object');
   const conditions: Filter = [];
   for (const [key, condition] of Object.entries(where)) {
     if (!FIELD_NAME.test(key)) throw invalidArgument(`where: bad field name '${key}'`);
-    const field: FilterField = (COLUMNS as readonly string[]).includes(key) ? { column: key as FilterColumn } : { metadata: key };
+    const field: FilterField = (COLUMNS as readonly string[]).includes(key)
+      ? { column: key as FilterColumn }
+      : { metadata: key };
     const value = (v: unknown): FilterValue => {
       if (v instanceof Date) return v.getTime();
-      if (v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'bigint') return v;
+      if (
+        v === null ||
+        typeof v === 'number' ||
+        typeof v === 'string' ||
+        typeof v === 'boolean' ||
+        typeof v === 'bigint'
+      )
+        return v;
       throw invalidArgument(`where.${key}: unsupported value ${String(v)}`);
     };
     if (condition !== null && typeof condition === 'object' && !(condition instanceof Date)) {
@@ -50,7 +68,8 @@ export function parseWhere(where: Where): Filter {
         const op = OPERATORS[operator];
         if (op === undefined) throw invalidArgument(`where.${key}: unknown operator ${operator}`);
         if (op === 'in') {
-          if (!Array.isArray(operand) || operand.length === 0) throw invalidArgument(`where.${key}.$in must be a non-empty array`);
+          if (!Array.isArray(operand) || operand.length === 0)
+            throw invalidArgument(`where.${key}.$in must be a non-empty array`);
           conditions.push({ field, op, values: operand.map(value) });
         } else {
           conditions.push({ field, op, values: [value(operand)] });

@@ -51,9 +51,13 @@ export function loadCaptionDataset(captionsFile: string, options: LoadDatasetOpt
     } catch (error) {
       throw invalid(`${captionsFile} is not valid JSON: ${(error as Error).message}`);
     }
-    pairs = format === 'coco' ? cocoPairs(json, captionsFile) : karpathyPairs(json, captionsFile, options.split ?? 'test');
+    pairs =
+      format === 'coco' ? cocoPairs(json, captionsFile) : karpathyPairs(json, captionsFile, options.split ?? 'test');
   }
-  if (pairs.length === 0) throw invalid(`${captionsFile} has no captions${format === 'karpathy' ? ` in split '${options.split ?? 'test'}'` : ''}`);
+  if (pairs.length === 0)
+    throw invalid(
+      `${captionsFile} has no captions${format === 'karpathy' ? ` in split '${options.split ?? 'test'}'` : ''}`,
+    );
 
   const root = imageRoot(captionsFile, options.images, pairs[0]!.image);
   const images: string[] = [];
@@ -73,7 +77,10 @@ export function loadCaptionDataset(captionsFile: string, options: LoadDatasetOpt
   }
   const missing = images.filter((f) => !fs.existsSync(f));
   if (missing.length > 0) {
-    throw new CrossmodalError('ERR_IO', `${missing.length} of ${images.length} images are missing, e.g. ${missing[0]} (use --images to name their folder)`);
+    throw new CrossmodalError(
+      'ERR_IO',
+      `${missing.length} of ${images.length} images are missing, e.g. ${missing[0]} (use --images to name their folder)`,
+    );
   }
   return { images, captions, captionImage: Int32Array.from(owners) };
 }
@@ -96,12 +103,18 @@ function detectFormat(file: string, text: string): CaptionFormat {
 function csvPairs(text: string, file: string): { image: string; caption: string }[] {
   let rows: string[][];
   try {
-    rows = parse(text, { relax_column_count: true, relax_quotes: true, skip_empty_lines: true, bom: true }) as string[][];
+    rows = parse(text, {
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+      bom: true,
+    }) as string[][];
   } catch (error) {
     throw invalid(`${file}: ${(error as Error).message}`);
   }
   const header = rows.shift()?.map((h) => h.trim().toLowerCase());
-  if (!header || header[0] !== 'image' || header[1] !== 'caption') throw invalid(`${file}: the first line must be the header 'image,caption'`);
+  if (!header || header[0] !== 'image' || header[1] !== 'caption')
+    throw invalid(`${file}: the first line must be the header 'image,caption'`);
   return rows.map((row, i) => {
     if (row.length < 2 || !row[0]) throw invalid(`${file}: line ${i + 2} has no caption`);
     return { image: row[0].trim(), caption: row.slice(1).join(',').trim() };
@@ -109,8 +122,12 @@ function csvPairs(text: string, file: string): { image: string; caption: string 
 }
 
 function cocoPairs(json: unknown, file: string): { image: string; caption: string }[] {
-  const j = json as { images?: { id: unknown; file_name?: unknown }[]; annotations?: { image_id: unknown; caption?: unknown }[] };
-  if (!Array.isArray(j.images) || !Array.isArray(j.annotations)) throw invalid(`${file}: COCO captions JSON needs "images" and "annotations" arrays`);
+  const j = json as {
+    images?: { id: unknown; file_name?: unknown }[];
+    annotations?: { image_id: unknown; caption?: unknown }[];
+  };
+  if (!Array.isArray(j.images) || !Array.isArray(j.annotations))
+    throw invalid(`${file}: COCO captions JSON needs "images" and "annotations" arrays`);
   const names = new Map<unknown, string>();
   for (const image of j.images) {
     if (typeof image.file_name !== 'string') throw invalid(`${file}: image ${String(image.id)} has no file_name`);
@@ -119,18 +136,22 @@ function cocoPairs(json: unknown, file: string): { image: string; caption: strin
   return j.annotations.map((a) => {
     const name = names.get(a.image_id);
     if (name === undefined) throw invalid(`${file}: annotation for unknown image_id ${String(a.image_id)}`);
-    if (typeof a.caption !== 'string') throw invalid(`${file}: annotation for image ${String(a.image_id)} has no caption`);
+    if (typeof a.caption !== 'string')
+      throw invalid(`${file}: annotation for image ${String(a.image_id)} has no caption`);
     return { image: name, caption: a.caption.trim() };
   });
 }
 
 function karpathyPairs(json: unknown, file: string, split: string): { image: string; caption: string }[] {
-  const j = json as { images?: { filename?: unknown; filepath?: unknown; split?: unknown; sentences?: { raw?: unknown }[] }[] };
+  const j = json as {
+    images?: { filename?: unknown; filepath?: unknown; split?: unknown; sentences?: { raw?: unknown }[] }[];
+  };
   if (!Array.isArray(j.images)) throw invalid(`${file}: Karpathy split JSON needs an "images" array`);
   const pairs: { image: string; caption: string }[] = [];
   for (const image of j.images) {
     if (image.split !== split) continue;
-    if (typeof image.filename !== 'string' || !Array.isArray(image.sentences)) throw invalid(`${file}: an image entry lacks filename or sentences`);
+    if (typeof image.filename !== 'string' || !Array.isArray(image.sentences))
+      throw invalid(`${file}: an image entry lacks filename or sentences`);
     // COCO's entries carry their folder (train2014/, val2014/) in filepath; Flickr30k's do not.
     const name = typeof image.filepath === 'string' ? path.join(image.filepath, image.filename) : image.filename;
     for (const s of image.sentences) {

@@ -87,7 +87,8 @@ function relevantOf(relevant: Relevance, query: number, cols: number): number[] 
   const list = Array.from(relevant(query));
   if (list.length === 0) throw invalid(`query ${query} has no relevant candidate`);
   for (const c of list) {
-    if (!Number.isInteger(c) || c < 0 || c >= cols) throw invalid(`query ${query}: relevant index ${c} is outside 0..${cols - 1}`);
+    if (!Number.isInteger(c) || c < 0 || c >= cols)
+      throw invalid(`query ${query}: relevant index ${c} is outside 0..${cols - 1}`);
   }
   return [...new Set(list)];
 }
@@ -98,7 +99,11 @@ function relevantOf(relevant: Relevance, query: number, cols: number): number[] 
  * @param relevant - the relevant candidates of each query (at least one each)
  * @param ks - the K values for Recall@K (default 1, 5, 10)
  */
-export function rankingMetrics(scores: ScoreMatrix, relevant: Relevance, ks: readonly number[] = DEFAULT_KS): RankingMetrics {
+export function rankingMetrics(
+  scores: ScoreMatrix,
+  relevant: Relevance,
+  ks: readonly number[] = DEFAULT_KS,
+): RankingMetrics {
   checkScoreMatrix(scores);
   for (const k of ks) if (!Number.isInteger(k) || k < 1) throw invalid(`K must be a positive integer (got ${k})`);
   const { rows, cols } = scores;
@@ -149,7 +154,8 @@ export function median(values: ArrayLike<number>): number {
 /** The top `k` candidates of one row (indices, best first; ties by index). */
 export function topK(scores: ScoreMatrix, row: number, k: number): number[] {
   checkScoreMatrix(scores);
-  if (!Number.isInteger(row) || row < 0 || row >= scores.rows) throw invalid(`row ${row} is outside 0..${scores.rows - 1}`);
+  if (!Number.isInteger(row) || row < 0 || row >= scores.rows)
+    throw invalid(`row ${row} is outside 0..${scores.rows - 1}`);
   if (!Number.isInteger(k) || k < 1) throw invalid(`k must be a positive integer (got ${k})`);
   const { data, cols } = scores;
   const base = row * cols;
@@ -162,7 +168,11 @@ export function topK(scores: ScoreMatrix, row: number, k: number): number[] {
 }
 
 /** Share of the top `k` candidates of each row that are relevant, averaged over rows. */
-export function precisionAtK(scores: ScoreMatrix, isRelevant: (query: number, candidate: number) => boolean, k: number): number {
+export function precisionAtK(
+  scores: ScoreMatrix,
+  isRelevant: (query: number, candidate: number) => boolean,
+  k: number,
+): number {
   checkScoreMatrix(scores);
   if (scores.rows === 0) throw invalid('no queries to evaluate');
   let sum = 0;
@@ -189,7 +199,11 @@ export function clipScore(cosine: number, weight = CLIP_SCORE_WEIGHT): number {
  * RefCLIP-S: the harmonic mean of CLIP-S and the clamped best cosine between the candidate caption
  * and its reference captions (Hessel et al. 2021, eq. 2). 0 when either term is 0.
  */
-export function refClipScore(imageCosine: number, referenceCosines: ArrayLike<number>, weight = CLIP_SCORE_WEIGHT): number {
+export function refClipScore(
+  imageCosine: number,
+  referenceCosines: ArrayLike<number>,
+  weight = CLIP_SCORE_WEIGHT,
+): number {
   if (referenceCosines.length === 0) throw invalid('RefCLIPScore needs at least one reference caption');
   const clip = clipScore(imageCosine, weight);
   let best = -Infinity;
@@ -232,7 +246,8 @@ export function calibrateThreshold(
   const P = positiveScores.length;
   const N = negativeScores.length;
   if (P === 0 || N === 0) throw invalid('calibration needs at least one matching and one non-matching pair');
-  if (!(targetPrecision > 0 && targetPrecision <= 1)) throw invalid(`targetPrecision must be in (0, 1] (got ${targetPrecision})`);
+  if (!(targetPrecision > 0 && targetPrecision <= 1))
+    throw invalid(`targetPrecision must be in (0, 1] (got ${targetPrecision})`);
   // All pairs, best score first; one pass over the sorted list visits every threshold.
   const all: { s: number; pos: boolean }[] = [];
   for (let i = 0; i < P; i++) all.push({ s: Number(positiveScores[i]), pos: true });
@@ -245,7 +260,7 @@ export function calibrateThreshold(
   let aucSum = 0; // Σ over positives of (negatives below it + half of the tied negatives)
   let best = { threshold: all[0]!.s + 1, accuracy: N / (P + N), tp: 0, fp: 0 };
   let atTarget: ThresholdReport['atTargetPrecision'] = null;
-  for (let i = 0; i < all.length; ) {
+  for (let i = 0; i < all.length;) {
     // Take every pair with this score at once: a threshold cannot split ties.
     const s = all[i]!.s;
     let groupPos = 0;

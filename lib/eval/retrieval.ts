@@ -10,7 +10,18 @@ import type { IndexType } from '../types';
 import { CrossmodalError } from '../errors';
 import { load, similarity, type Embeddings, type Model } from '../model';
 import type { CaptionDataset } from './datasets';
-import { calibrateThreshold, clipScore, DEFAULT_KS, mean, rankingMetrics, refClipScore, topK, type RankingMetrics, type ScoreMatrix, type ThresholdReport } from './metrics';
+import {
+  calibrateThreshold,
+  clipScore,
+  DEFAULT_KS,
+  mean,
+  rankingMetrics,
+  refClipScore,
+  topK,
+  type RankingMetrics,
+  type ScoreMatrix,
+  type ThresholdReport,
+} from './metrics';
 
 export interface EvaluateOptions {
   /** K values for Recall@K (default 1, 5, 10). */
@@ -71,7 +82,11 @@ export function captionsByImage(dataset: CaptionDataset): number[][] {
   return owned;
 }
 
-async function embedAll(model: Model, dataset: CaptionDataset, onProgress?: (done: number, total: number) => void): Promise<{ images: Embeddings; texts: Embeddings }> {
+async function embedAll(
+  model: Model,
+  dataset: CaptionDataset,
+  onProgress?: (done: number, total: number) => void,
+): Promise<{ images: Embeddings; texts: Embeddings }> {
   const total = dataset.images.length + dataset.captions.length;
   const images = await model.embedImages(dataset.images);
   onProgress?.(dataset.images.length, total);
@@ -86,7 +101,13 @@ function dot(a: Float32Array, i: number, b: Float32Array, j: number, dim: number
   return s;
 }
 
-async function rankBoth(images: Embeddings, texts: Embeddings, dataset: CaptionDataset, owned: number[][], ks: readonly number[]) {
+async function rankBoth(
+  images: Embeddings,
+  texts: Embeddings,
+  dataset: CaptionDataset,
+  owned: number[][],
+  ks: readonly number[],
+) {
   const textScores = await similarity(texts, images);
   const textToImage = rankingMetrics(textScores, (c) => [dataset.captionImage[c] as number], ks);
   const imageToText = rankingMetrics(await similarity(images, texts), (i) => owned[i] as number[], ks);
@@ -94,22 +115,39 @@ async function rankBoth(images: Embeddings, texts: Embeddings, dataset: CaptionD
 }
 
 /** The captions ranked worst for their own image, with the image that came first instead. */
-function worstMisses(scores: ScoreMatrix, metrics: RankingMetrics, dataset: CaptionDataset, count: number): RetrievalReport['worstTextToImage'] {
-  const order = Array.from(metrics.ranks.keys()).sort((a, b) => (metrics.ranks[b] as number) - (metrics.ranks[a] as number) || a - b);
+function worstMisses(
+  scores: ScoreMatrix,
+  metrics: RankingMetrics,
+  dataset: CaptionDataset,
+  count: number,
+): RetrievalReport['worstTextToImage'] {
+  const order = Array.from(metrics.ranks.keys()).sort(
+    (a, b) => (metrics.ranks[b] as number) - (metrics.ranks[a] as number) || a - b,
+  );
   return order
     .slice(0, count)
     .filter((c) => (metrics.ranks[c] as number) > 1)
-    .map((c) => ({ caption: c, image: dataset.captionImage[c] as number, rank: metrics.ranks[c] as number, retrieved: topK(scores, c, 1)[0] as number }));
+    .map((c) => ({
+      caption: c,
+      image: dataset.captionImage[c] as number,
+      rank: metrics.ranks[c] as number,
+      retrieved: topK(scores, c, 1)[0] as number,
+    }));
 }
 
 /**
  * Evaluates `model` on `dataset`.
  * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT` for a data set with fewer than two images, and the model's errors
  */
-export async function evaluateRetrieval(model: Model, dataset: CaptionDataset, options: EvaluateOptions = {}): Promise<RetrievalReport> {
+export async function evaluateRetrieval(
+  model: Model,
+  dataset: CaptionDataset,
+  options: EvaluateOptions = {},
+): Promise<RetrievalReport> {
   const started = Date.now();
   const ks = options.ks ?? DEFAULT_KS;
-  if (dataset.images.length < 2) throw new CrossmodalError('ERR_INVALID_ARGUMENT', 'evaluation needs at least two images');
+  if (dataset.images.length < 2)
+    throw new CrossmodalError('ERR_INVALID_ARGUMENT', 'evaluation needs at least two images');
   const owned = captionsByImage(dataset);
   const { images, texts } = await embedAll(model, dataset, options.onProgress);
   const embedSeconds = (Date.now() - started) / 1000;
@@ -127,14 +165,21 @@ export async function evaluateRetrieval(model: Model, dataset: CaptionDataset, o
     matching[c] = cos;
     perPair[c] = clipScore(cos);
     const others = (owned[image] as number[]).filter((o) => o !== c);
-    if (others.length > 0) refScores.push(refClipScore(cos, others.map((o) => dot(texts.data, c, texts.data, o, dim))));
+    if (others.length > 0)
+      refScores.push(
+        refClipScore(
+          cos,
+          others.map((o) => dot(texts.data, c, texts.data, o, dim)),
+        ),
+      );
     // A caption of another image, drawn reproducibly.
     let other = draw(dataset.captions.length);
     while (dataset.captionImage[other] === image) other = (other + 1) % dataset.captions.length;
     nonMatching[c] = dot(images.data, image, texts.data, other, dim);
   });
 
-  const calibration = options.calibrate === false ? null : calibrateThreshold(matching, nonMatching, options.targetPrecision ?? 0.95);
+  const calibration =
+    options.calibrate === false ? null : calibrateThreshold(matching, nonMatching, options.targetPrecision ?? 0.95);
 
   let approximate: RetrievalReport['approximate'] = null;
   if (options.approximateIndex) {
@@ -158,7 +203,12 @@ export async function evaluateRetrieval(model: Model, dataset: CaptionDataset, o
       }
       const recall: Record<number, number> = {};
       for (const kk of ks) if (kk <= k) recall[kk] = hits.filter((r) => r <= kk).length / hits.length;
-      approximate = { type: options.approximateIndex, k, recallVsExact: overlap / (texts.count * k), textToImageRecall: recall };
+      approximate = {
+        type: options.approximateIndex,
+        k,
+        recallVsExact: overlap / (texts.count * k),
+        textToImageRecall: recall,
+      };
     } finally {
       exact.dispose();
       approx.dispose();

@@ -60,7 +60,10 @@ export function checkRepoId(repoId: unknown): string {
     parts.every((part) => REPO_PART.test(part) && !/^[.-]|[.-]$/.test(part)) &&
     !repoId.includes('--') &&
     !repoId.includes('..');
-  if (!ok) throw invalidArgument(`"${repoId}" is not a Hugging Face model id: expected "org/name" (letters, digits, '_', '.', '-')`);
+  if (!ok)
+    throw invalidArgument(
+      `"${repoId}" is not a Hugging Face model id: expected "org/name" (letters, digits, '_', '.', '-')`,
+    );
   return repoId;
 }
 
@@ -121,7 +124,8 @@ export class RepoCache {
   }
 
   blobPath(etag: string): string {
-    if (!isSafeBlobName(etag)) throw new CrossmodalError('ERR_HUB', `the hub sent an unusable ETag "${etag}" for ${this.repoId}`);
+    if (!isSafeBlobName(etag))
+      throw new CrossmodalError('ERR_HUB', `the hub sent an unusable ETag "${etag}" for ${this.repoId}`);
     return path.join(this.blobsDir, etag);
   }
 
@@ -168,7 +172,8 @@ export class RepoCache {
     while (parent.length > snapshot.length) {
       if (fs.existsSync(parent)) {
         const real = fs.realpathSync(parent);
-        if (real !== realSnapshot && !real.startsWith(realSnapshot + path.sep)) throw unsafeName(this.repoId, file, 'a folder on its path is a symlink out of the snapshot');
+        if (real !== realSnapshot && !real.startsWith(realSnapshot + path.sep))
+          throw unsafeName(this.repoId, file, 'a folder on its path is a symlink out of the snapshot');
         break;
       }
       parent = path.dirname(parent);

@@ -73,7 +73,12 @@ async function exchange<T>(
   alive();
   try {
     if (options.signal?.aborted) throw aborted();
-    const response = await fetch(url, { method: init.method, headers: init.headers, redirect: 'manual', signal: controller.signal });
+    const response = await fetch(url, {
+      method: init.method,
+      headers: init.headers,
+      redirect: 'manual',
+      signal: controller.signal,
+    });
     answered = true;
     alive();
     try {
@@ -88,7 +93,10 @@ async function exchange<T>(
     if (options.signal?.aborted) throw aborted();
     if (timedOut) {
       throw new RetryableError(
-        new CrossmodalError('ERR_DEADLINE_EXCEEDED', `no answer from ${describeUrl(url)} for ${options.timeoutMs} ms (HF_HUB_DOWNLOAD_TIMEOUT / timeoutMs)`),
+        new CrossmodalError(
+          'ERR_DEADLINE_EXCEEDED',
+          `no answer from ${describeUrl(url)} for ${options.timeoutMs} ms (HF_HUB_DOWNLOAD_TIMEOUT / timeoutMs)`,
+        ),
       );
     }
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
@@ -125,10 +133,15 @@ function describeUrl(url: string): string {
   return `${u.origin}${u.pathname}`;
 }
 
-function headersFor(url: string, options: HubRequestOptions, extra: Record<string, string> = {}): Record<string, string> {
+function headersFor(
+  url: string,
+  options: HubRequestOptions,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   const headers: Record<string, string> = { 'user-agent': options.userAgent, 'accept-encoding': 'identity', ...extra };
   // The token goes to the hub's origin only, never to a CDN a redirect points at.
-  if (options.token && new URL(url).origin === new URL(options.endpoint).origin) headers.authorization = `Bearer ${options.token}`;
+  if (options.token && new URL(url).origin === new URL(options.endpoint).origin)
+    headers.authorization = `Bearer ${options.token}`;
   return headers;
 }
 
@@ -165,11 +178,18 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
  * sends them. The hub answers 401 for repositories that do not exist *or* are private, so that
  * message names both.
  */
-export function hubStatusError(status: number, headers: Headers, what: string, hadToken: boolean): CrossmodalError | RetryableError {
+export function hubStatusError(
+  status: number,
+  headers: Headers,
+  what: string,
+  hadToken: boolean,
+): CrossmodalError | RetryableError {
   const hubCode = headers.get('x-error-code') ?? '';
   const hubMessage = headers.get('x-error-message');
   const suffix = hubMessage ? ` (hub: ${hubMessage})` : '';
-  const tokenHint = hadToken ? 'check that HF_TOKEN grants access to it' : 'set HF_TOKEN to a token with access (https://huggingface.co/settings/tokens)';
+  const tokenHint = hadToken
+    ? 'check that HF_TOKEN grants access to it'
+    : 'set HF_TOKEN to a token with access (https://huggingface.co/settings/tokens)';
   let code: ErrorCode;
   let message: string;
   if (hubCode === 'GatedRepo') {
@@ -209,17 +229,24 @@ async function request<T>(
 ): Promise<T> {
   let current = url;
   for (let hop = 0; ; hop++) {
-    const result = await exchange<{ redirect: string } | { value: T }>(current, { method, headers: headersFor(current, options, extraHeaders) }, options, async (response, alive) => {
-      if (response.status >= 300 && response.status < 400 && response.status !== 304) {
-        const location = response.headers.get('location');
-        if (!location) throw new CrossmodalError('ERR_HUB', `${describeUrl(current)} redirected without a Location header`);
-        const next = new URL(location, current);
-        if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new CrossmodalError('ERR_HUB', `refusing a redirect to ${next.protocol} URL`);
-        const relative = !/^[a-z][a-z0-9+.-]*:/i.test(location) && !location.startsWith('//');
-        if (followAbsolute || relative) return { redirect: next.toString() };
-      }
-      return { value: await run(response, current, alive) };
-    });
+    const result = await exchange<{ redirect: string } | { value: T }>(
+      current,
+      { method, headers: headersFor(current, options, extraHeaders) },
+      options,
+      async (response, alive) => {
+        if (response.status >= 300 && response.status < 400 && response.status !== 304) {
+          const location = response.headers.get('location');
+          if (!location)
+            throw new CrossmodalError('ERR_HUB', `${describeUrl(current)} redirected without a Location header`);
+          const next = new URL(location, current);
+          if (next.protocol !== 'https:' && next.protocol !== 'http:')
+            throw new CrossmodalError('ERR_HUB', `refusing a redirect to ${next.protocol} URL`);
+          const relative = !/^[a-z][a-z0-9+.-]*:/i.test(location) && !location.startsWith('//');
+          if (followAbsolute || relative) return { redirect: next.toString() };
+        }
+        return { value: await run(response, current, alive) };
+      },
+    );
     if ('value' in result) return result.value;
     if (hop >= MAX_REDIRECTS) throw new CrossmodalError('ERR_HUB', `too many redirects from ${describeUrl(url)}`);
     current = result.redirect;
@@ -263,10 +290,12 @@ export async function fileMetadata(url: string, what: string, options: HubReques
   return withRetries(options, () =>
     request(url, 'HEAD', options, {}, false, async (response) => {
       const redirect = response.status >= 300 && response.status < 400;
-      if (!response.ok && !redirect) throw hubStatusError(response.status, response.headers, what, Boolean(options.token));
+      if (!response.ok && !redirect)
+        throw hubStatusError(response.status, response.headers, what, Boolean(options.token));
       const headers = response.headers;
       const etag = normalizeEtag(headers.get('x-linked-etag') ?? headers.get('etag'));
-      if (!etag) throw new CrossmodalError('ERR_HUB', `${what}: the hub sent no ETag, so the file cannot be cached or verified`);
+      if (!etag)
+        throw new CrossmodalError('ERR_HUB', `${what}: the hub sent no ETag, so the file cannot be cached or verified`);
       const sizeHeader = headers.get('x-linked-size') ?? (redirect ? null : headers.get('content-length'));
       const size = sizeHeader !== null && /^\d+$/.test(sizeHeader) ? Number(sizeHeader) : undefined;
       return { etag, size, commit: headers.get('x-repo-commit') ?? undefined };
@@ -308,14 +337,19 @@ export async function downloadResumable(
       if (response.status === 416 && have > 0) {
         // Nothing to resume from that offset: start over on the next attempt.
         fs.truncateSync(incomplete, 0);
-        throw new RetryableError(new CrossmodalError('ERR_HUB', `${what}: the server refused to resume at byte ${have}`));
+        throw new RetryableError(
+          new CrossmodalError('ERR_HUB', `${what}: the server refused to resume at byte ${have}`),
+        );
       }
       if (!response.ok) throw hubStatusError(response.status, response.headers, what, Boolean(options.token));
       let flags = 'a';
       if (have > 0 && response.status === 206) {
         const start = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '')?.[1];
         if (start === undefined || Number(start) !== have) {
-          throw new CrossmodalError('ERR_HUB', `${what}: ${describeUrl(finalUrl)} answered a range from byte ${start ?? '?'}, asked for ${have}`);
+          throw new CrossmodalError(
+            'ERR_HUB',
+            `${what}: ${describeUrl(finalUrl)} answered a range from byte ${start ?? '?'}, asked for ${have}`,
+          );
         }
         resumed = true;
       } else if (response.status !== 206) {
@@ -331,7 +365,10 @@ export async function downloadResumable(
             const bytes = chunk as Uint8Array;
             if (expectedSize !== undefined && written + bytes.length > expectedSize) {
               fs.ftruncateSync(out, 0); // not the file announced: keep nothing of it
-              throw new CrossmodalError('ERR_HUB', `${what}: the server sent more than the ${expectedSize} bytes announced`);
+              throw new CrossmodalError(
+                'ERR_HUB',
+                `${what}: the server sent more than the ${expectedSize} bytes announced`,
+              );
             }
             fs.writeSync(out, bytes, 0, bytes.length);
             written += bytes.length;
@@ -344,7 +381,9 @@ export async function downloadResumable(
       }
       if (expectedSize !== undefined && written < expectedSize) {
         // The body ended early (e.g. a proxy cut it): resume on the next attempt.
-        throw new RetryableError(new CrossmodalError('ERR_IO', `${what}: the connection ended after ${written} of ${expectedSize} bytes`));
+        throw new RetryableError(
+          new CrossmodalError('ERR_IO', `${what}: the connection ended after ${written} of ${expectedSize} bytes`),
+        );
       }
       return written;
     });
@@ -372,5 +411,7 @@ export async function verifyBlob(file: string, etag: string): Promise<string | u
   if (kind === 'git-sha1') hash.update(`blob ${fs.statSync(file).size}\0`);
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   const digest = hash.digest('hex');
-  return digest === etag ? undefined : `${kind === 'sha256' ? 'SHA-256' : 'git blob SHA-1'} is ${digest}, the hub says ${etag}`;
+  return digest === etag
+    ? undefined
+    : `${kind === 'sha256' ? 'SHA-256' : 'git blob SHA-1'} is ${digest}, the hub says ${etag}`;
 }

@@ -28,7 +28,15 @@ import {
   offlineMode,
   RepoCache,
 } from './cache';
-import { cacheError, downloadResumable, fileMetadata, getJson, isFileSystemError, verifyBlob, type HubRequestOptions } from './download';
+import {
+  cacheError,
+  downloadResumable,
+  fileMetadata,
+  getJson,
+  isFileSystemError,
+  verifyBlob,
+  type HubRequestOptions,
+} from './download';
 
 export type PullPrecision = 'fp32' | 'fp16' | 'int8' | 'q4';
 
@@ -137,14 +145,22 @@ function presentPrecisions(present: Set<string>, stems: string[]): PullPrecision
  * else a combined `onnx/model*.onnx`; each with its external-data files.
  * @throws {CrossmodalError} `ERR_MODEL_LOAD` when there is no config.json, no ONNX export, or not the precision asked for
  */
-export function selectBundleFiles(files: string[], precision: PullPrecision | undefined, where: string): { files: string[]; precision: PullPrecision; available: PullPrecision[] } {
+export function selectBundleFiles(
+  files: string[],
+  precision: PullPrecision | undefined,
+  where: string,
+): { files: string[]; precision: PullPrecision; available: PullPrecision[] } {
   const present = new Set(files);
   if (!present.has('config.json')) {
-    throw new CrossmodalError('ERR_MODEL_LOAD', `${where} has no config.json: it is not a model bundle crossmodal can load`);
+    throw new CrossmodalError(
+      'ERR_MODEL_LOAD',
+      `${where} has no config.json: it is not a model bundle crossmodal can load`,
+    );
   }
   let stems: string[];
   if (present.has('visual/model.onnx') || present.has('textual/model.onnx')) stems = ['visual/model', 'textual/model'];
-  else if (presentPrecisions(present, ['onnx/vision_model', 'onnx/text_model']).length > 0) stems = ['onnx/vision_model', 'onnx/text_model'];
+  else if (presentPrecisions(present, ['onnx/vision_model', 'onnx/text_model']).length > 0)
+    stems = ['onnx/vision_model', 'onnx/text_model'];
   else stems = ['onnx/model'];
   const available = presentPrecisions(present, stems);
   if (available.length === 0) {
@@ -157,7 +173,10 @@ export function selectBundleFiles(files: string[], precision: PullPrecision | un
   let chosen: PullPrecision;
   if (precision !== undefined) {
     if (!available.includes(precision)) {
-      throw new CrossmodalError('ERR_MODEL_LOAD', `${where} has no ${precision} variant (available: ${available.join(', ')})`);
+      throw new CrossmodalError(
+        'ERR_MODEL_LOAD',
+        `${where} has no ${precision} variant (available: ${available.join(', ')})`,
+      );
     }
     chosen = precision;
   } else {
@@ -180,22 +199,36 @@ function escapeRegExp(text: string): string {
 
 function checkPrecision(precision: unknown): PullPrecision | undefined {
   if (precision === undefined) return undefined;
-  if (!PRECISIONS.includes(precision as PullPrecision)) throw invalidArgument(`precision must be one of ${PRECISIONS.join(', ')}`);
+  if (!PRECISIONS.includes(precision as PullPrecision))
+    throw invalidArgument(`precision must be one of ${PRECISIONS.join(', ')}`);
   return precision as PullPrecision;
 }
 
-function checkOptions(repoId: unknown, options: unknown): { repoId: string; revision: string; precision: PullPrecision | undefined; cache: RepoCache } {
+function checkOptions(
+  repoId: unknown,
+  options: unknown,
+): { repoId: string; revision: string; precision: PullPrecision | undefined; cache: RepoCache } {
   if (options === null || typeof options !== 'object') throw invalidArgument('options must be an object');
   const o = options as ResolveOptions;
   const id = checkRepoId(repoId);
   const revision = checkRevision(o.revision ?? 'main');
   const precision = checkPrecision(o.precision);
-  if (o.cacheDir !== undefined && (typeof o.cacheDir !== 'string' || o.cacheDir.length === 0)) throw invalidArgument('cacheDir must be a non-empty string');
-  return { repoId: id, revision, precision, cache: new RepoCache(o.cacheDir ? path.resolve(o.cacheDir) : hubCacheDir(), id) };
+  if (o.cacheDir !== undefined && (typeof o.cacheDir !== 'string' || o.cacheDir.length === 0))
+    throw invalidArgument('cacheDir must be a non-empty string');
+  return {
+    repoId: id,
+    revision,
+    precision,
+    cache: new RepoCache(o.cacheDir ? path.resolve(o.cacheDir) : hubCacheDir(), id),
+  };
 }
 
 /** The cached snapshot of `revision` with a loadable bundle, or undefined when it is not cached. */
-function cachedSnapshot(cache: RepoCache, revision: string, precision: PullPrecision | undefined): PullResult | undefined {
+function cachedSnapshot(
+  cache: RepoCache,
+  revision: string,
+  precision: PullPrecision | undefined,
+): PullResult | undefined {
   const commit = cache.readRef(revision);
   if (!commit) return undefined;
   const dir = cache.snapshotDir(commit);
@@ -203,7 +236,16 @@ function cachedSnapshot(cache: RepoCache, revision: string, precision: PullPreci
   const files = listSnapshotFiles(dir).filter((f) => fs.existsSync(path.join(dir, f)));
   if (files.length === 0) return undefined;
   const selection = selectBundleFiles(files, precision, `the cached snapshot ${dir} of ${cache.repoId}@${revision}`);
-  return { dir, repoId: cache.repoId, revision, commit, precision: selection.precision, files: selection.files, downloadedFiles: [], downloadedBytes: 0 };
+  return {
+    dir,
+    repoId: cache.repoId,
+    revision,
+    commit,
+    precision: selection.precision,
+    files: selection.files,
+    downloadedFiles: [],
+    downloadedBytes: 0,
+  };
 }
 
 /**
@@ -264,7 +306,10 @@ async function pullInto(repoId: string, options: PullOptions): Promise<PullResul
   if (offline) {
     const found = cachedSnapshot(cache, revision, precision);
     if (!found) {
-      throw new CrossmodalError('ERR_NOT_FOUND', `offline mode (HF_HUB_OFFLINE) and ${id}@${revision} is not in the cache (${cache.cacheDir})`);
+      throw new CrossmodalError(
+        'ERR_NOT_FOUND',
+        `offline mode (HF_HUB_OFFLINE) and ${id}@${revision} is not in the cache (${cache.cacheDir})`,
+      );
     }
     return found;
   }
@@ -274,7 +319,10 @@ async function pullInto(repoId: string, options: PullOptions): Promise<PullResul
   const { commit, siblings } = parseModelInfo(info, what);
   const unsafe = siblings.find((name) => !isSafeRelativePath(name));
   if (unsafe !== undefined) {
-    throw new CrossmodalError('ERR_HUB', `refusing ${what}: the hub lists the file name ${JSON.stringify(unsafe)}, which would leave the cache`);
+    throw new CrossmodalError(
+      'ERR_HUB',
+      `refusing ${what}: the hub lists the file name ${JSON.stringify(unsafe)}, which would leave the cache`,
+    );
   }
   const selection = selectBundleFiles(siblings, precision, what);
 
@@ -290,7 +338,10 @@ async function pullInto(repoId: string, options: PullOptions): Promise<PullResul
       const url = resolveUrl(http.endpoint, id, commit, file);
       const meta = await fileMetadata(url, `${id}/${file}@${commit.slice(0, 12)}`, http);
       if (meta.commit !== undefined && meta.commit !== commit) {
-        throw new CrossmodalError('ERR_HUB', `${id}/${file}: asked for commit ${commit}, the hub answered for ${meta.commit}`);
+        throw new CrossmodalError(
+          'ERR_HUB',
+          `${id}/${file}: asked for commit ${commit}, the hub answered for ${meta.commit}`,
+        );
       }
       const blob = cache.blobPath(meta.etag);
       toLink.push({ file, etag: meta.etag });
@@ -305,7 +356,15 @@ async function pullInto(repoId: string, options: PullOptions): Promise<PullResul
     for (const [i, item] of toDownload.entries()) {
       const blob = cache.blobPath(item.etag);
       const report = (fileBytes: number): void =>
-        options.onProgress?.({ file: item.file, fileBytes, fileSize: item.size, bytes: doneBytes + fileBytes, totalBytes, fileIndex: i + 1, fileCount: toDownload.length });
+        options.onProgress?.({
+          file: item.file,
+          fileBytes,
+          fileSize: item.size,
+          bytes: doneBytes + fileBytes,
+          totalBytes,
+          fileIndex: i + 1,
+          fileCount: toDownload.length,
+        });
       const size = await downloadBlob(blob, item, `${id}/${item.file}`, http, report);
       doneBytes += item.size ?? size;
       downloadedBytes += size;
@@ -340,14 +399,16 @@ async function downloadBlob(
   // A resumed file whose hash fails may hold stale bytes from an older attempt: one fresh try.
   for (let fresh = false; ; fresh = true) {
     const { size, resumed } = await downloadResumable(item.url, incomplete, item.size, what, http, onBytes);
-    let problem = item.size !== undefined && size !== item.size ? `${size} bytes, the hub announced ${item.size}` : undefined;
+    let problem =
+      item.size !== undefined && size !== item.size ? `${size} bytes, the hub announced ${item.size}` : undefined;
     problem ??= await verifyBlob(incomplete, item.etag);
     if (!problem) {
       fs.renameSync(incomplete, blob);
       return size;
     }
     fs.rmSync(incomplete, { force: true });
-    if (!resumed || fresh) throw new CrossmodalError('ERR_HUB', `${what} failed its check and was discarded: ${problem}`);
+    if (!resumed || fresh)
+      throw new CrossmodalError('ERR_HUB', `${what} failed its check and was discarded: ${problem}`);
   }
 }
 
@@ -365,10 +426,12 @@ function parseModelInfo(info: unknown, what: string): { commit: string; siblings
   if (typeof body?.sha !== 'string' || !COMMIT_HASH.test(body.sha)) {
     throw new CrossmodalError('ERR_HUB', `${what}: the model API sent no commit hash ("sha")`);
   }
-  if (!Array.isArray(body.siblings)) throw new CrossmodalError('ERR_HUB', `${what}: the model API sent no file list ("siblings")`);
+  if (!Array.isArray(body.siblings))
+    throw new CrossmodalError('ERR_HUB', `${what}: the model API sent no file list ("siblings")`);
   const siblings = body.siblings.map((s: unknown) => {
     const name = (s as { rfilename?: unknown })?.rfilename;
-    if (typeof name !== 'string') throw new CrossmodalError('ERR_HUB', `${what}: the model API sent a file without "rfilename"`);
+    if (typeof name !== 'string')
+      throw new CrossmodalError('ERR_HUB', `${what}: the model API sent a file without "rfilename"`);
     return name;
   });
   return { commit: body.sha, siblings };
@@ -387,17 +450,30 @@ function requestOptions(options: PullOptions): HubRequestOptions & { endpoint: s
   } catch {
     throw invalidArgument(`endpoint "${endpoint}" is not a URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalidArgument(`endpoint must be an http(s) URL, got "${endpoint}"`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw invalidArgument(`endpoint must be an http(s) URL, got "${endpoint}"`);
   let timeoutMs = options.timeoutMs;
-  if (timeoutMs === undefined && process.env.HF_HUB_DOWNLOAD_TIMEOUT) timeoutMs = Number(process.env.HF_HUB_DOWNLOAD_TIMEOUT) * 1000;
+  if (timeoutMs === undefined && process.env.HF_HUB_DOWNLOAD_TIMEOUT)
+    timeoutMs = Number(process.env.HF_HUB_DOWNLOAD_TIMEOUT) * 1000;
   timeoutMs ??= 10_000;
-  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw invalidArgument('timeoutMs (or HF_HUB_DOWNLOAD_TIMEOUT) must be a positive number');
+  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0))
+    throw invalidArgument('timeoutMs (or HF_HUB_DOWNLOAD_TIMEOUT) must be a positive number');
   const retries = options.retries ?? 3;
   if (!Number.isInteger(retries) || retries < 0) throw invalidArgument('retries must be a non-negative integer');
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw invalidArgument('signal must be an AbortSignal');
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw invalidArgument('onProgress must be a function');
-  if (options.token !== undefined && options.token !== false && typeof options.token !== 'string') throw invalidArgument('token must be a string or false');
-  return { endpoint, token: resolveToken(options.token), timeoutMs, retries, signal: options.signal, userAgent: userAgent() };
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
+    throw invalidArgument('signal must be an AbortSignal');
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
+    throw invalidArgument('onProgress must be a function');
+  if (options.token !== undefined && options.token !== false && typeof options.token !== 'string')
+    throw invalidArgument('token must be a string or false');
+  return {
+    endpoint,
+    token: resolveToken(options.token),
+    timeoutMs,
+    retries,
+    signal: options.signal,
+    userAgent: userAgent(),
+  };
 }
 
 /** huggingface_hub's order: the argument, `$HF_TOKEN`, `$HUGGING_FACE_HUB_TOKEN`, then the file `huggingface-cli login` writes. */
@@ -418,7 +494,8 @@ function userAgent(): string {
   if (!cachedUserAgent) {
     let version = 'unknown';
     try {
-      version = (JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+      version = (JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string })
+        .version;
     } catch {
       // keep "unknown"
     }

@@ -16,7 +16,16 @@ export function imageMime(bytes: Uint8Array): string | null {
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg';
   if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'image/png';
   if (b.length >= 6 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return 'image/gif';
-  if (b.length >= 12 && b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45) return 'image/webp';
+  if (
+    b.length >= 12 &&
+    b[0] === 0x52 &&
+    b[1] === 0x49 &&
+    b[2] === 0x46 &&
+    b[3] === 0x46 &&
+    b[8] === 0x57 &&
+    b[9] === 0x45
+  )
+    return 'image/webp';
   return null;
 }
 
@@ -29,7 +38,9 @@ export function imageDataUri(source: string | Uint8Array): string | null {
     return null;
   }
   const mime = imageMime(bytes);
-  return mime ? `data:${mime};base64,${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}` : null;
+  return mime
+    ? `data:${mime};base64,${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}`
+    : null;
 }
 
 export interface Tile {
@@ -45,8 +56,11 @@ export interface Tile {
 export function tileRow(heading: string, tiles: Tile[], note = ''): string {
   const cells = tiles
     .map((t) => {
-      const mark = t.correct === undefined ? '' : t.correct ? '<span class="mark ok">✓</span>' : '<span class="mark bad">✗</span>';
-      const img = t.image ? `<img src="${t.image}" alt="${escapeHtml(t.caption)}" width="128" height="128">` : '<div class="noimg"></div>';
+      const mark =
+        t.correct === undefined ? '' : t.correct ? '<span class="mark ok">✓</span>' : '<span class="mark bad">✗</span>';
+      const img = t.image
+        ? `<img src="${t.image}" alt="${escapeHtml(t.caption)}" width="128" height="128">`
+        : '<div class="noimg"></div>';
       const score = t.score === undefined ? '' : `<span class="score">${t.score.toFixed(3)}</span>`;
       const cls = t.correct === undefined ? '' : t.correct ? ' ok' : ' bad';
       return `<figure class="tile${cls}">${img}<figcaption>${mark}${score}<span class="cap">${escapeHtml(t.caption)}</span></figcaption></figure>`;

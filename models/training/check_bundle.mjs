@@ -40,7 +40,9 @@ for (const precision of ['fp32', 'fp16', 'int8']) {
   const dt = worstCosineDistance(texts, ref.text_embeds);
   const ok = di <= bounds[precision] && dt <= bounds[precision];
   if (!ok) failed++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${precision}: 1 - cosine(crossmodal, torch) images ${di.toExponential(2)}, texts ${dt.toExponential(2)} (bound ${bounds[precision]}); logit scale ${model.info.logitScale.toFixed(3)} (torch ${ref.logit_scale.toFixed(3)})`);
+  console.log(
+    `${ok ? 'ok  ' : 'FAIL'} ${precision}: 1 - cosine(crossmodal, torch) images ${di.toExponential(2)}, texts ${dt.toExponential(2)} (bound ${bounds[precision]}); logit scale ${model.info.logitScale.toFixed(3)} (torch ${ref.logit_scale.toFixed(3)})`,
+  );
   model.dispose();
 }
 process.exit(failed ? 1 : 0);

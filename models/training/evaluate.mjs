@@ -69,7 +69,10 @@ export async function evaluateSet(crossmodal, model, dir) {
       exact: recall(textByImage, (q) => [set.captions[q].scene]),
       semantic: recall(textByImage, (q) => set.captions[q].relevant),
     },
-    imageToText: { exact: recall(imageByText, (i) => ownCaptions[i]), semantic: recall(imageByText, (i) => trueCaptions[i]) },
+    imageToText: {
+      exact: recall(imageByText, (i) => ownCaptions[i]),
+      semantic: recall(imageByText, (i) => trueCaptions[i]),
+    },
   };
 
   // Queries: precision@5 of the scenes ranked first for each query text.
@@ -94,7 +97,9 @@ export async function evaluateSet(crossmodal, model, dir) {
   const classification = {};
   for (const [attr, c] of Object.entries(set.classify)) {
     const subset = new crossmodal.Embeddings(
-      Float32Array.from(c.scenes.flatMap((i) => Array.from(images.data.subarray(i * images.dim, (i + 1) * images.dim)))),
+      Float32Array.from(
+        c.scenes.flatMap((i) => Array.from(images.data.subarray(i * images.dim, (i + 1) * images.dim))),
+      ),
       c.scenes.length,
       images.dim,
     );
@@ -114,28 +119,56 @@ export async function evaluateSet(crossmodal, model, dir) {
       imageToText: { exact: r(retrieval.imageToText.exact), semantic: r(retrieval.imageToText.semantic) },
     },
     singleAttribute: { precisionAt5: round(single.precisionAt5), queries: single.queries, byKind: single.byKind },
-    compositional: { precisionAt5: round(compositional.precisionAt5), queries: compositional.queries, byKind: compositional.byKind },
-    classification: Object.fromEntries(Object.entries(classification).map(([k, v]) => [k, { accuracy: round(v.accuracy), scenes: v.scenes }])),
+    compositional: {
+      precisionAt5: round(compositional.precisionAt5),
+      queries: compositional.queries,
+      byKind: compositional.byKind,
+    },
+    classification: Object.fromEntries(
+      Object.entries(classification).map(([k, v]) => [k, { accuracy: round(v.accuracy), scenes: v.scenes }]),
+    ),
   };
 }
 
 /** Runs generate.py (asynchronously: rendering 1,000 scenes takes a while and must not block the event loop). */
 export async function generateSet(dir, { split, mode, n, renderPath }) {
-  await promisify(execFile)('/usr/bin/python3', [path.join(here, 'generate.py'), dir, '--split', split, '--mode', mode, '--n', String(n), '--path', renderPath], {
-    maxBuffer: 16 << 20,
-  });
+  await promisify(execFile)(
+    '/usr/bin/python3',
+    [path.join(here, 'generate.py'), dir, '--split', split, '--mode', mode, '--n', String(n), '--path', renderPath],
+    {
+      maxBuffer: 16 << 20,
+    },
+  );
 }
 
 export function formatTable(results) {
-  const rows = [['set', 't2i R@1/5/10 exact', 't2i R@1/5/10 semantic', 'i2t R@1/5/10 exact', 'i2t R@1/5/10 semantic', 'single P@5', 'comp. P@5', 'colour', 'shape', 'count']];
+  const rows = [
+    [
+      'set',
+      't2i R@1/5/10 exact',
+      't2i R@1/5/10 semantic',
+      'i2t R@1/5/10 exact',
+      'i2t R@1/5/10 semantic',
+      'single P@5',
+      'comp. P@5',
+      'colour',
+      'shape',
+      'count',
+    ],
+  ];
   for (const [name, x] of Object.entries(results)) {
     const rk = (o) => `${o[1].toFixed(3)} / ${o[5].toFixed(3)} / ${o[10].toFixed(3)}`;
     rows.push([
       name,
-      rk(x.retrieval.textToImage.exact), rk(x.retrieval.textToImage.semantic),
-      rk(x.retrieval.imageToText.exact), rk(x.retrieval.imageToText.semantic),
-      x.singleAttribute.precisionAt5.toFixed(3), Number.isNaN(x.compositional.precisionAt5) ? 'n/a' : x.compositional.precisionAt5.toFixed(3),
-      x.classification.colour.accuracy.toFixed(3), x.classification.shape.accuracy.toFixed(3), x.classification.count.accuracy.toFixed(3),
+      rk(x.retrieval.textToImage.exact),
+      rk(x.retrieval.textToImage.semantic),
+      rk(x.retrieval.imageToText.exact),
+      rk(x.retrieval.imageToText.semantic),
+      x.singleAttribute.precisionAt5.toFixed(3),
+      Number.isNaN(x.compositional.precisionAt5) ? 'n/a' : x.compositional.precisionAt5.toFixed(3),
+      x.classification.colour.accuracy.toFixed(3),
+      x.classification.shape.accuracy.toFixed(3),
+      x.classification.count.accuracy.toFixed(3),
     ]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));

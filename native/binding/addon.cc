@@ -52,5 +52,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 }  // namespace crossmodal::binding
 
 // NODE_API_MODULE pastes its second argument into an identifier, so it needs an unqualified name.
-static Napi::Object InitCrossmodal(Napi::Env env, Napi::Object exports) { return crossmodal::binding::Init(env, exports); }
+static Napi::Object InitCrossmodal(Napi::Env env, Napi::Object exports) {
+  return crossmodal::binding::Init(env, exports);
+}
 NODE_API_MODULE(crossmodal, InitCrossmodal)

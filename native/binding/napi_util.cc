@@ -26,9 +26,15 @@ void SettleDeferred(Napi::Env env, napi_deferred deferred, const CapturedError& 
   } catch (const Napi::Error& e) {
     reject(e.Value());
   } catch (const Error& e) {
-    try { reject(MakeError(env, e).Value()); } catch (...) {}
+    try {
+      reject(MakeError(env, e).Value());
+    } catch (...) {
+    }
   } catch (const std::exception& e) {
-    try { reject(MakeError(env, codes::kInternal, e.what()).Value()); } catch (...) {}
+    try {
+      reject(MakeError(env, codes::kInternal, e.what()).Value());
+    } catch (...) {
+    }
   } catch (...) {
     // Cannot even create an Error: the environment is going away.
   }

@@ -17,9 +17,7 @@ namespace crossmodal::binding {
 
 // A JS Error with a stable `code` property.
 Napi::Error MakeError(Napi::Env env, const std::string& code, const std::string& message);
-inline Napi::Error MakeError(Napi::Env env, const Error& error) {
-  return MakeError(env, error.code(), error.what());
-}
+inline Napi::Error MakeError(Napi::Env env, const Error& error) { return MakeError(env, error.code(), error.what()); }
 
 // Hands ownership of `owner`'s storage to JavaScript as an ArrayBuffer without copying. The
 // finalizer deletes `owner` when the buffer is garbage-collected. Runtimes that forbid external
@@ -30,8 +28,7 @@ Napi::ArrayBuffer AdoptAsArrayBuffer(Napi::Env env, std::unique_ptr<Owner> owner
   napi_value result;
   Owner* raw = owner.get();
   napi_status status = napi_create_external_arraybuffer(
-      env, data, byte_length,
-      [](napi_env, void*, void* hint) { delete static_cast<Owner*>(hint); }, raw, &result);
+      env, data, byte_length, [](napi_env, void*, void* hint) { delete static_cast<Owner*>(hint); }, raw, &result);
   if (status == napi_ok) {
     owner.release();  // now owned by the ArrayBuffer's finalizer
     return Napi::ArrayBuffer(env, result);

@@ -50,7 +50,8 @@ DirLock::DirLock(const std::string& dir, const std::string& what) {
     ::close(fd);
     if (err != EWOULDBLOCK) throw Error(codes::kIo, "cannot lock " + path + ": " + ErrnoText(err));
     const std::string pid = holder > 0 ? " (pid " + std::to_string(holder) + ")" : "";
-    throw Error(codes::kLocked, what + " " + dir + " is open in another process" + pid + " or already open in this one");
+    throw Error(codes::kLocked,
+                what + " " + dir + " is open in another process" + pid + " or already open in this one");
   }
   fd_ = fd;
   // The pid is only for the message a refused opener shows; failing to write it is harmless.

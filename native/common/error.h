@@ -40,8 +40,7 @@ inline constexpr const char* kInternal = "ERR_INTERNAL";
 
 class Error : public std::runtime_error {
  public:
-  Error(std::string code, const std::string& message)
-      : std::runtime_error(message), code_(std::move(code)) {}
+  Error(std::string code, const std::string& message) : std::runtime_error(message), code_(std::move(code)) {}
 
   const std::string& code() const noexcept { return code_; }
 

@@ -54,8 +54,7 @@ struct GifCloser {
 
 [[noreturn]] void ThrowGif(const char* what, int code) {
   const char* s = GifErrorString(code);
-  throw Error(codes::kImageDecode,
-              std::string(what) + ": " + (s ? s : "unknown giflib error"));
+  throw Error(codes::kImageDecode, std::string(what) + ": " + (s ? s : "unknown giflib error"));
 }
 
 // Reads the records up to the first image descriptor (its geometry is then in gif->Image) and

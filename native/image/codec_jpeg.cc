@@ -72,8 +72,7 @@ void JpegProgress(j_common_ptr cinfo) {
   if (dinfo->input_scan_number > kMaxScans) {
     auto* err = reinterpret_cast<JpegErrorManager*>(cinfo->err);
     std::snprintf(err->message, sizeof(err->message),
-                  "more than %d progressive scans (rejected as a likely decompression bomb)",
-                  kMaxScans);
+                  "more than %d progressive scans (rejected as a likely decompression bomb)", kMaxScans);
     std::longjmp(err->jump, 1);
   }
 }
@@ -98,8 +97,8 @@ int JpegReadHeader(JpegState* st, const uint8_t* data, size_t size) {
 }
 
 // Decodes all scanlines into `out` (rows of `stride` bytes). Returns 0 / 1 like above.
-int JpegDecodeRows(JpegState* st, J_COLOR_SPACE out_space, int expected_components,
-                   unsigned scale_denom, size_t out_w, size_t out_h, uint8_t* out, size_t stride) {
+int JpegDecodeRows(JpegState* st, J_COLOR_SPACE out_space, int expected_components, unsigned scale_denom, size_t out_w,
+                   size_t out_h, uint8_t* out, size_t stride) {
   if (setjmp(st->err.jump)) return 1;
   st->cinfo.out_color_space = out_space;
   // Pillow's defaults (no draft mode): accurate integer IDCT, fancy upsampling, no scaling
@@ -110,14 +109,13 @@ int JpegDecodeRows(JpegState* st, J_COLOR_SPACE out_space, int expected_componen
   st->cinfo.scale_denom = scale_denom;
   jpeg_start_decompress(&st->cinfo);
   if (st->cinfo.output_components != expected_components) {
-    std::snprintf(st->err.message, sizeof(st->err.message),
-                  "unexpected JPEG output components %d", st->cinfo.output_components);
+    std::snprintf(st->err.message, sizeof(st->err.message), "unexpected JPEG output components %d",
+                  st->cinfo.output_components);
     return 1;
   }
   if (st->cinfo.output_width != out_w || st->cinfo.output_height != out_h) {
     std::snprintf(st->err.message, sizeof(st->err.message), "unexpected JPEG output size %ux%u",
-                  static_cast<unsigned>(st->cinfo.output_width),
-                  static_cast<unsigned>(st->cinfo.output_height));
+                  static_cast<unsigned>(st->cinfo.output_width), static_cast<unsigned>(st->cinfo.output_height));
     return 1;
   }
   JSAMPROW rows[16];
@@ -157,8 +155,8 @@ bool ProbeJpeg(const uint8_t* data, size_t size, uint64_t* width, uint64_t* heig
   return true;
 }
 
-DecodedImage DecodeJpeg(const uint8_t* data, size_t size, const DecodeLimits& limits,
-                        const DecodeOptions& options, int orientation) {
+DecodedImage DecodeJpeg(const uint8_t* data, size_t size, const DecodeLimits& limits, const DecodeOptions& options,
+                        int orientation) {
   JpegState st;
   std::memset(&st, 0, sizeof(st));  // cinfo.mem == nullptr keeps jpeg_destroy safe on any path
   JpegGuard guard{&st};
@@ -167,8 +165,8 @@ DecodedImage DecodeJpeg(const uint8_t* data, size_t size, const DecodeLimits& li
   const jpeg_decompress_struct& ci = st.cinfo;
   // libjpeg-turbo 2.x rejects 12-bit data inside jpeg_read_header; report it as unsupported.
   if (ci.data_precision != 8 && (header_ok || ci.data_precision == 12 || ci.data_precision == 16)) {
-    throw Error(codes::kImageFormat, "unsupported JPEG: " + std::to_string(ci.data_precision) +
-                                         "-bit samples (only 8-bit is supported)");
+    throw Error(codes::kImageFormat,
+                "unsupported JPEG: " + std::to_string(ci.data_precision) + "-bit samples (only 8-bit is supported)");
   }
   if (!header_ok) {
     throw Error(codes::kImageDecode, std::string("invalid JPEG: ") + st.err.message);
@@ -176,17 +174,25 @@ DecodedImage DecodeJpeg(const uint8_t* data, size_t size, const DecodeLimits& li
   J_COLOR_SPACE out_space;
   int comps;
   switch (ci.num_components) {  // Pillow picks the mode from the SOF component count
-    case 1: out_space = JCS_GRAYSCALE; comps = 1; break;
-    case 3: out_space = JCS_RGB; comps = 3; break;
-    case 4: out_space = JCS_CMYK; comps = 4; break;
+    case 1:
+      out_space = JCS_GRAYSCALE;
+      comps = 1;
+      break;
+    case 3:
+      out_space = JCS_RGB;
+      comps = 3;
+      break;
+    case 4:
+      out_space = JCS_CMYK;
+      comps = 4;
+      break;
     default:
-      throw Error(codes::kImageFormat, "unsupported JPEG: " + std::to_string(ci.num_components) +
-                                           " color components");
+      throw Error(codes::kImageFormat, "unsupported JPEG: " + std::to_string(ci.num_components) + " color components");
   }
   CheckDimensions(ci.image_width, ci.image_height, limits, "JPEG");
 
-  const unsigned denom = static_cast<unsigned>(
-      JpegScaleDenominator(options, orientation, ci.image_width, ci.image_height));
+  const unsigned denom =
+      static_cast<unsigned>(JpegScaleDenominator(options, orientation, ci.image_width, ci.image_height));
   // libjpeg's scaled size: ceil(full / denom).
   const size_t w = (ci.image_width + denom - 1) / denom, h = (ci.image_height + denom - 1) / denom;
   DecodedImage img;

@@ -49,8 +49,8 @@ struct PngState {
   bool interlaced;
   size_t rowbytes;  // libpng row size after our transforms (png_set_packing)
   uint8_t palette[256 * 3];
-  uint8_t* out;       // RGB output, width * 3 bytes per row
-  png_bytepp rows;    // interlaced only: libpng-format rows of the whole image
+  uint8_t* out;     // RGB output, width * 3 bytes per row
+  png_bytepp rows;  // interlaced only: libpng-format rows of the whole image
   bool info_done;
   bool rows_complete;  // set on error: the error came after the last row was delivered
   char message[256];
@@ -73,8 +73,7 @@ void PngErrorFn(png_structp png, png_const_charp msg) {
 void PngWarningFn(png_structp, png_const_charp) {}  // never print to stderr
 
 // Converts one row of libpng output (after png_set_packing) to RGB.
-void ConvertRow(const uint8_t* raw, uint8_t* out, size_t w, int color_type, int bit_depth,
-                const uint8_t* palette) {
+void ConvertRow(const uint8_t* raw, uint8_t* out, size_t w, int color_type, int bit_depth, const uint8_t* palette) {
   switch (color_type) {
     case PNG_COLOR_TYPE_GRAY:
       if (bit_depth == 16) {
@@ -123,10 +122,8 @@ void ConvertRow(const uint8_t* raw, uint8_t* out, size_t w, int color_type, int 
 // Called by libpng at the first IDAT chunk (all header chunks read).
 void PngInfoFn(png_structp png, png_infop info) {
   auto* st = static_cast<PngState*>(png_get_progressive_ptr(png));
-  if (png_get_image_width(png, info) != st->width ||
-      png_get_image_height(png, info) != st->height ||
-      png_get_bit_depth(png, info) != st->bit_depth ||
-      png_get_color_type(png, info) != st->color_type ||
+  if (png_get_image_width(png, info) != st->width || png_get_image_height(png, info) != st->height ||
+      png_get_bit_depth(png, info) != st->bit_depth || png_get_color_type(png, info) != st->color_type ||
       (png_get_interlace_type(png, info) != PNG_INTERLACE_NONE) != st->interlaced) {
     png_error(png, "inconsistent IHDR");
   }
@@ -163,8 +160,8 @@ void PngRowFn(png_structp png, png_bytep new_row, png_uint_32 row_num, int /*pas
   if (st->interlaced) {
     png_progressive_combine_row(png, st->rows[row_num], new_row);
   } else {
-    ConvertRow(new_row, st->out + static_cast<size_t>(row_num) * st->width * 3, st->width,
-               st->color_type, st->bit_depth, st->palette);
+    ConvertRow(new_row, st->out + static_cast<size_t>(row_num) * st->width * 3, st->width, st->color_type,
+               st->bit_depth, st->palette);
   }
 }
 
@@ -226,8 +223,7 @@ DecodedImage DecodePng(const uint8_t* data, size_t size, const DecodeLimits& lim
   switch (color_type) {
     case PNG_COLOR_TYPE_GRAY:
       samples = 1;
-      depth_ok = bit_depth == 1 || bit_depth == 2 || bit_depth == 4 || bit_depth == 8 ||
-                 bit_depth == 16;
+      depth_ok = bit_depth == 1 || bit_depth == 2 || bit_depth == 4 || bit_depth == 8 || bit_depth == 16;
       break;
     case PNG_COLOR_TYPE_PALETTE:
       samples = 1;
@@ -245,11 +241,14 @@ DecodedImage DecodePng(const uint8_t* data, size_t size, const DecodeLimits& lim
       samples = 4;
       depth_ok = bit_depth == 8 || bit_depth == 16;
       break;
-    default: samples = 0; depth_ok = false; break;
+    default:
+      samples = 0;
+      depth_ok = false;
+      break;
   }
   if (!depth_ok) {
-    throw Error(codes::kImageDecode, "invalid PNG: color type " + std::to_string(color_type) +
-                                         " with bit depth " + std::to_string(bit_depth));
+    throw Error(codes::kImageDecode, "invalid PNG: color type " + std::to_string(color_type) + " with bit depth " +
+                                         std::to_string(bit_depth));
   }
   CheckDimensions(w, h, limits, "PNG");
 
@@ -285,14 +284,11 @@ DecodedImage DecodePng(const uint8_t* data, size_t size, const DecodeLimits& lim
 
   if (PngProcess(&st, data, size) != 0) {
     if (!st.rows_complete) {
-      throw Error(codes::kImageDecode, std::string(st.info_done ? "corrupt PNG data: "
-                                                                : "invalid PNG: ") +
-                                           st.message);
+      throw Error(codes::kImageDecode, std::string(st.info_done ? "corrupt PNG data: " : "invalid PNG: ") + st.message);
     }
   } else if (!RowsComplete(st.png, &st)) {
-    throw Error(codes::kImageDecode, st.info_done
-                                         ? "truncated PNG: image data ends before the last row"
-                                         : "truncated PNG: no image data");
+    throw Error(codes::kImageDecode,
+                st.info_done ? "truncated PNG: image data ends before the last row" : "truncated PNG: no image data");
   }
 
   if (interlaced) {

@@ -22,21 +22,27 @@ namespace {
 
 const char* StatusText(VP8StatusCode s) {
   switch (s) {
-    case VP8_STATUS_OK: return "ok";
-    case VP8_STATUS_OUT_OF_MEMORY: return "out of memory";
-    case VP8_STATUS_INVALID_PARAM: return "invalid parameter";
-    case VP8_STATUS_BITSTREAM_ERROR: return "bitstream error";
-    case VP8_STATUS_UNSUPPORTED_FEATURE: return "unsupported feature";
-    case VP8_STATUS_SUSPENDED: return "suspended";
-    case VP8_STATUS_USER_ABORT: return "aborted";
-    case VP8_STATUS_NOT_ENOUGH_DATA: return "not enough data (truncated file)";
+    case VP8_STATUS_OK:
+      return "ok";
+    case VP8_STATUS_OUT_OF_MEMORY:
+      return "out of memory";
+    case VP8_STATUS_INVALID_PARAM:
+      return "invalid parameter";
+    case VP8_STATUS_BITSTREAM_ERROR:
+      return "bitstream error";
+    case VP8_STATUS_UNSUPPORTED_FEATURE:
+      return "unsupported feature";
+    case VP8_STATUS_SUSPENDED:
+      return "suspended";
+    case VP8_STATUS_USER_ABORT:
+      return "aborted";
+    case VP8_STATUS_NOT_ENOUGH_DATA:
+      return "not enough data (truncated file)";
   }
   return "unknown error";
 }
 
-inline uint32_t Le24(const uint8_t* p) {
-  return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16);
-}
+inline uint32_t Le24(const uint8_t* p) { return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16); }
 inline uint32_t Le32(const uint8_t* p) { return Le24(p) | (uint32_t{p[3]} << 24); }
 
 // Decodes `data` (a complete WebP file, or an ANMF frame payload) as RGB into `out`.
@@ -84,8 +90,7 @@ bool FindFirstFrame(const uint8_t* data, const uint8_t** frame, size_t* frame_si
 void CheckRiffComplete(const uint8_t* data, size_t size) {
   const size_t riff_size = Le32(data + 4);  // SniffFormat guaranteed >= 12 bytes
   if (riff_size < 4 || riff_size > size - 8) {
-    throw Error(codes::kImageDecode, "truncated WebP file (RIFF size " +
-                                         std::to_string(riff_size) + ", " +
+    throw Error(codes::kImageDecode, "truncated WebP file (RIFF size " + std::to_string(riff_size) + ", " +
                                          std::to_string(size - 8) + " bytes present)");
   }
   const size_t riff_end = riff_size + 8;
@@ -120,8 +125,7 @@ DecodedImage DecodeWebp(const uint8_t* data, size_t size, const DecodeLimits& li
   if (features.width <= 0 || features.height <= 0) {
     throw Error(codes::kImageDecode, "invalid WebP dimensions");
   }
-  CheckDimensions(static_cast<uint64_t>(features.width), static_cast<uint64_t>(features.height),
-                  limits, "WebP");
+  CheckDimensions(static_cast<uint64_t>(features.width), static_cast<uint64_t>(features.height), limits, "WebP");
 
   DecodedImage img;
   img.width = features.width;
@@ -153,8 +157,7 @@ DecodedImage DecodeWebp(const uint8_t* data, size_t size, const DecodeLimits& li
   WebPBitstreamFeatures ff;
   const VP8StatusCode fstatus = WebPGetFeatures(bits, bits_size, &ff);
   if (fstatus != VP8_STATUS_OK) {
-    throw Error(codes::kImageDecode,
-                std::string("corrupt animated WebP frame: ") + StatusText(fstatus));
+    throw Error(codes::kImageDecode, std::string("corrupt animated WebP frame: ") + StatusText(fstatus));
   }
   const uint64_t fw = static_cast<uint64_t>(ff.width), fh = static_cast<uint64_t>(ff.height);
   if (fx + fw > static_cast<uint64_t>(img.width) || fy + fh > static_cast<uint64_t>(img.height)) {

@@ -33,8 +33,7 @@ const char* GuessUnsupported(const uint8_t* d, size_t n) {
     return "TIFF";
   if (n >= 12 && std::memcmp(d + 4, "ftyp", 4) == 0) {
     if (std::memcmp(d + 8, "avif", 4) == 0 || std::memcmp(d + 8, "avis", 4) == 0) return "AVIF";
-    if (std::memcmp(d + 8, "hei", 3) == 0 || std::memcmp(d + 8, "mif1", 4) == 0 ||
-        std::memcmp(d + 8, "msf1", 4) == 0)
+    if (std::memcmp(d + 8, "hei", 3) == 0 || std::memcmp(d + 8, "mif1", 4) == 0 || std::memcmp(d + 8, "msf1", 4) == 0)
       return "HEIF/HEIC";
     return "ISO-BMFF (video/HEIF)";
   }
@@ -51,11 +50,16 @@ const char* GuessUnsupported(const uint8_t* d, size_t n) {
 
 const char* ImageFormatName(ImageFormat format) {
   switch (format) {
-    case ImageFormat::kJpeg: return "jpeg";
-    case ImageFormat::kPng: return "png";
-    case ImageFormat::kWebp: return "webp";
-    case ImageFormat::kGif: return "gif";
-    case ImageFormat::kUnknown: break;
+    case ImageFormat::kJpeg:
+      return "jpeg";
+    case ImageFormat::kPng:
+      return "png";
+    case ImageFormat::kWebp:
+      return "webp";
+    case ImageFormat::kGif:
+      return "gif";
+    case ImageFormat::kUnknown:
+      break;
   }
   return "unknown";
 }
@@ -73,19 +77,17 @@ ImageFormat SniffFormat(const uint8_t* data, size_t size) {
 
 namespace detail {
 
-void CheckDimensions(uint64_t width, uint64_t height, const DecodeLimits& limits,
-                     const char* format_name) {
+void CheckDimensions(uint64_t width, uint64_t height, const DecodeLimits& limits, const char* format_name) {
   if (width == 0 || height == 0) {
-    throw Error(codes::kImageDecode, std::string("invalid ") + format_name + " image: " +
-                                         std::to_string(width) + "x" + std::to_string(height));
+    throw Error(codes::kImageDecode, std::string("invalid ") + format_name + " image: " + std::to_string(width) + "x" +
+                                         std::to_string(height));
   }
   // width, height < 2^32 each, so the product cannot overflow 64 bits.
   const uint64_t pixels = width * height;
   if (pixels > limits.max_pixels) {
-    throw Error(codes::kImageTooLarge,
-                std::string(format_name) + " image is " + std::to_string(width) + "x" +
-                    std::to_string(height) + " = " + std::to_string(pixels) +
-                    " pixels, more than the limit of " + std::to_string(limits.max_pixels));
+    throw Error(codes::kImageTooLarge, std::string(format_name) + " image is " + std::to_string(width) + "x" +
+                                           std::to_string(height) + " = " + std::to_string(pixels) +
+                                           " pixels, more than the limit of " + std::to_string(limits.max_pixels));
   }
   // Keep every byte offset computable in size_t and every coordinate in int.
   if (width > static_cast<uint64_t>(std::numeric_limits<int>::max()) ||
@@ -97,13 +99,11 @@ void CheckDimensions(uint64_t width, uint64_t height, const DecodeLimits& limits
 
 }  // namespace detail
 
-int detail::JpegScaleDenominator(const DecodeOptions& options, int orientation, uint32_t width,
-                                 uint32_t height) {
+int detail::JpegScaleDenominator(const DecodeOptions& options, int orientation, uint32_t width, uint32_t height) {
   if (!options.target_size) return 1;
   const bool swap = OrientationSwapsAxes(orientation);
   int tw = 0, th = 0;
-  options.target_size(static_cast<int>(swap ? height : width), static_cast<int>(swap ? width : height),
-                      &tw, &th);
+  options.target_size(static_cast<int>(swap ? height : width), static_cast<int>(swap ? width : height), &tw, &th);
   if (swap) std::swap(tw, th);
   // Keep the reduced image at least twice the target, so the exact resize after it still
   // antialiases over >= 2 source pixels per output pixel. Reducing right down to the target
@@ -127,11 +127,20 @@ bool ProbeImage(const uint8_t* data, size_t size, ImageHeader* out) {
   bool ok = false;
   try {
     switch (format) {
-      case ImageFormat::kJpeg: ok = detail::ProbeJpeg(data, size, &width, &height); break;
-      case ImageFormat::kPng: ok = detail::ProbePng(data, size, &width, &height); break;
-      case ImageFormat::kWebp: ok = detail::ProbeWebp(data, size, &width, &height); break;
-      case ImageFormat::kGif: ok = detail::ProbeGif(data, size, &width, &height); break;
-      case ImageFormat::kUnknown: return false;
+      case ImageFormat::kJpeg:
+        ok = detail::ProbeJpeg(data, size, &width, &height);
+        break;
+      case ImageFormat::kPng:
+        ok = detail::ProbePng(data, size, &width, &height);
+        break;
+      case ImageFormat::kWebp:
+        ok = detail::ProbeWebp(data, size, &width, &height);
+        break;
+      case ImageFormat::kGif:
+        ok = detail::ProbeGif(data, size, &width, &height);
+        break;
+      case ImageFormat::kUnknown:
+        return false;
     }
   } catch (...) {
     return false;  // the probes do not throw; this keeps the promise if a library does
@@ -145,21 +154,28 @@ bool ProbeImage(const uint8_t* data, size_t size, ImageHeader* out) {
   return true;
 }
 
-DecodedImage DecodeToRgb(const uint8_t* data, size_t size, const DecodeLimits& limits,
-                         const DecodeOptions& options) {
+DecodedImage DecodeToRgb(const uint8_t* data, size_t size, const DecodeLimits& limits, const DecodeOptions& options) {
   if (data == nullptr || size == 0) {
     throw Error(codes::kInvalidArgument, "image data is empty");
   }
   const ImageFormat format = SniffFormat(data, size);
-  const int orientation =
-      options.apply_exif_orientation ? ReadExifOrientation(data, size, format) : 0;
+  const int orientation = options.apply_exif_orientation ? ReadExifOrientation(data, size, format) : 0;
   DecodedImage img;
   switch (format) {
-    case ImageFormat::kJpeg: img = detail::DecodeJpeg(data, size, limits, options, orientation); break;
-    case ImageFormat::kPng: img = detail::DecodePng(data, size, limits); break;
-    case ImageFormat::kWebp: img = detail::DecodeWebp(data, size, limits); break;
-    case ImageFormat::kGif: img = detail::DecodeGif(data, size, limits); break;
-    case ImageFormat::kUnknown: break;
+    case ImageFormat::kJpeg:
+      img = detail::DecodeJpeg(data, size, limits, options, orientation);
+      break;
+    case ImageFormat::kPng:
+      img = detail::DecodePng(data, size, limits);
+      break;
+    case ImageFormat::kWebp:
+      img = detail::DecodeWebp(data, size, limits);
+      break;
+    case ImageFormat::kGif:
+      img = detail::DecodeGif(data, size, limits);
+      break;
+    case ImageFormat::kUnknown:
+      break;
   }
   if (format != ImageFormat::kUnknown) {
     ApplyExifOrientation(&img, orientation);
@@ -176,32 +192,29 @@ DecodedImage DecodeToRgb(const uint8_t* data, size_t size, const DecodeLimits& l
 namespace {
 
 // data_size == nullptr: the caller vouches for the buffer size.
-DecodedImage FromPixels(const uint8_t* data, const size_t* data_size, int width, int height,
-                        int channels, const DecodeLimits& limits) {
+DecodedImage FromPixels(const uint8_t* data, const size_t* data_size, int width, int height, int channels,
+                        const DecodeLimits& limits) {
   if (data == nullptr) throw Error(codes::kInvalidArgument, "pixel data is null");
   if (width <= 0 || height <= 0) {
-    throw Error(codes::kInvalidArgument, "invalid pixel dimensions " + std::to_string(width) +
-                                             "x" + std::to_string(height));
+    throw Error(codes::kInvalidArgument,
+                "invalid pixel dimensions " + std::to_string(width) + "x" + std::to_string(height));
   }
   if (channels != 1 && channels != 3 && channels != 4) {
-    throw Error(codes::kInvalidArgument, "channels must be 1 (gray), 3 (RGB) or 4 (RGBA), got " +
-                                             std::to_string(channels));
+    throw Error(codes::kInvalidArgument,
+                "channels must be 1 (gray), 3 (RGB) or 4 (RGBA), got " + std::to_string(channels));
   }
   const uint64_t pixels = static_cast<uint64_t>(width) * static_cast<uint64_t>(height);
   if (pixels > limits.max_pixels || pixels > std::numeric_limits<size_t>::max() / 4) {
-    throw Error(codes::kImageTooLarge, "raw image is " + std::to_string(width) + "x" +
-                                           std::to_string(height) + " = " +
-                                           std::to_string(pixels) +
-                                           " pixels, more than the limit of " +
+    throw Error(codes::kImageTooLarge, "raw image is " + std::to_string(width) + "x" + std::to_string(height) + " = " +
+                                           std::to_string(pixels) + " pixels, more than the limit of " +
                                            std::to_string(limits.max_pixels));
   }
   const size_t n = static_cast<size_t>(pixels);
   const size_t expected = n * static_cast<size_t>(channels);
   if (data_size != nullptr && *data_size != expected) {
-    throw Error(codes::kInvalidArgument,
-                "pixel buffer has " + std::to_string(*data_size) + " bytes, expected " +
-                    std::to_string(width) + "*" + std::to_string(height) + "*" +
-                    std::to_string(channels) + " = " + std::to_string(expected));
+    throw Error(codes::kInvalidArgument, "pixel buffer has " + std::to_string(*data_size) + " bytes, expected " +
+                                             std::to_string(width) + "*" + std::to_string(height) + "*" +
+                                             std::to_string(channels) + " = " + std::to_string(expected));
   }
   DecodedImage img;
   img.width = width;
@@ -229,13 +242,12 @@ DecodedImage FromPixels(const uint8_t* data, const size_t* data_size, int width,
 
 }  // namespace
 
-DecodedImage RgbFromPixels(const uint8_t* data, size_t data_size, int width, int height,
-                           int channels, const DecodeLimits& limits) {
+DecodedImage RgbFromPixels(const uint8_t* data, size_t data_size, int width, int height, int channels,
+                           const DecodeLimits& limits) {
   return FromPixels(data, &data_size, width, height, channels, limits);
 }
 
-DecodedImage RgbFromPixels(const uint8_t* data, int width, int height, int channels,
-                           const DecodeLimits& limits) {
+DecodedImage RgbFromPixels(const uint8_t* data, int width, int height, int channels, const DecodeLimits& limits) {
   return FromPixels(data, nullptr, width, height, channels, limits);
 }
 

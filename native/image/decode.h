@@ -76,8 +76,8 @@ bool ProbeImage(const uint8_t* data, size_t size, ImageHeader* out);
 //  JPEG: libjpeg-turbo, JDCT_ISLOW + fancy upsampling (Pillow's defaults); grayscale is
 //        replicated; 4-component (CMYK/YCCK) data is treated as Adobe-inverted CMYK and
 //        converted with Pillow's cmyk2rgb. EXIF orientation is applied only when
-//        options.apply_exif_orientation is set (Pillow's open() does not apply it). libjpeg's recoverable "Corrupt JPEG data" warnings are
-//        ignored, as in Pillow. Progressive files with more than 100 scans are rejected
+//        options.apply_exif_orientation is set (Pillow's open() does not apply it). libjpeg's recoverable "Corrupt JPEG
+//        data" warnings are ignored, as in Pillow. Progressive files with more than 100 scans are rejected
 //        (decompression-bomb guard; Pillow has none).
 //  PNG:  libpng; palette via PLTE (indices past the end of PLTE map to gray i,i,i like
 //        Pillow), tRNS and alpha dropped (no compositing), 16-bit RGB(A)/LA keep the high
@@ -95,11 +95,10 @@ DecodedImage DecodeToRgb(const uint8_t* data, size_t size, const DecodeLimits& l
 // replicated), 3 (RGB, copied) or 4 (RGBA, alpha dropped without compositing).
 // Throws ERR_INVALID_ARGUMENT on null data, non-positive dimensions or a bad channel count,
 // ERR_IMAGE_TOO_LARGE if width * height > limits.max_pixels.
-DecodedImage RgbFromPixels(const uint8_t* data, int width, int height, int channels,
-                           const DecodeLimits& limits = {});
+DecodedImage RgbFromPixels(const uint8_t* data, int width, int height, int channels, const DecodeLimits& limits = {});
 // Same, additionally checking that the buffer holds exactly width*height*channels bytes
 // (ERR_INVALID_ARGUMENT otherwise). Prefer this one when the buffer size is known.
-DecodedImage RgbFromPixels(const uint8_t* data, size_t data_size, int width, int height,
-                           int channels, const DecodeLimits& limits = {});
+DecodedImage RgbFromPixels(const uint8_t* data, size_t data_size, int width, int height, int channels,
+                           const DecodeLimits& limits = {});
 
 }  // namespace crossmodal::image

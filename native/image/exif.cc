@@ -93,13 +93,26 @@ int ExifOrientationFromTiff(const uint8_t* t, size_t n) {
     if (u32(e + 4) != 1) return 0;  // Pillow would give a tuple: not an orientation
     int64_t value;
     switch (type) {
-      case 1: value = t[e + 8]; break;                                // BYTE
-      case 6: value = static_cast<int8_t>(t[e + 8]); break;           // SBYTE
-      case 3: value = u16(e + 8); break;                              // SHORT
-      case 8: value = static_cast<int16_t>(u16(e + 8)); break;        // SSHORT
-      case 4: value = u32(e + 8); break;                              // LONG
-      case 9: value = static_cast<int32_t>(u32(e + 8)); break;        // SLONG
-      default: return 0;
+      case 1:
+        value = t[e + 8];
+        break;  // BYTE
+      case 6:
+        value = static_cast<int8_t>(t[e + 8]);
+        break;  // SBYTE
+      case 3:
+        value = u16(e + 8);
+        break;  // SHORT
+      case 8:
+        value = static_cast<int16_t>(u16(e + 8));
+        break;  // SSHORT
+      case 4:
+        value = u32(e + 8);
+        break;  // LONG
+      case 9:
+        value = static_cast<int32_t>(u32(e + 8));
+        break;  // SLONG
+      default:
+        return 0;
     }
     return value >= 1 && value <= 8 ? static_cast<int>(value) : 0;
   }
@@ -109,10 +122,14 @@ int ExifOrientationFromTiff(const uint8_t* t, size_t n) {
 int ReadExifOrientation(const uint8_t* data, size_t size, ImageFormat format) {
   if (data == nullptr) return 0;
   switch (format) {
-    case ImageFormat::kJpeg: return FromJpeg(data, size);
-    case ImageFormat::kPng: return FromPng(data, size);
-    case ImageFormat::kWebp: return FromWebp(data, size);
-    default: return 0;
+    case ImageFormat::kJpeg:
+      return FromJpeg(data, size);
+    case ImageFormat::kPng:
+      return FromPng(data, size);
+    case ImageFormat::kWebp:
+      return FromWebp(data, size);
+    default:
+      return 0;
   }
 }
 
@@ -130,13 +147,34 @@ void ApplyExifOrientation(DecodedImage* img, int orientation) {
     for (size_t x = 0; x < ow; ++x, dst += c) {
       size_t sx, sy;
       switch (orientation) {
-        case 2: sx = w - 1 - x; sy = y; break;          // FLIP_LEFT_RIGHT
-        case 3: sx = w - 1 - x; sy = h - 1 - y; break;  // ROTATE_180
-        case 4: sx = x; sy = h - 1 - y; break;          // FLIP_TOP_BOTTOM
-        case 5: sx = y; sy = x; break;                  // TRANSPOSE
-        case 6: sx = y; sy = h - 1 - x; break;          // ROTATE_270 (90° clockwise)
-        case 7: sx = w - 1 - y; sy = h - 1 - x; break;  // TRANSVERSE
-        default: sx = w - 1 - y; sy = x; break;         // 8: ROTATE_90 (90° counter-clockwise)
+        case 2:
+          sx = w - 1 - x;
+          sy = y;
+          break;  // FLIP_LEFT_RIGHT
+        case 3:
+          sx = w - 1 - x;
+          sy = h - 1 - y;
+          break;  // ROTATE_180
+        case 4:
+          sx = x;
+          sy = h - 1 - y;
+          break;  // FLIP_TOP_BOTTOM
+        case 5:
+          sx = y;
+          sy = x;
+          break;  // TRANSPOSE
+        case 6:
+          sx = y;
+          sy = h - 1 - x;
+          break;  // ROTATE_270 (90° clockwise)
+        case 7:
+          sx = w - 1 - y;
+          sy = h - 1 - x;
+          break;  // TRANSVERSE
+        default:
+          sx = w - 1 - y;
+          sy = x;
+          break;  // 8: ROTATE_90 (90° counter-clockwise)
       }
       std::memcpy(dst, src + (sy * w + sx) * c, c);
     }

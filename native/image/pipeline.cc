@@ -1,8 +1,8 @@
 #include "image/pipeline.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -36,8 +36,7 @@ std::vector<uint8_t> ReadFileBytes(const std::string& path, uint64_t max_bytes) 
   return bytes;
 }
 
-DecodedImage Decode(const uint8_t* data, size_t size, const PreprocessConfig& cfg,
-                           const ImageLoadOptions& options) {
+DecodedImage Decode(const uint8_t* data, size_t size, const PreprocessConfig& cfg, const ImageLoadOptions& options) {
   if (options.max_file_bytes > 0 && size > options.max_file_bytes) {
     throw Error(codes::kImageTooLarge, TooBig(size, options.max_file_bytes));
   }
@@ -54,8 +53,8 @@ void CopyTensor(const ImageSource& source, const PreprocessConfig& cfg, float* o
   const size_t floats = 3 * static_cast<size_t>(h) * static_cast<size_t>(w);
   if ((source.width > 0 && source.width != w) || (source.height > 0 && source.height != h)) {
     throw Error(codes::kInvalidArgument, "tensor is 3x" + std::to_string(source.height) + "x" +
-                                             std::to_string(source.width) + ", the model takes 3x" +
-                                             std::to_string(h) + "x" + std::to_string(w));
+                                             std::to_string(source.width) + ", the model takes 3x" + std::to_string(h) +
+                                             "x" + std::to_string(w));
   }
   if (source.size != floats * sizeof(float)) {
     throw Error(codes::kInvalidArgument, "tensor has " + std::to_string(source.size / sizeof(float)) +
@@ -64,14 +63,15 @@ void CopyTensor(const ImageSource& source, const PreprocessConfig& cfg, float* o
   }
   std::memcpy(out, source.data, source.size);
   for (size_t i = 0; i < floats; ++i) {
-    if (!std::isfinite(out[i])) throw Error(codes::kInvalidArgument, "tensor value " + std::to_string(i) + " is not finite");
+    if (!std::isfinite(out[i]))
+      throw Error(codes::kInvalidArgument, "tensor value " + std::to_string(i) + " is not finite");
   }
 }
 
 }  // namespace
 
-void PreprocessImageSource(const ImageSource& source, const PreprocessConfig& cfg,
-                           const ImageLoadOptions& options, float* out) {
+void PreprocessImageSource(const ImageSource& source, const PreprocessConfig& cfg, const ImageLoadOptions& options,
+                           float* out) {
   DecodedImage rgb;
   switch (source.kind) {
     case ImageSource::Kind::kPath: {
@@ -83,8 +83,7 @@ void PreprocessImageSource(const ImageSource& source, const PreprocessConfig& cf
       rgb = Decode(source.data, source.size, cfg, options);
       break;
     case ImageSource::Kind::kPixels:
-      rgb = RgbFromPixels(source.data, source.size, source.width, source.height, source.channels,
-                                 options.limits);
+      rgb = RgbFromPixels(source.data, source.size, source.width, source.height, source.channels, options.limits);
       break;
     case ImageSource::Kind::kTensor:
       CopyTensor(source, cfg, out);
@@ -93,10 +92,8 @@ void PreprocessImageSource(const ImageSource& source, const PreprocessConfig& cf
   PreprocessRgbToTensor(rgb, cfg, out);
 }
 
-std::vector<ImageFailure> PreprocessImageBatch(const std::vector<ImageSource>& sources,
-                                               const PreprocessConfig& cfg,
-                                               const ImageLoadOptions& options, ThreadPool* pool,
-                                               float* out) {
+std::vector<ImageFailure> PreprocessImageBatch(const std::vector<ImageSource>& sources, const PreprocessConfig& cfg,
+                                               const ImageLoadOptions& options, ThreadPool* pool, float* out) {
   const size_t per_image = 3 * static_cast<size_t>(cfg.OutputHeight()) * static_cast<size_t>(cfg.OutputWidth());
   std::vector<ImageFailure> failures;
   std::mutex mutex;

@@ -26,8 +26,8 @@ void BuildTable(const PreprocessConfig& cfg, ValueTable* t) {
     const float mean = cfg.image_mean[c];
     const float std = cfg.image_std[c];
     for (int v = 0; v < 256; ++v) {
-      float x = cfg.do_rescale ? static_cast<float>(static_cast<double>(v) * cfg.rescale_factor)
-                               : static_cast<float>(v);
+      float x =
+          cfg.do_rescale ? static_cast<float>(static_cast<double>(v) * cfg.rescale_factor) : static_cast<float>(v);
       if (cfg.do_normalize) {
         // Separate statements keep float32 rounding after each step; there is no multiply to
         // contract into an FMA.
@@ -44,8 +44,7 @@ void BuildTable(const PreprocessConfig& cfg, ValueTable* t) {
 void PreprocessRgbToTensor(const DecodedImage& rgb, const PreprocessConfig& cfg, float* out_chw) {
   if (out_chw == nullptr) throw Error(codes::kInvalidArgument, "preprocess: null output");
   if (rgb.channels != 3 || rgb.width <= 0 || rgb.height <= 0 ||
-      rgb.pixels.size() !=
-          static_cast<size_t>(rgb.width) * static_cast<size_t>(rgb.height) * 3) {
+      rgb.pixels.size() != static_cast<size_t>(rgb.width) * static_cast<size_t>(rgb.height) * 3) {
     throw Error(codes::kInvalidArgument, "preprocess: expected a non-empty 3-channel RGB image");
   }
 
@@ -85,16 +84,16 @@ void PreprocessRgbToTensor(const DecodedImage& rgb, const PreprocessConfig& cfg,
     } else {
       win_stride = static_cast<size_t>(x1 - x0) * 3;
       buffer.resize(win_stride * static_cast<size_t>(y1 - y0));
-      ResampleWindow(rgb.pixels.data(), rgb.width, rgb.height, 3, rw, rh, x0, y0, x1 - x0,
-                     y1 - y0, cfg.resample, buffer.data(), win_stride);
+      ResampleWindow(rgb.pixels.data(), rgb.width, rgb.height, 3, rw, rh, x0, y0, x1 - x0, y1 - y0, cfg.resample,
+                     buffer.data(), win_stride);
       win = buffer.data();
     }
   }
 
   // 3. Rescale + normalise + HWC -> CHW, with padding values where outside the window.
   const float pad[3] = {table.lut[0][0], table.lut[1][0], table.lut[2][0]};
-  const int pad_left = x0 - left;                 // output columns [0, pad_left) are padding
-  const int data_end = pad_left + (x1 - x0);      // [pad_left, data_end) come from the window
+  const int pad_left = x0 - left;             // output columns [0, pad_left) are padding
+  const int data_end = pad_left + (x1 - x0);  // [pad_left, data_end) come from the window
   for (int r = 0; r < out_h; ++r) {
     const int ry = r + top;
     const size_t row_off = static_cast<size_t>(r) * static_cast<size_t>(out_w);

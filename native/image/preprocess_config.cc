@@ -124,8 +124,8 @@ PreprocessConfig ParsePreprocessConfig(const json& j) {
         cfg.resize_mode = ResizeMode::kFixed;
         HeightWidth(*size, "size", &cfg.resize_height, &cfg.resize_width);
       } else {
-        Bad("size", std::string("expected {\"shortest_edge\": N}") +
-                        " or {\"height\": H, \"width\": W}, got " + size->dump());
+        Bad("size",
+            std::string("expected {\"shortest_edge\": N}") + " or {\"height\": H, \"width\": W}, got " + size->dump());
       }
     } else {
       Bad("size", "expected an integer or an object, got " + size->dump());
@@ -181,8 +181,7 @@ int PreprocessConfig::OutputWidth() const {
   return -1;
 }
 
-void PreprocessConfig::ResizedSizeFor(int width, int height, int* out_width,
-                                      int* out_height) const {
+void PreprocessConfig::ResizedSizeFor(int width, int height, int* out_width, int* out_height) const {
   if (width <= 0 || height <= 0) {
     throw Error(codes::kInvalidArgument, "image size must be positive");
   }
@@ -204,8 +203,7 @@ void PreprocessConfig::ResizedSizeFor(int width, int height, int* out_width,
   const bool portrait = width <= height;
   const int64_t short_edge = portrait ? width : height;
   const int64_t long_edge = portrait ? height : width;
-  const double q = static_cast<double>(int64_t{shortest_edge} * long_edge) /
-                   static_cast<double>(short_edge);
+  const double q = static_cast<double>(int64_t{shortest_edge} * long_edge) / static_cast<double>(short_edge);
   if (!(q < static_cast<double>(std::numeric_limits<int>::max()))) {
     throw Error(codes::kImageTooLarge, "resized image would be too large");
   }
@@ -214,8 +212,7 @@ void PreprocessConfig::ResizedSizeFor(int width, int height, int* out_width,
   *out_height = portrait ? new_long : shortest_edge;
 }
 
-void PreprocessConfig::OutputSizeFor(int width, int height, int* out_width,
-                                     int* out_height) const {
+void PreprocessConfig::OutputSizeFor(int width, int height, int* out_width, int* out_height) const {
   if (do_center_crop) {
     if (width <= 0 || height <= 0) {
       throw Error(codes::kInvalidArgument, "image size must be positive");

@@ -34,7 +34,7 @@ struct PreprocessConfig {
 
   bool do_normalize = true;
   std::array<float, 3> image_mean{0.48145466f, 0.4578275f, 0.40821073f};  // OPENAI_CLIP_MEAN
-  std::array<float, 3> image_std{0.26862954f, 0.26130258f, 0.27577711f};   // OPENAI_CLIP_STD
+  std::array<float, 3> image_std{0.26862954f, 0.26130258f, 0.27577711f};  // OPENAI_CLIP_STD
 
   // Images are always decoded to RGB; kept for completeness (HF's convert_rgb).
   bool do_convert_rgb = true;

@@ -89,12 +89,18 @@ constexpr FilterDef kLanczosDef{LanczosFilter, 3.0};
 
 const FilterDef* GetFilterDef(Filter f) {
   switch (f) {
-    case Filter::kBox: return &kBoxDef;
-    case Filter::kBilinear: return &kBilinearDef;
-    case Filter::kHamming: return &kHammingDef;
-    case Filter::kBicubic: return &kBicubicDef;
-    case Filter::kLanczos: return &kLanczosDef;
-    case Filter::kNearest: break;
+    case Filter::kBox:
+      return &kBoxDef;
+    case Filter::kBilinear:
+      return &kBilinearDef;
+    case Filter::kHamming:
+      return &kHammingDef;
+    case Filter::kBicubic:
+      return &kBicubicDef;
+    case Filter::kLanczos:
+      return &kLanczosDef;
+    case Filter::kNearest:
+      break;
   }
   return nullptr;
 }
@@ -119,8 +125,7 @@ struct Coeffs {
 
 // Coefficients for output positions [begin, end) of resampling the source span [in0, in1)
 // (of in_size samples) to out_size samples.
-Coeffs PrecomputeCoeffs(int in_size, float in0, float in1, int out_size, const FilterDef& filter,
-                        int begin, int end) {
+Coeffs PrecomputeCoeffs(int in_size, float in0, float in1, int out_size, const FilterDef& filter, int begin, int end) {
   double support, scale, filterscale;
   filterscale = scale = static_cast<double>(in1 - in0) / out_size;
   if (filterscale < 1.0) filterscale = 1.0;
@@ -205,21 +210,28 @@ void HorizontalPass(const uint8_t* __restrict src, size_t src_stride, int rows, 
   }
 }
 
-void HorizontalPassDispatch(int channels, const uint8_t* src, size_t src_stride, int rows,
-                            const Coeffs& cx, uint8_t* dst, size_t dst_stride) {
+void HorizontalPassDispatch(int channels, const uint8_t* src, size_t src_stride, int rows, const Coeffs& cx,
+                            uint8_t* dst, size_t dst_stride) {
   switch (channels) {
-    case 1: HorizontalPass<1>(src, src_stride, rows, cx, dst, dst_stride); break;
-    case 2: HorizontalPass<2>(src, src_stride, rows, cx, dst, dst_stride); break;
-    case 3: HorizontalPass<3>(src, src_stride, rows, cx, dst, dst_stride); break;
-    default: HorizontalPass<4>(src, src_stride, rows, cx, dst, dst_stride); break;
+    case 1:
+      HorizontalPass<1>(src, src_stride, rows, cx, dst, dst_stride);
+      break;
+    case 2:
+      HorizontalPass<2>(src, src_stride, rows, cx, dst, dst_stride);
+      break;
+    case 3:
+      HorizontalPass<3>(src, src_stride, rows, cx, dst, dst_stride);
+      break;
+    default:
+      HorizontalPass<4>(src, src_stride, rows, cx, dst, dst_stride);
+      break;
   }
 }
 
 // Vertical pass: output row i uses source rows cy.xmin[i] .. + cy.count[i], where source row
 // r lives at src + (r - row_base) * src_stride. Each row has row_bytes bytes.
-void VerticalPass(const uint8_t* __restrict src, size_t src_stride, int row_base,
-                  size_t row_bytes, const Coeffs& cy, uint8_t* __restrict dst,
-                  size_t dst_stride) {
+void VerticalPass(const uint8_t* __restrict src, size_t src_stride, int row_base, size_t row_bytes, const Coeffs& cy,
+                  uint8_t* __restrict dst, size_t dst_stride) {
   const int out_h = static_cast<int>(cy.xmin.size());
   const size_t ksize = static_cast<size_t>(cy.ksize);
   std::vector<int32_t> acc(row_bytes);
@@ -243,8 +255,8 @@ void VerticalPass(const uint8_t* __restrict src, size_t src_stride, int row_base
 
 inline int Coord(double v) { return v < 0.0 ? -1 : static_cast<int>(v); }
 
-void NearestWindow(const uint8_t* src, int src_w, int src_h, int channels, int dst_w, int dst_h,
-                   int win_x, int win_y, int win_w, int win_h, uint8_t* dst, size_t dst_stride) {
+void NearestWindow(const uint8_t* src, int src_w, int src_h, int channels, int dst_w, int dst_h, int win_x, int win_y,
+                   int win_w, int win_h, uint8_t* dst, size_t dst_stride) {
   // _imaging.c _resize: a[0] = (double)(box[2] - box[0]) / xsize (box is float[4]);
   // a[4] likewise; a[2] = box[0] = 0, a[5] = box[1] = 0.
   const double a0 = static_cast<double>(static_cast<float>(src_w) - 0.0f) / dst_w;
@@ -286,16 +298,15 @@ void NearestWindow(const uint8_t* src, int src_w, int src_h, int channels, int d
   }
 }
 
-void CheckArgs(const uint8_t* src, int src_w, int src_h, int channels, const uint8_t* dst,
-               int dst_w, int dst_h, Filter filter) {
+void CheckArgs(const uint8_t* src, int src_w, int src_h, int channels, const uint8_t* dst, int dst_w, int dst_h,
+               Filter filter) {
   if (src == nullptr || dst == nullptr) {
     throw Error(codes::kInvalidArgument, "resample: null buffer");
   }
   if (src_w <= 0 || src_h <= 0 || dst_w <= 0 || dst_h <= 0) {
-    throw Error(codes::kInvalidArgument,
-                "resample: sizes must be positive (" + std::to_string(src_w) + "x" +
-                    std::to_string(src_h) + " -> " + std::to_string(dst_w) + "x" +
-                    std::to_string(dst_h) + ")");
+    throw Error(codes::kInvalidArgument, "resample: sizes must be positive (" + std::to_string(src_w) + "x" +
+                                             std::to_string(src_h) + " -> " + std::to_string(dst_w) + "x" +
+                                             std::to_string(dst_h) + ")");
   }
   if (channels < 1 || channels > 4) {
     throw Error(codes::kInvalidArgument, "resample: channels must be 1..4");
@@ -315,22 +326,26 @@ bool FilterFromPillowCode(int code, Filter* out) {
 
 const char* FilterName(Filter filter) {
   switch (filter) {
-    case Filter::kNearest: return "nearest";
-    case Filter::kLanczos: return "lanczos";
-    case Filter::kBilinear: return "bilinear";
-    case Filter::kBicubic: return "bicubic";
-    case Filter::kBox: return "box";
-    case Filter::kHamming: return "hamming";
+    case Filter::kNearest:
+      return "nearest";
+    case Filter::kLanczos:
+      return "lanczos";
+    case Filter::kBilinear:
+      return "bilinear";
+    case Filter::kBicubic:
+      return "bicubic";
+    case Filter::kBox:
+      return "box";
+    case Filter::kHamming:
+      return "hamming";
   }
   return "unknown";
 }
 
-void ResampleWindow(const uint8_t* src, int src_w, int src_h, int channels, int dst_w,
-                    int dst_h, int win_x, int win_y, int win_w, int win_h, Filter filter,
-                    uint8_t* dst, size_t dst_stride) {
+void ResampleWindow(const uint8_t* src, int src_w, int src_h, int channels, int dst_w, int dst_h, int win_x, int win_y,
+                    int win_w, int win_h, Filter filter, uint8_t* dst, size_t dst_stride) {
   CheckArgs(src, src_w, src_h, channels, dst, dst_w, dst_h, filter);
-  if (win_w <= 0 || win_h <= 0 || win_x < 0 || win_y < 0 || win_x > dst_w - win_w ||
-      win_y > dst_h - win_h) {
+  if (win_w <= 0 || win_h <= 0 || win_x < 0 || win_y < 0 || win_x > dst_w - win_w || win_y > dst_h - win_h) {
     throw Error(codes::kInvalidArgument, "resample: window outside the output image");
   }
   const size_t px = static_cast<size_t>(channels);
@@ -344,15 +359,12 @@ void ResampleWindow(const uint8_t* src, int src_w, int src_h, int channels, int 
   if (src_w == dst_w && src_h == dst_h) {
     for (int y = 0; y < win_h; ++y) {
       std::memcpy(dst + static_cast<size_t>(y) * dst_stride,
-                  src + static_cast<size_t>(win_y + y) * src_stride +
-                      static_cast<size_t>(win_x) * px,
-                  win_bytes);
+                  src + static_cast<size_t>(win_y + y) * src_stride + static_cast<size_t>(win_x) * px, win_bytes);
     }
     return;
   }
   if (filter == Filter::kNearest) {
-    NearestWindow(src, src_w, src_h, channels, dst_w, dst_h, win_x, win_y, win_w, win_h, dst,
-                  dst_stride);
+    NearestWindow(src, src_w, src_h, channels, dst_w, dst_h, win_x, win_y, win_w, win_h, dst, dst_stride);
     return;
   }
 
@@ -363,18 +375,15 @@ void ResampleWindow(const uint8_t* src, int src_w, int src_h, int channels, int 
 
   if (!need_vertical) {
     // Horizontal pass only; output rows are the source rows.
-    const Coeffs cx = PrecomputeCoeffs(src_w, 0.0f, static_cast<float>(src_w), dst_w, fd,
-                                       win_x, win_x + win_w);
-    HorizontalPassDispatch(channels, src + static_cast<size_t>(win_y) * src_stride, src_stride,
-                           win_h, cx, dst, dst_stride);
+    const Coeffs cx = PrecomputeCoeffs(src_w, 0.0f, static_cast<float>(src_w), dst_w, fd, win_x, win_x + win_w);
+    HorizontalPassDispatch(channels, src + static_cast<size_t>(win_y) * src_stride, src_stride, win_h, cx, dst,
+                           dst_stride);
     return;
   }
 
-  const Coeffs cy = PrecomputeCoeffs(src_h, 0.0f, static_cast<float>(src_h), dst_h, fd, win_y,
-                                     win_y + win_h);
+  const Coeffs cy = PrecomputeCoeffs(src_h, 0.0f, static_cast<float>(src_h), dst_h, fd, win_y, win_y + win_h);
   if (!need_horizontal) {
-    VerticalPass(src + static_cast<size_t>(win_x) * px, src_stride, 0, win_bytes, cy, dst,
-                 dst_stride);
+    VerticalPass(src + static_cast<size_t>(win_x) * px, src_stride, 0, win_bytes, cy, dst, dst_stride);
     return;
   }
 
@@ -388,16 +397,15 @@ void ResampleWindow(const uint8_t* src, int src_w, int src_h, int channels, int 
   if (row_first > row_last) row_first = row_last = 0;  // no taps at all (degenerate)
   const int rows = row_last - row_first;
 
-  const Coeffs cx = PrecomputeCoeffs(src_w, 0.0f, static_cast<float>(src_w), dst_w, fd, win_x,
-                                     win_x + win_w);
+  const Coeffs cx = PrecomputeCoeffs(src_w, 0.0f, static_cast<float>(src_w), dst_w, fd, win_x, win_x + win_w);
   std::vector<uint8_t> tmp(static_cast<size_t>(rows) * win_bytes);
-  HorizontalPassDispatch(channels, src + static_cast<size_t>(row_first) * src_stride, src_stride,
-                         rows, cx, tmp.data(), win_bytes);
+  HorizontalPassDispatch(channels, src + static_cast<size_t>(row_first) * src_stride, src_stride, rows, cx, tmp.data(),
+                         win_bytes);
   VerticalPass(tmp.data(), win_bytes, row_first, win_bytes, cy, dst, dst_stride);
 }
 
-void Resample(const uint8_t* src, int src_w, int src_h, int channels, uint8_t* dst, int dst_w,
-              int dst_h, Filter filter) {
+void Resample(const uint8_t* src, int src_w, int src_h, int channels, uint8_t* dst, int dst_w, int dst_h,
+              Filter filter) {
   CheckArgs(src, src_w, src_h, channels, dst, dst_w, dst_h, filter);
   ResampleWindow(src, src_w, src_h, channels, dst_w, dst_h, 0, 0, dst_w, dst_h, filter, dst,
                  static_cast<size_t>(dst_w) * static_cast<size_t>(channels));
@@ -405,8 +413,8 @@ void Resample(const uint8_t* src, int src_w, int src_h, int channels, uint8_t* d
 
 DecodedImage Resample(const DecodedImage& src, int dst_w, int dst_h, Filter filter) {
   if (src.width <= 0 || src.height <= 0 || src.channels < 1 || src.channels > 4 ||
-      src.pixels.size() != static_cast<size_t>(src.width) * static_cast<size_t>(src.height) *
-                               static_cast<size_t>(src.channels)) {
+      src.pixels.size() !=
+          static_cast<size_t>(src.width) * static_cast<size_t>(src.height) * static_cast<size_t>(src.channels)) {
     throw Error(codes::kInvalidArgument, "resample: malformed source image");
   }
   if (dst_w <= 0 || dst_h <= 0) {
@@ -416,10 +424,8 @@ DecodedImage Resample(const DecodedImage& src, int dst_w, int dst_h, Filter filt
   out.width = dst_w;
   out.height = dst_h;
   out.channels = src.channels;
-  out.pixels.resize(static_cast<size_t>(dst_w) * static_cast<size_t>(dst_h) *
-                    static_cast<size_t>(src.channels));
-  Resample(src.pixels.data(), src.width, src.height, src.channels, out.pixels.data(), dst_w,
-           dst_h, filter);
+  out.pixels.resize(static_cast<size_t>(dst_w) * static_cast<size_t>(dst_h) * static_cast<size_t>(src.channels));
+  Resample(src.pixels.data(), src.width, src.height, src.channels, out.pixels.data(), dst_w, dst_h, filter);
   return out;
 }
 

@@ -36,8 +36,8 @@ const char* FilterName(Filter filter);
 // Resizes src (src_w x src_h, `channels` interleaved bytes per pixel, no row padding) to
 // dst (dst_w x dst_h, same layout). Throws crossmodal::Error(ERR_INVALID_ARGUMENT) on bad
 // arguments (null pointers, non-positive sizes, channels outside 1..4).
-void Resample(const uint8_t* src, int src_w, int src_h, int channels, uint8_t* dst, int dst_w,
-              int dst_h, Filter filter);
+void Resample(const uint8_t* src, int src_w, int src_h, int channels, uint8_t* dst, int dst_w, int dst_h,
+              Filter filter);
 
 DecodedImage Resample(const DecodedImage& src, int dst_w, int dst_h, Filter filter);
 
@@ -46,8 +46,7 @@ DecodedImage Resample(const DecodedImage& src, int dst_w, int dst_h, Filter filt
 // bytes apart. The result is bit-identical to Resample() followed by a crop, but only the
 // needed output columns/rows (and the source rows they depend on) are computed. The window
 // must lie inside dst_w x dst_h and be non-empty.
-void ResampleWindow(const uint8_t* src, int src_w, int src_h, int channels, int dst_w,
-                    int dst_h, int win_x, int win_y, int win_w, int win_h, Filter filter,
-                    uint8_t* dst, size_t dst_stride);
+void ResampleWindow(const uint8_t* src, int src_w, int src_h, int channels, int dst_w, int dst_h, int win_x, int win_y,
+                    int win_w, int win_h, Filter filter, uint8_t* dst, size_t dst_stride);
 
 }  // namespace crossmodal::image

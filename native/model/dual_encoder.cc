@@ -30,11 +30,14 @@ std::shared_ptr<DualEncoder> DualEncoder::Load(const std::string& bundle_dir, co
     std::error_code ec;
     std::filesystem::path dir = std::filesystem::path(session_settings.trt_cache_dir) / bundle.fingerprint;
     std::filesystem::create_directories(dir, ec);
-    if (ec) throw Error(codes::kInvalidArgument, "cannot create the TensorRT cache directory " + dir.string() + ": " + ec.message());
+    if (ec)
+      throw Error(codes::kInvalidArgument,
+                  "cannot create the TensorRT cache directory " + dir.string() + ": " + ec.message());
     session_settings.trt_cache_dir = dir.string();
   }
   if (!pre.HasFixedOutputSize()) {
-    throw Error(codes::kModelLoad, bundle.root + ": the image preprocessing must produce a fixed size (crop or fixed resize)");
+    throw Error(codes::kModelLoad,
+                bundle.root + ": the image preprocessing must produce a fixed size (crop or fixed resize)");
   }
 
   // The tokenizer factory picks the family (CLIP BPE, SentencePiece, Unigram) and the context
@@ -48,12 +51,15 @@ std::shared_ptr<DualEncoder> DualEncoder::Load(const std::string& bundle_dir, co
     const size_t length = encoder->tokenizer_->EncodeForModel("", ids.data());
     placeholder_ids.assign(ids.begin(), ids.begin() + std::max<size_t>(length, 1));
   }
-  const TowerSpec vision_spec{"vision", {"pixel_values", "image", "input"}, {"image_embeds", "embedding", "embeddings"}, true};
+  const TowerSpec vision_spec{
+      "vision", {"pixel_values", "image", "input"}, {"image_embeds", "embedding", "embeddings"}, true};
   const TowerSpec text_spec{"text", {"input_ids", "text", "input"}, {"text_embeds", "embedding", "embeddings"}, false};
   if (!bundle.combined_model_path.empty()) {
     LoadedSession shared = LoadSession(bundle.combined_model_path, session_settings);
-    encoder->vision_ = std::make_unique<OnnxTower>(shared, vision_spec, pre.OutputHeight(), pre.OutputWidth(), placeholder_ids);
-    encoder->text_ = std::make_unique<OnnxTower>(shared, text_spec, pre.OutputHeight(), pre.OutputWidth(), placeholder_ids);
+    encoder->vision_ =
+        std::make_unique<OnnxTower>(shared, vision_spec, pre.OutputHeight(), pre.OutputWidth(), placeholder_ids);
+    encoder->text_ =
+        std::make_unique<OnnxTower>(shared, text_spec, pre.OutputHeight(), pre.OutputWidth(), placeholder_ids);
   } else {
     encoder->vision_ = std::make_unique<OnnxTower>(LoadSession(bundle.vision_model_path, session_settings), vision_spec,
                                                    pre.OutputHeight(), pre.OutputWidth(), placeholder_ids);
@@ -65,7 +71,8 @@ std::shared_ptr<DualEncoder> DualEncoder::Load(const std::string& bundle_dir, co
   if ((pixel.shape[1] > 0 && pixel.shape[1] != 3) || (pixel.shape[2] > 0 && pixel.shape[2] != pre.OutputHeight()) ||
       (pixel.shape[3] > 0 && pixel.shape[3] != pre.OutputWidth())) {
     throw Error(codes::kModelLoad, "vision input '" + pixel.name + "' shape does not match the preprocessing (" +
-                                       std::to_string(pre.OutputHeight()) + "x" + std::to_string(pre.OutputWidth()) + " RGB)");
+                                       std::to_string(pre.OutputHeight()) + "x" + std::to_string(pre.OutputWidth()) +
+                                       " RGB)");
   }
   if (encoder->vision_->embedding_dim() != encoder->text_->embedding_dim()) {
     throw Error(codes::kModelLoad, "image and text embeddings differ in size (" +
@@ -86,26 +93,24 @@ std::shared_ptr<DualEncoder> DualEncoder::Load(const std::string& bundle_dir, co
   TowerScheduler::Limits text_limits{options.max_text_batch, options.max_queue_delay, options.max_queued_rows};
   encoder->image_scheduler_ = std::make_unique<TowerScheduler>(
       "image", image_limits,
-      TowerScheduler::Hooks{
-          [](EmbedRequest&) {},
-          [self](Batch& batch) { self->FillImages(batch); },
-          [self](Batch& batch) {
-            const auto& p = self->bundle_.preprocess;
-            self->vision_->RunPixels(batch.pixels.data(), static_cast<int64_t>(batch.rows), p.OutputHeight(),
-                                     p.OutputWidth(), batch.output.data());
-          },
-          dim});
+      TowerScheduler::Hooks{[](EmbedRequest&) {}, [self](Batch& batch) { self->FillImages(batch); },
+                            [self](Batch& batch) {
+                              const auto& p = self->bundle_.preprocess;
+                              self->vision_->RunPixels(batch.pixels.data(), static_cast<int64_t>(batch.rows),
+                                                       p.OutputHeight(), p.OutputWidth(), batch.output.data());
+                            },
+                            dim});
   encoder->text_scheduler_ = std::make_unique<TowerScheduler>(
       "text", text_limits,
-      TowerScheduler::Hooks{
-          [self](EmbedRequest& request) { self->PrepareText(request); },
-          [self](Batch& batch) { self->FillTexts(batch); },
-          [self](Batch& batch) {
-            self->text_->RunTokens(batch.ids64.data(), batch.mask.empty() ? nullptr : batch.mask.data(),
-                                   static_cast<int64_t>(batch.rows), static_cast<int64_t>(batch.sequence_length),
-                                   batch.output.data());
-          },
-          dim});
+      TowerScheduler::Hooks{[self](EmbedRequest& request) { self->PrepareText(request); },
+                            [self](Batch& batch) { self->FillTexts(batch); },
+                            [self](Batch& batch) {
+                              self->text_->RunTokens(batch.ids64.data(),
+                                                     batch.mask.empty() ? nullptr : batch.mask.data(),
+                                                     static_cast<int64_t>(batch.rows),
+                                                     static_cast<int64_t>(batch.sequence_length), batch.output.data());
+                            },
+                            dim});
   return encoder;
 }
 
@@ -142,9 +147,8 @@ void DualEncoder::PrepareText(EmbedRequest& request) const {
   request.order.resize(request.texts.size());
   std::iota(request.order.begin(), request.order.end(), 0u);
   if (trim_text_padding_) {
-    std::stable_sort(request.order.begin(), request.order.end(), [&](uint32_t a, uint32_t b) {
-      return request.token_lengths[a] > request.token_lengths[b];
-    });
+    std::stable_sort(request.order.begin(), request.order.end(),
+                     [&](uint32_t a, uint32_t b) { return request.token_lengths[a] > request.token_lengths[b]; });
   }
 }
 
@@ -201,7 +205,7 @@ void DualEncoder::FillImages(Batch& batch) const {
     const image::ImageSource& source = request.images[rows[r].index];
     try {
       image::PreprocessImageSource(source, pre, request.image_options ? *request.image_options : options_.image_options,
-                            batch.pixels.data() + r * per_image);
+                                   batch.pixels.data() + r * per_image);
     } catch (const Error& e) {
       request.Fail(e.code(), image::DescribeImageInput(rows[r].index, source) + ": " + e.what());
     } catch (const std::bad_alloc&) {

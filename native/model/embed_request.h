@@ -23,16 +23,17 @@ struct EmbedRequest {
 
   Kind kind = Kind::kText;
   std::vector<std::string> texts;
-  std::vector<image::ImageSource> images;  // bytes/pixels point into owned_bytes
-  std::vector<std::vector<uint8_t>> owned_bytes;  // copies of the caller's buffers
-  std::optional<image::ImageLoadOptions> image_options;   // per-call override of the model's
+  std::vector<image::ImageSource> images;                // bytes/pixels point into owned_bytes
+  std::vector<std::vector<uint8_t>> owned_bytes;         // copies of the caller's buffers
+  std::optional<image::ImageLoadOptions> image_options;  // per-call override of the model's
   bool normalize = true;
   Clock::time_point enqueued{};
   Clock::time_point deadline = Clock::time_point::max();
   // Set from the JS thread (AbortSignal, deadline timer, dispose); checked by the scheduler
   // before a request's rows are batched and when its last row completes.
   std::atomic<bool> cancelled{false};
-  std::string cancel_code = "ERR_ABORTED";  // or ERR_DEADLINE_EXCEEDED / ERR_DISPOSED;  // written before `cancelled` is set
+  std::string cancel_code =
+      "ERR_ABORTED";  // or ERR_DEADLINE_EXCEEDED / ERR_DISPOSED;  // written before `cancelled` is set
 
   // Called exactly once, on a scheduler thread, when the request is finished (successfully or
   // not). The binding turns it into a promise settlement on the JS thread.
@@ -65,7 +66,7 @@ struct EmbedRequest {
   }
 
   mutable std::mutex mutex;
-  std::string error_code;     // empty on success
+  std::string error_code;  // empty on success
   std::string error_message;
   std::atomic<size_t> rows_done{0};
   std::atomic<bool> completed{false};

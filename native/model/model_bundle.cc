@@ -74,9 +74,9 @@ Precision ChoosePrecision(const std::vector<Precision>& present, Precision reque
     throw Error(codes::kModelLoad, std::string("model bundle ") + root + " has no " + PrecisionName(requested) +
                                        " variant (available: " + (list.empty() ? "none" : list) + ")");
   }
-  const std::vector<Precision> order = prefer_gpu
-      ? std::vector<Precision>{Precision::kFp16, Precision::kFp32, Precision::kInt8, Precision::kQ4}
-      : std::vector<Precision>{Precision::kFp32, Precision::kInt8, Precision::kFp16, Precision::kQ4};
+  const std::vector<Precision> order =
+      prefer_gpu ? std::vector<Precision>{Precision::kFp16, Precision::kFp32, Precision::kInt8, Precision::kQ4}
+                 : std::vector<Precision>{Precision::kFp32, Precision::kInt8, Precision::kFp16, Precision::kQ4};
   for (Precision p : order) {
     if (has(p)) return p;
   }
@@ -98,8 +98,8 @@ std::string DescribePreprocess(const image::PreprocessConfig& p) {
   s.precision(9);
   s << "resize=" << p.do_resize << ':' << static_cast<int>(p.resize_mode) << ':' << p.shortest_edge << ':'
     << p.resize_height << 'x' << p.resize_width << ":filter=" << static_cast<int>(p.resample)
-    << ";crop=" << p.do_center_crop << ':' << p.crop_height << 'x' << p.crop_width << ";rescale=" << p.do_rescale
-    << ':' << p.rescale_factor << ";normalize=" << p.do_normalize;
+    << ";crop=" << p.do_center_crop << ':' << p.crop_height << 'x' << p.crop_width << ";rescale=" << p.do_rescale << ':'
+    << p.rescale_factor << ";normalize=" << p.do_normalize;
   for (float m : p.image_mean) s << ':' << m;
   for (float d : p.image_std) s << ':' << d;
   return s.str();
@@ -118,7 +118,8 @@ image::PreprocessConfig OpenClipPreprocess(const fs::path& root, const nlohmann:
       config["vision_cfg"]["image_size"].is_number_integer()) {
     size = config["vision_cfg"]["image_size"].get<int>();
   }
-  fs::path cfg_path = IsFile(root / "preprocess_cfg.json") ? root / "preprocess_cfg.json" : root / "visual" / "preprocess_cfg.json";
+  fs::path cfg_path =
+      IsFile(root / "preprocess_cfg.json") ? root / "preprocess_cfg.json" : root / "visual" / "preprocess_cfg.json";
   std::string resize_mode = "shortest";
   if (IsFile(cfg_path)) {
     nlohmann::json cfg = ReadJsonFile(cfg_path.string());
@@ -158,15 +159,19 @@ Precision ParsePrecision(const std::string& name) {
 
 const char* PrecisionName(Precision precision) {
   switch (precision) {
-    case Precision::kAuto: return "auto";
-    case Precision::kFp32: return "fp32";
-    case Precision::kFp16: return "fp16";
-    case Precision::kInt8: return "int8";
-    case Precision::kQ4: return "q4";
+    case Precision::kAuto:
+      return "auto";
+    case Precision::kFp32:
+      return "fp32";
+    case Precision::kFp16:
+      return "fp16";
+    case Precision::kInt8:
+      return "int8";
+    case Precision::kQ4:
+      return "q4";
   }
   return "unknown";
 }
-
 
 ModelBundle ReadModelBundle(const std::string& dir, Precision precision, bool prefer_gpu_precision) {
   std::error_code ec;

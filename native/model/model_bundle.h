@@ -32,8 +32,8 @@ struct ModelBundle {
   std::string vision_model_path;
   std::string text_model_path;
   std::string combined_model_path;
-  Precision precision = Precision::kFp32;          // the variant actually chosen
-  std::vector<std::string> available_precisions;   // variants present for the chosen layout
+  Precision precision = Precision::kFp32;         // the variant actually chosen
+  std::vector<std::string> available_precisions;  // variants present for the chosen layout
   size_t context_length = 77;
   double logit_scale = 100.0;  // exp(logit_scale_init_value) when the config has it
   image::PreprocessConfig preprocess;
@@ -49,6 +49,5 @@ struct ModelBundle {
 // listing the precisions present when the requested one is missing. `prefer_gpu_precision`
 // makes `auto` prefer fp16 (GPU providers) over fp32.
 ModelBundle ReadModelBundle(const std::string& dir, Precision precision, bool prefer_gpu_precision);
-
 
 }  // namespace crossmodal::model

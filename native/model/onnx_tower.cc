@@ -41,13 +41,20 @@ Ort::MemoryInfo CpuMemory() { return Ort::MemoryInfo::CreateCpu(OrtArenaAllocato
 
 const char* ElementTypeName(ONNXTensorElementDataType type) {
   switch (type) {
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT: return "float32";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16: return "float16";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64: return "int64";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32: return "int32";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8: return "uint8";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8: return "int8";
-    default: return "unsupported";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT:
+      return "float32";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16:
+      return "float16";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64:
+      return "int64";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32:
+      return "int32";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8:
+      return "uint8";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8:
+      return "int8";
+    default:
+      return "unsupported";
   }
 }
 
@@ -91,17 +98,20 @@ OnnxTower::OnnxTower(LoadedSession session, const TowerSpec& spec, int pixels_h,
     });
   }
   if (main_it == inputs.end()) {
-    throw Error(codes::kModelLoad, role_ + " model " + path + " has no " +
-                                       (spec.main_input_is_pixels ? "float pixel input [batch, 3, H, W]" : "token id input"));
+    throw Error(codes::kModelLoad,
+                role_ + " model " + path + " has no " +
+                    (spec.main_input_is_pixels ? "float pixel input [batch, 3, H, W]" : "token id input"));
   }
   main_input_ = *main_it;
   if (spec.main_input_is_pixels) {
     if (!IsFloatType(main_input_.type) || main_input_.shape.size() != 4) {
-      throw Error(codes::kModelLoad, role_ + " input '" + main_input_.name + "' must be float32/float16 [batch, 3, H, W], got " +
+      throw Error(codes::kModelLoad, role_ + " input '" + main_input_.name +
+                                         "' must be float32/float16 [batch, 3, H, W], got " +
                                          ElementTypeName(main_input_.type) + " " + ShapeString(main_input_.shape));
     }
   } else if (!IsTokenType(main_input_.type) || main_input_.shape.size() != 2) {
-    throw Error(codes::kModelLoad, role_ + " input '" + main_input_.name + "' must be int64/int32 [batch, sequence], got " +
+    throw Error(codes::kModelLoad, role_ + " input '" + main_input_.name +
+                                       "' must be int64/int32 [batch, sequence], got " +
                                        ElementTypeName(main_input_.type) + " " + ShapeString(main_input_.shape));
   }
   auto mask_it = find(inputs, "attention_mask");
@@ -122,17 +132,20 @@ OnnxTower::OnnxTower(LoadedSession session, const TowerSpec& spec, int pixels_h,
       if (slot.name == "attention_mask") {
         std::vector<int64_t> ones(placeholder_ids.size(), 1);
         if (slot.type == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64) {
-          p.bytes.assign(reinterpret_cast<const uint8_t*>(ones.data()), reinterpret_cast<const uint8_t*>(ones.data() + ones.size()));
+          p.bytes.assign(reinterpret_cast<const uint8_t*>(ones.data()),
+                         reinterpret_cast<const uint8_t*>(ones.data() + ones.size()));
         } else {
           std::vector<int32_t> ones32(placeholder_ids.size(), 1);
-          p.bytes.assign(reinterpret_cast<const uint8_t*>(ones32.data()), reinterpret_cast<const uint8_t*>(ones32.data() + ones32.size()));
+          p.bytes.assign(reinterpret_cast<const uint8_t*>(ones32.data()),
+                         reinterpret_cast<const uint8_t*>(ones32.data() + ones32.size()));
         }
       } else if (slot.type == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64) {
         p.bytes.assign(reinterpret_cast<const uint8_t*>(placeholder_ids.data()),
                        reinterpret_cast<const uint8_t*>(placeholder_ids.data() + placeholder_ids.size()));
       } else {
         std::vector<int32_t> ids32(placeholder_ids.begin(), placeholder_ids.end());
-        p.bytes.assign(reinterpret_cast<const uint8_t*>(ids32.data()), reinterpret_cast<const uint8_t*>(ids32.data() + ids32.size()));
+        p.bytes.assign(reinterpret_cast<const uint8_t*>(ids32.data()),
+                       reinterpret_cast<const uint8_t*>(ids32.data() + ids32.size()));
       }
     } else {
       throw Error(codes::kModelLoad, role_ + " model " + path + " has an unexpected input '" + slot.name + "' (" +
@@ -150,8 +163,8 @@ OnnxTower::OnnxTower(LoadedSession session, const TowerSpec& spec, int pixels_h,
   if (out_it == outputs.end()) {
     std::string names;
     for (const auto& o : outputs) names += (names.empty() ? "" : ", ") + o.name;
-    throw Error(codes::kModelLoad, role_ + " model " + path + " has no embedding output (looked for " + spec.output.front() +
-                                       "; it has " + names + ")");
+    throw Error(codes::kModelLoad, role_ + " model " + path + " has no embedding output (looked for " +
+                                       spec.output.front() + "; it has " + names + ")");
   }
   output_ = *out_it;
   if (!IsFloatType(output_.type) || output_.shape.size() != 2 || output_.shape[1] <= 0) {
@@ -222,11 +235,13 @@ void OnnxTower::Run(Ort::Value main, const int64_t* mask, int64_t rows, int64_t 
     if (output_.type == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) {
       // Written straight into the caller's rows through a pre-allocated output tensor.
       Ort::Value output = Ort::Value::CreateTensor<float>(cpu, out, out_elements, out_shape, 2);
-      session_.session->Run(Ort::RunOptions{nullptr}, names.data(), values.data(), values.size(), &output_name, &output, 1);
+      session_.session->Run(Ort::RunOptions{nullptr}, names.data(), values.data(), values.size(), &output_name, &output,
+                            1);
     } else {
       std::vector<Ort::Float16_t> half(out_elements);
       Ort::Value output = Ort::Value::CreateTensor<Ort::Float16_t>(cpu, half.data(), out_elements, out_shape, 2);
-      session_.session->Run(Ort::RunOptions{nullptr}, names.data(), values.data(), values.size(), &output_name, &output, 1);
+      session_.session->Run(Ort::RunOptions{nullptr}, names.data(), values.data(), values.size(), &output_name, &output,
+                            1);
       for (size_t i = 0; i < out_elements; ++i) out[i] = half[i].ToFloat();
     }
   } catch (const Ort::Exception& e) {

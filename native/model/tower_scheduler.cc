@@ -30,8 +30,9 @@ void TowerScheduler::Submit(std::shared_ptr<EmbedRequest> request) {
     if (stopping_) throw Error(codes::kDisposed, "the model has been disposed");
     const size_t rows = request->rows();
     if (!queue_.empty() && queued_rows_ + rows > limits_.max_queued_rows) {
-      throw Error(codes::kQueueFull, name_ + " queue is full (" + std::to_string(queued_rows_) + " rows waiting, limit " +
-                                  std::to_string(limits_.max_queued_rows) + "); retry later");
+      throw Error(codes::kQueueFull, name_ + " queue is full (" + std::to_string(queued_rows_) +
+                                         " rows waiting, limit " + std::to_string(limits_.max_queued_rows) +
+                                         "); retry later");
     }
     queued_rows_ += rows;
     queue_.push_back(std::move(request));
@@ -62,8 +63,8 @@ void TowerScheduler::Finish(const std::shared_ptr<EmbedRequest>& request) {
     // An abort or deadline that raced with the last batch still wins: the caller has been told.
     std::lock_guard<std::mutex> lock(request->mutex);
     request->error_code = request->cancel_code;
-    request->error_message = request->cancel_code == codes::kDeadlineExceeded ? "the call's deadline passed"
-                                                                        : "the call was aborted";
+    request->error_message =
+        request->cancel_code == codes::kDeadlineExceeded ? "the call's deadline passed" : "the call was aborted";
   }
   if (!request->failed() && request->normalize && request->result) {
     NormalizeRows(request->result->values.data(), request->result->count, request->result->dim);

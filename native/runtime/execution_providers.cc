@@ -22,8 +22,10 @@ Ort::SessionOptions BaseOptions(const SessionSettings& settings) {
   options.AddConfigEntry("session.intra_op.allow_spinning", settings.allow_spinning ? "1" : "0");
   options.AddConfigEntry("session.inter_op.allow_spinning", "0");
   if (!settings.optimized_model_path.empty()) options.SetOptimizedModelFilePath(settings.optimized_model_path.c_str());
-  if (settings.cpu_memory_arena) options.EnableCpuMemArena(); else options.DisableCpuMemArena();
-  if (settings.memory_pattern) options.EnableMemPattern(); else options.DisableMemPattern();
+  if (settings.cpu_memory_arena) options.EnableCpuMemArena();
+  else options.DisableCpuMemArena();
+  if (settings.memory_pattern) options.EnableMemPattern();
+  else options.DisableMemPattern();
   return options;
 }
 
@@ -78,22 +80,34 @@ InferenceDevice ParseInferenceDevice(const std::string& name) {
 
 const char* InferenceDeviceName(InferenceDevice device) {
   switch (device) {
-    case InferenceDevice::kAuto: return "auto";
-    case InferenceDevice::kCpu: return "cpu";
-    case InferenceDevice::kCuda: return "cuda";
-    case InferenceDevice::kTensorRt: return "tensorrt";
+    case InferenceDevice::kAuto:
+      return "auto";
+    case InferenceDevice::kCpu:
+      return "cpu";
+    case InferenceDevice::kCuda:
+      return "cuda";
+    case InferenceDevice::kTensorRt:
+      return "tensorrt";
   }
   return "unknown";
 }
 
-std::unique_ptr<Ort::Session> CreateSessionWithFallback(const std::string& model_path,
-                                                        const SessionSettings& settings, ProviderReport* report) {
+std::unique_ptr<Ort::Session> CreateSessionWithFallback(const std::string& model_path, const SessionSettings& settings,
+                                                        ProviderReport* report) {
   std::vector<const char*> candidates;
   switch (settings.device) {
-    case InferenceDevice::kAuto: candidates = {kTensorRtProvider, kCudaProvider, kCpuProvider}; break;
-    case InferenceDevice::kTensorRt: candidates = {kTensorRtProvider}; break;
-    case InferenceDevice::kCuda: candidates = {kCudaProvider}; break;
-    case InferenceDevice::kCpu: candidates = {kCpuProvider}; break;
+    case InferenceDevice::kAuto:
+      candidates = {kTensorRtProvider, kCudaProvider, kCpuProvider};
+      break;
+    case InferenceDevice::kTensorRt:
+      candidates = {kTensorRtProvider};
+      break;
+    case InferenceDevice::kCuda:
+      candidates = {kCudaProvider};
+      break;
+    case InferenceDevice::kCpu:
+      candidates = {kCpuProvider};
+      break;
   }
   Ort::Env& env = SharedEnv();
   const auto& compiled_in = LoadOrtLibrary("").available_providers;
@@ -102,8 +116,8 @@ std::unique_ptr<Ort::Session> CreateSessionWithFallback(const std::string& model
     const bool explicit_choice = candidates.size() == 1;
     if (provider != std::string(kCpuProvider) &&
         std::find(compiled_in.begin(), compiled_in.end(), provider) == compiled_in.end()) {
-      std::string why = std::string(provider) + ": not built into the loaded ONNX Runtime library (" +
-                        LoadOrtLibrary("").path + ")";
+      std::string why =
+          std::string(provider) + ": not built into the loaded ONNX Runtime library (" + LoadOrtLibrary("").path + ")";
       if (explicit_choice) throw Error(codes::kRuntimeUnavailable, why);
       skipped.push_back(why);
       continue;
@@ -114,7 +128,10 @@ std::unique_ptr<Ort::Session> CreateSessionWithFallback(const std::string& model
         AppendTensorRt(options, settings);
         // TensorRT hands unsupported nodes back to ONNX Runtime; CUDA then runs them on the GPU
         // instead of the CPU (provider order is priority order).
-        try { AppendCuda(options, settings); } catch (const Ort::Exception&) {}
+        try {
+          AppendCuda(options, settings);
+        } catch (const Ort::Exception&) {
+        }
       } else if (provider == std::string(kCudaProvider)) {
         AppendCuda(options, settings);
       }

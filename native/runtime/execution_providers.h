@@ -20,7 +20,7 @@ const char* InferenceDeviceName(InferenceDevice device);
 struct SessionSettings {
   InferenceDevice device = InferenceDevice::kAuto;
   int device_id = 0;
-  int intra_op_threads = 0;  // 0: ONNX Runtime's default (one per physical core)
+  int intra_op_threads = 0;     // 0: ONNX Runtime's default (one per physical core)
   bool allow_spinning = false;  // spinning burns CPU between requests; off suits servers
   GraphOptimizationLevel optimization = ORT_ENABLE_ALL;
   std::string optimized_model_path;  // non-empty: ORT writes the optimised graph there
@@ -38,7 +38,7 @@ struct ProviderReport {
 // Creates a session for `model_path`, trying providers in order of preference for `settings.device`
 // (auto: TensorRT, CUDA, CPU). An explicit GPU device that cannot be used fails with ONNX Runtime's
 // reason (ERR_RUNTIME_UNAVAILABLE); `auto` records why each better provider was skipped.
-std::unique_ptr<Ort::Session> CreateSessionWithFallback(const std::string& model_path,
-                                                        const SessionSettings& settings, ProviderReport* report);
+std::unique_ptr<Ort::Session> CreateSessionWithFallback(const std::string& model_path, const SessionSettings& settings,
+                                                        ProviderReport* report);
 
 }  // namespace crossmodal::runtime

@@ -22,9 +22,8 @@ const OrtLibraryInfo& LoadOrtLibrary(const std::string& path) {
   std::lock_guard<std::mutex> lock(g_mutex);
   if (g_info != nullptr) {
     if (!path.empty() && path != g_info->path) {
-      throw Error(codes::kRuntimeUnavailable,
-                  "ONNX Runtime is already loaded from " + g_info->path + "; cannot load " + path +
-                      " as well (one ONNX Runtime library per process)");
+      throw Error(codes::kRuntimeUnavailable, "ONNX Runtime is already loaded from " + g_info->path + "; cannot load " +
+                                                  path + " as well (one ONNX Runtime library per process)");
     }
     return *g_info;
   }

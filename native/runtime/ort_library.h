@@ -15,9 +15,9 @@
 namespace crossmodal::runtime {
 
 struct OrtLibraryInfo {
-  std::string path;     // the file that was loaded
-  std::string version;  // ONNX Runtime's own version string, e.g. "1.30.0"
-  int api_version = 0;  // the OrtApi version requested (the headers')
+  std::string path;                              // the file that was loaded
+  std::string version;                           // ONNX Runtime's own version string, e.g. "1.30.0"
+  int api_version = 0;                           // the OrtApi version requested (the headers')
   std::vector<std::string> available_providers;  // as reported by the library
 };
 

@@ -21,11 +21,11 @@
 #include <mutex>
 #include <numeric>
 
+#include "common/embedding_matrix.h"
 #include "common/error.h"
 #include "search/fast_flat.h"
 #include "search/hnsw_search.h"
 #include "search/huge_pages.h"
-#include "common/embedding_matrix.h"
 #ifdef CROSSMODAL_WITH_FAISS_GPU
 #include "search/gpu_replica.h"
 #endif
@@ -72,9 +72,12 @@ struct SlotSelector : faiss::IDSelector {
 std::string GpuUnsupportedReason(const IndexSpec& spec) {
   switch (spec.type) {
     case IndexType::kFlat:
-    case IndexType::kIvfFlat: return "";
-    case IndexType::kHnsw: return "hnsw indexes search on the CPU only (FAISS has no GPU HNSW)";
-    case IndexType::kFactory: return "factory indexes search on the CPU only";
+    case IndexType::kIvfFlat:
+      return "";
+    case IndexType::kHnsw:
+      return "hnsw indexes search on the CPU only (FAISS has no GPU HNSW)";
+    case IndexType::kFactory:
+      return "factory indexes search on the CPU only";
     case IndexType::kIvfPq: {
       if (spec.pq_bits != 8) {
         return "ivf-pq on the GPU needs pqBits 8 (got " + std::to_string(spec.pq_bits) + ")";
@@ -184,8 +187,8 @@ void AnnIndex::CreateEmpty() {
         ivf->set_direct_map_type(faiss::DirectMap::Hashtable);
         index_ = std::move(ivf);
       } else {
-        auto ivf = std::make_unique<faiss::IndexIVFPQ>(quantizer, d, spec_.nlist, EffectivePqM(spec_),
-                                                       spec_.pq_bits, metric);
+        auto ivf =
+            std::make_unique<faiss::IndexIVFPQ>(quantizer, d, spec_.nlist, EffectivePqM(spec_), spec_.pq_bits, metric);
         ivf->own_fields = true;
         if (spec_.refine_factor > 0) {
           auto refine = std::make_unique<faiss::IndexRefineFlat>(ivf.release());
@@ -199,8 +202,8 @@ void AnnIndex::CreateEmpty() {
       break;
     }
     case IndexType::kFactory:
-      index_.reset(Accelerate(
-          Faiss("index_factory", [&] { return faiss::index_factory(d, spec_.factory.c_str(), metric); })));
+      index_.reset(
+          Accelerate(Faiss("index_factory", [&] { return faiss::index_factory(d, spec_.factory.c_str(), metric); })));
       break;
   }
   labels_.clear();
@@ -224,9 +227,12 @@ bool AnnIndex::CanReconstruct() const {
   switch (spec_.type) {
     case IndexType::kFlat:
     case IndexType::kHnsw:
-    case IndexType::kIvfFlat: return true;
-    case IndexType::kIvfPq: return spec_.refine_factor > 0;
-    case IndexType::kFactory: return false;
+    case IndexType::kIvfFlat:
+      return true;
+    case IndexType::kIvfPq:
+      return spec_.refine_factor > 0;
+    case IndexType::kFactory:
+      return false;
   }
   return false;
 }
@@ -264,14 +270,22 @@ IndexInfo AnnIndex::Info() const {
     info.gpu.last_fallback = last_fallback_;
   }
   switch (spec_.type) {
-    case IndexType::kFlat: info.description = "Flat"; break;
-    case IndexType::kHnsw: info.description = "HNSW" + std::to_string(spec_.hnsw_m) + ",Flat"; break;
-    case IndexType::kIvfFlat: info.description = "IVF" + std::to_string(spec_.nlist) + ",Flat"; break;
+    case IndexType::kFlat:
+      info.description = "Flat";
+      break;
+    case IndexType::kHnsw:
+      info.description = "HNSW" + std::to_string(spec_.hnsw_m) + ",Flat";
+      break;
+    case IndexType::kIvfFlat:
+      info.description = "IVF" + std::to_string(spec_.nlist) + ",Flat";
+      break;
     case IndexType::kIvfPq:
       info.description = "IVF" + std::to_string(spec_.nlist) + ",PQ" + std::to_string(EffectivePqM(spec_)) + "x" +
                          std::to_string(spec_.pq_bits) + (spec_.refine_factor > 0 ? ",RFlat" : "");
       break;
-    case IndexType::kFactory: info.description = spec_.factory; break;
+    case IndexType::kFactory:
+      info.description = spec_.factory;
+      break;
   }
   return info;
 }
@@ -387,8 +401,7 @@ void AnnIndex::AddLocked(const float* data, size_t count, const int64_t* ids, bo
   if (!replaced.empty()) RemoveLocked(replaced.data(), replaced.size());
 
   const size_t first_slot = labels_.size();
-  if (first_slot + count > static_cast<size_t>(std::numeric_limits<int32_t>::max()) &&
-      spec_.type == IndexType::kHnsw) {
+  if (first_slot + count > static_cast<size_t>(std::numeric_limits<int32_t>::max()) && spec_.type == IndexType::kHnsw) {
     throw Error(codes::kIndex, "HNSW indexes hold at most 2^31 - 1 vectors");
   }
   if (UsesExplicitSlots(spec_)) {
@@ -606,8 +619,7 @@ SearchResult AnnIndex::Search(const float* queries, size_t count, size_t k, cons
       allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
       if (allowed.size() <= 2048 || allowed.size() * 20 <= slots_.size()) {
         for (size_t q = 0; q < count; ++q) {
-          ExactOverSlots(data.data() + q * spec_.dim, allowed, k, result.ids() + q * k,
-                         result.scores() + q * k);
+          ExactOverSlots(data.data() + q * spec_.dim, allowed, k, result.ids() + q * k, result.scores() + q * k);
         }
         return result;
       }
@@ -662,8 +674,9 @@ SearchResult AnnIndex::Search(const float* queries, size_t count, size_t k, cons
           scored.emplace_back(s, slot);
         }
         const size_t take = std::min(k, scored.size());
-        std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(take), scored.end(),
-                          [higher](const auto& a, const auto& b) { return higher ? a.first > b.first : a.first < b.first; });
+        std::partial_sort(
+            scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(take), scored.end(),
+            [higher](const auto& a, const auto& b) { return higher ? a.first > b.first : a.first < b.first; });
         for (size_t j = 0; j < take; ++j) {
           distances[q * k + j] = scored[j].first;
           slots[q * k + j] = scored[j].second;
@@ -799,8 +812,9 @@ void AnnIndex::Rebuild() {
   std::unique_lock lock(mutex_);
   if (mmapped_) throw Error(codes::kIndex, "the index was loaded with mmap and is read-only");
   if (!CanReconstruct()) {
-    throw Error(codes::kIndex, std::string(IndexTypeName(spec_.type)) +
-                                   " index cannot be rebuilt from its compressed codes; add the vectors to a new index");
+    throw Error(codes::kIndex,
+                std::string(IndexTypeName(spec_.type)) +
+                    " index cannot be rebuilt from its compressed codes; add the vectors to a new index");
   }
   std::vector<int64_t> ids;
   std::vector<float> vectors;

@@ -101,9 +101,9 @@ struct LoadOptions {
 // Where searches run and why (IndexInfo::gpu).
 struct GpuInfo {
   SearchDevice requested = SearchDevice::kCpu;
-  int device = -1;      // CUDA device of the replica; -1 when searches stay on the CPU
-  bool active = false;  // unfiltered searches go to the GPU
-  std::string reason;   // why not ('' when active)
+  int device = -1;             // CUDA device of the replica; -1 when searches stay on the CPU
+  bool active = false;         // unfiltered searches go to the GPU
+  std::string reason;          // why not ('' when active)
   uint64_t gpu_searches = 0;   // searches answered on the GPU
   uint64_t cpu_fallbacks = 0;  // searches of a GPU-placed index answered on the CPU ...
   std::string last_fallback;   // ... and the reason for the latest one
@@ -112,8 +112,8 @@ struct GpuInfo {
 struct IndexInfo {
   IndexSpec spec;
   GpuInfo gpu;
-  size_t size = 0;       // live vectors
-  size_t slots = 0;      // FAISS ntotal (live + tombstoned)
+  size_t size = 0;   // live vectors
+  size_t slots = 0;  // FAISS ntotal (live + tombstoned)
   size_t tombstones = 0;
   bool trained = true;
   bool mmapped = false;

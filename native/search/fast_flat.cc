@@ -55,8 +55,7 @@ __attribute__((target("avx2,fma"))) inline float HorizontalSum(__m256 v) {
 }
 
 __attribute__((target("avx2,fma"))) float DotAvx2(const float* a, const float* b, size_t d) {
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps(),
-         acc3 = _mm256_setzero_ps();
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
   size_t i = 0;
   for (; i + 32 <= d; i += 32) {
     acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
@@ -95,11 +94,11 @@ struct FastDistanceComputer : faiss::FlatCodesDistanceComputer {
   const float* query = nullptr;
   FastDistanceComputer(const FastFlatIndex& index, DistanceFn f)
       : faiss::FlatCodesDistanceComputer(index.codes.data(), index.code_size),
-        base(index.get_xb()), dim(static_cast<size_t>(index.d)), fn(f) {}
+        base(index.get_xb()),
+        dim(static_cast<size_t>(index.d)),
+        fn(f) {}
   void set_query(const float* x) override { query = x; }
-  float distance_to_code(const uint8_t* code) override {
-    return fn(query, reinterpret_cast<const float*>(code), dim);
-  }
+  float distance_to_code(const uint8_t* code) override { return fn(query, reinterpret_cast<const float*>(code), dim); }
   float symmetric_dis(idx_t i, idx_t j) override { return fn(base + i * dim, base + j * dim, dim); }
 };
 
@@ -131,8 +130,8 @@ void Scan(const FastFlatIndex& index, idx_t n, const float* x, idx_t k, float* d
     {
       const size_t t = static_cast<size_t>(omp_get_thread_num());
       const size_t nt = static_cast<size_t>(omp_get_num_threads());
-      ScanOne<C>(x, base, ntotal, dim, fn, sel, ntotal * t / nt, ntotal * (t + 1) / nt, kk,
-                 part_d.data() + t * kk, part_i.data() + t * kk);
+      ScanOne<C>(x, base, ntotal, dim, fn, sel, ntotal * t / nt, ntotal * (t + 1) / nt, kk, part_d.data() + t * kk,
+                 part_i.data() + t * kk);
     }
     faiss::heap_heapify<C>(kk, distances, labels);
     for (size_t j = 0; j < part_d.size(); ++j) {

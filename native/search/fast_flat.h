@@ -18,8 +18,8 @@ using DistanceFn = float (*)(const float* a, const float* b, size_t dim);
 
 DistanceFn InnerProductKernel();  // AVX2+FMA when the CPU has it, else a portable loop
 DistanceFn L2SquaredKernel();
-const char* KernelName();         // "avx2" or "generic"
-bool HasAvx2();                   // the CPU has AVX2 and FMA: the kernels above use them
+const char* KernelName();  // "avx2" or "generic"
+bool HasAvx2();            // the CPU has AVX2 and FMA: the kernels above use them
 
 struct FastFlatIndex : faiss::IndexFlat {
   FastFlatIndex(idx_t d, faiss::MetricType metric);

@@ -50,8 +50,8 @@ class Replica {
   // the tombstones of a refined IVF-PQ. nprobe 0 for flat indexes. Results are in the source's
   // slot numbering. Returns false, with `why`, when the copy cannot be made (the caller then
   // searches the CPU index); a failed build is not retried until the generation changes.
-  bool Search(const faiss::Index& source, uint64_t version, const std::vector<uint8_t>* dead, int64_t n,
-              const float* x, int64_t k, int nprobe, float* distances, int64_t* labels, std::string* why);
+  bool Search(const faiss::Index& source, uint64_t version, const std::vector<uint8_t>* dead, int64_t n, const float* x,
+              int64_t k, int nprobe, float* distances, int64_t* labels, std::string* why);
 
   // Applies an append (vectors `x` stored at slots first_slot .. first_slot + n - 1) when the copy
   // is exactly at generation `from`, moving it to `to`; otherwise leaves it to be rebuilt lazily.

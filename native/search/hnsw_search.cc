@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <exception>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <limits>
 #include <vector>
 
@@ -112,12 +112,12 @@ __attribute__((target("avx2"))) int CountBelowAvx2(const faiss::HNSW::MinimaxHea
   int count = 0;
   int i = 0;
   for (; i + 8 <= k; i += 8) {
-    count += __builtin_popcount(static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(dis + i), t, _CMP_LT_OQ))));
+    count += __builtin_popcount(
+        static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(dis + i), t, _CMP_LT_OQ))));
   }
   for (; i < k; ++i) count += dis[i] < thresh ? 1 : 0;
   return count;
 }
-
 
 void GreedyUpdateNearest(const faiss::HNSW& hnsw, const QueryDistance& dis, int level, storage_idx_t& nearest,
                          float& d_nearest) {

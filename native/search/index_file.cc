@@ -86,7 +86,9 @@ struct CrcFileWriter : faiss::IOWriter {
     return n;
   }
   template <typename T>
-  void Put(const T& value) { (*this)(&value, sizeof(T), 1); }
+  void Put(const T& value) {
+    (*this)(&value, sizeof(T), 1);
+  }
   void PutBytes(const void* data, size_t size) {
     if (size > 0) (*this)(data, 1, size);
   }
@@ -237,12 +239,12 @@ std::unique_ptr<AnnIndex> IndexFileAccess::Load(const std::string& path, const L
                                            "-d vectors, expected " + std::to_string(options.dim));
   }
   if (!options.metric.empty() && ParseMetric(options.metric) != metric) {
-    throw Error(codes::kIndexMismatch, "index file " + path + " uses metric " + MetricName(metric) +
-                                           ", expected " + options.metric);
+    throw Error(codes::kIndexMismatch,
+                "index file " + path + " uses metric " + MetricName(metric) + ", expected " + options.metric);
   }
   if (!options.type.empty() && ParseIndexType(options.type) != type) {
-    throw Error(codes::kIndexMismatch, "index file " + path + " is of type " + IndexTypeName(type) +
-                                           ", expected " + options.type);
+    throw Error(codes::kIndexMismatch,
+                "index file " + path + " is of type " + IndexTypeName(type) + ", expected " + options.type);
   }
   if (!options.fingerprint.empty() && options.fingerprint != fingerprint) {
     throw Error(codes::kIndexMismatch, "index file " + path + " was built with model fingerprint '" + fingerprint +
@@ -329,7 +331,8 @@ std::unique_ptr<AnnIndex> IndexFileAccess::Load(const std::string& path, const L
   if (index->slots_.size() != live_labels || live_labels != t.count) Corrupt(path, "duplicate or missing ids");
   const bool explicit_slots = type == IndexType::kIvfFlat || (type == IndexType::kIvfPq && spec.refine_factor == 0);
   const uint64_t expected_ntotal = explicit_slots ? t.count : t.slots;
-  if (static_cast<uint64_t>(index->index_->ntotal) != expected_ntotal) Corrupt(path, "FAISS row count disagrees with the header");
+  if (static_cast<uint64_t>(index->index_->ntotal) != expected_ntotal)
+    Corrupt(path, "FAISS row count disagrees with the header");
   index->live_.store(index->slots_.size());
   index->mmapped_ = mmapped;
   index->fingerprint_ = fingerprint;

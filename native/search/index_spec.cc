@@ -18,9 +18,12 @@ Metric ParseMetric(const std::string& name) {
 
 const char* MetricName(Metric metric) {
   switch (metric) {
-    case Metric::kCosine: return "cosine";
-    case Metric::kInnerProduct: return "ip";
-    case Metric::kL2: return "l2";
+    case Metric::kCosine:
+      return "cosine";
+    case Metric::kInnerProduct:
+      return "ip";
+    case Metric::kL2:
+      return "l2";
   }
   return "unknown";
 }
@@ -37,11 +40,16 @@ IndexType ParseIndexType(const std::string& name) {
 
 const char* IndexTypeName(IndexType type) {
   switch (type) {
-    case IndexType::kFlat: return "flat";
-    case IndexType::kHnsw: return "hnsw";
-    case IndexType::kIvfFlat: return "ivf-flat";
-    case IndexType::kIvfPq: return "ivf-pq";
-    case IndexType::kFactory: return "factory";
+    case IndexType::kFlat:
+      return "flat";
+    case IndexType::kHnsw:
+      return "hnsw";
+    case IndexType::kIvfFlat:
+      return "ivf-flat";
+    case IndexType::kIvfPq:
+      return "ivf-pq";
+    case IndexType::kFactory:
+      return "factory";
   }
   return "unknown";
 }
@@ -55,20 +63,32 @@ SearchDevice ParseSearchDevice(const std::string& name) {
 
 const char* SearchDeviceName(SearchDevice device) {
   switch (device) {
-    case SearchDevice::kCpu: return "cpu";
-    case SearchDevice::kGpu: return "gpu";
-    case SearchDevice::kAuto: return "auto";
+    case SearchDevice::kCpu:
+      return "cpu";
+    case SearchDevice::kGpu:
+      return "gpu";
+    case SearchDevice::kAuto:
+      return "auto";
   }
   return "unknown";
 }
 
 std::string IndexSpec::ToJson() const {
   nlohmann::json j = {
-      {"type", IndexTypeName(type)}, {"dim", dim},       {"metric", MetricName(metric)},
-      {"M", hnsw_m},                 {"efConstruction", ef_construction},
-      {"efSearch", ef_search},       {"nlist", nlist}, {"nlistAuto", nlist_auto},   {"nprobe", nprobe},
-      {"trainPerList", train_per_list}, {"pqM", pq_m},  {"pqBits", pq_bits},
-      {"refineFactor", refine_factor}, {"factory", factory},
+      {"type", IndexTypeName(type)},
+      {"dim", dim},
+      {"metric", MetricName(metric)},
+      {"M", hnsw_m},
+      {"efConstruction", ef_construction},
+      {"efSearch", ef_search},
+      {"nlist", nlist},
+      {"nlistAuto", nlist_auto},
+      {"nprobe", nprobe},
+      {"trainPerList", train_per_list},
+      {"pqM", pq_m},
+      {"pqBits", pq_bits},
+      {"refineFactor", refine_factor},
+      {"factory", factory},
   };
   return j.dump();
 }
@@ -131,7 +151,8 @@ void IndexSpec::Validate() const {
   if (type == IndexType::kIvfPq) {
     const int m = EffectivePqM(*this);
     if (dim % static_cast<size_t>(m) != 0) {
-      throw Error(codes::kInvalidArgument, "pqM (" + std::to_string(m) + ") must divide dim (" + std::to_string(dim) + ")");
+      throw Error(codes::kInvalidArgument,
+                  "pqM (" + std::to_string(m) + ") must divide dim (" + std::to_string(dim) + ")");
     }
     if (pq_bits > 12) throw Error(codes::kInvalidArgument, "pqBits must be at most 12");
   }

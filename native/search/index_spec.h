@@ -19,9 +19,9 @@ IndexType ParseIndexType(const std::string& name);  // throws ERR_INVALID_ARGUME
 const char* IndexTypeName(IndexType type);
 
 // Where an index's searches run (index option `device`: 'cpu', 'gpu', 'auto'; not to be confused
-// with runtime::InferenceDevice, a model's execution provider). kCpu (the default) never touches a GPU; kGpu keeps a GPU replica of a flat or
-// IVF index (builds with CROSSMODAL_WITH_FAISS_GPU only) and fails when that is impossible; kAuto
-// uses a GPU when it can and otherwise stays on the CPU, saying why (see ann_index.h).
+// with runtime::InferenceDevice, a model's execution provider). kCpu (the default) never touches a GPU; kGpu keeps a
+// GPU replica of a flat or IVF index (builds with CROSSMODAL_WITH_FAISS_GPU only) and fails when that is impossible;
+// kAuto uses a GPU when it can and otherwise stays on the CPU, saying why (see ann_index.h).
 enum class SearchDevice { kCpu, kGpu, kAuto };
 
 SearchDevice ParseSearchDevice(const std::string& name);  // throws ERR_INVALID_ARGUMENT

@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <queue>
 #include <sstream>
-#include <unordered_map>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 
 #include "../common/error.h"
@@ -113,9 +113,7 @@ class MergeTable {
   static uint64_t Key(int32_t a, int32_t b) {
     return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
   }
-  size_t Slot(uint64_t key) const {
-    return static_cast<size_t>((key * 0x9E3779B97F4A7C15ULL) >> shift_) & mask_;
-  }
+  size_t Slot(uint64_t key) const { return static_cast<size_t>((key * 0x9E3779B97F4A7C15ULL) >> shift_) & mask_; }
 
   std::vector<uint64_t> keys_;
   std::vector<Value> values_;
@@ -310,7 +308,9 @@ size_t MatchAt(std::basic_string_view<CharT> t, size_t pos) {
 }
 
 // Python str.isspace() / regex `\s` restricted to ASCII.
-constexpr bool IsAsciiPythonSpace(unsigned char c) { return c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F); }
+constexpr bool IsAsciiPythonSpace(unsigned char c) {
+  return c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F);
+}
 constexpr bool IsAsciiRegexSpace(unsigned char c) { return c == ' ' || (c >= 0x09 && c <= 0x0D); }
 
 // NormalizeClipText for ASCII text without '&' (no HTML reference can occur, every lowercase
@@ -388,8 +388,8 @@ struct ClipBpeTokenizer::Impl {
   std::unordered_map<std::string, int32_t> vocab;
   std::vector<std::string> id_to_token;  // "" for ids not used by the vocab
   std::vector<uint8_t> id_present;
-  std::vector<std::string> id_bytes;     // decoded bytes ("</w>" kept literally)
-  std::vector<uint8_t> id_decodable;     // all symbols are bytes_to_unicode chars
+  std::vector<std::string> id_bytes;  // decoded bytes ("</w>" kept literally)
+  std::vector<uint8_t> id_decodable;  // all symbols are bytes_to_unicode chars
   int32_t byte_sym[256] = {};
   int32_t byte_end_sym[256] = {};
   MergeTable merges;
@@ -463,9 +463,7 @@ void ClipBpeTokenizer::Impl::BpeHeap(const unsigned char* b, size_t n, std::vect
     int32_t merged;
   };
   struct Later {
-    bool operator()(const Cand& x, const Cand& y) const {
-      return x.rank != y.rank ? x.rank > y.rank : x.pos > y.pos;
-    }
+    bool operator()(const Cand& x, const Cand& y) const { return x.rank != y.rank ? x.rank > y.rank : x.pos > y.pos; }
   };
   std::vector<int32_t> sym(n), prev(n), next(n);
   for (size_t i = 0; i < n; ++i) {
@@ -573,8 +571,7 @@ std::unique_ptr<ClipBpeTokenizer> ClipBpeTokenizer::FromVocabAndMergesData(std::
   return Create(vocab_json, merges, "<vocab.json data>", "<merges.txt data>", options);
 }
 
-std::unique_ptr<ClipBpeTokenizer> ClipBpeTokenizer::Create(const std::string& vocab_json,
-                                                           const std::string& merges_txt,
+std::unique_ptr<ClipBpeTokenizer> ClipBpeTokenizer::Create(const std::string& vocab_json, const std::string& merges_txt,
                                                            const std::string& vocab_label,
                                                            const std::string& merges_label, const Options& options) {
   auto impl = std::make_unique<Impl>();
@@ -706,7 +703,8 @@ std::unique_ptr<ClipBpeTokenizer> ClipBpeTokenizer::Create(const std::string& vo
     parsed.push_back(Parsed{lookup(left), lookup(right), lookup(left + right)});
   }
   if (parsed.empty()) throw Error(codes::kModelLoad, "no merges in " + merges_label);
-  if (parsed.size() >= static_cast<size_t>(INT32_MAX)) throw Error(codes::kModelLoad, "too many merges in " + merges_label);
+  if (parsed.size() >= static_cast<size_t>(INT32_MAX))
+    throw Error(codes::kModelLoad, "too many merges in " + merges_label);
   impl->merges.Reserve(parsed.size());
   for (size_t r = 0; r < parsed.size(); ++r) {
     impl->merges.Put(parsed[r].a, parsed[r].b, MergeTable::Value{static_cast<int32_t>(r), parsed[r].merged});

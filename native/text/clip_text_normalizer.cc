@@ -37,9 +37,7 @@ void AppendEntity(const NamedEntity* e, std::u32string& out) {
 }
 
 bool IsAsciiDigit(char32_t c) { return c >= '0' && c <= '9'; }
-bool IsAsciiHexDigit(char32_t c) {
-  return IsAsciiDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+bool IsAsciiHexDigit(char32_t c) { return IsAsciiDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 int HexValue(char32_t c) {
   if (c <= '9') return static_cast<int>(c - '0');
   if (c >= 'a') return static_cast<int>(c - 'a' + 10);
@@ -48,10 +46,10 @@ int HexValue(char32_t c) {
 
 // CPython html._invalid_charrefs for 0x80..0x9F (Windows-1252 remapping; the five
 // undefined positions map to themselves).
-constexpr char32_t kCp1252[32] = {
-    0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-    0x2039, 0x0152, 0x8D,   0x017D, 0x8F,   0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
-    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D,   0x017E, 0x0178};
+constexpr char32_t kCp1252[32] = {0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+                                  0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D,   0x017D, 0x8F,
+                                  0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+                                  0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D,   0x017E, 0x0178};
 
 // CPython html._replace_charref for a numeric reference whose value is `num`
 // (saturated at 0x110000).
@@ -73,9 +71,8 @@ void AppendNumericCharref(uint32_t num, std::u32string& out) {
     return;
   }
   // _invalid_codepoints -> removed.
-  if ((num >= 0x1 && num <= 0x8) || num == 0xB || (num >= 0xE && num <= 0x1F) ||
-      (num >= 0x7F && num <= 0x9F) || (num >= 0xFDD0 && num <= 0xFDEF) ||
-      (num & 0xFFFE) == 0xFFFE) {
+  if ((num >= 0x1 && num <= 0x8) || num == 0xB || (num >= 0xE && num <= 0x1F) || (num >= 0x7F && num <= 0x9F) ||
+      (num >= 0xFDD0 && num <= 0xFDEF) || (num & 0xFFFE) == 0xFFFE) {
     return;
   }
   out.push_back(static_cast<char32_t>(num));
@@ -83,23 +80,34 @@ void AppendNumericCharref(uint32_t num, std::u32string& out) {
 
 // Characters allowed in a named reference: [^\t\n\f <&#;].
 bool IsEntityNameChar(char32_t c) {
-  return !(c == U'\t' || c == U'\n' || c == U'\f' || c == U' ' || c == U'<' || c == U'&' ||
-           c == U'#' || c == U';');
+  return !(c == U'\t' || c == U'\n' || c == U'\f' || c == U' ' || c == U'<' || c == U'&' || c == U'#' || c == U';');
 }
 
 // --- Case properties for CPython's Final_Sigma rule -------------------------------
 
-utf8proc_category_t Category(char32_t c) {
-  return utf8proc_category(static_cast<utf8proc_int32_t>(c));
-}
+utf8proc_category_t Category(char32_t c) { return utf8proc_category(static_cast<utf8proc_int32_t>(c)); }
 
 // Case_Ignorable (DerivedCoreProperties): Mn | Me | Cf | Lm | Sk, or
 // Word_Break in {MidLetter, MidNumLet, Single_Quote}.
 bool IsCaseIgnorable(char32_t c) {
   switch (c) {
-    case 0x0027: case 0x002E: case 0x003A: case 0x00B7: case 0x0387: case 0x055F:
-    case 0x05F4: case 0x2018: case 0x2019: case 0x2024: case 0x2027: case 0xFE13:
-    case 0xFE52: case 0xFE55: case 0xFF07: case 0xFF0E: case 0xFF1A:
+    case 0x0027:
+    case 0x002E:
+    case 0x003A:
+    case 0x00B7:
+    case 0x0387:
+    case 0x055F:
+    case 0x05F4:
+    case 0x2018:
+    case 0x2019:
+    case 0x2024:
+    case 0x2027:
+    case 0xFE13:
+    case 0xFE52:
+    case 0xFE55:
+    case 0xFF07:
+    case 0xFF0E:
+    case 0xFF1A:
       return true;
     default:
       break;
@@ -128,12 +136,12 @@ bool IsCased(char32_t c) {
     default:
       break;
   }
-  return c == 0x00AA || c == 0x00BA ||          // ª º (Lo, Other_Lowercase)
-         (c >= 0x2160 && c <= 0x217F) ||        // Roman numerals (Nl)
-         (c >= 0x24B6 && c <= 0x24E9) ||        // circled Latin letters (So)
-         (c >= 0x1F130 && c <= 0x1F149) ||      // squared Latin capitals (So)
-         (c >= 0x1F150 && c <= 0x1F169) ||      // negative circled capitals (So)
-         (c >= 0x1F170 && c <= 0x1F189);        // negative squared capitals (So)
+  return c == 0x00AA || c == 0x00BA ||      // ª º (Lo, Other_Lowercase)
+         (c >= 0x2160 && c <= 0x217F) ||    // Roman numerals (Nl)
+         (c >= 0x24B6 && c <= 0x24E9) ||    // circled Latin letters (So)
+         (c >= 0x1F130 && c <= 0x1F149) ||  // squared Latin capitals (So)
+         (c >= 0x1F150 && c <= 0x1F169) ||  // negative circled capitals (So)
+         (c >= 0x1F170 && c <= 0x1F189);    // negative squared capitals (So)
 }
 
 // CPython unicodeobject.c handle_capital_sigma.
@@ -189,15 +197,15 @@ void StripCollapseStrip(std::u32string_view in, std::u32string& out) {
 bool IsPythonSpace(char32_t c) noexcept {
   if (c <= 0x20) return c == 0x20 || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F);
   if (c < 0x85) return false;
-  return c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) ||
-         c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+  return c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
+         c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
 bool IsRegexSpace(char32_t c) noexcept {
   if (c <= 0x20) return c == 0x20 || (c >= 0x09 && c <= 0x0D);
   if (c < 0x85) return false;
-  return c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) ||
-         c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+  return c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
+         c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
 void HtmlUnescape(std::u32string_view in, std::u32string& out) {

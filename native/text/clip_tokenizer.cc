@@ -14,7 +14,6 @@
 namespace crossmodal::text {
 namespace {
 
-
 // Reads a file that may be gzip-compressed (zlib's gz* functions pass plain files through).
 std::string ReadMaybeGzip(const std::string& path) {
   gzFile f = gzopen(path.c_str(), "rb");
@@ -44,9 +43,11 @@ std::array<std::pair<int, char32_t>, 256> BytesToUnicodeInOrder() {
   for (int b = '!'; b <= '~'; ++b) direct[b] = true;
   for (int b = 0xA1; b <= 0xAC; ++b) direct[b] = true;
   for (int b = 0xAE; b <= 0xFF; ++b) direct[b] = true;
-  for (int b = 0; b < 256; ++b) if (direct[b]) out[k++] = {b, static_cast<char32_t>(b)};
+  for (int b = 0; b < 256; ++b)
+    if (direct[b]) out[k++] = {b, static_cast<char32_t>(b)};
   int n = 0;
-  for (int b = 0; b < 256; ++b) if (!direct[b]) out[k++] = {b, static_cast<char32_t>(256 + n++)};
+  for (int b = 0; b < 256; ++b)
+    if (!direct[b]) out[k++] = {b, static_cast<char32_t>(256 + n++)};
   return out;
 }
 

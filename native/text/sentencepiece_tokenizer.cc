@@ -52,7 +52,6 @@ std::string SiglipCanonicalize(std::string_view text, bool lowercase) {
   return EncodeUtf8(std::u32string_view(collapsed).substr(begin, end - begin));
 }
 
-
 }  // namespace
 
 SentencePieceTokenizer::SentencePieceTokenizer(std::unique_ptr<sentencepiece::SentencePieceProcessor> sp,
@@ -126,11 +125,16 @@ int32_t SentencePieceTokenizer::FromModelId(int id) const {
 int SentencePieceTokenizer::ToModelId(int32_t id) const {
   if (options_.flavor != Flavor::kXlmRoberta) return id;
   switch (id) {
-    case 0: return sp_->bos_id();
-    case 1: return -1;
-    case 2: return sp_->eos_id();
-    case 3: return sp_->unk_id();
-    default: return id - 1;
+    case 0:
+      return sp_->bos_id();
+    case 1:
+      return -1;
+    case 2:
+      return sp_->eos_id();
+    case 3:
+      return sp_->unk_id();
+    default:
+      return id - 1;
   }
 }
 

@@ -39,10 +39,10 @@ class SentencePieceTokenizer final : public Tokenizer {
   struct Options {
     Flavor flavor = Flavor::kPlain;
     bool lowercase = false;
-    bool add_bos = false;  // kPlain only
-    bool add_eos = false;  // kPlain only
-    std::string pad_token; // empty: the flavour's default
-    std::string eos_token; // empty: the model's eos piece
+    bool add_bos = false;   // kPlain only
+    bool add_eos = false;   // kPlain only
+    std::string pad_token;  // empty: the flavour's default
+    std::string eos_token;  // empty: the model's eos piece
   };
 
   // Throws Error(kModelLoad) naming the file when it cannot be read or parsed.

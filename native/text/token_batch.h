@@ -20,8 +20,8 @@ struct TokenBatch {
   bool int64 = false;
 
   // Runs the tokenizer (any thread). context_length 0: the tokenizer's own.
-  void Fill(const Tokenizer& tokenizer, const std::vector<std::string>& texts, size_t context_length,
-            size_t threads, bool want_int64);
+  void Fill(const Tokenizer& tokenizer, const std::vector<std::string>& texts, size_t context_length, size_t threads,
+            bool want_int64);
 };
 
 }  // namespace crossmodal::text

@@ -69,7 +69,8 @@ std::unique_ptr<Tokenizer> LoadTokenizer(const std::string& dir, const Tokenizer
     if (bare == "CLIPTokenizer") family = Family::kClip;
     else if (bare == "SiglipTokenizer") family = Family::kSiglip;
     else if (bare == "XLMRobertaTokenizer") family = Family::kXlmRoberta;
-    else if (bare == "GemmaTokenizer" || bare == "T5Tokenizer" || bare == "LlamaTokenizer") family = Family::kSentencePiece;
+    else if (bare == "GemmaTokenizer" || bare == "T5Tokenizer" || bare == "LlamaTokenizer")
+      family = Family::kSentencePiece;
     else {
       throw Error(codes::kTokenizer, root.string() + ": unsupported tokenizer type '" + tclass +
                                          "' (tokenizer_config.json tokenizer_class); supported: CLIPTokenizer, "
@@ -87,7 +88,8 @@ std::unique_ptr<Tokenizer> LoadTokenizer(const std::string& dir, const Tokenizer
   // --- context length ---
   size_t context = family == Family::kSiglip ? 64 : family == Family::kXlmRoberta ? 512 : 77;
   const nlohmann::json* text_config = config.contains("text_config") && config["text_config"].is_object()
-                                          ? &config["text_config"] : (model_type == "xlm-roberta" ? &config : nullptr);
+                                          ? &config["text_config"]
+                                          : (model_type == "xlm-roberta" ? &config : nullptr);
   if (text_config && text_config->contains("max_position_embeddings") &&
       (*text_config)["max_position_embeddings"].is_number_unsigned()) {
     size_t positions = (*text_config)["max_position_embeddings"].get<size_t>();
@@ -106,7 +108,7 @@ std::unique_ptr<Tokenizer> LoadTokenizer(const std::string& dir, const Tokenizer
   TokenizerSpec spec;
   spec.context_length = context;
   spec.padding = family == Family::kSiglip || model_type == "siglip" || model_type == "siglip2" ? Padding::kFixed
-                                                                                                   : Padding::kTrimmable;
+                                                                                                : Padding::kTrimmable;
   const std::string pad_token = TokenString(tconfig, "pad_token");
 
   auto finish_clip = [&](std::unique_ptr<ClipTokenizer> tok) -> std::unique_ptr<Tokenizer> {
@@ -115,15 +117,18 @@ std::unique_ptr<Tokenizer> LoadTokenizer(const std::string& dir, const Tokenizer
     tok->set_pad_id(0);
     if (!pad_token.empty()) {
       const int32_t id = tok->TokenToId(pad_token);
-      if (id < 0) throw Error(codes::kModelLoad, root.string() + ": pad_token '" + pad_token + "' is not in the vocabulary");
+      if (id < 0)
+        throw Error(codes::kModelLoad, root.string() + ": pad_token '" + pad_token + "' is not in the vocabulary");
       tok->set_pad_id(id);
     }
-    if (tok->context_length() < 2) throw Error(codes::kModelLoad, root.string() + ": context length must be at least 2");
+    if (tok->context_length() < 2)
+      throw Error(codes::kModelLoad, root.string() + ": context length must be at least 2");
     return tok;
   };
   auto load_tokenizer_json = [&](const std::string& path) -> std::unique_ptr<Tokenizer> {
     nlohmann::json j = ReadJson(path);
-    std::string type = j.is_object() && j.contains("model") && j["model"].is_object() ? j["model"].value("type", "") : "";
+    std::string type =
+        j.is_object() && j.contains("model") && j["model"].is_object() ? j["model"].value("type", "") : "";
     if (type.empty() && j.is_object() && j.contains("model") && j["model"].is_object()) {
       // Older exports omit "type"; infer it from the model's fields as tokenizers does.
       const auto& m = j["model"];
@@ -137,7 +142,8 @@ std::unique_ptr<Tokenizer> LoadTokenizer(const std::string& dir, const Tokenizer
   };
   auto load_clip = [&]() -> std::unique_ptr<Tokenizer> {
     if (IsFile(root / "vocab.json") && IsFile(root / "merges.txt")) {
-      return finish_clip(ClipTokenizer::FromVocabAndMerges((root / "vocab.json").string(), (root / "merges.txt").string(), spec));
+      return finish_clip(
+          ClipTokenizer::FromVocabAndMerges((root / "vocab.json").string(), (root / "merges.txt").string(), spec));
     }
     std::string simple = FirstExisting(root, {"bpe_simple_vocab_16e6.txt.gz", "bpe_simple_vocab_16e6.txt"});
     if (!simple.empty()) return finish_clip(ClipTokenizer::FromBpeSimpleVocab(simple, spec));
@@ -167,13 +173,22 @@ std::unique_ptr<Tokenizer> LoadTokenizer(const std::string& dir, const Tokenizer
 
   std::unique_ptr<Tokenizer> result;
   switch (family) {
-    case Family::kClip: result = load_clip(); break;
-    case Family::kSiglip: result = load_spm(SentencePieceTokenizer::Flavor::kSiglip); break;
-    case Family::kXlmRoberta: result = load_spm(SentencePieceTokenizer::Flavor::kXlmRoberta); break;
-    case Family::kSentencePiece: result = load_spm(SentencePieceTokenizer::Flavor::kPlain); break;
+    case Family::kClip:
+      result = load_clip();
+      break;
+    case Family::kSiglip:
+      result = load_spm(SentencePieceTokenizer::Flavor::kSiglip);
+      break;
+    case Family::kXlmRoberta:
+      result = load_spm(SentencePieceTokenizer::Flavor::kXlmRoberta);
+      break;
+    case Family::kSentencePiece:
+      result = load_spm(SentencePieceTokenizer::Flavor::kPlain);
+      break;
     case Family::kUnknown:
       if (IsFile(root / "vocab.json") && IsFile(root / "merges.txt")) result = load_clip();
-      else if (!FirstExisting(root, {"bpe_simple_vocab_16e6.txt.gz", "bpe_simple_vocab_16e6.txt"}).empty()) result = load_clip();
+      else if (!FirstExisting(root, {"bpe_simple_vocab_16e6.txt.gz", "bpe_simple_vocab_16e6.txt"}).empty())
+        result = load_clip();
       else if (!FirstExisting(root, {"spiece.model", "sentencepiece.bpe.model", "tokenizer.model"}).empty())
         result = load_spm(SentencePieceTokenizer::Flavor::kPlain);
       else if (IsFile(root / "tokenizer.json")) result = load_tokenizer_json((root / "tokenizer.json").string());

@@ -179,8 +179,10 @@ std::string ApplyStep(const NormalizerStep& step, std::string text) {
     case NormalizerStep::Kind::kStrip: {
       std::u32string cps = DecodeUtf8(text);
       size_t b = 0, e = cps.size();
-      if (step.left) while (b < e && IsRegexSpace(cps[b])) ++b;
-      if (step.right) while (e > b && IsRegexSpace(cps[e - 1])) --e;
+      if (step.left)
+        while (b < e && IsRegexSpace(cps[b])) ++b;
+      if (step.right)
+        while (e > b && IsRegexSpace(cps[e - 1])) --e;
       return EncodeUtf8(std::u32string_view(cps).substr(b, e - b));
     }
     case NormalizerStep::Kind::kPrepend:
@@ -258,7 +260,8 @@ void ParseNormalizer(const Json& n, const std::string& path, std::vector<Normali
   if (type == "Precompiled") {
     step.kind = NormalizerStep::Kind::kPrecompiled;
     const std::string b64 = n.contains("precompiled_charsmap") && n["precompiled_charsmap"].is_string()
-                                ? n["precompiled_charsmap"].get<std::string>() : "";
+                                ? n["precompiled_charsmap"].get<std::string>()
+                                : "";
     step.charsmap = std::make_shared<PrecompiledCharsmap>(Base64Decode(b64, path), path);
   } else if (type == "Replace") {
     const Json& pattern = n.value("pattern", Json::object());
@@ -273,15 +276,16 @@ void ParseNormalizer(const Json& n, const std::string& path, std::vector<Normali
       const std::u32string head = DecodeUtf8(re.substr(0, brace == std::string::npos ? 0 : brace));
       size_t min_run = 0;
       bool ok = brace != std::string::npos && head.size() == 1 && re.size() > brace + 2 && re.back() == '}' &&
-                re[re.size() - 2] == ',' && std::string("\\.^$|?*+()[]{}").find(static_cast<char>(head[0])) == std::string::npos;
+                re[re.size() - 2] == ',' &&
+                std::string("\\.^$|?*+()[]{}").find(static_cast<char>(head[0])) == std::string::npos;
       if (ok) {
         const std::string digits = re.substr(brace + 1, re.size() - brace - 3);
         ok = !digits.empty() && digits.find_first_not_of("0123456789") == std::string::npos;
         if (ok) min_run = std::stoul(digits);
       }
       if (!ok || min_run == 0) {
-        throw Error(codes::kTokenizer, path + ": unsupported Replace regex '" + re +
-                                           "' (supported: literal strings and runs \"X{n,}\")");
+        throw Error(codes::kTokenizer,
+                    path + ": unsupported Replace regex '" + re + "' (supported: literal strings and runs \"X{n,}\")");
       }
       step.kind = NormalizerStep::Kind::kCollapseRuns;
       step.pattern = EncodeUtf8(head);
@@ -373,7 +377,8 @@ void UnigramTokenizer::Load(const Json& j, const std::string& path, const std::s
       replacement_ = p.value("replacement", std::string("\xE2\x96\x81"));
       if (p.contains("prepend_scheme") && p["prepend_scheme"].is_string()) {
         const std::string scheme = p["prepend_scheme"].get<std::string>();
-        if (scheme != "always" && scheme != "first" && scheme != "never") Unsupported(path, "Metaspace prepend_scheme", scheme);
+        if (scheme != "always" && scheme != "first" && scheme != "never")
+          Unsupported(path, "Metaspace prepend_scheme", scheme);
         prepend_ = scheme != "never";  // one sequence: "first" is "always"
       } else {
         prepend_ = p.value("add_prefix_space", true);
@@ -392,7 +397,8 @@ void UnigramTokenizer::Load(const Json& j, const std::string& path, const std::s
     const std::string type = post.value("type", "");
     auto id_of = [&](const std::string& token) {
       auto it = piece_ids_.find(token);
-      if (it == piece_ids_.end()) throw Error(codes::kModelLoad, path + ": special token '" + token + "' is not in the vocab");
+      if (it == piece_ids_.end())
+        throw Error(codes::kModelLoad, path + ": special token '" + token + "' is not in the vocab");
       return it->second;
     };
     if (type == "TemplateProcessing") {
@@ -412,7 +418,8 @@ void UnigramTokenizer::Load(const Json& j, const std::string& path, const std::s
           id = id_of(name);
         }
         int32_t& slot = seen_a ? spec_.eos_id : spec_.bos_id;
-        if (slot >= 0) throw Error(codes::kTokenizer, path + ": TemplateProcessing with more than one special token on a side");
+        if (slot >= 0)
+          throw Error(codes::kTokenizer, path + ": TemplateProcessing with more than one special token on a side");
         slot = id;
       }
     } else if (type == "RobertaProcessing" || type == "BertProcessing") {
@@ -564,7 +571,9 @@ std::string UnigramTokenizer::Decode(const int32_t* ids, size_t n, bool skip_spe
     if (id < 0 || static_cast<size_t>(id) >= pieces_.size()) {
       throw Error(codes::kInvalidArgument, "token id " + std::to_string(id) + " is not in the vocabulary");
     }
-    if (skip_special_tokens && (special_ids_.count(id) || id == spec_.bos_id || id == spec_.eos_id || id == spec_.pad_id)) continue;
+    if (skip_special_tokens &&
+        (special_ids_.count(id) || id == spec_.bos_id || id == spec_.eos_id || id == spec_.pad_id))
+      continue;
     joined += pieces_[id];
   }
   if (!metaspace_) return joined;

@@ -20,13 +20,13 @@ char32_t DecodeUtf8At(std::string_view in, size_t& pos) noexcept {
   } else if (b0 >= 0xE0 && b0 <= 0xEF) {
     len = 3;
     cp = b0 & 0x0F;
-    if (b0 == 0xE0) lo = 0xA0;        // no overlongs
-    else if (b0 == 0xED) hi = 0x9F;   // no surrogates
+    if (b0 == 0xE0) lo = 0xA0;       // no overlongs
+    else if (b0 == 0xED) hi = 0x9F;  // no surrogates
   } else if (b0 >= 0xF0 && b0 <= 0xF4) {
     len = 4;
     cp = b0 & 0x07;
-    if (b0 == 0xF0) lo = 0x90;        // no overlongs
-    else if (b0 == 0xF4) hi = 0x8F;   // <= U+10FFFF
+    if (b0 == 0xF0) lo = 0x90;       // no overlongs
+    else if (b0 == 0xF4) hi = 0x8F;  // <= U+10FFFF
   } else {
     // Continuation byte without a lead, C0/C1 (always overlong), F5..FF.
     ++pos;

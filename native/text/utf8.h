@@ -23,9 +23,7 @@ inline constexpr char32_t kReplacementChar = 0xFFFD;
 inline constexpr char32_t kMaxCodePoint = 0x10FFFF;
 
 // True for Unicode scalar values (0..0x10FFFF minus surrogates).
-constexpr bool IsScalarValue(char32_t cp) noexcept {
-  return cp <= kMaxCodePoint && !(cp >= 0xD800 && cp <= 0xDFFF);
-}
+constexpr bool IsScalarValue(char32_t cp) noexcept { return cp <= kMaxCodePoint && !(cp >= 0xD800 && cp <= 0xDFFF); }
 
 // Decodes one code point starting at in[pos]; advances pos by the number of bytes
 // consumed (>= 1). Ill-formed input yields U+FFFD per the policy above.

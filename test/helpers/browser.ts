@@ -11,7 +11,15 @@ export async function launchChromium(): Promise<Browser> {
   const { chromium } = await import('playwright-core');
   return chromium.launch({
     executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -45,9 +53,14 @@ export async function renderPage(browser: Browser, file: string, screenshot: str
   });
   const charts = await page.$$eval('svg.chart', (els) => ({
     count: els.length,
-    drawn: els.filter((e) => e.querySelectorAll('polyline, rect.bar').length > 0 && e.getBoundingClientRect().width > 100).length,
+    drawn: els.filter(
+      (e) => e.querySelectorAll('polyline, rect.bar').length > 0 && e.getBoundingClientRect().width > 100,
+    ).length,
   }));
-  const size = await page.evaluate(() => ({ width: document.documentElement.scrollWidth, height: document.documentElement.scrollHeight }));
+  const size = await page.evaluate(() => ({
+    width: document.documentElement.scrollWidth,
+    height: document.documentElement.scrollHeight,
+  }));
   await page.screenshot({ path: screenshot, fullPage: true });
   return {
     images,

@@ -46,7 +46,8 @@ export interface Faults {
 
 export const isLfs = (file: string): boolean => /\.(onnx|model)$|_data(_\d+)?$|\.bin$/.test(file);
 
-export const gitBlobSha1 = (bytes: Buffer): string => createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+export const gitBlobSha1 = (bytes: Buffer): string =>
+  createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
 export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 export class FakeHub {
@@ -84,7 +85,9 @@ export class FakeHub {
 
   /** Publishes `files` as a new commit on `branch` of `repoId`; returns the commit hash. */
   publish(repoId: string, files: Map<string, Buffer>, branch = 'main'): string {
-    const commit = createHash('sha1').update(`${repoId}:${this.commits.size}:${[...files.keys()].join(',')}`).digest('hex');
+    const commit = createHash('sha1')
+      .update(`${repoId}:${this.commits.size}:${[...files.keys()].join(',')}`)
+      .digest('hex');
     this.commits.set(commit, files);
     if (!this.refs.has(repoId)) this.refs.set(repoId, new Map());
     (this.refs.get(repoId) as Map<string, string>).set(branch, commit);
@@ -134,12 +137,15 @@ export class FakeHub {
       }
       const repoId = decodeURIComponent(api[1] as string);
       const revision = decodeURIComponent(api[2] as string);
-      if (!this.refs.has(repoId)) return this.error(res, req.headers.authorization ? 404 : 401, 'RepoNotFound', 'Repository not found');
+      if (!this.refs.has(repoId))
+        return this.error(res, req.headers.authorization ? 404 : 401, 'RepoNotFound', 'Repository not found');
       const commit = this.commitFor(repoId, revision);
       if (!commit) return this.error(res, 404, 'RevisionNotFound', `Invalid rev id: ${revision}`);
       const files = this.commits.get(commit) as Map<string, Buffer>;
       const siblings = [...files.keys(), ...(this.faults.extraSiblings ?? [])].map((rfilename) => ({ rfilename }));
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: repoId, modelId: repoId, sha: commit, siblings }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ id: repoId, modelId: repoId, sha: commit, siblings }));
       return;
     }
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
@@ -147,7 +153,8 @@ export class FakeHub {
     const repoId = decodeURIComponent(resolve[1] as string);
     const revision = decodeURIComponent(resolve[2] as string);
     const file = (resolve[3] as string).split('/').map(decodeURIComponent).join('/');
-    if (!this.refs.has(repoId)) return this.error(res, req.headers.authorization ? 404 : 401, 'RepoNotFound', 'Repository not found');
+    if (!this.refs.has(repoId))
+      return this.error(res, req.headers.authorization ? 404 : 401, 'RepoNotFound', 'Repository not found');
     const commit = this.commitFor(repoId, revision);
     if (!commit) return this.error(res, 404, 'RevisionNotFound', `Invalid rev id: ${revision}`);
     const bytes = (this.commits.get(commit) as Map<string, Buffer>).get(file);
@@ -158,7 +165,8 @@ export class FakeHub {
     const wrong = this.faults.wrongEtag?.has(file);
     if (isLfs(file)) {
       const digest = sha256(bytes);
-      const announced = this.faults.etagOverride?.get(file) ?? (wrong ? sha256(Buffer.concat([bytes, Buffer.from('x')])) : digest);
+      const announced =
+        this.faults.etagOverride?.get(file) ?? (wrong ? sha256(Buffer.concat([bytes, Buffer.from('x')])) : digest);
       res.writeHead(302, {
         location: `${this.cdnOrigin}/lfs/${digest}?sig=secret&file=${encodeURIComponent(file)}`,
         etag: `"${gitBlobSha1(Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${digest}\nsize ${bytes.length}\n`))}"`,
@@ -170,7 +178,9 @@ export class FakeHub {
       res.end();
       return;
     }
-    const announced = this.faults.etagOverride?.get(file) ?? (wrong ? gitBlobSha1(Buffer.concat([bytes, Buffer.from('x')])) : gitBlobSha1(bytes));
+    const announced =
+      this.faults.etagOverride?.get(file) ??
+      (wrong ? gitBlobSha1(Buffer.concat([bytes, Buffer.from('x')])) : gitBlobSha1(bytes));
     this.sendBytes(req, res, file, bytes, { etag: `"${announced}"`, 'x-repo-commit': commit });
   }
 
@@ -178,13 +188,21 @@ export class FakeHub {
     this.record('cdn', req);
     const url = new URL(req.url ?? '/', this.cdnOrigin);
     const digest = /^\/lfs\/([0-9a-f]{64})$/.exec(url.pathname)?.[1];
-    const bytes = digest ? [...this.commits.values()].flatMap((m) => [...m.values()]).find((b) => sha256(b) === digest) : undefined;
+    const bytes = digest
+      ? [...this.commits.values()].flatMap((m) => [...m.values()]).find((b) => sha256(b) === digest)
+      : undefined;
     if (!bytes || url.searchParams.get('sig') !== 'secret') return this.error(res, 403, undefined, 'AccessDenied');
     this.sendBytes(req, res, url.searchParams.get('file') ?? '', bytes, { etag: `"${digest}"` });
   }
 
   /** 200 or 206 (Range), with the faults that apply to `file`. */
-  private sendBytes(req: http.IncomingMessage, res: http.ServerResponse, file: string, bytes: Buffer, headers: Record<string, string>): void {
+  private sendBytes(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    file: string,
+    bytes: Buffer,
+    headers: Record<string, string>,
+  ): void {
     let start = 0;
     const range = this.faults.ignoreRange ? undefined : /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     if (range) {
@@ -193,7 +211,12 @@ export class FakeHub {
         res.writeHead(416, { 'content-range': `bytes */${bytes.length}` }).end();
         return;
       }
-      res.writeHead(206, { ...headers, 'accept-ranges': 'bytes', 'content-length': String(bytes.length - start), 'content-range': `bytes ${start}-${bytes.length - 1}/${bytes.length}` });
+      res.writeHead(206, {
+        ...headers,
+        'accept-ranges': 'bytes',
+        'content-length': String(bytes.length - start),
+        'content-range': `bytes ${start}-${bytes.length - 1}/${bytes.length}`,
+      });
     } else {
       res.writeHead(200, { ...headers, 'accept-ranges': 'bytes', 'content-length': String(bytes.length) });
     }

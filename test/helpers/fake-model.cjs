@@ -28,10 +28,20 @@ function fakeModel(dim = 16, fingerprint = 'fake-model-v1') {
     fingerprint,
     dim,
     calls: 0,
-    async embedTexts(texts) { this.calls++; return embed(texts.map((t) => `text:${t}`)); },
+    async embedTexts(texts) {
+      this.calls++;
+      return embed(texts.map((t) => `text:${t}`));
+    },
     async embedImages(images) {
       this.calls++;
-      return embed(images.map((img) => `image:${createHash('sha256').update(typeof img === 'string' ? fs.readFileSync(img) : img).digest('hex')}`));
+      return embed(
+        images.map(
+          (img) =>
+            `image:${createHash('sha256')
+              .update(typeof img === 'string' ? fs.readFileSync(img) : img)
+              .digest('hex')}`,
+        ),
+      );
     },
   };
 }

@@ -44,7 +44,8 @@ export function referenceImagePaths(reference: TinyReference): string[] {
 export function maxAbsDiff(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
   if (actual.length !== expected.length) throw new Error(`length ${actual.length} != ${expected.length}`);
   let max = 0;
-  for (let i = 0; i < actual.length; i++) max = Math.max(max, Math.abs((actual[i] as number) - (expected[i] as number)));
+  for (let i = 0; i < actual.length; i++)
+    max = Math.max(max, Math.abs((actual[i] as number) - (expected[i] as number)));
   return max;
 }
 

@@ -7,7 +7,11 @@ const { fakeModel } = require('./fake-model.cjs');
 
 (async () => {
   const [dir, iteration] = process.argv.slice(2);
-  const collection = await openCollection(dir, { model: fakeModel(), checkpointEvery: 3, index: { type: process.argv[4] || 'flat' } });
+  const collection = await openCollection(dir, {
+    model: fakeModel(),
+    checkpointEvery: 3,
+    index: { type: process.argv[4] || 'flat' },
+  });
   process.stdout.write('ready\n');
   for (let b = 0; b < 1000; b++) {
     const texts = Array.from({ length: 8 }, (_, j) => `it${iteration}-b${b}-t${j}`);

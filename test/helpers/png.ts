@@ -23,7 +23,8 @@ export function readPngRgb(file: string): RgbImage {
     if (type === 'IHDR') {
       width = body.readUInt32BE(0);
       height = body.readUInt32BE(4);
-      if (body[8] !== 8 || body[9] !== 2 || body[12] !== 0) throw new Error(`${file}: expected 8-bit RGB, not interlaced`);
+      if (body[8] !== 8 || body[9] !== 2 || body[12] !== 0)
+        throw new Error(`${file}: expected 8-bit RGB, not interlaced`);
     } else if (type === 'IDAT') {
       idat.push(body);
     } else if (type === 'IEND') {

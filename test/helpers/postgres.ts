@@ -11,7 +11,8 @@ const bin = '/usr/lib/postgresql/15/bin';
 /** Why a PostgreSQL test cannot run here, or null when it can. */
 export function postgresUnavailable(): string | null {
   if (!fs.existsSync(path.join(bin, 'initdb'))) return 'PostgreSQL 15 is not installed (run tools/setup-postgres.sh)';
-  if (!fs.existsSync('/usr/share/postgresql/15/extension/vector.control')) return 'pgvector is not installed (run tools/setup-postgres.sh)';
+  if (!fs.existsSync('/usr/share/postgresql/15/extension/vector.control'))
+    return 'pgvector is not installed (run tools/setup-postgres.sh)';
   return null;
 }
 
@@ -53,8 +54,17 @@ export function startCluster(): TestCluster {
     dir,
     start() {
       if (running) return;
-      run([path.join(bin, 'pg_ctl'), '-D', data, '-l', path.join(dir, 'server.log'), '-w', '-o',
-        `-k ${socket} -c listen_addresses= -c fsync=off -c max_connections=200`, 'start']);
+      run([
+        path.join(bin, 'pg_ctl'),
+        '-D',
+        data,
+        '-l',
+        path.join(dir, 'server.log'),
+        '-w',
+        '-o',
+        `-k ${socket} -c listen_addresses= -c fsync=off -c max_connections=200`,
+        'start',
+      ]);
       running = true;
     },
     stop(mode = 'fast') {

@@ -5,7 +5,11 @@ export function gaussianVectors(count: number, dim: number, seed: number, normal
   const out = new Float32Array(count * dim);
   let s = seed >>> 0 || 1;
   const next = (): number => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     return s / 4294967296;
   };
   for (let i = 0; i < out.length; i += 2) {
@@ -26,13 +30,21 @@ export function gaussianVectors(count: number, dim: number, seed: number, normal
 }
 
 /** Indices of the k best rows of `data` for `query` (inner product, or squared L2). */
-export function exactTopK(data: Float32Array, query: Float32Array, dim: number, k: number, metric: 'ip' | 'l2' = 'ip', allowed?: (i: number) => boolean): number[] {
+export function exactTopK(
+  data: Float32Array,
+  query: Float32Array,
+  dim: number,
+  k: number,
+  metric: 'ip' | 'l2' = 'ip',
+  allowed?: (i: number) => boolean,
+): number[] {
   const scores: { i: number; s: number }[] = [];
   for (let i = 0; i < data.length / dim; i++) {
     if (allowed && !allowed(i)) continue;
     let s = 0;
     for (let d = 0; d < dim; d++) {
-      const a = data[i * dim + d] as number, b = query[d] as number;
+      const a = data[i * dim + d] as number,
+        b = query[d] as number;
       s += metric === 'ip' ? a * b : (a - b) * (a - b);
     }
     scores.push({ i, s });

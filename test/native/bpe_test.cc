@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "text/clip_bpe_tokenizer.h"
 #include "test_support.h"
+#include "text/clip_bpe_tokenizer.h"
 
 namespace crossmodal::text {
 namespace {

@@ -71,8 +71,8 @@ void ExpectOrientedLikePillow(const std::string& file, int orientation) {
   cfg.ResizedSizeFor(applied.width, applied.height, &rw, &rh);
   cfg.OutputSizeFor(applied.width, applied.height, &ow, &oh);
   std::vector<uint8_t> crop(static_cast<size_t>(ow) * oh * 3);
-  ResampleWindow(applied.pixels.data(), applied.width, applied.height, 3, rw, rh, (rw - ow) / 2, (rh - oh) / 2,
-                 ow, oh, cfg.resample, crop.data(), static_cast<size_t>(ow) * 3);
+  ResampleWindow(applied.pixels.data(), applied.width, applied.height, 3, rw, rh, (rw - ow) / 2, (rh - oh) / 2, ow, oh,
+                 cfg.resample, crop.data(), static_cast<size_t>(ow) * 3);
   const DecodedImage ref = Decode("reference/" + file + ".clip.png", false);
   ASSERT_EQ(ref.pixels.size(), crop.size());
   int max_diff = 0;
@@ -122,14 +122,9 @@ TEST(Exif, TransposesLikeExifTranspose) {
   // Pillow: 2 FLIP_LEFT_RIGHT, 3 ROTATE_180, 4 FLIP_TOP_BOTTOM, 5 TRANSPOSE, 6 ROTATE_270,
   // 7 TRANSVERSE, 8 ROTATE_90 (counter-clockwise angles).
   const std::vector<Expected> cases = {
-      {1, 3, 2, {0, 1, 2, 3, 4, 5}},
-      {2, 3, 2, {2, 1, 0, 5, 4, 3}},
-      {3, 3, 2, {5, 4, 3, 2, 1, 0}},
-      {4, 3, 2, {3, 4, 5, 0, 1, 2}},
-      {5, 2, 3, {0, 3, 1, 4, 2, 5}},
-      {6, 2, 3, {3, 0, 4, 1, 5, 2}},
-      {7, 2, 3, {5, 2, 4, 1, 3, 0}},
-      {8, 2, 3, {2, 5, 1, 4, 0, 3}},
+      {1, 3, 2, {0, 1, 2, 3, 4, 5}}, {2, 3, 2, {2, 1, 0, 5, 4, 3}}, {3, 3, 2, {5, 4, 3, 2, 1, 0}},
+      {4, 3, 2, {3, 4, 5, 0, 1, 2}}, {5, 2, 3, {0, 3, 1, 4, 2, 5}}, {6, 2, 3, {3, 0, 4, 1, 5, 2}},
+      {7, 2, 3, {5, 2, 4, 1, 3, 0}}, {8, 2, 3, {2, 5, 1, 4, 0, 3}},
   };
   for (const Expected& c : cases) {
     DecodedImage img = Numbered();

@@ -43,8 +43,8 @@ TEST(ImageProbe, AgreesWithTheDecoderOnEveryFixture) {
 }
 
 TEST(ImageProbe, CutShortHeadersAreNothing) {
-  for (const char* file : {"png_rgb_333x217.png", "jpeg_baseline_640x427.jpg", "webp_lossy_301x201.webp",
-                           "gif_palette_200x150.gif"}) {
+  for (const char* file :
+       {"png_rgb_333x217.png", "jpeg_baseline_640x427.jpg", "webp_lossy_301x201.webp", "gif_palette_200x150.gif"}) {
     const std::vector<uint8_t> bytes = ReadFixture(std::string("images/") + file);
     ImageHeader header;
     for (size_t cut : {size_t{0}, size_t{1}, size_t{8}, size_t{12}, size_t{20}}) {

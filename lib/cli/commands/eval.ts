@@ -28,13 +28,19 @@ export function registerEval(program: Command): void {
     .command('eval')
     .description('evaluate image-text retrieval on a caption data set (Recall@K both ways, ranks, mAP, CLIPScore)')
     .argument('<captions>', 'captions.csv (image,caption), COCO captions JSON, or Karpathy split JSON')
-    .option('--images <dir>', 'folder the image names are relative to (default: beside the captions file, or its images/)')
+    .option(
+      '--images <dir>',
+      'folder the image names are relative to (default: beside the captions file, or its images/)',
+    )
     .option('--format <format>', 'csv | coco | karpathy (default: detected)')
     .option('--split <name>', 'Karpathy split to evaluate', 'test')
     .option('--limit <n>', 'only the first N images (and their captions)')
     .option('--k <list>', 'comma-separated K values for Recall@K', '1,5,10')
     .option('--index <type>', 'also measure an approximate index against exact search: hnsw | ivf-flat | ivf-pq')
-    .option('--precision <variant>', 'also measure the drift of a precision variant against the loaded model: fp16 | int8')
+    .option(
+      '--precision <variant>',
+      'also measure the drift of a precision variant against the loaded model: fp16 | int8',
+    )
     .option('--calibrate', 'report the match threshold (accuracy-optimal and at --target-precision)')
     .option('--target-precision <p>', 'precision the reported threshold must reach', '0.95')
     .option('--model <dir>', 'model bundle (default: the bundled demo model)')
@@ -42,17 +48,26 @@ export function registerEval(program: Command): void {
     .option('--html <file>', 'write a self-contained HTML report (charts, worst misses)')
     .action(async (captions: string, options: EvalOptions) => {
       const format = options.format;
-      if (format !== undefined && !['csv', 'coco', 'karpathy'].includes(format)) throw new UsageError(`--format must be csv, coco or karpathy (got '${format}')`);
+      if (format !== undefined && !['csv', 'coco', 'karpathy'].includes(format))
+        throw new UsageError(`--format must be csv, coco or karpathy (got '${format}')`);
       const ks = options.k.split(',').map((k) => positiveInt('--k', k.trim(), 10_000));
       const limit = options.limit === undefined ? undefined : positiveInt('--limit', options.limit);
       const index = options.index;
-      if (index !== undefined && !['hnsw', 'ivf-flat', 'ivf-pq'].includes(index)) throw new UsageError(`--index must be hnsw, ivf-flat or ivf-pq (got '${index}')`);
+      if (index !== undefined && !['hnsw', 'ivf-flat', 'ivf-pq'].includes(index))
+        throw new UsageError(`--index must be hnsw, ivf-flat or ivf-pq (got '${index}')`);
       const precision = options.precision;
-      if (precision !== undefined && precision !== 'fp16' && precision !== 'int8') throw new UsageError(`--precision must be fp16 or int8 (got '${precision}')`);
+      if (precision !== undefined && precision !== 'fp16' && precision !== 'int8')
+        throw new UsageError(`--precision must be fp16 or int8 (got '${precision}')`);
       const targetPrecision = Number(options.targetPrecision);
-      if (!(targetPrecision > 0 && targetPrecision <= 1)) throw new UsageError(`--target-precision must be in (0, 1] (got '${options.targetPrecision}')`);
+      if (!(targetPrecision > 0 && targetPrecision <= 1))
+        throw new UsageError(`--target-precision must be in (0, 1] (got '${options.targetPrecision}')`);
 
-      const dataset = loadCaptionDataset(captions, { images: options.images, format: format as CaptionFormat | undefined, split: options.split, limit });
+      const dataset = loadCaptionDataset(captions, {
+        images: options.images,
+        format: format as CaptionFormat | undefined,
+        split: options.split,
+        limit,
+      });
       const model = await loadModel(options.model);
       try {
         const bar = progress('embed', dataset.images.length + dataset.captions.length, { quiet: options.json });
@@ -70,7 +85,9 @@ export function registerEval(program: Command): void {
           const { ranks: _t2i, ...textToImage } = report.textToImage;
           const { ranks: _i2t, ...imageToText } = report.imageToText;
           const { perPair: _pairs, ...clipScore } = report.clipScore;
-          process.stdout.write(`${toJson({ model: model.info.root, captionsFile: captions, ...report, textToImage, imageToText, clipScore, pairScores: undefined, calibration: options.calibrate ? report.calibration : undefined })}\n`);
+          process.stdout.write(
+            `${toJson({ model: model.info.root, captionsFile: captions, ...report, textToImage, imageToText, clipScore, pairScores: undefined, calibration: options.calibrate ? report.calibration : undefined })}\n`,
+          );
           return;
         }
         const text = textReport(options.calibrate ? report : { ...report, calibration: null });

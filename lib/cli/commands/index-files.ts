@@ -30,7 +30,7 @@ export function registerIndex(program: Command): void {
     .description('embed images into a collection (recursive; resumable; skips unreadable files)')
     .argument('<inputs...>', 'image files, directories or globs')
     .requiredOption('--collection <dir>', 'collection directory (created when missing)')
-    .option('--model <dir>', 'model bundle (default: the collection\'s, else the bundled demo model)')
+    .option('--model <dir>', "model bundle (default: the collection's, else the bundled demo model)")
     .option('--batch-size <n>', 'images per batch and transaction', '32')
     .option('--json', 'print the summary as JSON')
     .action(async (inputs: string[], options: IndexOptions) => {
@@ -88,7 +88,9 @@ export function registerIndex(program: Command): void {
       if (options.json) {
         process.stdout.write(`${toJson(summary)}\n`);
       } else {
-        process.stdout.write(`indexed ${files.length} files into ${dir}: ${added} added, ${duplicates} already there, ${skipped.length} skipped\n`);
+        process.stdout.write(
+          `indexed ${files.length} files into ${dir}: ${added} added, ${duplicates} already there, ${skipped.length} skipped\n`,
+        );
         for (const s of skipped) process.stdout.write(`  skipped ${s.path}: ${s.reason}\n`);
         if (stopRequested) process.stdout.write('interrupted: run the same command again to continue\n');
       }

@@ -13,11 +13,23 @@ interface PullCommandOptions {
 export function registerPull(program: Command): void {
   program
     .command('pull')
-    .description('download a model bundle (configs, tokenizer, one precision of the ONNX towers) from the Hugging Face hub; prints its directory')
+    .description(
+      'download a model bundle (configs, tokenizer, one precision of the ONNX towers) from the Hugging Face hub; prints its directory',
+    )
     .argument('<model>', 'model id, e.g. Xenova/clip-vit-base-patch32')
     .option('--revision <rev>', 'branch, tag or commit', 'main')
-    .addOption(new Option('--precision <precision>', 'ONNX variant to download (default: fp32, else int8, fp16)').choices(['fp32', 'fp16', 'int8', 'q4']))
-    .option('--timeout <seconds>', 'give up on a server that sends nothing for this long (default: $HF_HUB_DOWNLOAD_TIMEOUT, else 10)')
+    .addOption(
+      new Option('--precision <precision>', 'ONNX variant to download (default: fp32, else int8, fp16)').choices([
+        'fp32',
+        'fp16',
+        'int8',
+        'q4',
+      ]),
+    )
+    .option(
+      '--timeout <seconds>',
+      'give up on a server that sends nothing for this long (default: $HF_HUB_DOWNLOAD_TIMEOUT, else 10)',
+    )
     .option('--json', 'print JSON (commit, files, bytes downloaded)')
     .addHelpText(
       'after',
@@ -48,7 +60,9 @@ An interrupted download resumes when the command is run again.`,
           signal: controller.signal,
           onProgress(p) {
             // Kilobytes, so the bar's count and rate read as kB and kB/s.
-            bar ??= progress(`downloading ${p.fileCount} files (kB)`, Math.max(1, Math.ceil(p.totalBytes / 1024)), { quiet: options.json });
+            bar ??= progress(`downloading ${p.fileCount} files (kB)`, Math.max(1, Math.ceil(p.totalBytes / 1024)), {
+              quiet: options.json,
+            });
             bar.update(Math.min(Math.floor(p.bytes / 1024), Math.ceil(p.totalBytes / 1024)));
           },
         });
@@ -59,9 +73,13 @@ An interrupted download resumes when the command is run again.`,
           return;
         }
         if (result.downloadedFiles.length === 0) {
-          process.stderr.write(`${result.repoId}@${result.revision} (${result.commit.slice(0, 12)}, ${result.precision}) is up to date in the cache\n`);
+          process.stderr.write(
+            `${result.repoId}@${result.revision} (${result.commit.slice(0, 12)}, ${result.precision}) is up to date in the cache\n`,
+          );
         } else {
-          process.stderr.write(`pulled ${result.repoId}@${result.revision} (${result.commit.slice(0, 12)}, ${result.precision}): ${result.downloadedFiles.length} files, ${(result.downloadedBytes / 1e6).toFixed(1)} MB\n`);
+          process.stderr.write(
+            `pulled ${result.repoId}@${result.revision} (${result.commit.slice(0, 12)}, ${result.precision}): ${result.downloadedFiles.length} files, ${(result.downloadedBytes / 1e6).toFixed(1)} MB\n`,
+          );
         }
         process.stdout.write(`${result.dir}\n`);
       } finally {

@@ -10,7 +10,10 @@ export function registerScore(program: Command): void {
     .description(`cosine similarity and CLIPScore (${CLIP_SCORE_WEIGHT} · max(cos, 0)) of an image against texts`)
     .argument('<image>', 'image file')
     .argument('<texts...>', 'one or more texts')
-    .option('--threshold <cos>', 'flag texts whose cosine is below this as mismatches (see `crossmodal eval --calibrate`)')
+    .option(
+      '--threshold <cos>',
+      'flag texts whose cosine is below this as mismatches (see `crossmodal eval --calibrate`)',
+    )
     .option('--model <dir>', 'model bundle (default: the bundled demo model)')
     .option('--json', 'print JSON')
     .action(async (image: string, texts: string[], options: { threshold?: string; model?: string; json?: boolean }) => {
@@ -26,7 +29,12 @@ export function registerScore(program: Command): void {
         const cos = await model.score([image], texts);
         const rows = texts.map((text, j) => {
           const cosine = cos.get(0, j);
-          return { text, cosine, clipScore: clipScore(cosine), ...(threshold === undefined ? {} : { match: cosine >= threshold }) };
+          return {
+            text,
+            cosine,
+            clipScore: clipScore(cosine),
+            ...(threshold === undefined ? {} : { match: cosine >= threshold }),
+          };
         });
         if (options.json) {
           process.stdout.write(`${toJson({ image, threshold, scores: rows })}\n`);

@@ -38,9 +38,10 @@ export function registerSearch(program: Command): void {
       const { collection, model } = await openExistingCollection(dir, options.model);
       let hits: CollectionHit[];
       try {
-        hits = text !== undefined
-          ? await collection.searchText(text, { k, where })
-          : await collection.searchImage(path.resolve(options.image as string), { k, where });
+        hits =
+          text !== undefined
+            ? await collection.searchText(text, { k, where })
+            : await collection.searchImage(path.resolve(options.image as string), { k, where });
       } finally {
         await collection.close();
         model.dispose();

@@ -85,7 +85,11 @@ export class SqliteDatabase implements SyncStore {
       for (const pragma of PRAGMAS) this.#db.pragma(pragma);
       this.#db.exec(SCHEMA);
       this.#idByHash = this.#db.prepare('SELECT id FROM items WHERE hash = ?').pluck().safeIntegers(true);
-      this.#insert = this.#db.prepare('INSERT INTO items (kind, source, hash, width, height, metadata, added_at, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').safeIntegers(true);
+      this.#insert = this.#db
+        .prepare(
+          'INSERT INTO items (kind, source, hash, width, height, metadata, added_at, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .safeIntegers(true);
       this.#journal = this.#db.prepare('INSERT INTO changes (op, id) VALUES (?, ?)');
       this.#delete = this.#db.prepare('DELETE FROM items WHERE id = ?');
       this.#item = this.#db.prepare(`SELECT ${ITEM_COLUMNS} FROM items WHERE id = ?`).safeIntegers(true);
@@ -117,7 +121,16 @@ export class SqliteDatabase implements SyncStore {
     const ids = new BigInt64Array(items.length);
     this.#db.transaction(() => {
       items.forEach((item, i) => {
-        const { lastInsertRowid } = this.#insert.run(item.kind, item.source, item.hash, item.width, item.height, item.metadata, item.addedAt, blob(vectors, i, dim));
+        const { lastInsertRowid } = this.#insert.run(
+          item.kind,
+          item.source,
+          item.hash,
+          item.width,
+          item.height,
+          item.metadata,
+          item.addedAt,
+          blob(vectors, i, dim),
+        );
         ids[i] = BigInt(lastInsertRowid);
         this.#journal.run('add', ids[i]);
       });
@@ -139,7 +152,9 @@ export class SqliteDatabase implements SyncStore {
   }
 
   updateMetadata(id: bigint, metadata: string, merge: boolean): boolean {
-    const sql = merge ? 'UPDATE items SET metadata = json_patch(metadata, ?) WHERE id = ?' : 'UPDATE items SET metadata = ? WHERE id = ?';
+    const sql = merge
+      ? 'UPDATE items SET metadata = json_patch(metadata, ?) WHERE id = ?'
+      : 'UPDATE items SET metadata = ? WHERE id = ?';
     return this.#db.prepare(sql).run(metadata, id).changes > 0;
   }
 
@@ -154,18 +169,35 @@ export class SqliteDatabase implements SyncStore {
 
   filterIds(filter: Filter): BigInt64Array {
     const { sql, params } = whereSql(filter);
-    const ids = this.#db.prepare(`SELECT id FROM items WHERE ${sql}`).pluck().safeIntegers(true).all(...params) as bigint[];
+    const ids = this.#db
+      .prepare(`SELECT id FROM items WHERE ${sql}`)
+      .pluck()
+      .safeIntegers(true)
+      .all(...params) as bigint[];
     return BigInt64Array.from(ids);
   }
 
   counts(): ItemCounts {
-    const counts = this.#db.prepare("SELECT COUNT(*) AS n, SUM(kind = 'image') AS images, SUM(kind = 'text') AS texts, SUM(kind = 'vector') AS vectors FROM items").get() as Record<string, number | null>;
+    const counts = this.#db
+      .prepare(
+        "SELECT COUNT(*) AS n, SUM(kind = 'image') AS images, SUM(kind = 'text') AS texts, SUM(kind = 'vector') AS vectors FROM items",
+      )
+      .get() as Record<string, number | null>;
     const pending = this.#db.prepare('SELECT COUNT(*) FROM changes').pluck().get() as number;
-    return { count: counts.n ?? 0, images: counts.images ?? 0, texts: counts.texts ?? 0, vectors: counts.vectors ?? 0, pendingChanges: pending };
+    return {
+      count: counts.n ?? 0,
+      images: counts.images ?? 0,
+      texts: counts.texts ?? 0,
+      vectors: counts.vectors ?? 0,
+      pendingChanges: pending,
+    };
   }
 
   scanVectors(afterId: bigint, limit: number): StoredVectors {
-    const rows = this.#db.prepare('SELECT id, vector FROM items WHERE id > ? ORDER BY id LIMIT ?').safeIntegers(true).all(afterId, limit) as { id: bigint; vector: Buffer }[];
+    const rows = this.#db
+      .prepare('SELECT id, vector FROM items WHERE id > ? ORDER BY id LIMIT ?')
+      .safeIntegers(true)
+      .all(afterId, limit) as { id: bigint; vector: Buffer }[];
     return { ids: BigInt64Array.from(rows, (r) => r.id), vectors: matrix(rows.map((r) => r.vector)) };
   }
 
@@ -182,8 +214,14 @@ export class SqliteDatabase implements SyncStore {
   }
 
   changesSince(seq: number): JournalEntries {
-    const rows = this.#db.prepare('SELECT op, id FROM changes WHERE seq > ? ORDER BY seq').safeIntegers(true).all(seq) as { op: string; id: bigint }[];
-    return { ops: Uint8Array.from(rows, (r) => (r.op === 'remove' ? JOURNAL_REMOVE : JOURNAL_ADD)), ids: BigInt64Array.from(rows, (r) => r.id) };
+    const rows = this.#db
+      .prepare('SELECT op, id FROM changes WHERE seq > ? ORDER BY seq')
+      .safeIntegers(true)
+      .all(seq) as { op: string; id: bigint }[];
+    return {
+      ops: Uint8Array.from(rows, (r) => (r.op === 'remove' ? JOURNAL_REMOVE : JOURNAL_ADD)),
+      ids: BigInt64Array.from(rows, (r) => r.id),
+    };
   }
 
   lastChangeSeq(): number {
@@ -198,7 +236,10 @@ export class SqliteDatabase implements SyncStore {
   }
 
   sources(): ItemSource[] {
-    const rows = this.#db.prepare('SELECT id, kind, source FROM items ORDER BY id').safeIntegers(true).all() as ItemSource[];
+    const rows = this.#db
+      .prepare('SELECT id, kind, source FROM items ORDER BY id')
+      .safeIntegers(true)
+      .all() as ItemSource[];
     return rows;
   }
 

@@ -20,8 +20,7 @@ export interface WireError {
 }
 
 export type Response<K extends Operation = Operation> =
-  | { seq: number; ok: true; result: ReturnType<SyncStore[K]> }
-  | { seq: number; ok: false; error: WireError };
+  { seq: number; ok: true; result: ReturnType<SyncStore[K]> } | { seq: number; ok: false; error: WireError };
 
 /** The worker's first message: the database is open (or could not be opened). */
 export type Startup = { ready: true } | { ready: false; error: WireError };
@@ -33,8 +32,14 @@ export interface WorkerData {
 
 /** The buffers of the typed arrays in a result (the result itself, or its direct properties), to transfer. */
 export function transferables(result: unknown): ArrayBuffer[] {
-  const values = ArrayBuffer.isView(result) ? [result] : result !== null && typeof result === 'object' && !Array.isArray(result) ? Object.values(result) : [];
+  const values = ArrayBuffer.isView(result)
+    ? [result]
+    : result !== null && typeof result === 'object' && !Array.isArray(result)
+      ? Object.values(result)
+      : [];
   const buffers = new Set<ArrayBuffer>();
-  for (const v of values) if (ArrayBuffer.isView(v) && v.buffer instanceof ArrayBuffer && v.byteLength === v.buffer.byteLength) buffers.add(v.buffer);
+  for (const v of values)
+    if (ArrayBuffer.isView(v) && v.buffer instanceof ArrayBuffer && v.byteLength === v.buffer.byteLength)
+      buffers.add(v.buffer);
   return [...buffers];
 }

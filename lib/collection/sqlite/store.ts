@@ -19,10 +19,16 @@ import { DATABASE_FILE } from './schema';
  * TypeScript sources (the test suite), the one `npm run build:ts` wrote to dist/.
  */
 function workerScript(): string {
-  const candidates = [path.join(__dirname, 'worker.js'), path.join(packageRoot, 'dist', 'cjs', 'collection', 'sqlite', 'worker.js')];
+  const candidates = [
+    path.join(__dirname, 'worker.js'),
+    path.join(packageRoot, 'dist', 'cjs', 'collection', 'sqlite', 'worker.js'),
+  ];
   const found = candidates.find((file) => fs.existsSync(file));
   if (found === undefined) {
-    throw new CrossmodalError('ERR_NATIVE_BINDING', `the collection database worker is missing (looked for ${candidates.join(', ')}); run \`npm run build:ts\``);
+    throw new CrossmodalError(
+      'ERR_NATIVE_BINDING',
+      `the collection database worker is missing (looked for ${candidates.join(', ')}); run \`npm run build:ts\``,
+    );
   }
   return found;
 }
@@ -47,15 +53,30 @@ export class SqliteStore implements CollectionStore {
     worker.on('message', (response: Response) => this.#settle(response));
     // An exception the worker did not answer with a response, or an exit nobody asked for: every
     // call in flight fails, and so does every later one.
-    worker.on('error', (error) => this.#stop(new CrossmodalError('ERR_INTERNAL', `the collection database worker failed: ${error.message}`, { cause: error })));
-    worker.on('exit', (code) => this.#stop(new CrossmodalError(this.#closing ? 'ERR_DISPOSED' : 'ERR_INTERNAL', `the collection database worker exited (code ${code})`)));
+    worker.on('error', (error) =>
+      this.#stop(
+        new CrossmodalError('ERR_INTERNAL', `the collection database worker failed: ${error.message}`, {
+          cause: error,
+        }),
+      ),
+    );
+    worker.on('exit', (code) =>
+      this.#stop(
+        new CrossmodalError(
+          this.#closing ? 'ERR_DISPOSED' : 'ERR_INTERNAL',
+          `the collection database worker exited (code ${code})`,
+        ),
+      ),
+    );
     // An open collection does not keep the process alive by itself; calls in flight do (#call).
     worker.unref();
   }
 
   /** Opens (creating if needed) `<dir>/collection.db` on a new worker thread. */
   static async open(dir: string): Promise<SqliteStore> {
-    const worker = new Worker(workerScript(), { workerData: { file: path.join(dir, DATABASE_FILE) } satisfies WorkerData });
+    const worker = new Worker(workerScript(), {
+      workerData: { file: path.join(dir, DATABASE_FILE) } satisfies WorkerData,
+    });
     let startup: Startup;
     // Listeners of the opening phase only: removeAllListeners() would also drop the ones Node's
     // Worker registers to keep its message port referenced.
@@ -71,7 +92,9 @@ export class SqliteStore implements CollectionStore {
       });
     } catch (error) {
       await worker.terminate();
-      throw new CrossmodalError('ERR_INTERNAL', `the collection database worker failed: ${(error as Error).message}`, { cause: error });
+      throw new CrossmodalError('ERR_INTERNAL', `the collection database worker failed: ${(error as Error).message}`, {
+        cause: error,
+      });
     } finally {
       if (onMessage) worker.off('message', onMessage);
       if (onError) worker.off('error', onError);
@@ -86,13 +109,20 @@ export class SqliteStore implements CollectionStore {
 
   #call<K extends Operation>(op: K, ...args: Parameters<SyncStore[K]>): Promise<ReturnType<SyncStore[K]>> {
     const worker = this.#worker;
-    if (!worker || (this.#closing && op !== 'close')) return Promise.reject(new CrossmodalError('ERR_DISPOSED', 'the collection has been closed'));
+    if (!worker || (this.#closing && op !== 'close'))
+      return Promise.reject(new CrossmodalError('ERR_DISPOSED', 'the collection has been closed'));
     const seq = ++this.#nextSeq;
     return new Promise((resolve, reject) => {
       try {
         worker.postMessage({ seq, op, args } satisfies Request<K>);
       } catch (error) {
-        reject(new CrossmodalError('ERR_INTERNAL', `cannot send ${op} to the collection database worker: ${(error as Error).message}`, { cause: error }));
+        reject(
+          new CrossmodalError(
+            'ERR_INTERNAL',
+            `cannot send ${op} to the collection database worker: ${(error as Error).message}`,
+            { cause: error },
+          ),
+        );
         return;
       }
       this.#pending.set(seq, { resolve: resolve as (result: unknown) => void, reject });

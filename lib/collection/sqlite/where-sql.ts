@@ -1,9 +1,23 @@
 // A checked filter (../where.ts) as an SQL condition over the items table, with bound parameters.
 import type { Filter, FilterColumn, FilterField, FilterOperator, FilterValue } from '../where';
 
-const COLUMNS: Record<FilterColumn, string> = { kind: 'kind', source: 'source', width: 'width', height: 'height', addedAt: 'added_at', id: 'id' };
+const COLUMNS: Record<FilterColumn, string> = {
+  kind: 'kind',
+  source: 'source',
+  width: 'width',
+  height: 'height',
+  addedAt: 'added_at',
+  id: 'id',
+};
 // IS / IS NOT rather than = / <>: they treat NULL (a missing metadata field) as a value.
-const OPERATORS: Record<Exclude<FilterOperator, 'in'>, string> = { is: 'IS', isNot: 'IS NOT', gt: '>', gte: '>=', lt: '<', lte: '<=' };
+const OPERATORS: Record<Exclude<FilterOperator, 'in'>, string> = {
+  is: 'IS',
+  isNot: 'IS NOT',
+  gt: '>',
+  gte: '>=',
+  lt: '<',
+  lte: '<=',
+};
 
 function columnSql(field: FilterField): string {
   // parseWhere admits only identifiers joined by dots as metadata paths, so the path can be inlined.

@@ -15,7 +15,9 @@ try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     Driver = require('better-sqlite3') as DatabaseConstructor;
   } catch (error) {
-    throw Object.assign(new Error(`collections need the better-sqlite3 package: ${(error as Error).message}`), { code: 'ERR_NATIVE_BINDING' });
+    throw Object.assign(new Error(`collections need the better-sqlite3 package: ${(error as Error).message}`), {
+      code: 'ERR_NATIVE_BINDING',
+    });
   }
   database = new SqliteDatabase(Driver, (workerData as WorkerData).file);
   port.postMessage({ ready: true } satisfies Startup);

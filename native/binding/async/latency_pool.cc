@@ -14,8 +14,7 @@ namespace {
 
 class LatencyCompletion : public Completion {
  public:
-  LatencyCompletion(napi_deferred deferred, ResultFn result)
-      : deferred_(deferred), result_(std::move(result)) {}
+  LatencyCompletion(napi_deferred deferred, ResultFn result) : deferred_(deferred), result_(std::move(result)) {}
 
   void SetError(CapturedError error) { error_ = std::move(error); }
 
@@ -33,8 +32,7 @@ class LatencyCompletion : public Completion {
 
 class LatencyJob : public TaskPool::Task {
  public:
-  LatencyJob(WorkFn run, std::unique_ptr<LatencyCompletion> completion,
-             std::shared_ptr<CompletionChannel> channel)
+  LatencyJob(WorkFn run, std::unique_ptr<LatencyCompletion> completion, std::shared_ptr<CompletionChannel> channel)
       : run_(std::move(run)), completion_(std::move(completion)), channel_(std::move(channel)) {}
 
   void Run() override {

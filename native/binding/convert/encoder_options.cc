@@ -36,7 +36,8 @@ model::EncoderOptions ParseEncoderOptions(const Napi::Object& options, std::stri
     return d;
   };
   auto has = [&](const char* key) { return options.Has(key) && !options.Get(key).IsUndefined(); };
-  if (has("precision")) parsed.precision = model::ParsePrecision(RequireString(options.Get("precision"), "options.precision"));
+  if (has("precision"))
+    parsed.precision = model::ParsePrecision(RequireString(options.Get("precision"), "options.precision"));
   if (has("maxBatchSize")) {
     const size_t n = static_cast<size_t>(number("maxBatchSize", 1, 4096));
     parsed.max_image_batch = n;
@@ -45,7 +46,8 @@ model::EncoderOptions ParseEncoderOptions(const Napi::Object& options, std::stri
   if (has("maxImageBatchSize")) parsed.max_image_batch = static_cast<size_t>(number("maxImageBatchSize", 1, 4096));
   if (has("maxTextBatchSize")) parsed.max_text_batch = static_cast<size_t>(number("maxTextBatchSize", 1, 4096));
   if (has("maxQueueDelayMs")) {
-    parsed.max_queue_delay = std::chrono::microseconds(static_cast<int64_t>(number("maxQueueDelayMs", 0, 60000) * 1000));
+    parsed.max_queue_delay =
+        std::chrono::microseconds(static_cast<int64_t>(number("maxQueueDelayMs", 0, 60000) * 1000));
   }
   if (has("maxQueueSize")) parsed.max_queued_rows = static_cast<size_t>(number("maxQueueSize", 1, 1e9));
   if (has("preprocessThreads")) parsed.preprocess_threads = static_cast<size_t>(number("preprocessThreads", 0, 1024));
@@ -57,12 +59,16 @@ model::EncoderOptions ParseEncoderOptions(const Napi::Object& options, std::stri
     else if (level == "basic") parsed.session.optimization = ORT_ENABLE_BASIC;
     else if (level == "extended") parsed.session.optimization = ORT_ENABLE_EXTENDED;
     else if (level == "all") parsed.session.optimization = ORT_ENABLE_ALL;
-    else throw Error(codes::kInvalidArgument, "options.graphOptimizationLevel must be 'disabled', 'basic', 'extended' or 'all'");
+    else
+      throw Error(codes::kInvalidArgument,
+                  "options.graphOptimizationLevel must be 'disabled', 'basic', 'extended' or 'all'");
   }
   if (has("optimizedModelPath")) {
-    parsed.session.optimized_model_path = RequireString(options.Get("optimizedModelPath"), "options.optimizedModelPath");
+    parsed.session.optimized_model_path =
+        RequireString(options.Get("optimizedModelPath"), "options.optimizedModelPath");
   }
-  if (has("trtCacheDir")) parsed.session.trt_cache_dir = RequireString(options.Get("trtCacheDir"), "options.trtCacheDir");
+  if (has("trtCacheDir"))
+    parsed.session.trt_cache_dir = RequireString(options.Get("trtCacheDir"), "options.trtCacheDir");
   if (has("trimTextPadding")) parsed.trim_text_padding = options.Get("trimTextPadding").ToBoolean().Value();
   if (has("trtFp16")) parsed.session.trt_fp16 = options.Get("trtFp16").ToBoolean().Value();
   return parsed;

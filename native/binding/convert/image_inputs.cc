@@ -61,7 +61,8 @@ void ParseImageInputs(const Napi::Value& value, std::vector<image::ImageSource>*
       source.height = static_cast<int>(RequireUint32(pixels.Get("height"), (where + ".height").c_str()));
       source.channels = static_cast<int>(RequireUint32(pixels.Get("channels"), (where + ".channels").c_str()));
       Napi::Value data = pixels.Get("data");
-      if (!IsByteArray(data)) throw Error(codes::kInvalidArgument, where + ".data must be a Uint8Array or Uint8ClampedArray");
+      if (!IsByteArray(data))
+        throw Error(codes::kInvalidArgument, where + ".data must be a Uint8Array or Uint8ClampedArray");
       CopyBytes(data.As<Napi::TypedArray>(), &(*owned)[i]);
     } else {
       throw Error(codes::kInvalidArgument,

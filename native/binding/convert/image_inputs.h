@@ -8,8 +8,8 @@
 #include <memory>
 #include <vector>
 
-#include "model/embed_request.h"
 #include "image/pipeline.h"
+#include "model/embed_request.h"
 
 namespace crossmodal::binding {
 

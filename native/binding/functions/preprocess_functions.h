@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "common/thread_pool.h"
-#include "image/preprocess_config.h"
 #include "image/pipeline.h"
+#include "image/preprocess_config.h"
 
 namespace crossmodal::binding {
 

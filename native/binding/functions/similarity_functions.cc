@@ -48,7 +48,8 @@ Napi::Value GroupMeans(const Napi::CallbackInfo& info) {
     uint32_t group = RequireUint32(info[2], "group");
     if (dim == 0 || group == 0) throw Error(codes::kInvalidArgument, "dim and group must be positive");
     auto rows = std::make_shared<std::vector<float>>(CopyFloat32Rows(info[0], dim, "rows"));
-    if ((rows->size() / dim) % group != 0) throw Error(codes::kInvalidArgument, "row count is not a multiple of the group size");
+    if ((rows->size() / dim) % group != 0)
+      throw Error(codes::kInvalidArgument, "row count is not a multiple of the group size");
     auto result = std::make_shared<std::unique_ptr<std::vector<float>>>();
     return QueueWork(
         env, WorkQueue::kBackground, "crossmodal.groupMeans",

@@ -17,7 +17,8 @@ DirectoryLock::DirectoryLock(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
   Guard(env, [&]() -> Napi::Value {
     const std::string dir = RequireString(info[0], "dir");
     if (dir.empty()) throw Error(codes::kInvalidArgument, "dir must be a non-empty string");
-    const std::string what = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "directory";
+    const std::string what =
+        info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "directory";
     lock_ = std::make_unique<DirLock>(dir, what);
     return env.Undefined();
   });

@@ -145,7 +145,8 @@ Napi::Value EncoderSession::Load(const Napi::CallbackInfo& info) {
     std::string dir = RequireString(info[0], "dir");
     std::string ort_library;
     model::EncoderOptions options;
-    if (info.Length() > 1 && info[1].IsObject()) options = ParseEncoderOptions(info[1].As<Napi::Object>(), &ort_library);
+    if (info.Length() > 1 && info[1].IsObject())
+      options = ParseEncoderOptions(info[1].As<Napi::Object>(), &ort_library);
     auto encoder = std::make_shared<std::shared_ptr<model::DualEncoder>>();
     return QueueWork(
         env, WorkQueue::kBackground, "crossmodal.load",
@@ -231,7 +232,8 @@ Napi::Value EncoderSession::Cancel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
     if (info.Length() < 1 || !info[0].IsExternal()) return env.Undefined();
-    std::string code = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : codes::kAborted;
+    std::string code =
+        info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : codes::kAborted;
     if (code != codes::kAborted && code != codes::kDeadlineExceeded) code = codes::kAborted;
     if (auto request = info[0].As<Napi::External<RequestHandle>>().Data()->lock()) {
       if (!request->cancelled.load()) {
@@ -299,7 +301,8 @@ Napi::Value EncoderSession::Info(const Napi::CallbackInfo& info) {
     out.Set("fingerprint", bundle.fingerprint);
     out.Set("precision", model::PrecisionName(bundle.precision));
     Napi::Array precisions = Napi::Array::New(env, bundle.available_precisions.size());
-    for (size_t i = 0; i < bundle.available_precisions.size(); ++i) precisions.Set(static_cast<uint32_t>(i), bundle.available_precisions[i]);
+    for (size_t i = 0; i < bundle.available_precisions.size(); ++i)
+      precisions.Set(static_cast<uint32_t>(i), bundle.available_precisions[i]);
     out.Set("availablePrecisions", precisions);
     out.Set("dim", Napi::Number::New(env, static_cast<double>(encoder->embedding_dim())));
     out.Set("contextLength", Napi::Number::New(env, static_cast<double>(encoder->tokenizer().context_length())));

@@ -29,12 +29,13 @@ class EncoderSession : public Napi::ObjectWrap<EncoderSession> {
 
  private:
   static Napi::Value Load(const Napi::CallbackInfo& info);
-  Napi::Value EmbedTexts(const Napi::CallbackInfo& info);   // (texts, normalize, timeoutMs) -> [promise, handle]
-  Napi::Value EmbedImages(const Napi::CallbackInfo& info);  // (images, normalize, timeoutMs, imageOptions?) -> [promise, handle]
-  Napi::Value Cancel(const Napi::CallbackInfo& info);       // (handle, code)
-  Napi::Value Preprocess(const Napi::CallbackInfo& info);   // (images, options) -> promise
+  Napi::Value EmbedTexts(const Napi::CallbackInfo& info);  // (texts, normalize, timeoutMs) -> [promise, handle]
+  Napi::Value EmbedImages(
+      const Napi::CallbackInfo& info);  // (images, normalize, timeoutMs, imageOptions?) -> [promise, handle]
+  Napi::Value Cancel(const Napi::CallbackInfo& info);      // (handle, code)
+  Napi::Value Preprocess(const Napi::CallbackInfo& info);  // (images, options) -> promise
   Napi::Value Tokenize(const Napi::CallbackInfo& info);
-  Napi::Value Decode(const Napi::CallbackInfo& info);         // decode(ids, skipSpecialTokens) -> string
+  Napi::Value Decode(const Napi::CallbackInfo& info);  // decode(ids, skipSpecialTokens) -> string
   Napi::Value TokenizerInfo(const Napi::CallbackInfo& info);
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);

@@ -84,7 +84,9 @@ Napi::Value TextTokenizer::Load(const Napi::CallbackInfo& info) {
     return QueueWork(
         env, WorkQueue::kBackground, "crossmodal.loadTokenizer",
         [tokenizer, dir = std::move(dir), options] { *tokenizer = text::LoadTokenizer(dir, options); },
-        [tokenizer, threads](Napi::Env env) -> Napi::Value { return TextTokenizer::Wrap(env, std::move(*tokenizer), threads); });
+        [tokenizer, threads](Napi::Env env) -> Napi::Value {
+          return TextTokenizer::Wrap(env, std::move(*tokenizer), threads);
+        });
   });
 }
 
@@ -139,7 +141,8 @@ Napi::Value TextTokenizer::IdToToken(const Napi::CallbackInfo& info) {
     auto tokenizer = Acquire();
     if (!info[0].IsNumber()) throw Error(codes::kInvalidArgument, "id must be an integer");
     const double d = info[0].As<Napi::Number>().DoubleValue();
-    if (d != static_cast<double>(static_cast<int32_t>(d))) throw Error(codes::kInvalidArgument, "id must be a 32-bit integer");
+    if (d != static_cast<double>(static_cast<int32_t>(d)))
+      throw Error(codes::kInvalidArgument, "id must be a 32-bit integer");
     return Napi::String::New(env, tokenizer->IdToToken(static_cast<int32_t>(d)));
   });
 }
@@ -149,7 +152,9 @@ Napi::Value TextTokenizer::BpeWordBytes(const Napi::CallbackInfo& info) {
   return Guard(env, [&]() -> Napi::Value {
     auto tokenizer = Acquire();
     const auto* clip = dynamic_cast<const text::ClipTokenizer*>(tokenizer.get());
-    if (!clip) throw Error(codes::kTokenizer, "bpeWordBytes needs a CLIP BPE tokenizer (this is " + tokenizer->spec().kind + ")");
+    if (!clip)
+      throw Error(codes::kTokenizer,
+                  "bpeWordBytes needs a CLIP BPE tokenizer (this is " + tokenizer->spec().kind + ")");
     if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
       throw Error(codes::kInvalidArgument, "bytes must be a Uint8Array");
     }

@@ -130,8 +130,10 @@ Napi::Value VectorIndex::Load(const Napi::CallbackInfo& info) {
       if (o.Get("type").IsString()) options.type = o.Get("type").As<Napi::String>().Utf8Value();
       if (o.Get("dim").IsNumber()) options.dim = RequireUint32(o.Get("dim"), "dim");
       // Placement of the loaded index (not stored in the file).
-      if (o.Get("device").IsString()) options.device = search::ParseSearchDevice(o.Get("device").As<Napi::String>().Utf8Value());
-      if (o.Get("deviceId").IsNumber()) options.device_id = static_cast<int>(RequireUint32(o.Get("deviceId"), "deviceId"));
+      if (o.Get("device").IsString())
+        options.device = search::ParseSearchDevice(o.Get("device").As<Napi::String>().Utf8Value());
+      if (o.Get("deviceId").IsNumber())
+        options.device_id = static_cast<int>(RequireUint32(o.Get("deviceId"), "deviceId"));
     }
     auto loaded = std::make_shared<std::shared_ptr<search::AnnIndex>>();
     return QueueWork(
@@ -160,7 +162,8 @@ Napi::Value VectorIndex::Train(const Napi::CallbackInfo& info) {
     auto index = Acquire();
     auto vectors = std::make_shared<std::vector<float>>(CopyFloat32Rows(info[0], dim_, "vectors"));
     return QueueWork(
-        env, WorkQueue::kBackground, "crossmodal.index.train", [index, vectors] { index->Train(vectors->data(), vectors->size() / index->dim()); },
+        env, WorkQueue::kBackground, "crossmodal.index.train",
+        [index, vectors] { index->Train(vectors->data(), vectors->size() / index->dim()); },
         [](Napi::Env env) { return env.Undefined(); });
   });
 }
@@ -176,8 +179,8 @@ Napi::Value VectorIndex::Add(const Napi::CallbackInfo& info) {
     if (has_ids) {
       *ids = CopyIds(info[1], "ids");
       if (ids->size() != count) {
-        throw Error(codes::kInvalidArgument, "ids has " + std::to_string(ids->size()) + " entries for " +
-                                                 std::to_string(count) + " vectors");
+        throw Error(codes::kInvalidArgument,
+                    "ids has " + std::to_string(ids->size()) + " entries for " + std::to_string(count) + " vectors");
       }
     }
     const bool upsert = info.Length() > 2 && info[2].ToBoolean().Value();
@@ -197,7 +200,8 @@ Napi::Value VectorIndex::Remove(const Napi::CallbackInfo& info) {
     auto ids = std::make_shared<std::vector<int64_t>>(CopyIds(info[0], "ids"));
     auto removed = std::make_shared<size_t>(0);
     return QueueWork(
-        env, WorkQueue::kBackground, "crossmodal.index.remove", [index, ids, removed] { *removed = index->Remove(ids->data(), ids->size()); },
+        env, WorkQueue::kBackground, "crossmodal.index.remove",
+        [index, ids, removed] { *removed = index->Remove(ids->data(), ids->size()); },
         [removed](Napi::Env env) { return Napi::Number::New(env, static_cast<double>(*removed)); });
   });
 }
@@ -209,7 +213,8 @@ Napi::Value VectorIndex::Has(const Napi::CallbackInfo& info) {
     auto ids = std::make_shared<std::vector<int64_t>>(CopyIds(info[0], "ids"));
     auto found = std::make_shared<std::vector<uint8_t>>();
     return QueueWork(
-        env, WorkQueue::kLatency, "crossmodal.index.has", [index, ids, found] { *found = index->Has(ids->data(), ids->size()); },
+        env, WorkQueue::kLatency, "crossmodal.index.has",
+        [index, ids, found] { *found = index->Has(ids->data(), ids->size()); },
         [found](Napi::Env env) -> Napi::Value {
           auto owner = std::make_unique<std::vector<uint8_t>>(std::move(*found));
           void* data = owner->data();
@@ -230,7 +235,8 @@ Napi::Value VectorIndex::Reconstruct(const Napi::CallbackInfo& info) {
     auto out = std::make_shared<std::unique_ptr<std::vector<float>>>(std::make_unique<std::vector<float>>(dim_));
     auto found = std::make_shared<bool>(false);
     return QueueWork(
-        env, WorkQueue::kLatency, "crossmodal.index.reconstruct", [index, id, out, found] { *found = index->Reconstruct(id, (*out)->data()); },
+        env, WorkQueue::kLatency, "crossmodal.index.reconstruct",
+        [index, id, out, found] { *found = index->Reconstruct(id, (*out)->data()); },
         [out, found](Napi::Env env) -> Napi::Value {
           if (!*found) return env.Null();
           float* data = (*out)->data();
@@ -284,8 +290,8 @@ Napi::Value VectorIndex::RangeSearch(const Napi::CallbackInfo& info) {
           Napi::Object out = Napi::Object::New(env);
           out.Set("queries", Napi::Number::New(env, static_cast<double>(shared->queries)));
           auto own = [&shared]() { return std::make_unique<std::shared_ptr<search::RangeResult>>(shared); };
-          out.Set("offsets", AdoptAsArrayBuffer(env, own(), shared->offsets.data(),
-                                                         shared->offsets.size() * sizeof(uint64_t)));
+          out.Set("offsets",
+                  AdoptAsArrayBuffer(env, own(), shared->offsets.data(), shared->offsets.size() * sizeof(uint64_t)));
           out.Set("ids", AdoptAsArrayBuffer(env, own(), shared->ids.data(), shared->ids.size() * sizeof(int64_t)));
           out.Set("scores",
                   AdoptAsArrayBuffer(env, own(), shared->scores.data(), shared->scores.size() * sizeof(float)));
@@ -301,8 +307,8 @@ Napi::Value VectorIndex::Save(const Napi::CallbackInfo& info) {
     std::string path = RequireString(info[0], "path");
     std::string fingerprint = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
     return QueueWork(
-        env, WorkQueue::kBackground, "crossmodal.index.save", [index, path, fingerprint] { index->Save(path, fingerprint); },
-        [](Napi::Env env) { return env.Undefined(); });
+        env, WorkQueue::kBackground, "crossmodal.index.save",
+        [index, path, fingerprint] { index->Save(path, fingerprint); }, [](Napi::Env env) { return env.Undefined(); });
   });
 }
 
@@ -328,9 +334,8 @@ Napi::Value VectorIndex::Info(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value VectorIndex::Size(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&]() -> Napi::Value {
-    return Napi::Number::New(info.Env(), static_cast<double>(Acquire()->size()));
-  });
+  return Guard(info.Env(),
+               [&]() -> Napi::Value { return Napi::Number::New(info.Env(), static_cast<double>(Acquire()->size())); });
 }
 
 Napi::Value VectorIndex::Dim(const Napi::CallbackInfo& info) {

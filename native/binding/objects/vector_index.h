@@ -24,10 +24,10 @@ class VectorIndex : public Napi::ObjectWrap<VectorIndex> {
   static Napi::Value Load(const Napi::CallbackInfo& info);
   // Static: recommend(n, dim) → the recommended IndexSpec as a JSON string (synchronous).
   static Napi::Value Recommend(const Napi::CallbackInfo& info);
-  Napi::Value Train(const Napi::CallbackInfo& info);        // train(vectors: Float32Array) → Promise<void>
-  Napi::Value Add(const Napi::CallbackInfo& info);          // add(vectors, ids?: BigInt64Array, upsert?) → Promise<size>
-  Napi::Value Remove(const Napi::CallbackInfo& info);       // remove(ids: BigInt64Array) → Promise<removed count>
-  Napi::Value Has(const Napi::CallbackInfo& info);          // has(ids) → Promise<ArrayBuffer of one byte per id>
+  Napi::Value Train(const Napi::CallbackInfo& info);   // train(vectors: Float32Array) → Promise<void>
+  Napi::Value Add(const Napi::CallbackInfo& info);     // add(vectors, ids?: BigInt64Array, upsert?) → Promise<size>
+  Napi::Value Remove(const Napi::CallbackInfo& info);  // remove(ids: BigInt64Array) → Promise<removed count>
+  Napi::Value Has(const Napi::CallbackInfo& info);     // has(ids) → Promise<ArrayBuffer of one byte per id>
   Napi::Value Reconstruct(const Napi::CallbackInfo& info);  // reconstruct(id: bigint) → Promise<ArrayBuffer | null>
   // search(queries, k, efSearch?, nprobe?, allow?: BigInt64Array, deny?: BigInt64Array)
   //   → Promise<ArrayBuffer>: queries × k int64 ids, then queries × k float scores
