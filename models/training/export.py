@@ -5,8 +5,8 @@
 
 Writes models/shapes-clip/: config.json (model_type clip; logit_scale_init_value is the
 *trained* log logit scale, which is what crossmodal and HF CLIPModel read), preprocessor /
-tokenizer configs, onnx/{vision,text}_model.onnx (fp32), with --fp16 *_fp16.onnx (weights stored
-fp16, tools/dev/generate_bundle_variants.py's fp16 transform; left out by default for size) and *_quantized.onnx (dynamic int8:
+tokenizer configs, onnx/{vision,text}_model.onnx (fp32), with --variants fp16 (default) *_fp16.onnx (weights stored
+fp16, tools/dev/generate_bundle_variants.py's fp16 transform) and with --variants int8 *_quantized.onnx (dynamic int8:
 every MatMul with a constant weight becomes DynamicQuantizeLinear + MatMulInteger with
 per-column symmetric int8 weights). vocab.json / merges.txt are written by prune_bpe.py.
 Also writes .work/torch-reference.json (torch embeddings of a few scenes and captions) for
@@ -121,8 +121,10 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--checkpoint", default=str(WORK / "checkpoint.pt"))
     ap.add_argument("--out", default=str(BUNDLE))
-    ap.add_argument("--fp16", action="store_true",
-                    help="also write *_fp16.onnx (3.4 MB more: fp32 + int8 + fp16 would exceed the 10 MB bundle budget)")
+    ap.add_argument("--variants", default="fp16",
+                    help="comma-separated extra precisions: fp16 (weights stored fp16; about half the size) and/or int8 "
+                         "(dynamic quantisation of MatMul: it shrinks the text tower only, since the conv image tower has "
+                         "no MatMul, so it is off by default; fp32 + fp16 keeps the bundle under 10 MB)")
     args = ap.parse_args()
     torch.set_num_threads(2)
     out = common.Path(args.out).resolve()
@@ -147,12 +149,19 @@ def main() -> int:
         ids = torch.from_numpy(tok.tokenize(["a photo of a red star", "two blue rings"], CONTEXT_LENGTH)[0])
         gtc.export_onnx(text, ids, "input_ids", "text_embeds",
                         {"input_ids": {0: "batch", 1: "sequence"}, "text_embeds": {0: "batch"}}, out / "onnx/text_model.onnx")
+    variants = {v.strip() for v in args.variants.split(",") if v.strip()}
+    unknown = variants - {"fp16", "int8"}
+    if unknown:
+        raise SystemExit(f"export: unknown variant(s) {sorted(unknown)}")
     for name in ("vision_model", "text_model"):
-        if args.fp16:
+        if "fp16" in variants:
             fp16_variant(out / f"onnx/{name}.onnx", out / f"onnx/{name}_fp16.onnx", half_input=name == "vision_model")
         else:
             (out / f"onnx/{name}_fp16.onnx").unlink(missing_ok=True)
-        quantize_dynamic(out / f"onnx/{name}.onnx", out / f"onnx/{name}_quantized.onnx")
+        if "int8" in variants:
+            quantize_dynamic(out / f"onnx/{name}.onnx", out / f"onnx/{name}_quantized.onnx")
+        else:
+            (out / f"onnx/{name}_quantized.onnx").unlink(missing_ok=True)
 
     # Torch reference for check_bundle.mjs: a few PNG scenes and captions, embeddings normalised.
     ref_dir = WORK / "reference"
