@@ -13,7 +13,12 @@ const newDir = scratchDirs('crossmodal-demo-');
 
 interface DemoReport {
   scenes: number;
-  queries: { query: string; relevantInGallery: number; hits: { file: string; score: number; correct: boolean }[] }[];
+  queries: {
+    query: string;
+    kind: 'single attribute' | 'compositional' | 'image';
+    relevantInGallery: number;
+    hits: { file: string; score: number; correct: boolean }[];
+  }[];
   recall: { textToImage: Record<string, number>; imageToText: Record<string, number> };
   html: string;
   seconds: number;
@@ -58,14 +63,23 @@ describe('crossmodal demo', () => {
   });
 
   it('finds what the queries ask for (the trained model, not noise)', () => {
-    // Precision of the first hit and of all hits, over queries with at least 5 matching scenes.
-    const judged = report.queries.filter((q) => q.relevantInGallery >= 5);
-    const top1 = judged.filter((q) => q.hits[0]!.correct).length / judged.length;
-    const all = judged.flatMap((q) => q.hits).filter((h) => h.correct).length / (judged.length * 5);
-    expect(top1).toBeGreaterThanOrEqual(0.7);
-    expect(all).toBeGreaterThanOrEqual(0.6);
-    // Recall@10 over the gallery's captions, far above chance (10 / scenes).
-    expect(report.recall.textToImage['10']).toBeGreaterThan(10 * (10 / report.scenes));
+    // What the model card claims: single-attribute queries are reliable (P@5 0.96 on 1,000 test
+    // scenes); compositional ones much less so (0.40). Every text query must beat chance (five
+    // random scenes hold 5 · relevant / scenes correct ones on average) by a wide margin overall.
+    const text = report.queries.filter((q) => q.kind !== 'image');
+    for (const q of text.filter((q) => q.kind === 'single attribute')) {
+      expect(q.hits.filter((h) => h.correct).length, q.query).toBeGreaterThanOrEqual(4);
+    }
+    for (const q of text) {
+      const chance = (5 * q.relevantInGallery) / report.scenes;
+      expect(q.hits.filter((h) => h.correct).length, q.query).toBeGreaterThan(chance);
+    }
+    const correct = text.flatMap((q) => q.hits).filter((h) => h.correct).length;
+    const chance = text.reduce((sum, q) => sum + (5 * q.relevantInGallery) / report.scenes, 0);
+    expect(correct).toBeGreaterThan(3 * chance);
+    // Recall@10 over the gallery's captions (the card: 0.81 on 1,000 scenes; the gallery has 300).
+    expect(report.recall.textToImage['10']).toBeGreaterThanOrEqual(0.8);
+    expect(report.recall.imageToText['10']).toBeGreaterThanOrEqual(0.8);
   });
 
   it.skipIf(!chromiumPath)(

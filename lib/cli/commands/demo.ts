@@ -103,6 +103,8 @@ export function registerDemo(program: Command): void {
             scenes[byFile.get(hit.source ?? '') ?? -1] as GalleryScene;
           const results: {
             query: string;
+            /** One attribute ("a ring"), several ("two green squares"), or the image query. */
+            kind: 'single attribute' | 'compositional' | 'image';
             relevantInGallery: number;
             hits: { file: string; score: number; correct: boolean }[];
           }[] = [];
@@ -113,6 +115,7 @@ export function registerDemo(program: Command): void {
             const relevant = scenes.filter((s) => sceneMatches(s, q.want)).length;
             results.push({
               query: q.text,
+              kind: Object.keys(q.want).length === 1 ? 'single attribute' : 'compositional',
               relevantInGallery: relevant,
               hits: judged.map((j) => ({ file: path.basename(j.scene.file), score: j.hit.score, correct: j.correct })),
             });
@@ -157,6 +160,7 @@ export function registerDemo(program: Command): void {
             );
           results.push({
             query: imageQuery,
+            kind: 'image',
             relevantInGallery: scenes.filter((s) => s !== probe && sceneMatches(s, want)).length,
             hits: judgedImage.map((j) => ({
               file: path.basename(j.scene.file),
