@@ -246,6 +246,55 @@ describe('crossmodal command line', () => {
     if (python.status === 0) expect(python.stdout.trim()).toBe(`(3, ${cols}) float32`);
   });
 
+  it('fails on an unreadable image with a one-line hint, and leaves it out with --skip-errors (exit 3)', () => {
+    const dir = newDir();
+    fs.mkdirSync(dir, { recursive: true });
+    const broken = path.join(dir, 'broken.jpg');
+    fs.writeFileSync(broken, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]));
+    const good = referenceImages.slice(0, 2);
+    const out = path.join(dir, 'e.npy');
+
+    const failing = cli(['embed', good[0] as string, broken, good[1] as string, '--out', out, '--model', tinyBundle]);
+    expect(failing.status).toBe(1);
+    expect(errorLine(failing)).toMatch(/^crossmodal: ERR_IMAGE_\w+: .*broken\.jpg.* — use --skip-errors/);
+    expect(fs.existsSync(out)).toBe(false);
+
+    const skipping = cli([
+      'embed',
+      good[0] as string,
+      broken,
+      good[1] as string,
+      '--out',
+      out,
+      '--model',
+      tinyBundle,
+      '--skip-errors',
+      '--json',
+    ]);
+    expect(skipping.status, skipping.stderr).toBe(3);
+    const summary = JSON.parse(skipping.stdout);
+    expect(summary).toMatchObject({ rows: 2, inputs: good });
+    expect(summary.skipped.map((s: { path: string }) => s.path)).toEqual([broken]);
+    const headerLength = fs.readFileSync(out).readUInt16LE(8);
+    expect(fs.statSync(out).size).toBe(10 + headerLength + 2 * summary.dim * 4);
+
+    const classify = cli([
+      'classify',
+      good[0] as string,
+      broken,
+      '--labels',
+      'cat,dog',
+      '--model',
+      tinyBundle,
+      '--skip-errors',
+      '--json',
+    ]);
+    expect(classify.status, classify.stderr).toBe(3);
+    const classified = JSON.parse(classify.stdout);
+    expect(classified.results.map((r: { file: string }) => r.file)).toEqual([good[0]]);
+    expect(classified.skipped).toHaveLength(1);
+  });
+
   it('describes a bundle and an index file', async () => {
     const index = createIndex({ dim: 4 });
     await index.add(new Float32Array([1, 0, 0, 0, 0, 1, 0, 0]));

@@ -2,6 +2,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
+import { CrossmodalError } from '../errors';
+import { Embeddings, type Model } from '../model';
 import { UsageError } from './output';
 
 /** Extensions the `index` command picks up inside directories (files named explicitly are always tried). */
@@ -82,4 +84,44 @@ export function jsonObject(name: string, value: string): Record<string, unknown>
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
     throw new UsageError(`${name} must be a JSON object`);
   return parsed as Record<string, unknown>;
+}
+
+/** Errors that belong to one input image (skip it with --skip-errors) rather than to the run. */
+export const PER_IMAGE_CODES: ReadonlySet<string> = new Set([
+  'ERR_IO',
+  'ERR_IMAGE_FORMAT',
+  'ERR_IMAGE_DECODE',
+  'ERR_IMAGE_TOO_LARGE',
+]);
+
+/**
+ * Embeds image files. Without `skipErrors` one bad file fails the call (its message names it);
+ * with it, every file is submitted as its own call — the model's dynamic batcher still coalesces
+ * them into full batches — and the files that fail with a per-image error are dropped and
+ * returned in `skipped`.
+ */
+export async function embedImageFiles(
+  model: Model,
+  files: string[],
+  skipErrors: boolean,
+): Promise<{ embeddings: Embeddings; files: string[]; skipped: { path: string; reason: string }[] }> {
+  if (!skipErrors) return { embeddings: await model.embedImages(files), files, skipped: [] };
+  const settled = await Promise.allSettled(files.map((file) => model.embedImages([file])));
+  const kept: string[] = [];
+  const rows: Float32Array[] = [];
+  const skipped: { path: string; reason: string }[] = [];
+  settled.forEach((result, i) => {
+    if (result.status === 'fulfilled') {
+      kept.push(files[i] as string);
+      rows.push(result.value.row(0));
+      return;
+    }
+    const error = result.reason as unknown;
+    if (!(error instanceof CrossmodalError) || !PER_IMAGE_CODES.has(error.code)) throw error;
+    skipped.push({ path: files[i] as string, reason: `${error.code}: ${error.message}` });
+  });
+  const dim = model.dim;
+  const data = new Float32Array(rows.length * dim);
+  rows.forEach((row, i) => data.set(row, i * dim));
+  return { embeddings: new Embeddings(data, rows.length, dim), files: kept, skipped };
 }

@@ -1,8 +1,8 @@
 /** `crossmodal classify <image…> --labels a,b,c`: zero-shot classification with prompt templates. */
 import type { Command } from 'commander';
 import { loadModel } from '../context';
-import { expandImageInputs, positiveInt } from '../inputs';
-import { toJson, UsageError } from '../output';
+import { embedImageFiles, expandImageInputs, positiveInt } from '../inputs';
+import { EXIT, toJson, UsageError } from '../output';
 
 export function registerClassify(program: Command): void {
   program
@@ -11,13 +11,21 @@ export function registerClassify(program: Command): void {
     .argument('<images...>', 'image files, directories or globs')
     .requiredOption('--labels <list>', 'comma-separated class names, e.g. cat,dog,bird')
     .option('--template <text...>', 'prompt template(s) with {} for the label', ['a photo of a {}.'])
-    .option('--top <n>', 'labels to show per image', '3')
+    .option('--top <n>', 'labels to show per image (default 3, or all when fewer)')
+    .option('--skip-errors', 'leave out images that cannot be read or decoded (listed; exit 3) instead of failing')
     .option('--model <dir>', 'model bundle (default: the bundled demo model)')
     .option('--json', 'print JSON')
     .action(
       async (
         inputs: string[],
-        options: { labels: string; template: string[]; top: string; model?: string; json?: boolean },
+        options: {
+          labels: string;
+          template: string[];
+          top?: string;
+          model?: string;
+          json?: boolean;
+          skipErrors?: boolean;
+        },
       ) => {
         const labels = options.labels
           .split(',')
@@ -26,17 +34,24 @@ export function registerClassify(program: Command): void {
         if (labels.length < 2) throw new UsageError('--labels needs at least two comma-separated labels');
         for (const t of options.template)
           if (!t.includes('{}')) throw new UsageError(`--template '${t}' has no {} for the label`);
-        const top = positiveInt('--top', options.top, labels.length);
+        const top =
+          options.top === undefined ? Math.min(3, labels.length) : positiveInt('--top', options.top, labels.length);
         const { files, unreadable } = await expandImageInputs(inputs);
         if (unreadable.length > 0) throw new UsageError(`cannot read ${unreadable[0]!.path}: ${unreadable[0]!.reason}`);
         const model = await loadModel(options.model);
         try {
-          const results = await model.classify(files, labels, { templates: options.template, topK: top });
+          const { embeddings, files: kept, skipped } = await embedImageFiles(model, files, options.skipErrors === true);
+          if (skipped.length > 0) process.exitCode = EXIT.partial;
+          const results = kept.length
+            ? await model.classify(embeddings, labels, { templates: options.template, topK: top })
+            : [];
           if (options.json) {
-            process.stdout.write(`${toJson(files.map((file, i) => ({ file, labels: results[i] })))}\n`);
+            const out = kept.map((file, i) => ({ file, labels: results[i] }));
+            process.stdout.write(`${toJson(options.skipErrors ? { results: out, skipped } : out)}\n`);
             return;
           }
-          files.forEach((file, i) => {
+          for (const s of skipped) process.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
+          kept.forEach((file, i) => {
             const best = results[i]!;
             process.stdout.write(`${file}\n`);
             for (const r of best)

@@ -3,8 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { loadModel } from '../context';
-import { expandImageInputs } from '../inputs';
-import { progress, UsageError } from '../output';
+import type { Embeddings } from '../../model';
+import { embedImageFiles, expandImageInputs } from '../inputs';
+import { EXIT, progress, toJson, UsageError } from '../output';
 
 /** NumPy's .npy format, version 1.0: little-endian float32, C order, shape (rows, cols). */
 export function npyBytes(data: Float32Array, rows: number, cols: number): Buffer {
@@ -34,34 +35,58 @@ export function registerEmbed(program: Command): void {
       'output file: .npy (float32 rows × dim) or .jsonl (one {input, embedding} per line)',
     )
     .option('--texts', 'the inputs are texts, not images')
+    .option('--skip-errors', 'leave out images that cannot be read or decoded (listed; exit 3) instead of failing')
     .option('--model <dir>', 'model bundle (default: the bundled demo model)')
-    .action(async (inputs: string[], options: { out: string; texts?: boolean; model?: string }) => {
-      const ext = path.extname(options.out).toLowerCase();
-      if (ext !== '.npy' && ext !== '.jsonl')
-        throw new UsageError(`--out must end in .npy or .jsonl (got '${options.out}')`);
-      let items = inputs;
-      if (!options.texts) {
-        const { files, unreadable } = await expandImageInputs(inputs);
-        if (unreadable.length > 0) throw new UsageError(`cannot read ${unreadable[0]!.path}: ${unreadable[0]!.reason}`);
-        items = files;
-      }
-      const model = await loadModel(options.model);
-      try {
-        const bar = progress('embed', items.length);
-        const embeddings = options.texts ? await model.embedTexts(items) : await model.embedImages(items);
-        bar.update(items.length);
-        bar.stop();
-        const temp = `${options.out}.${process.pid}.tmp`;
-        if (ext === '.npy') {
-          fs.writeFileSync(temp, npyBytes(embeddings.data, embeddings.count, embeddings.dim));
-        } else {
-          const lines = items.map((input, i) => JSON.stringify({ input, embedding: Array.from(embeddings.row(i)) }));
-          fs.writeFileSync(temp, `${lines.join('\n')}\n`);
+    .option('--json', 'print a JSON summary (rows, dim, the inputs in row order, skipped files)')
+    .action(
+      async (
+        inputs: string[],
+        options: { out: string; texts?: boolean; model?: string; skipErrors?: boolean; json?: boolean },
+      ) => {
+        const ext = path.extname(options.out).toLowerCase();
+        if (ext !== '.npy' && ext !== '.jsonl')
+          throw new UsageError(`--out must end in .npy or .jsonl (got '${options.out}')`);
+        let items = inputs;
+        if (!options.texts) {
+          const { files, unreadable } = await expandImageInputs(inputs);
+          if (unreadable.length > 0)
+            throw new UsageError(`cannot read ${unreadable[0]!.path}: ${unreadable[0]!.reason}`);
+          items = files;
         }
-        fs.renameSync(temp, options.out);
-        process.stderr.write(`wrote ${embeddings.count} × ${embeddings.dim} embeddings to ${options.out}\n`);
-      } finally {
-        model.dispose();
-      }
-    });
+        const model = await loadModel(options.model);
+        try {
+          const bar = progress('embed', items.length, { quiet: options.json });
+          let embeddings: Embeddings;
+          let skipped: { path: string; reason: string }[] = [];
+          if (options.texts) {
+            embeddings = await model.embedTexts(items);
+          } else {
+            const result = await embedImageFiles(model, items, options.skipErrors === true);
+            ({ embeddings, skipped } = result);
+            items = result.files;
+          }
+          bar.update(items.length + skipped.length);
+          bar.stop();
+          const temp = `${options.out}.${process.pid}.tmp`;
+          if (ext === '.npy') {
+            fs.writeFileSync(temp, npyBytes(embeddings.data, embeddings.count, embeddings.dim));
+          } else {
+            const lines = items.map((input, i) => JSON.stringify({ input, embedding: Array.from(embeddings.row(i)) }));
+            fs.writeFileSync(temp, `${lines.join('\n')}\n`);
+          }
+          fs.renameSync(temp, options.out);
+          if (options.json) {
+            process.stdout.write(
+              `${toJson({ out: options.out, rows: embeddings.count, dim: embeddings.dim, inputs: items, skipped })}\n`,
+            );
+          } else {
+            process.stderr.write(`wrote ${embeddings.count} × ${embeddings.dim} embeddings to ${options.out}\n`);
+            for (const s of skipped) process.stderr.write(`  skipped ${s.path}: ${s.reason}\n`);
+          }
+          if (skipped.length > 0) process.exitCode = EXIT.partial;
+        } finally {
+          model.dispose();
+        }
+      },
+    );
 }

@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { openCollection } from '../../collection/index';
 import { CrossmodalError } from '../../errors';
 import { loadModel, rememberModel, rememberedModel } from '../context';
-import { expandImageInputs, positiveInt } from '../inputs';
+import { expandImageInputs, PER_IMAGE_CODES, positiveInt } from '../inputs';
 import { EXIT, progress, toJson } from '../output';
 
 interface IndexOptions {
@@ -20,9 +20,6 @@ interface IndexOptions {
   batchSize: string;
   json?: boolean;
 }
-
-// Errors that belong to one input file (skip it) rather than to the run (stop).
-const PER_FILE_CODES = new Set(['ERR_IO', 'ERR_IMAGE_FORMAT', 'ERR_IMAGE_DECODE', 'ERR_IMAGE_TOO_LARGE']);
 
 export function registerIndex(program: Command): void {
   program
@@ -63,7 +60,7 @@ export function registerIndex(program: Command): void {
             added += r.added;
             duplicates += r.duplicates;
           } catch (error) {
-            if (!(error instanceof CrossmodalError) || !PER_FILE_CODES.has(error.code)) throw error;
+            if (!(error instanceof CrossmodalError) || !PER_IMAGE_CODES.has(error.code)) throw error;
             // One bad file fails its batch: add the batch's files one by one to find it.
             for (const file of batch) {
               try {
@@ -71,7 +68,7 @@ export function registerIndex(program: Command): void {
                 added += r.added;
                 duplicates += r.duplicates;
               } catch (inner) {
-                if (!(inner instanceof CrossmodalError) || !PER_FILE_CODES.has(inner.code)) throw inner;
+                if (!(inner instanceof CrossmodalError) || !PER_IMAGE_CODES.has(inner.code)) throw inner;
                 skipped.push({ path: file, reason: `${inner.code}: ${inner.message}` });
               }
             }
