@@ -108,6 +108,7 @@ export {
   CLIP_SCORE_WEIGHT,
   precisionAtK,
   rankingMetrics,
+  recallAgainstExact,
   refClipScore,
   topK,
   type RankingMetrics,

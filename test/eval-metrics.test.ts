@@ -3,7 +3,15 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { calibrateThreshold, clipScore, rankingMetrics, refClipScore, precisionAtK, topK } from '../lib/eval/metrics';
+import {
+  calibrateThreshold,
+  clipScore,
+  rankingMetrics,
+  recallAgainstExact,
+  refClipScore,
+  precisionAtK,
+  topK,
+} from '../lib/eval/metrics';
 
 const python = '/usr/bin/python3';
 const reference = path.join(__dirname, 'helpers', 'eval_reference.py');
@@ -59,6 +67,18 @@ describe('rankingMetrics', () => {
     expect(topK(scores, 0, 3)).toEqual([1, 2, 0]);
     expect(topK(scores, 0, 10)).toEqual([1, 2, 0, 3]);
     expect(precisionAtK(scores, (_q, c) => c === 2 || c === 3, 2)).toBe(0.5);
+  });
+});
+
+describe('recallAgainstExact', () => {
+  it('is the share of the exact top-k ids the approximate search returned, padding never matching', () => {
+    // Query 0: 2 of 3 found; query 1: exact has a -1 pad (2 real ids), approximate finds 1 of them
+    // and returns a -1 pad too, which must not count.
+    const exact = BigInt64Array.from([1n, 2n, 3n, 7n, 8n, -1n]);
+    const approx = BigInt64Array.from([3n, 9n, 1n, 8n, -1n, 5n]);
+    expect(recallAgainstExact(approx, exact, 2, 3)).toBeCloseTo(3 / 6, 12);
+    expect(recallAgainstExact([1, 2], [2, 1], 1, 2)).toBe(1);
+    expect(() => recallAgainstExact([1], [1], 1, 2)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
   });
 });
 

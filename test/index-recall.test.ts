@@ -3,7 +3,7 @@
 // recall@10 ≥ 0.95 against it. Building HNSW on 20k × 512 takes minutes on a loaded 2-core
 // machine, hence the long timeouts.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createIndex, type IndexType, type SearchResults } from '../lib/index';
+import { createIndex, recallAgainstExact, type IndexType, type SearchResults } from '../lib/index';
 import { exactTopK, gaussianVectors, row } from './helpers/vectors';
 
 const n = 20_000;
@@ -15,12 +15,7 @@ const queries = gaussianVectors(nq, dim, 4048);
 let truth: SearchResults;
 
 function recall(results: SearchResults): number {
-  let hit = 0;
-  for (let q = 0; q < nq; q++) {
-    const expected = new Set(truth.get(q).map((h) => h.id));
-    hit += results.get(q).filter((h) => expected.has(h.id)).length;
-  }
-  return hit / (nq * k);
+  return recallAgainstExact(results.ids, truth.ids, nq, k);
 }
 
 describe('recall at default parameters (20k × 512, random)', () => {

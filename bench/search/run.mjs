@@ -209,14 +209,9 @@ async function measureConcurrent(searchOne) {
   return nq / ((performance.now() - t) / 1000);
 }
 
+// Recall@k against the exact ground truth: crossmodal's own implementation (lib/eval).
 function recallOf(ids, gt) {
-  let hit = 0;
-  for (let q = 0; q < nq; q++) {
-    const truth = new Set();
-    for (let j = 0; j < k; j++) truth.add(BigInt(gt[q * k + j]));
-    for (let j = 0; j < k; j++) if (truth.has(BigInt(ids[q * k + j]))) hit++;
-  }
-  return hit / (nq * k);
+  return crossmodal.recallAgainstExact(ids, gt, nq, k);
 }
 
 const rows = [];

@@ -290,3 +290,32 @@ export function calibrateThreshold(
     atTargetPrecision: atTarget,
   };
 }
+
+/**
+ * Recall of an approximate search against exact search on the same vectors: the share of each
+ * query's exact top-k ids that the approximate search also returned, over all queries
+ * (`queries × k` ids each, row-major; padding ids such as -1 never match a real id).
+ */
+export function recallAgainstExact(
+  approximate: ArrayLike<bigint | number>,
+  exact: ArrayLike<bigint | number>,
+  queries: number,
+  k: number,
+): number {
+  if (!Number.isInteger(queries) || queries < 1 || !Number.isInteger(k) || k < 1) {
+    throw invalid(`queries and k must be positive integers (got ${queries}, ${k})`);
+  }
+  if (approximate.length < queries * k || exact.length < queries * k) {
+    throw invalid(`expected ${queries} × ${k} ids from each search`);
+  }
+  let hits = 0;
+  for (let q = 0; q < queries; q++) {
+    const truth = new Set<string>();
+    for (let j = 0; j < k; j++) {
+      const id = exact[q * k + j] as bigint | number;
+      if (Number(id) >= 0) truth.add(String(id));
+    }
+    for (let j = 0; j < k; j++) if (truth.has(String(approximate[q * k + j]))) hits++;
+  }
+  return hits / (queries * k);
+}

@@ -16,6 +16,7 @@ import {
   DEFAULT_KS,
   mean,
   rankingMetrics,
+  recallAgainstExact,
   refClipScore,
   topK,
   type RankingMetrics,
@@ -191,12 +192,9 @@ export async function evaluateRetrieval(
       if (options.approximateIndex !== 'hnsw') await approx.train(images);
       await approx.add(images);
       const [e, a] = await Promise.all([exact.search(texts, k), approx.search(texts, k)]);
-      let overlap = 0;
       const hits: number[] = [];
       for (let q = 0; q < texts.count; q++) {
-        const want = new Set(e.get(q).map((h) => h.id));
         const got = a.get(q);
-        overlap += got.filter((h) => want.has(h.id)).length;
         const target = BigInt(dataset.captionImage[q] as number);
         const position = got.findIndex((h) => h.id === target);
         hits.push(position < 0 ? Number.POSITIVE_INFINITY : position + 1);
@@ -206,7 +204,7 @@ export async function evaluateRetrieval(
       approximate = {
         type: options.approximateIndex,
         k,
-        recallVsExact: overlap / (texts.count * k),
+        recallVsExact: recallAgainstExact(a.ids, e.ids, texts.count, k),
         textToImageRecall: recall,
       };
     } finally {
