@@ -32,7 +32,7 @@ import {
   type TokenIds,
   type TokenizedTexts,
 } from './tokenizer';
-import type { Device, ImageOptions, LoadOptions, ModelInfo, TokenizerInfo } from './types';
+import type { Device, ImageOptions, LoadOptions, ModelInfo, ModelStats, TokenizerInfo } from './types';
 
 export interface EmbedOptions {
   /** Scale each embedding to unit L2 norm (default true), so dot products are cosines. */
@@ -156,6 +156,15 @@ export class Model {
   /** See {@link ModelInfo.fingerprint}. */
   get fingerprint(): string {
     return this.info.fingerprint;
+  }
+
+  /**
+   * Counters since `load` (the warm-up calls included): calls, rows per batch, queue depth and
+   * per-stage timings (queue wait, decode, preprocess, tokenize, inference) as histograms, kept
+   * natively with atomics so reading them is cheap enough for every metrics scrape.
+   */
+  stats(): ModelStats {
+    return this.#live().stats();
   }
 
   #live(): NativeEncoderSession {

@@ -1,6 +1,7 @@
 #include "image/pipeline.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -71,7 +72,9 @@ void CopyTensor(const ImageSource& source, const PreprocessConfig& cfg, float* o
 }  // namespace
 
 void PreprocessImageSource(const ImageSource& source, const PreprocessConfig& cfg, const ImageLoadOptions& options,
-                           float* out) {
+                           float* out, ImageStageTimes* times) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
   DecodedImage rgb;
   switch (source.kind) {
     case ImageSource::Kind::kPath: {
@@ -89,7 +92,12 @@ void PreprocessImageSource(const ImageSource& source, const PreprocessConfig& cf
       CopyTensor(source, cfg, out);
       return;
   }
+  const auto decoded = Clock::now();
   PreprocessRgbToTensor(rgb, cfg, out);
+  if (times) {
+    times->decode_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(decoded - start).count();
+    times->preprocess_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - decoded).count();
+  }
 }
 
 std::vector<ImageFailure> PreprocessImageBatch(const std::vector<ImageSource>& sources, const PreprocessConfig& cfg,
