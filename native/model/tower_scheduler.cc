@@ -128,7 +128,7 @@ void TowerScheduler::PrepareLoop() {
       } catch (const Error& e) {
         request.Fail(e.code(), e.what());
       } catch (const std::exception& e) {
-        request.Fail(codes::kInternal, e.what());
+        request.Fail(CodeOf(e), e.what());
       }
       if (!request.result) request.result = std::make_unique<EmbeddingMatrix>(request.rows(), hooks_.dim);
     }
@@ -137,7 +137,7 @@ void TowerScheduler::PrepareLoop() {
     } catch (const Error& e) {
       for (auto& slice : batch->slices) slice.request->Fail(e.code(), e.what());
     } catch (const std::exception& e) {
-      for (auto& slice : batch->slices) slice.request->Fail(codes::kInternal, e.what());
+      for (auto& slice : batch->slices) slice.request->Fail(CodeOf(e), e.what());
     }
 
     std::unique_lock<std::mutex> lock(handoff_mutex_);
@@ -174,7 +174,8 @@ void TowerScheduler::InferLoop() {
       } catch (const Error& e) {
         for (auto& slice : batch->slices) slice.request->Fail(e.code(), e.what());
       } catch (const std::exception& e) {
-        for (auto& slice : batch->slices) slice.request->Fail(codes::kRuntime, e.what());
+        for (auto& slice : batch->slices)
+          slice.request->Fail(CodeOf(e) == codes::kResource ? codes::kResource : codes::kRuntime, e.what());
       }
     }
     size_t offset = 0;
