@@ -255,9 +255,14 @@ describe('argument limits agree with the addon', () => {
     await expect(load(tinyBundle, { maxQueueDelayMs: 60_001 })).rejects.toMatchObject({
       message: 'options.maxQueueDelayMs must be a number in 0..60000',
     });
-    await expect(load(tinyBundle, { preprocessThreads: 1025 })).rejects.toMatchObject({
-      message: 'options.preprocessThreads must be an integer in 0..1024',
-    });
+    // Thread counts are bounded at 256 (native/common/thread_pool.h kMaxThreads): thousands of
+    // threads made a load hang.
+    for (const key of ['preprocessThreads', 'intraOpThreads'] as const) {
+      await expect(load(tinyBundle, { [key]: 257 })).rejects.toMatchObject({
+        code: 'ERR_INVALID_ARGUMENT',
+        message: `options.${key} must be an integer in 0..256`,
+      });
+    }
     await expect(load(tinyBundle, { trimTextPadding: 'no' as never })).rejects.toMatchObject({
       message: 'options.trimTextPadding must be a boolean',
     });
