@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES, fromNative } from '../lib/errors';
-import { createIndex, CrossmodalError, load, loadTokenizer, type Model } from '../lib/index';
+import { native } from '../lib/binding';
+import { createIndex, CrossmodalError, load, loadTokenizer, preprocessImages, type Model } from '../lib/index';
 import { readTinyReference, referenceImagePaths, repoRoot, tinyBundle } from './helpers';
 
 let model: Model;
@@ -269,6 +270,17 @@ describe('argument limits agree with the addon', () => {
     await expect(load(tinyBundle, { graphOptimizationLevel: 'max' as never })).rejects.toMatchObject({
       message: 'options.graphOptimizationLevel must be one of disabled, basic, extended, all',
     });
+  });
+
+  it('preprocessImages threads: at most 256, in TypeScript and natively', async () => {
+    const config = path.join(repoRoot, 'test', 'fixtures', 'images', 'configs', 'clip.json');
+    await expect(preprocessImages([], config, { threads: 257 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: 'options.threads must be an integer in 1..256',
+    });
+    expect(() => native().preprocessImages([], fs.readFileSync(config, 'utf8'), { threads: 257 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    );
   });
 
   it('tokenizer threads and context length', async () => {
