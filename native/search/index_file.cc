@@ -272,13 +272,15 @@ void IndexFileAccess::Save(const AnnIndex& index, const std::string& path, const
   CleanStaleTempFiles(path);
   const std::string tmp = TempName(path);
   // O_EXCL | O_NOFOLLOW: never write through a planted symlink or into someone else's file.
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  // 0666 & ~umask, as fopen(3) created it before.
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
   if (fd < 0) throw Error(codes::kIo, "cannot create " + tmp + ": " + ErrnoText());
   FilePtr file(::fdopen(fd, "wb"));
   if (!file) {
+    const std::string why = ErrnoText();
     ::close(fd);
     ::unlink(tmp.c_str());
-    throw Error(codes::kIo, "cannot create " + tmp + ": " + ErrnoText());
+    throw Error(codes::kIo, "cannot create " + tmp + ": " + why);
   }
   try {
     CrcFileWriter writer(file.get());
