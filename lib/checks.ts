@@ -34,6 +34,15 @@ export function checkString(value: unknown, name: string): void {
     throw invalidArgument(`${name} must be a non-empty string`);
 }
 
+/**
+ * `value` (a file or directory path) contains no NUL character. The OS takes paths as C strings,
+ * so "a.jpg\0.txt" would silently name a.jpg; the addon refuses such paths too
+ * (native/common/file_util.h).
+ */
+export function checkPath(value: string, name: string): void {
+  if (value.includes('\0')) throw invalidArgument(`${name} contains a NUL character`);
+}
+
 /** `value` is undefined or one of `allowed`. */
 export function checkOneOf(value: unknown, name: string, allowed: readonly string[]): void {
   if (value !== undefined && !allowed.includes(value as string))

@@ -11,7 +11,15 @@ import {
   type NativeEmbeddings,
   type NativeEncoderSession,
 } from './binding';
-import { checkBoolean, checkInteger, checkNumber, checkOneOf, checkString, type IntegerRange } from './checks';
+import {
+  checkBoolean,
+  checkInteger,
+  checkNumber,
+  checkOneOf,
+  checkPath,
+  checkString,
+  type IntegerRange,
+} from './checks';
 import { callNative, CrossmodalError, invalidArgument } from './errors';
 import {
   checkImageOptions,
@@ -483,17 +491,19 @@ export async function similarity(
 }
 
 /**
- * Ranges of load()'s numeric options: the addon's (native/encoder_session.cc, ParseEncoderOptions;
- * deviceId and intraOpThreads are read as uint32).
+ * Ranges of load()'s numeric options: the addon's (native/binding/convert/encoder_options.cc,
+ * ParseEncoderOptions; deviceId is read as a uint32).
  */
 const LOAD_RANGES = {
   deviceId: [0, 2 ** 32 - 1],
-  intraOpThreads: [0, 2 ** 32 - 1],
+  // Thread counts: at most native/common/thread_pool.h's kMaxThreads (thousands of threads made
+  // load() take minutes or fail to finish).
+  intraOpThreads: [0, 256],
   maxBatchSize: [1, 4096],
   maxImageBatchSize: [1, 4096],
   maxTextBatchSize: [1, 4096],
   maxQueueSize: [1, 1e9],
-  preprocessThreads: [0, 1024],
+  preprocessThreads: [0, 256],
 } as const satisfies Partial<Record<keyof LoadOptions, IntegerRange>>;
 const MAX_QUEUE_DELAY_MS: IntegerRange = [0, 60_000];
 const DEVICES: readonly Device[] = ['auto', 'cpu', 'cuda', 'tensorrt'];
@@ -514,8 +524,10 @@ function checkLoadOptions(options: LoadOptions): void {
   checkNumber(options.maxQueueDelayMs, 'options.maxQueueDelayMs', MAX_QUEUE_DELAY_MS);
   for (const key of ['allowSpinning', 'cpuMemoryArena', 'trtFp16', 'trimTextPadding', 'warmup'] as const)
     checkBoolean(options[key], `options.${key}`);
-  for (const key of ['ortLibrary', 'optimizedModelPath', 'trtCacheDir'] as const)
+  for (const key of ['ortLibrary', 'optimizedModelPath', 'trtCacheDir'] as const) {
     checkString(options[key], `options.${key}`);
+    if (options[key] !== undefined) checkPath(options[key], `options.${key}`);
+  }
   checkImageOptions(options);
 }
 
@@ -535,6 +547,7 @@ function checkLoadOptions(options: LoadOptions): void {
  */
 export async function load(dir: string, options: LoadOptions = {}): Promise<Model> {
   if (typeof dir !== 'string' || dir.length === 0) throw invalidArgument('dir must be a non-empty string');
+  checkPath(dir, 'dir');
   if (options === null || typeof options !== 'object') throw invalidArgument('options must be an object');
   checkLoadOptions(options);
   const { warmup = true, ortLibrary: explicitLibrary, ...rest } = options;

@@ -4,6 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { native, type NativeImageInput, type NativePreprocessResult } from './binding';
 import { callNative, CrossmodalError, invalidArgument, type ErrorCode } from './errors';
+import { checkPath } from './checks';
 import type { ImageOptions } from './types';
 
 /** Decoded pixels, interleaved row by row. `channels`: 1 (gray), 3 (RGB) or 4 (RGBA; alpha is dropped). */
@@ -40,7 +41,7 @@ export interface PreprocessOptions extends ImageOptions {
 }
 
 export interface StandalonePreprocessOptions extends PreprocessOptions {
-  /** Threads decoding and preprocessing (default: one per CPU). */
+  /** Threads decoding and preprocessing, 1..256 (default: one per CPU, at most 256). */
   threads?: number;
 }
 
@@ -67,7 +68,8 @@ export interface PreprocessedImages {
 export function checkImages(images: unknown): asserts images is ImageInput[] {
   if (!Array.isArray(images)) throw invalidArgument('images must be an array');
   images.forEach((image, i) => {
-    if (typeof image === 'string' || image instanceof Uint8Array) return;
+    if (typeof image === 'string') return checkPath(image, `images[${i}]`);
+    if (image instanceof Uint8Array) return;
     const tensor = image as Partial<TensorImage> | null;
     if (tensor && typeof tensor === 'object' && 'tensor' in tensor) {
       if (!(tensor.tensor instanceof Float32Array)) throw invalidArgument(`images[${i}].tensor must be a Float32Array`);
@@ -184,9 +186,9 @@ export async function preprocessImages(
   const onError = checkOnError(options.onError);
   if (
     options.threads !== undefined &&
-    !(Number.isInteger(options.threads) && options.threads >= 1 && options.threads <= 1024)
+    !(Number.isInteger(options.threads) && options.threads >= 1 && options.threads <= 256)
   ) {
-    throw invalidArgument('options.threads must be an integer in 1..1024');
+    throw invalidArgument('options.threads must be an integer in 1..256');
   }
   let json: string;
   if (typeof config === 'string') {

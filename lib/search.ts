@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { native, type NativeIndexInfo, type NativeSearchArguments, type NativeVectorIndex } from './binding';
-import { checkInteger, type IntegerRange } from './checks';
+import { checkInteger, checkPath, type IntegerRange } from './checks';
 import { callNative, CrossmodalError, fromNative, invalidArgument } from './errors';
 import type { IndexDevice, IndexInfo, IndexType, LoadIndexOptions, Metric } from './types';
 
@@ -85,9 +85,11 @@ function checkQueryIndex(query: number, queries: number): void {
 }
 
 /**
- * Results of a search: `queries × k` ids and scores, best first. `ids` and `scores` view one block
- * of native memory (ids first), freed when both are garbage-collected. Where fewer
- * than `k` vectors qualify the id is `-1n` and the score `NaN`. Scores are cosines (`cosine`),
+ * Results of a search: `queries × k` ids and scores, best first, where `k` is the requested k
+ * clamped to the index's size (an index of 10 vectors answers k = 1000 with 10 hits per query; an
+ * empty one with none). `ids` and `scores` view one block of native memory (ids first), freed when
+ * both are garbage-collected. Where fewer than `k` vectors qualify (filters, tombstones, IVF lists
+ * not probed) the id is `-1n` and the score `NaN`. Scores are cosines (`cosine`),
  * inner products (`ip`) or squared L2 distances (`l2`).
  */
 export class SearchResults {
@@ -366,7 +368,8 @@ export class VectorIndex {
   /**
    * The `k` nearest vectors of each query.
    * @param queries - one or more query vectors
-   * @param k - hits per query (≥ 1)
+   * @param k - hits per query (≥ 1); clamped to the index's size before anything is allocated, so
+   *   `results.k` is `min(k, size)`
    * @param options - `filter` (`{ allow }` / `{ deny }` ids), `efSearch` (HNSW), `nprobe` (IVF)
    * @throws {CrossmodalError} `ERR_DIMENSION_MISMATCH`, `ERR_INVALID_ARGUMENT`, `ERR_DISPOSED`
    * @example
@@ -386,15 +389,21 @@ export class VectorIndex {
       throw fromNative(error);
     }
     const queryCount = data.length / this.dim;
-    const hits = queryCount * k;
-    if (buffer.byteLength !== hits * 12)
-      throw new CrossmodalError('ERR_INTERNAL', `search returned ${buffer.byteLength} bytes for ${hits} hits`);
+    // The addon clamps k to the index's size before allocating (native/search/ann_index.h), so
+    // the block holds queries × min(k, size) hits; the columns are read back from its length.
+    const columns = queryCount > 0 ? buffer.byteLength / 12 / queryCount : 0;
+    if (!Number.isInteger(columns) || columns > k)
+      throw new CrossmodalError(
+        'ERR_INTERNAL',
+        `search returned ${buffer.byteLength} bytes for ${queryCount} × ${k} hits`,
+      );
+    const hits = queryCount * columns;
     // Views over the one native block (ids, then scores): nothing is copied.
     return new SearchResults(
       new BigInt64Array(buffer, 0, hits),
       new Float32Array(buffer, hits * 8, hits),
       queryCount,
-      k,
+      columns,
     );
   }
 
@@ -429,6 +438,7 @@ export class VectorIndex {
    */
   async save(file: string, options: { fingerprint?: string } = {}): Promise<void> {
     if (typeof file !== 'string' || file === '') throw invalidArgument('path must be a non-empty string');
+    checkPath(file, 'path');
     const fingerprint = options.fingerprint ?? '';
     if (typeof fingerprint !== 'string' || fingerprint.length > 128)
       throw invalidArgument('fingerprint must be a string of at most 128 characters');
@@ -532,6 +542,7 @@ export function createIndex(options: IndexOptions): VectorIndex {
  */
 export async function loadIndex(file: string, options: LoadIndexOptions = {}): Promise<VectorIndex> {
   if (typeof file !== 'string' || file === '') throw invalidArgument('path must be a non-empty string');
+  checkPath(file, 'path');
   if (options.dim !== undefined && (!Number.isInteger(options.dim) || options.dim < 1))
     throw invalidArgument('dim must be a positive integer');
   if (options.metric !== undefined && !METRICS.includes(options.metric))

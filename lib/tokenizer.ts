@@ -10,7 +10,7 @@
  */
 import * as path from 'node:path';
 import { native, type NativeTextTokenizer, type NativeTokens } from './binding';
-import { checkInteger, type IntegerRange } from './checks';
+import { checkInteger, checkPath, type IntegerRange } from './checks';
 import { callNative, CrossmodalError, fromNative, invalidArgument } from './errors';
 import type { LoadTokenizerOptions, TokenizeOptions, TokenizerInfo } from './types';
 
@@ -179,6 +179,7 @@ export class Tokenizer {
  */
 export async function loadTokenizer(dir: string, options: LoadTokenizerOptions = {}): Promise<Tokenizer> {
   if (typeof dir !== 'string' || dir.length === 0) throw invalidArgument('dir must be a non-empty string');
+  checkPath(dir, 'dir');
   checkInteger(options.threads, 'threads', THREADS);
   checkInteger(options.contextLength, 'contextLength', CONTEXT_LENGTH);
   const handle = await callNative(() =>

@@ -204,7 +204,8 @@ export async function evaluateRetrieval(
       approximate = {
         type: options.approximateIndex,
         k,
-        recallVsExact: recallAgainstExact(a.ids, e.ids, texts.count, k),
+        // Both indexes hold the gallery, so both clamp k to its size alike (SearchResults.k).
+        recallVsExact: recallAgainstExact(a.ids, e.ids, texts.count, Math.min(a.k, e.k)),
         textToImageRecall: recall,
       };
     } finally {

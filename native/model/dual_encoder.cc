@@ -217,7 +217,7 @@ void DualEncoder::FillImages(Batch& batch) const {
     } catch (const Error& e) {
       request.Fail(e.code(), image::DescribeImageInput(rows[r].index, source) + ": " + e.what());
     } catch (const std::bad_alloc&) {
-      request.Fail(codes::kInternal, image::DescribeImageInput(rows[r].index, source) + ": out of memory");
+      request.Fail(codes::kResource, image::DescribeImageInput(rows[r].index, source) + ": " + kOutOfMemoryMessage);
     } catch (const std::exception& e) {
       request.Fail(codes::kInternal, image::DescribeImageInput(rows[r].index, source) + ": " + e.what());
     }

@@ -142,7 +142,7 @@ void TowerScheduler::PrepareLoop() {
       } catch (const Error& e) {
         request.Fail(e.code(), e.what());
       } catch (const std::exception& e) {
-        request.Fail(codes::kInternal, e.what());
+        request.Fail(CodeOf(e), e.what());
       }
       if (!request.result) request.result = std::make_unique<EmbeddingMatrix>(request.rows(), hooks_.dim);
     }
@@ -152,7 +152,7 @@ void TowerScheduler::PrepareLoop() {
     } catch (const Error& e) {
       for (auto& slice : batch->slices) slice.request->Fail(e.code(), e.what());
     } catch (const std::exception& e) {
-      for (auto& slice : batch->slices) slice.request->Fail(codes::kInternal, e.what());
+      for (auto& slice : batch->slices) slice.request->Fail(CodeOf(e), e.what());
     }
     if (stats_) {
       stats_->fill.Record(NanosecondsSince(fill_start, EmbedRequest::Clock::now()));
@@ -194,7 +194,8 @@ void TowerScheduler::InferLoop() {
       } catch (const Error& e) {
         for (auto& slice : batch->slices) slice.request->Fail(e.code(), e.what());
       } catch (const std::exception& e) {
-        for (auto& slice : batch->slices) slice.request->Fail(codes::kRuntime, e.what());
+        for (auto& slice : batch->slices)
+          slice.request->Fail(CodeOf(e) == codes::kResource ? codes::kResource : codes::kRuntime, e.what());
       }
       if (stats_) stats_->inference.Record(NanosecondsSince(run_start, EmbedRequest::Clock::now()));
     }

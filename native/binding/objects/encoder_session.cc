@@ -88,7 +88,7 @@ class EmbedCompletion : public Completion {
       value = e.Value();
     } catch (const std::exception& e) {
       ok = false;
-      value = MakeError(env, codes::kInternal, e.what()).Value();
+      value = MakeError(env, CodeOf(e), e.what()).Value();
     }
     if (ok) napi_resolve_deferred(env, deferred_, value);
     else napi_reject_deferred(env, deferred_, value);
