@@ -558,7 +558,10 @@ async function openIndex(file: string, options: LoadIndexOptions | undefined): P
   checkPath(file, 'path');
   options = checkOptions(options);
   checkBoolean(options.mmap, 'options.mmap');
-  if (options.fingerprint !== undefined && (typeof options.fingerprint !== 'string' || options.fingerprint.length > 128))
+  if (
+    options.fingerprint !== undefined &&
+    (typeof options.fingerprint !== 'string' || options.fingerprint.length > 128)
+  )
     throw invalidArgument('options.fingerprint must be a string of at most 128 characters');
   checkInteger(options.dim, 'dim', [1, 65536]);
   if (options.metric !== undefined && !METRICS.includes(options.metric))

@@ -98,6 +98,10 @@ export function tokensFromNative(result: NativeTokens): TokenizedTexts<Int32Arra
  * tokenizer.decode(rowIds(t, 0)); // "a dog "
  */
 export function rowIds<Ids extends Int32Array | BigInt64Array>(tokens: TokenizedTexts<Ids>, index: number): Ids {
+  return guarded(() => rowOf(tokens, index));
+}
+
+function rowOf<Ids extends Int32Array | BigInt64Array>(tokens: TokenizedTexts<Ids>, index: number): Ids {
   if (
     tokens === null ||
     typeof tokens !== 'object' ||

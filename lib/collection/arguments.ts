@@ -68,27 +68,28 @@ export function checkAddOptions(options: AddOptions | undefined): AddOptions {
 export function checkVectors(data: unknown, count: number, dim: number, what: string): Float32Array {
   if (!(data instanceof Float32Array)) throw invalidArgument(`${what} must be a Float32Array`);
   if (data.length !== count * dim)
-    throw new CrossmodalError(
-      'ERR_DIMENSION_MISMATCH',
+    throw invalidArgument(
       `${what} hold ${data.length} values, expected ${count} × ${dim} (the collection is ${dim}-d)`,
     );
   for (let i = 0; i < data.length; i++)
-    if (!Number.isFinite(data[i])) throw invalidArgument(`${what}: value ${i} (of vector ${Math.floor(i / dim)}) is not finite`);
+    if (!Number.isFinite(data[i]))
+      throw invalidArgument(`${what}: value ${i} (of vector ${Math.floor(i / dim)}) is not finite`);
   return data;
 }
 
 /** What a model's embed call returned, checked before it is stored. */
-export function checkEmbedded(
-  embedded: unknown,
-  count: number,
-  dim: number,
-): { data: Float32Array; dim: number } {
+export function checkEmbedded(embedded: unknown, count: number, dim: number): { data: Float32Array; dim: number } {
   const e = embedded as { data?: unknown; dim?: unknown } | null;
   if (e === null || typeof e !== 'object') throw invalidArgument('the model returned no embeddings');
   if (e.dim !== dim)
     throw new CrossmodalError(
       'ERR_DIMENSION_MISMATCH',
       `the model produced ${String(e.dim)}-d vectors, the collection holds ${dim}-d`,
+    );
+  if (e.data instanceof Float32Array && e.data.length !== count * dim)
+    throw new CrossmodalError(
+      'ERR_DIMENSION_MISMATCH',
+      `the model returned ${e.data.length} values for ${count} inputs of ${dim} dimensions`,
     );
   return { data: checkVectors(e.data, count, dim, 'the model’s embeddings'), dim };
 }

@@ -252,10 +252,7 @@ export class Collection implements CollectionApi {
             addedAt,
           };
         });
-        const newIds =
-          fresh.length > 0
-            ? await this.#live().insertItems(items, vectors)
-            : new BigInt64Array(0);
+        const newIds = fresh.length > 0 ? await this.#live().insertItems(items, vectors) : new BigInt64Array(0);
         if (newIds.length > 0) await this.#index.add(vectors.subarray(0, newIds.length * this.dim), newIds);
         fresh.forEach((i, j) => seen.set((described[i] as Described).hash, newIds[j] as bigint));
         described.forEach((d, i) => {

@@ -17,9 +17,13 @@ export function readIndexSpec(meta: Record<string, string>): IndexOptions {
   try {
     spec = JSON.parse(meta.index ?? '');
   } catch (error) {
-    throw new CrossmodalError('ERR_INDEX_CORRUPT', 'collection database: the index settings (meta "index") are not JSON', {
-      cause: error,
-    });
+    throw new CrossmodalError(
+      'ERR_INDEX_CORRUPT',
+      'collection database: the index settings (meta "index") are not JSON',
+      {
+        cause: error,
+      },
+    );
   }
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
     throw corrupt('the index settings (meta "index") are not an object');

@@ -55,7 +55,8 @@ export function parseWhere(where: Where): Filter {
       if (v instanceof Date) return v.getTime();
       // What the stores can bind: a NaN or an infinity compares with nothing meaningfully, and a
       // bigint beyond 64 bits has no SQL integer to become.
-      if (typeof v === 'number' && !Number.isFinite(v)) throw invalidArgument(`where.${key}: ${v} is not a finite number`);
+      if (typeof v === 'number' && !Number.isFinite(v))
+        throw invalidArgument(`where.${key}: ${v} is not a finite number`);
       if (typeof v === 'bigint' && BigInt.asIntN(64, v) !== v)
         throw invalidArgument(`where.${key}: ${v} does not fit in a signed 64-bit integer`);
       if (

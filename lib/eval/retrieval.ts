@@ -7,7 +7,16 @@
  */
 import { createIndex } from '../search';
 import type { IndexType } from '../types';
-import { checkArray, checkBoolean, checkFunction, checkInteger, checkOneOf, checkOptions, checkPath, guarded } from '../checks';
+import {
+  checkArray,
+  checkBoolean,
+  checkFunction,
+  checkInteger,
+  checkOneOf,
+  checkOptions,
+  checkPath,
+  guarded,
+} from '../checks';
 import { CrossmodalError, invalidArgument } from '../errors';
 import { load, Model, similarity, type Embeddings } from '../model';
 import type { CaptionDataset } from './datasets';
