@@ -718,6 +718,58 @@ describe('every public entry point refuses hostile values with a typed error', (
   });
 });
 
+// ---- The last line of defence: whatever else goes wrong is still a CrossmodalError -----------
+
+describe('errors from outside crossmodal become ERR_INTERNAL (or ERR_IO) with the cause attached', () => {
+  it.skipIf(!haveSqlite)(
+    'a model that throws a TypeError: addTexts rejects with ERR_INTERNAL, cause kept',
+    async () => {
+      const cause = new TypeError('the model broke');
+      const broken = {
+        ...fakeModel(DIM),
+        embedTexts: async () => {
+          throw cause;
+        },
+      };
+      const c = await openCollection(scratch(), { model: broken });
+      try {
+        const error = await rejection(c.addTexts(['x']));
+        expect(error.code).toBe('ERR_INTERNAL');
+        expect(error.cause).toBe(cause);
+        expect((await c.stats()).count).toBe(0);
+      } finally {
+        await c.close();
+      }
+    },
+  );
+
+  it('a callback that throws a RangeError: evaluateRetrieval rejects with ERR_INTERNAL, cause kept', async () => {
+    const cause = new RangeError('progress bar overflow');
+    const error = await rejection(
+      evaluateRetrieval(model, dataset(), {
+        onProgress: () => {
+          throw cause;
+        },
+      }),
+    );
+    expect(error.code).toBe('ERR_INTERNAL');
+    expect(error.cause).toBe(cause);
+  });
+
+  it.skipIf(!haveSqlite)('a collection directory removed under it: stats() rejects with ERR_IO', async () => {
+    const dir = scratch();
+    const c = await openCollection(dir, { model: fakeModel(DIM) });
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+      const error = await rejection(c.stats());
+      expect(error.code).toBe('ERR_IO');
+      expect((error.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
+    } finally {
+      await c.close().catch(() => undefined);
+    }
+  });
+});
+
 // ---- Damaged and foreign collection databases ----------------------------------------------
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
