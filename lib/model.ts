@@ -16,8 +16,11 @@ import {
   checkInteger,
   checkNumber,
   checkOneOf,
+  checkOptionalPath,
+  checkOptions,
   checkPath,
-  checkString,
+  guardClass,
+  guarded,
   type IntegerRange,
 } from './checks';
 import { callNative, CrossmodalError, invalidArgument } from './errors';
@@ -87,6 +90,9 @@ export class Embeddings {
   readonly dim: number;
 
   constructor(data: Float32Array, count: number, dim: number) {
+    if (!(data instanceof Float32Array)) throw invalidArgument('embeddings: data must be a Float32Array');
+    if (!Number.isSafeInteger(count) || count < 0 || !Number.isSafeInteger(dim) || dim < 1)
+      throw invalidArgument('embeddings: count must be a non-negative integer and dim a positive one');
     if (data.length !== count * dim) throw invalidArgument(`embeddings: ${data.length} values for ${count} × ${dim}`);
     this.data = data;
     this.count = count;
@@ -189,6 +195,7 @@ export class Model {
     options: EmbedOptions,
   ): Promise<Embeddings> {
     const { signal, timeoutMs } = options;
+    checkBoolean(options.normalize, 'options.normalize');
     if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0))
       throw invalidArgument('timeoutMs must be a positive number');
     if (signal !== undefined && !(signal instanceof AbortSignal))
@@ -239,8 +246,9 @@ export class Model {
    * const e = await model.embedTexts(['a dog', 'a cat']);
    * e.row(1); // Float32Array(dim)
    */
-  async embedTexts(texts: string[], options: EmbedOptions = {}): Promise<Embeddings> {
+  async embedTexts(texts: string[], options?: EmbedOptions): Promise<Embeddings> {
     checkTexts(texts);
+    options = checkOptions(options);
     return this.#embed((session, normalize, timeoutMs) => session.embedTexts(texts, normalize, timeoutMs), options);
   }
 
@@ -256,9 +264,9 @@ export class Model {
    * @example
    * const e = await model.embedImages(['a.jpg', await fs.readFile('b.png')]);
    */
-  async embedImages(images: ImageInput[], options: ImageEmbedOptions = {}): Promise<Embeddings> {
+  async embedImages(images: ImageInput[], options?: ImageEmbedOptions): Promise<Embeddings> {
     checkImages(images);
-    if (options === null || typeof options !== 'object') throw invalidArgument('options must be an object');
+    options = checkOptions(options);
     checkImageOptions(options);
     const inputs = images.map(toNativeImage);
     const image = nativeImageOptions(options);
@@ -280,9 +288,9 @@ export class Model {
    * @example
    * const { data, height, width } = await model.preprocess(['cat.jpg']);
    */
-  async preprocess(images: ImageInput[], options: PreprocessOptions = {}): Promise<PreprocessedImages> {
+  async preprocess(images: ImageInput[], options?: PreprocessOptions): Promise<PreprocessedImages> {
     checkImages(images);
-    if (options === null || typeof options !== 'object') throw invalidArgument('options must be an object');
+    options = checkOptions(options);
     checkImageOptions(options);
     const onError = checkOnError(options.onError);
     const inputs = images.map(toNativeImage);
@@ -305,8 +313,8 @@ export class Model {
    * Text of a sequence of token ids, with the model's tokenizer (see {@link Tokenizer.decode}).
    * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT` for an id outside the vocabulary, `ERR_DISPOSED`
    */
-  decode(ids: TokenIds, options: DecodeOptions = {}): string {
-    return decodeIds(this.#live(), ids, options);
+  decode(ids: TokenIds, options?: DecodeOptions): string {
+    return decodeIds(this.#live(), ids, checkOptions(options));
   }
 
   /** The model's tokenizer: family, vocabulary file, context length, special ids, padding policy. */
@@ -382,8 +390,11 @@ export class Model {
   async score(
     images: ImageInput[] | Embeddings,
     texts: string[] | Embeddings,
-    options: ScoreOptions = {},
+    options?: ScoreOptions,
   ): Promise<SimilarityMatrix> {
+    options = checkOptions(options);
+    checkBoolean(options.scale, 'options.scale');
+    checkBoolean(options.softmax, 'options.softmax');
     const [a, b] = await Promise.all([
       images instanceof Embeddings ? images : this.embedImages(images),
       texts instanceof Embeddings ? texts : this.embedTexts(texts),
@@ -407,12 +418,13 @@ export class Model {
   async classify(
     images: ImageInput[] | Embeddings,
     labels: string[],
-    options: ClassifyOptions = {},
+    options?: ClassifyOptions,
   ): Promise<LabelScore[][]> {
-    checkTexts(labels);
+    options = checkOptions(options);
+    checkTexts(labels, 'labels');
     if (labels.length === 0) throw invalidArgument('labels must not be empty');
-    const templates = options.templates ?? ['a photo of a {}.'];
-    checkTexts(templates);
+    const templates = options.templates === undefined ? ['a photo of a {}.'] : options.templates;
+    checkTexts(templates, 'options.templates');
     if (templates.length === 0 || templates.some((t) => !t.includes('{}'))) {
       throw invalidArgument("templates must be a non-empty array of strings containing '{}'");
     }
@@ -466,10 +478,21 @@ export class Model {
 export async function similarity(
   a: Embeddings,
   b: Embeddings,
-  options: { scale?: number; softmax?: boolean } = {},
+  options?: { scale?: number; softmax?: boolean },
+): Promise<SimilarityMatrix> {
+  return guarded(() => similarityOf(a, b, options));
+}
+
+async function similarityOf(
+  a: Embeddings,
+  b: Embeddings,
+  options: { scale?: number; softmax?: boolean } | undefined,
 ): Promise<SimilarityMatrix> {
   if (!(a instanceof Embeddings) || !(b instanceof Embeddings))
     throw invalidArgument('similarity expects two Embeddings');
+  options = checkOptions(options);
+  checkNumber(options.scale, 'options.scale', [-Number.MAX_VALUE, Number.MAX_VALUE]);
+  checkBoolean(options.softmax, 'options.softmax');
   if (a.dim !== b.dim)
     throw new CrossmodalError('ERR_DIMENSION_MISMATCH', `embedding sizes differ: ${a.dim} vs ${b.dim}`);
   const buffer = await callNative(() =>
@@ -524,10 +547,8 @@ function checkLoadOptions(options: LoadOptions): void {
   checkNumber(options.maxQueueDelayMs, 'options.maxQueueDelayMs', MAX_QUEUE_DELAY_MS);
   for (const key of ['allowSpinning', 'cpuMemoryArena', 'trtFp16', 'trimTextPadding', 'warmup'] as const)
     checkBoolean(options[key], `options.${key}`);
-  for (const key of ['ortLibrary', 'optimizedModelPath', 'trtCacheDir'] as const) {
-    checkString(options[key], `options.${key}`);
-    if (options[key] !== undefined) checkPath(options[key], `options.${key}`);
-  }
+  for (const key of ['ortLibrary', 'optimizedModelPath', 'trtCacheDir'] as const)
+    checkOptionalPath(options[key], `options.${key}`);
   checkImageOptions(options);
 }
 
@@ -545,10 +566,13 @@ function checkLoadOptions(options: LoadOptions): void {
  * const model = await load('models/clip', { device: 'cpu' });
  * console.log(model.info.visionProvider.provider);
  */
-export async function load(dir: string, options: LoadOptions = {}): Promise<Model> {
-  if (typeof dir !== 'string' || dir.length === 0) throw invalidArgument('dir must be a non-empty string');
+export async function load(dir: string, options?: LoadOptions): Promise<Model> {
+  return guarded(() => loadModel(dir, options));
+}
+
+async function loadModel(dir: string, options: LoadOptions | undefined): Promise<Model> {
   checkPath(dir, 'dir');
-  if (options === null || typeof options !== 'object') throw invalidArgument('options must be an object');
+  options = checkOptions(options);
   checkLoadOptions(options);
   const { warmup = true, ortLibrary: explicitLibrary, ...rest } = options;
   const ortLibrary = resolveOrtLibrary(explicitLibrary);
@@ -564,3 +588,7 @@ export async function load(dir: string, options: LoadOptions = {}): Promise<Mode
  * repository's code on rendered scenes of coloured shapes (see its MODEL_CARD.md).
  */
 export const demoModelDir = path.join(packageRoot, 'models', 'shapes-clip');
+
+// Every method and getter throws or rejects with CrossmodalErrors only.
+guardClass(Embeddings);
+guardClass(Model);
