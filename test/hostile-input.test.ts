@@ -723,6 +723,7 @@ async function outcome(run: () => unknown, ms = 20_000): Promise<unknown> {
 /** Public functions and methods that take no arguments: nothing hostile to pass them. */
 const NO_ARGUMENTS = new Set([
   'nativeInfo',
+  'model.stats',
   'model.dispose',
   'tokenizer.dispose',
   'index.rebuild',

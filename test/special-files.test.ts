@@ -25,11 +25,14 @@ function fifo(): string {
 
 // Each of these would hang (and time the test out) if a FIFO were opened blocking.
 describe('images', () => {
-  it('a FIFO, a directory, a character device and an empty path are ERR_IO', async () => {
-    for (const bad of [fifo(), path.dirname(image), '/dev/zero', '']) {
+  it('a FIFO, a directory and a character device are ERR_IO; an empty path is refused before any I/O', async () => {
+    for (const bad of [fifo(), path.dirname(image), '/dev/zero']) {
       const error = await rejection(preprocessImages([bad], clipConfig));
       expect(error.code, bad).toBe('ERR_IO');
     }
+    // The argument checks refuse '' (not a path) before the addon is called; the addon's own
+    // refusal of it (ERR_IO) is covered by test/native/reliability_test.cc.
+    expect((await rejection(preprocessImages([''], clipConfig))).code).toBe('ERR_INVALID_ARGUMENT');
     const dirError = await rejection(preprocessImages([path.dirname(image)], clipConfig));
     expect(dirError.message).toContain('a directory, not a regular file');
     const fifoError = await rejection(preprocessImages([fifo()], clipConfig));
