@@ -204,6 +204,7 @@ describe.skipIf(!mounted)('disk full and read-only', () => {
   });
 });
 
-describe.skipIf(mounted)('disk full and read-only (skipped)', () => {
-  it.skip(`skipped: ${skipReason}`, () => undefined);
-});
+if (!mounted)
+  describe('disk full and read-only', () => {
+    it.skip(`skipped: ${skipReason}`, () => undefined);
+  });

@@ -12,8 +12,8 @@ import { createIndex, load, loadIndex } from '../lib/index';
 import { tinyBundle } from './helpers/index';
 
 const CYCLES = 100;
-const MODEL_BOUND_MB = 40;
-const INDEX_BOUND_MB = 20;
+const MODEL_BOUND_MB = 30;
+const INDEX_BOUND_MB = 10;
 const mb = (b: number): number => b / 2 ** 20;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crossmodal-cycles-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

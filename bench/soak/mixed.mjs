@@ -9,7 +9,7 @@
 //
 // --warmup-seconds defaults to a quarter of the run (at most 120 s). --max-slope is the bound in
 // MB/min (default 1). Exit status 1 when the slope is above it. --json prints a last line
-// `{"slope":…}` for scripts (test/soak.test.ts runs a 60 s version in CI).
+// `{"slope":…}` for scripts (test/soak-mixed.test.ts runs a 60 s version in CI).
 //
 // Each round: embed 4 captions, embed 2 images (rotating over test/fixtures/images, a mix of
 // JPEG/PNG/GIF sizes), add the 6 vectors to a flat index, search it with the captions, and compute
@@ -20,12 +20,23 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const o = { minutes: 30, 'warmup-seconds': -1, 'max-slope': 1, concurrency: 4, model: path.join(root, 'test/fixtures/tiny-clip'), json: false };
+const o = {
+  minutes: 30,
+  'warmup-seconds': -1,
+  'max-slope': 1,
+  concurrency: 4,
+  model: path.join(root, 'test/fixtures/tiny-clip'),
+  json: false,
+};
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const key = argv[i].replace(/^--/, '');
   if (!(key in o)) {
-    console.error(`unknown option ${argv[i]}; options: ${Object.keys(o).map((k) => `--${k}`).join(' ')}`);
+    console.error(
+      `unknown option ${argv[i]}; options: ${Object.keys(o)
+        .map((k) => `--${k}`)
+        .join(' ')}`,
+    );
     process.exit(2);
   }
   if (key === 'json') o.json = true;
@@ -38,7 +49,10 @@ const { load, createIndex, similarity } = await import('crossmodal');
 const imagesDir = path.join(root, 'test/fixtures/images');
 const images = fs
   .readdirSync(imagesDir)
-  .filter((f) => /\.(jpe?g|png|gif)$/.test(f) && !/(4000|3000)/.test(f) && fs.statSync(path.join(imagesDir, f)).size < 300_000)
+  .filter(
+    (f) =>
+      /\.(jpe?g|png|gif)$/.test(f) && !/(4000|3000)/.test(f) && fs.statSync(path.join(imagesDir, f)).size < 300_000,
+  )
   .map((f) => path.join(imagesDir, f));
 const captions = [
   'a photo of a cat',

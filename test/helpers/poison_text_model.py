@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Rewrites a CLIP text tower so that it fails at run time for some inputs (test/onnx-failures.test.ts).
+"""Rewrites a CLIP text tower so that it fails at run time for some inputs (test/model-runtime-failures.test.ts).
 
     python3 poison_text_model.py IN.onnx OUT.onnx TOKEN_ID
 

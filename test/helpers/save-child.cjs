@@ -24,7 +24,10 @@ const { vectorFor } = require('./fake-model.cjs');
     index = createIndex({ dim });
     const rows = new Float32Array(base * dim);
     for (let i = 0; i < base; i++) rows.set(vectorFor(`base-${i}`, dim), i * dim);
-    await index.add(rows, BigInt64Array.from({ length: base }, (_, i) => BigInt(i)));
+    await index.add(
+      rows,
+      BigInt64Array.from({ length: base }, (_, i) => BigInt(i)),
+    );
   }
   process.stdout.write('ready\n');
   for (;;) {

@@ -29,7 +29,7 @@ try {
   execFileSync('/usr/bin/python3', ['-c', 'import onnx'], { stdio: 'pipe' });
 } catch {
   havePythonOnnx = false;
-  console.warn('onnx-failures: run-time failure tests skipped (needs /usr/bin/python3 with the onnx module)');
+  console.warn('model-runtime-failures: run-time failure tests skipped (needs /usr/bin/python3 with the onnx module)');
 }
 
 describe('session creation failures', () => {
@@ -55,7 +55,10 @@ describe('session creation failures', () => {
 });
 
 describe.skipIf(!havePythonOnnx)('run-time failures in a batch', () => {
-  const good = Array.from({ length: 24 }, (_, i) => `a photo of ${i + 1} ${['cats', 'dogs', 'red cars', 'trees'][i % 4]}`);
+  const good = Array.from(
+    { length: 24 },
+    (_, i) => `a photo of ${i + 1} ${['cats', 'dogs', 'red cars', 'trees'][i % 4]}`,
+  );
   const bad = (i: number): string => `a photo of a zebra number ${i}`;
   const reference = new Map<string, Float32Array>();
   let poisoned = '';
@@ -108,7 +111,7 @@ describe.skipIf(!havePythonOnnx)('run-time failures in a batch', () => {
       const texts = [good[0]!, bad(3), good[1]!, good[2]!];
       const settled = await Promise.allSettled(texts.map((t) => model.embedTexts([t])));
       const outcome = settled.map((s) => (s.status === 'fulfilled' ? 'ok' : (s.reason as CrossmodalError).code));
-      console.log(`onnx-failures: one batch of [good, bad, good, good] settled as ${outcome.join(', ')}`);
+      console.log(`model-runtime-failures: one batch of [good, bad, good, good] settled as ${outcome.join(', ')}`);
       expect(outcome[1]).toBe('ERR_RUNTIME');
       settled.forEach((s, i) => {
         if (s.status === 'fulfilled') expectCorrect(texts[i]!, s.value.row(0));
@@ -138,7 +141,7 @@ describe.skipIf(!havePythonOnnx)('run-time failures in a batch', () => {
       });
       const bads = mixed.filter((t) => t.includes('zebra')).length;
       console.log(
-        `onnx-failures: ${mixed.length} concurrent calls, ${bads} bad: ${resolved} good calls resolved correctly, ` +
+        `model-runtime-failures: ${mixed.length} concurrent calls, ${bads} bad: ${resolved} good calls resolved correctly, ` +
           `${collateral} good calls failed with their batch`,
       );
       expect(collateral).toBeLessThanOrEqual(bads * 3); // at most three batch-mates per bad call

@@ -17,7 +17,8 @@ describe('10,000 concurrent embedTexts + search calls, bounded queue', () => {
     const model = await load(tinyBundle, { device: 'cpu', intraOpThreads: 1, maxQueueSize: QUEUE });
     const texts = Array.from(
       { length: 64 },
-      (_, i) => `${['a photo of', 'a drawing of', 'two', 'a small'][i % 4]} ${['cat', 'dog', 'bicycle', 'tree'][(i >> 2) % 4]} number ${i}`,
+      (_, i) =>
+        `${['a photo of', 'a drawing of', 'two', 'a small'][i % 4]} ${['cat', 'dog', 'bicycle', 'tree'][(i >> 2) % 4]} number ${i}`,
     );
     const alone = texts.map(() => new Float32Array(0));
     for (let i = 0; i < texts.length; i++) alone[i] = (await model.embedTexts([texts[i]!])).row(0).slice();
@@ -80,7 +81,7 @@ describe('10,000 concurrent embedTexts + search calls, bounded queue', () => {
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const mb = (b: number): string => (b / 2 ** 20).toFixed(0);
     console.log(
-      `load-10k: ${outcome} in ${seconds} s: embedTexts ${counts.embedOk} resolved, ${counts.embedQueueFull} ERR_QUEUE_FULL; ` +
+      `stress-10k-calls: ${outcome} in ${seconds} s: embedTexts ${counts.embedOk} resolved, ${counts.embedQueueFull} ERR_QUEUE_FULL; ` +
         `search ${counts.searchOk} resolved; other ${counts.other}; RSS ${mb(rssStart)} MB → peak ${mb(rssPeak)} MB`,
     );
     expect(outcome).toBe('settled');

@@ -18,30 +18,34 @@ const BOUND_MB_PER_MIN = 6;
 const runnable = fs.existsSync(path.resolve(__dirname, '..', 'dist', 'esm', 'index.mjs'));
 
 describe.skipIf(!runnable)('mixed-traffic soak (CI length)', () => {
-  it(`RSS slope after warm-up stays under ${BOUND_MB_PER_MIN} MB/min over ${seconds} s`, async () => {
-    const args = [
-      script,
-      '--minutes',
-      String(seconds / 60),
-      '--warmup-seconds',
-      String(warmup),
-      '--max-slope',
-      String(BOUND_MB_PER_MIN),
-      '--json',
-    ];
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    proc.stdout.on('data', (d) => (out += d));
-    proc.stderr.on('data', (d) => (err += d));
-    const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
-    console.log(out.trim());
-    const last = out.trim().split('\n').at(-1) ?? '';
-    expect(last.startsWith('{'), `soak output:\n${out}\n${err}`).toBe(true);
-    const result = JSON.parse(last) as { slope: number; pass: boolean; rounds: number; samples: number };
-    expect(result.samples).toBeGreaterThanOrEqual(seconds - warmup - 5);
-    expect(result.rounds).toBeGreaterThan(0);
-    expect(result.slope).toBeLessThanOrEqual(BOUND_MB_PER_MIN);
-    expect(code).toBe(0);
-  }, (seconds + 60) * 1000);
+  it(
+    `RSS slope after warm-up stays under ${BOUND_MB_PER_MIN} MB/min over ${seconds} s`,
+    async () => {
+      const args = [
+        script,
+        '--minutes',
+        String(seconds / 60),
+        '--warmup-seconds',
+        String(warmup),
+        '--max-slope',
+        String(BOUND_MB_PER_MIN),
+        '--json',
+      ];
+      const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      proc.stdout.on('data', (d) => (out += d));
+      proc.stderr.on('data', (d) => (err += d));
+      const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
+      console.log(out.trim());
+      const last = out.trim().split('\n').at(-1) ?? '';
+      expect(last.startsWith('{'), `soak output:\n${out}\n${err}`).toBe(true);
+      const result = JSON.parse(last) as { slope: number; pass: boolean; rounds: number; samples: number };
+      expect(result.samples).toBeGreaterThanOrEqual(seconds - warmup - 5);
+      expect(result.rounds).toBeGreaterThan(0);
+      expect(result.slope).toBeLessThanOrEqual(BOUND_MB_PER_MIN);
+      expect(code).toBe(0);
+    },
+    (seconds + 60) * 1000,
+  );
 });
