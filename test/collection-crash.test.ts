@@ -99,14 +99,14 @@ async function verify(
   }
 }
 
-/** Seeded kills during ingest: 36 with a flat index, 16 with HNSW (52 in all). */
+/** Seeded kills during ingest: 40 with a flat index, 12 with HNSW (52 in all). */
 describe.skipIf(!runnable).each(['flat', 'hnsw'])('collection crash safety (%s index)', (type) => {
   it('reopens consistent after SIGKILL at random points during ingest, many times', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `crossmodal-crash-${type}-`));
     const random = mulberry32(type === 'flat' ? 42 : 7);
     let last = 0;
     let replayed = 0;
-    const kills = type === 'flat' ? 36 : 16;
+    const kills = type === 'flat' ? 40 : 12;
     const counts: number[] = [];
     const known = new Set<bigint>();
     const started = performance.now();
@@ -135,12 +135,12 @@ describe.skipIf(!runnable).each(['flat', 'hnsw'])('collection crash safety (%s i
  * Seeded kills during snapshots: a child adds a batch, then runs compact(), checkpoint() or
  * close() + reopen (index snapshot: temp file, fsync, rename; journal trim; SQLite WAL checkpoint
  * on close), and is killed at a random moment inside that call, 50 times. The collection starts
- * with 20,000 items so that a snapshot takes long enough to be hit.
+ * with 8,000 items so that a snapshot takes long enough to be hit.
  */
 describe.skipIf(!runnable)('collection crash safety during checkpoint and compaction', () => {
   it('reopens consistent after SIGKILL inside compact, checkpoint and close, 50 times', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crossmodal-crash-ckpt-'));
-    const base = 20_000;
+    const base = 8000;
     const seed = await openCollection(dir, { model: fakeModel(), checkpointEvery: 1000 });
     await seed.addTexts(
       Array.from({ length: base }, (_, i) => `base-${i}`),

@@ -2,9 +2,11 @@
 // `npm run bench:soak:mixed`): 60 s of embedTexts, embedImages, index add/search and similarity in
 // a child process, RSS sampled every second, least-squares slope after a 20 s warm-up. The issue
 // asked for 2 minutes; 60 s keeps this suite's additions inside their CI budget. Forty samples
-// make a noisier slope than a long run, so the bound here is looser than the long run's default
-// (1 MB/min): a real leak of the kind the soak is for (a batch's buffers, a session, an index
-// never freed) climbs by tens of MB per minute at this traffic.
+// make a much noisier slope than a long run: glibc's arenas grow and shrink RSS in steps of up to
+// ~8 MB (seen in 30-minute runs), and one such step in mid-window reads as ~18 MB/min over 40 s.
+// So the bound here is 20 MB/min, against the long run's 1 MB/min. At the ~13,000 rounds a minute
+// this traffic reaches it still fails any leak of more than ~1.5 KB per round: one text batch's
+// tensors, one decoded image (600 KB), a session or an index left behind each round.
 // CROSSMODAL_SOAK_SECONDS overrides the duration (e.g. 120).
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -14,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 const script = path.resolve(__dirname, '..', 'bench', 'soak', 'mixed.mjs');
 const seconds = Number(process.env.CROSSMODAL_SOAK_SECONDS ?? 60);
 const warmup = Math.round(seconds / 3);
-const BOUND_MB_PER_MIN = 6;
+const BOUND_MB_PER_MIN = 20;
 const runnable = fs.existsSync(path.resolve(__dirname, '..', 'dist', 'esm', 'index.mjs'));
 
 describe.skipIf(!runnable)('mixed-traffic soak (CI length)', () => {
