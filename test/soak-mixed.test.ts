@@ -4,7 +4,9 @@
 // asked for 2 minutes; 60 s keeps this suite's additions inside their CI budget. Forty samples
 // make a much noisier slope than a long run: glibc's arenas grow and shrink RSS in steps of up to
 // ~8 MB (seen in 30-minute runs), and one such step in mid-window reads as ~18 MB/min over 40 s.
-// So the bound here is 20 MB/min, against the long run's 1 MB/min. At the ~13,000 rounds a minute
+// So the bound here is 20 MB/min, against the long run's 1 MB/min, and the child runs with
+// MALLOC_ARENA_MAX=2 (fewer, so smaller, steps; default-allocator 60 s runs measured 0.8 and
+// 10 MB/min, MALLOC_ARENA_MAX=2 ones 3 MB/min). At the ~13,000 rounds a minute
 // this traffic reaches it still fails any leak of more than ~1.5 KB per round: one text batch's
 // tensors, one decoded image (600 KB), a session or an index left behind each round.
 // CROSSMODAL_SOAK_SECONDS overrides the duration (e.g. 120).
@@ -33,7 +35,9 @@ describe.skipIf(!runnable)('mixed-traffic soak (CI length)', () => {
         String(BOUND_MB_PER_MIN),
         '--json',
       ];
-      const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      // Two malloc arenas instead of one per thread: smaller RSS steps, the same growth from a leak.
+      const env = { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' };
+      const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
       let out = '';
       let err = '';
       proc.stdout.on('data', (d) => (out += d));
