@@ -1,0 +1,135 @@
+// kill -9 during VectorIndex.save: a child saves a growing index to the same path in a loop and is
+// SIGKILLed at seeded random moments inside its saves, 50 times. After every kill the file must
+// load and hold either the previous complete generation or the new one (never a torn file), and
+// its contents must match the generation its fingerprint names.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadIndex } from '../lib/index';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { vectorFor } = require('./helpers/fake-model.cjs') as { vectorFor: (key: string, dim: number) => Float32Array };
+
+const distEntry = path.resolve(__dirname, '..', 'dist', 'cjs', 'index.js');
+const child = path.join(__dirname, 'helpers', 'save-child.cjs');
+const runnable = fs.existsSync(distEntry);
+if (!runnable) console.warn('index-save-kill: skipped (needs `npm run build:ts` for the child process)');
+
+const KILLS = 50;
+const dim = 32;
+const base = 20_000; // 2.6 MB per file: a save takes long enough for kills to land inside it
+
+function mulberry32(seed: number): () => number {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crossmodal-save-kill-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const file = path.join(dir, 'vectors.idx');
+const tempFiles = (): string[] => fs.readdirSync(dir).filter((f) => f.startsWith('vectors.idx.tmp-'));
+
+interface RunResult {
+  saving: number; // the generation the child had started saving when killed (0: none)
+  saved: number; // the last generation the child reported saved (0: none)
+}
+
+/** Runs the child and SIGKILLs it `random() × 1.2 × (last save duration)` after it starts a save. */
+async function runAndKill(random: () => number, state: { saveMs: number }): Promise<RunResult> {
+  const proc = spawn(process.execPath, [child, file, String(dim), String(base)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const result: RunResult = { saving: 0, saved: 0 };
+  let stderr = '';
+  let buffered = '';
+  let armed = false;
+  let savesToSkip = Math.floor(random() * 3); // vary where in the run the kill lands
+  proc.stderr.on('data', (d) => (stderr += d));
+  proc.stdout.on('data', (d: Buffer) => {
+    buffered += d.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) {
+      const [word, gen, ms] = line.split(' ');
+      if (word === 'saved') {
+        result.saved = Number(gen);
+        state.saveMs = Number(ms);
+      } else if (word === 'saving') {
+        result.saving = Number(gen);
+        if (!armed && state.saveMs > 0 && savesToSkip-- <= 0) {
+          armed = true;
+          setTimeout(() => proc.kill('SIGKILL'), random() * 1.2 * state.saveMs);
+        }
+      }
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    proc.on('exit', (code, signal) =>
+      signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited (${code}) without being killed: ${stderr}`)),
+    );
+  });
+  return result;
+}
+
+describe.skipIf(!runnable)('kill -9 during index.save', () => {
+  let midSave = 0;
+  it(`leaves the previous or the new complete file, ${KILLS} kills`, async () => {
+    const random = mulberry32(1616);
+    const state = { saveMs: 0 };
+    let onDisk = 0; // the generation the file held after the previous kill
+    const temps: number[] = [];
+    const outcomes = { previous: 0, next: 0 };
+    const started = performance.now();
+    for (let kill = 0; kill < KILLS; kill++) {
+      const { saving, saved } = await runAndKill(random, state);
+      if (saving === 0 && !fs.existsSync(file)) continue; // killed before the first save began
+      const index = await loadIndex(file); // throws ERR_INDEX_CORRUPT on a torn file
+      try {
+        const gen = Number((await index.info()).fingerprint.slice(4));
+        // The generation being saved when the kill came (rename done or not), or the last one saved.
+        const inFlight = saving > saved;
+        expect(saving === 0 ? [onDisk] : inFlight ? [saving - 1, saving] : [saved]).toContain(gen);
+        if (inFlight) {
+          midSave++;
+          if (gen === saving) outcomes.next++;
+          else outcomes.previous++;
+        }
+        expect(index.size).toBe(base + gen);
+        const hits = await index.search(vectorFor(`gen-${gen}`, dim), 1);
+        expect(hits.ids[0]).toBe(BigInt(base + gen));
+        expect(hits.scores[0]).toBeCloseTo(1, 5);
+        onDisk = gen;
+      } finally {
+        index.dispose();
+      }
+      temps.push(tempFiles().length);
+    }
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    console.log(
+      `index-save-kill: ${KILLS} kills in ${seconds} s, ${midSave} inside a save (file then held the previous ` +
+        `generation ${outcomes.previous} times, the new one ${outcomes.next} times); last save ${state.saveMs} ms; ` +
+        `final generation ${onDisk}; stray temp files after each kill: ${temps.join(' ')}`,
+    );
+    // Most kills must land inside a save, or the test proves little.
+    expect(midSave).toBeGreaterThanOrEqual(KILLS / 2);
+  }, 240_000);
+
+  // EXPECTED TO FAIL until stale temp files (`<file>.tmp-<pid>-<n>` left by a killed saver) are
+  // removed by the next save or load (native/search/index_file.cc; another branch adds it). Then
+  // vitest reports this `it.fails` as failing: turn it into a plain `it`.
+  it.fails('a successful save leaves at most one stray temp file beside the target', async () => {
+    expect(midSave).toBeGreaterThan(0);
+    const before = tempFiles().length;
+    const index = await loadIndex(file);
+    await index.save(file, { fingerprint: (await index.info()).fingerprint });
+    index.dispose();
+    const after = tempFiles().length;
+    console.log(`index-save-kill: stray temp files before the final save ${before}, after it ${after}`);
+    expect(after).toBeLessThanOrEqual(1);
+  });
+});
