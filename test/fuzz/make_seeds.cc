@@ -1,9 +1,9 @@
 // crossmodal_fuzz_seeds <dir>: writes the seed corpora of every fuzz target into <dir>/<target>/
-// (fuzz_seeds.h), derived from test/fixtures. tools/fuzz.sh runs it before fuzzing.
+// (fuzz_entries.h), derived from test/fixtures. tools/fuzz.sh runs it before fuzzing.
 #include <cstdio>
 #include <exception>
 
-#include "fuzz_seeds.h"
+#include "fuzz_entries.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) {

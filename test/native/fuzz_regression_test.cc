@@ -1,6 +1,6 @@
 // Replays the fuzzers' inputs in the ordinary C++ test run (issue #16, docs/fuzzing.md): every
 // committed regression input in test/fuzz/regressions/<target>/ (each a crash a fuzzer once found)
-// and every seed derived from the fixtures (test/fuzz/fuzz_seeds.h) goes through the same entry
+// and every seed derived from the fixtures (fuzz_entries.h) goes through the same entry
 // function as the libFuzzer target (test/fuzz/fuzz_entries.h). Under tools/test-sanitized.sh this
 // runs with ASan + UBSan, so a regression of a memory bug fails here even without fuzzing.
 #include <gtest/gtest.h>
@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "fuzz_entries.h"
-#include "fuzz_seeds.h"
 
 namespace crossmodal::fuzz {
 namespace {
@@ -49,7 +48,7 @@ TEST_P(FuzzReplay, RegressionInputs) {
 }
 
 TEST_P(FuzzReplay, SeedInputs) {
-  const std::string root = ScratchDir::Path() + "/seeds-" + GetParam();
+  const std::string root = ScratchDirPath() + "/seeds-" + GetParam();
   // Only this target's seeds (index seeds are built by saving small indexes).
   const std::string dir = root + "/" + GetParam();
   if (GetParam() == "image") WriteImageSeeds(dir);
@@ -61,7 +60,8 @@ TEST_P(FuzzReplay, SeedInputs) {
   Replay(GetParam(), files);
 }
 
-INSTANTIATE_TEST_SUITE_P(Targets, FuzzReplay, ::testing::ValuesIn(std::begin(kTargets), std::end(kTargets)),
+INSTANTIATE_TEST_SUITE_P(Targets, FuzzReplay,
+                         ::testing::ValuesIn(std::vector<std::string>(std::begin(kTargets), std::end(kTargets))),
                          [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 }  // namespace
