@@ -16,7 +16,8 @@
 # crashes with their reproducer paths; exits 1 when any target crashed (or failed to run).
 #
 # Environment: CROSSMODAL_BUILD_JOBS (default 2), CROSSMODAL_FUZZ_RSS_MB (default 2048),
-# CROSSMODAL_FUZZ_TIMEOUT (seconds per input, default 30), CROSSMODAL_FUZZ_ARGS (extra libFuzzer flags).
+# CROSSMODAL_FUZZ_TIMEOUT (seconds per input, default 30), CROSSMODAL_FUZZ_ARGS (extra libFuzzer flags),
+# CROSSMODAL_FUZZ_PREBUILT=<dir> (run the crossmodal_fuzz_* binaries in <dir>, skipping the build).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -40,17 +41,20 @@ done
 
 build_targets=(crossmodal_fuzz_seeds)
 for target in "${targets[@]}"; do build_targets+=("crossmodal_fuzz_$target"); done
-echo "fuzz: building ${build_targets[*]} in ${sanitized_dir#$root/}"
-sanitized_build "${build_targets[@]}"
+bin_dir="${CROSSMODAL_FUZZ_PREBUILT:-$sanitized_dir/test/fuzz}"
+if [ -z "${CROSSMODAL_FUZZ_PREBUILT:-}" ]; then
+  echo "fuzz: building ${build_targets[*]} in ${sanitized_dir#$root/}"
+  sanitized_build "${build_targets[@]}"
+fi
 
 seeds="$sanitized_dir/fuzz-seeds"
 rm -rf "$seeds"
-"$sanitized_dir/test/fuzz/crossmodal_fuzz_seeds" "$seeds"
+"$bin_dir/crossmodal_fuzz_seeds" "$seeds"
 
 status=0
 summary=()
 for target in "${targets[@]}"; do
-  binary="$sanitized_dir/test/fuzz/crossmodal_fuzz_$target"
+  binary="$bin_dir/crossmodal_fuzz_$target"
   corpus="$sanitized_dir/fuzz-corpus/$target"
   regressions="$root/test/fuzz/regressions/$target"
   log="$sanitized_dir/fuzz-logs/$target.log"
