@@ -4,7 +4,10 @@
 # clang 14, CROSSMODAL_SANITIZE=address,undefined, CROSSMODAL_FUZZ=ON (libFuzzer targets) and
 # CROSSMODAL_BUILD_TESTS=ON (the C++ unit tests), no addon. -O1 -g without NDEBUG, so asserts stay.
 # FAISS is linked against GCC's OpenMP (libgomp), so clang is told to use it too rather than LLVM's
-# libomp: two OpenMP runtimes in one process do not mix.
+# libomp: two OpenMP runtimes in one process do not mix. FAISS's headers include <omp.h>, which
+# only GCC ships here: a copy of it, minus the GCC-only `__malloc__ (deallocator)` attribute
+# argument clang 14 rejects, goes alone into a directory on CPLUS_INCLUDE_PATH (GCC's whole include
+# directory would shadow clang's own intrinsics headers).
 #
 #   sanitized_build <cmake target>...    configure (once) and build those targets
 #
@@ -27,6 +30,15 @@ sanitized_build() {
   bash "$sanitized_root/tools/setup-fuzz.sh"
   local gomp
   gomp=$(g++ -print-file-name=libgomp.so)
+  mkdir -p "$sanitized_dir/omp-include"
+  sed -E 's/__malloc__ \(omp_free\),? ?//g' "$(g++ -print-file-name=include/omp.h)" >"$sanitized_dir/omp-include/omp.h.new"
+  # Replaced only when it changed, so the objects that include it are not rebuilt every time.
+  if cmp -s "$sanitized_dir/omp-include/omp.h.new" "$sanitized_dir/omp-include/omp.h"; then
+    rm "$sanitized_dir/omp-include/omp.h.new"
+  else
+    mv "$sanitized_dir/omp-include/omp.h.new" "$sanitized_dir/omp-include/omp.h"
+  fi
+  export CPLUS_INCLUDE_PATH="$sanitized_dir/omp-include${CPLUS_INCLUDE_PATH:+:$CPLUS_INCLUDE_PATH}"
   if [ ! -f "$sanitized_dir/build.ninja" ] && [ ! -f "$sanitized_dir/Makefile" ]; then
     local generator=()
     command -v ninja >/dev/null && generator=(-G Ninja)
