@@ -21,8 +21,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <stdexcept>
 
 #include "common/error.h"
 #include "search/ann_index.h"
@@ -281,6 +283,12 @@ std::unique_ptr<AnnIndex> IndexFileAccess::Load(const std::string& path, const L
     }
   } catch (const faiss::FaissException& e) {
     Corrupt(path, std::string("FAISS could not read it: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    // FAISS sizes its arrays from counts in the file before reading them (issue #16, fuzzing:
+    // test/fuzz/regressions/index_file/): absurd counts must not escape as a bare bad_alloc.
+    Corrupt(path, "FAISS data declares impossible sizes");
+  } catch (const std::length_error&) {
+    Corrupt(path, "FAISS data declares impossible sizes");
   }
 
   if (std::fseek(file.get(), static_cast<long>(t.faiss_bytes), SEEK_SET) != 0) {
