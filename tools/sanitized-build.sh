@@ -25,6 +25,11 @@ if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ] && [ -x /usr/lib/llvm-14/bin/llvm-symboliz
   export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-14/bin/llvm-symbolizer
 fi
 export CROSSMODAL_FIXTURES="$sanitized_root/test/fixtures"
+# Single allocations above this many MB throw std::bad_alloc in the index_file fuzzer and the
+# sanitized unit tests (test/fuzz/allocation_cap.cc): FAISS sizes arrays from counts in the file,
+# so a few KB of crafted index can ask for gigabytes (a known FAISS limitation, docs/fuzzing.md);
+# the cap keeps each such input fast and lets the fuzzer look for other bugs.
+export CROSSMODAL_FUZZ_ALLOC_CAP_MB="${CROSSMODAL_FUZZ_ALLOC_CAP_MB:-256}"
 
 sanitized_build() {
   bash "$sanitized_root/tools/setup-fuzz.sh"
