@@ -9,6 +9,7 @@ import type {
   LoadOptions,
   LoadTokenizerOptions,
   ModelInfo,
+  ModelStats,
   TokenizeOptions,
   TokenizerInfo,
 } from './types';
@@ -80,6 +81,7 @@ export interface NativeEncoderSession {
   decode(ids: NativeTokenIds, skipSpecialTokens: boolean): string;
   tokenizerInfo(): NativeTokenizerInfo;
   info(): ModelInfo;
+  stats(): ModelStats;
   dispose(): void;
 }
 

@@ -26,6 +26,9 @@ export const ERROR_CODES = [
   'ERR_ABORTED',
   'ERR_DEADLINE_EXCEEDED',
   'ERR_LOCKED',
+  // Out of memory (a native allocation failed) or another exhausted resource; the message says
+  // what was being allocated when the addon knows it. Retrying with a smaller request may succeed.
+  'ERR_RESOURCE',
   // The Hugging Face hub (lib/hub): a token is missing or lacks access (401/403, gated repository);
   // the repository, revision or file does not exist (or is not cached in offline mode); the hub
   // answered something unusable (unexpected status, bad headers, a file failing its size or hash

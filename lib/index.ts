@@ -31,9 +31,12 @@ export type {
   LoadTokenizerOptions,
   Metric,
   ModelInfo,
+  ModelStats,
   ProviderReport,
+  StatsHistogram,
   TokenizeOptions,
   TokenizerInfo,
+  TowerStats,
 } from './types';
 export {
   Embeddings,

@@ -11,7 +11,18 @@ import {
   type NativeEmbeddings,
   type NativeEncoderSession,
 } from './binding';
-import { checkBoolean, checkInteger, checkNumber, checkOneOf, checkString, type IntegerRange } from './checks';
+import {
+  checkBoolean,
+  checkInteger,
+  checkNumber,
+  checkOneOf,
+  checkOptionalPath,
+  checkOptions,
+  checkPath,
+  guardClass,
+  guarded,
+  type IntegerRange,
+} from './checks';
 import { callNative, CrossmodalError, invalidArgument } from './errors';
 import {
   checkImageOptions,
@@ -32,7 +43,7 @@ import {
   type TokenIds,
   type TokenizedTexts,
 } from './tokenizer';
-import type { Device, ImageOptions, LoadOptions, ModelInfo, TokenizerInfo } from './types';
+import type { Device, ImageOptions, LoadOptions, ModelInfo, ModelStats, TokenizerInfo } from './types';
 
 export interface EmbedOptions {
   /** Scale each embedding to unit L2 norm (default true), so dot products are cosines. */
@@ -79,6 +90,9 @@ export class Embeddings {
   readonly dim: number;
 
   constructor(data: Float32Array, count: number, dim: number) {
+    if (!(data instanceof Float32Array)) throw invalidArgument('embeddings: data must be a Float32Array');
+    if (!Number.isSafeInteger(count) || count < 0 || !Number.isSafeInteger(dim) || dim < 1)
+      throw invalidArgument('embeddings: count must be a non-negative integer and dim a positive one');
     if (data.length !== count * dim) throw invalidArgument(`embeddings: ${data.length} values for ${count} × ${dim}`);
     this.data = data;
     this.count = count;
@@ -158,6 +172,15 @@ export class Model {
     return this.info.fingerprint;
   }
 
+  /**
+   * Counters since `load` (the warm-up calls included): calls, rows per batch, queue depth and
+   * per-stage timings (queue wait, decode, preprocess, tokenize, inference) as histograms, kept
+   * natively with atomics so reading them is cheap enough for every metrics scrape.
+   */
+  stats(): ModelStats {
+    return this.#live().stats();
+  }
+
   #live(): NativeEncoderSession {
     if (!this.#session) throw new CrossmodalError('ERR_DISPOSED', 'the model has been disposed');
     return this.#session;
@@ -172,6 +195,7 @@ export class Model {
     options: EmbedOptions,
   ): Promise<Embeddings> {
     const { signal, timeoutMs } = options;
+    checkBoolean(options.normalize, 'options.normalize');
     if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0))
       throw invalidArgument('timeoutMs must be a positive number');
     if (signal !== undefined && !(signal instanceof AbortSignal))
@@ -222,8 +246,9 @@ export class Model {
    * const e = await model.embedTexts(['a dog', 'a cat']);
    * e.row(1); // Float32Array(dim)
    */
-  async embedTexts(texts: string[], options: EmbedOptions = {}): Promise<Embeddings> {
+  async embedTexts(texts: string[], options?: EmbedOptions): Promise<Embeddings> {
     checkTexts(texts);
+    options = checkOptions(options);
     return this.#embed((session, normalize, timeoutMs) => session.embedTexts(texts, normalize, timeoutMs), options);
   }
 
@@ -239,9 +264,9 @@ export class Model {
    * @example
    * const e = await model.embedImages(['a.jpg', await fs.readFile('b.png')]);
    */
-  async embedImages(images: ImageInput[], options: ImageEmbedOptions = {}): Promise<Embeddings> {
+  async embedImages(images: ImageInput[], options?: ImageEmbedOptions): Promise<Embeddings> {
     checkImages(images);
-    if (options === null || typeof options !== 'object') throw invalidArgument('options must be an object');
+    options = checkOptions(options);
     checkImageOptions(options);
     const inputs = images.map(toNativeImage);
     const image = nativeImageOptions(options);
@@ -263,9 +288,9 @@ export class Model {
    * @example
    * const { data, height, width } = await model.preprocess(['cat.jpg']);
    */
-  async preprocess(images: ImageInput[], options: PreprocessOptions = {}): Promise<PreprocessedImages> {
+  async preprocess(images: ImageInput[], options?: PreprocessOptions): Promise<PreprocessedImages> {
     checkImages(images);
-    if (options === null || typeof options !== 'object') throw invalidArgument('options must be an object');
+    options = checkOptions(options);
     checkImageOptions(options);
     const onError = checkOnError(options.onError);
     const inputs = images.map(toNativeImage);
@@ -288,8 +313,8 @@ export class Model {
    * Text of a sequence of token ids, with the model's tokenizer (see {@link Tokenizer.decode}).
    * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT` for an id outside the vocabulary, `ERR_DISPOSED`
    */
-  decode(ids: TokenIds, options: DecodeOptions = {}): string {
-    return decodeIds(this.#live(), ids, options);
+  decode(ids: TokenIds, options?: DecodeOptions): string {
+    return decodeIds(this.#live(), ids, checkOptions(options));
   }
 
   /** The model's tokenizer: family, vocabulary file, context length, special ids, padding policy. */
@@ -365,8 +390,11 @@ export class Model {
   async score(
     images: ImageInput[] | Embeddings,
     texts: string[] | Embeddings,
-    options: ScoreOptions = {},
+    options?: ScoreOptions,
   ): Promise<SimilarityMatrix> {
+    options = checkOptions(options);
+    checkBoolean(options.scale, 'options.scale');
+    checkBoolean(options.softmax, 'options.softmax');
     const [a, b] = await Promise.all([
       images instanceof Embeddings ? images : this.embedImages(images),
       texts instanceof Embeddings ? texts : this.embedTexts(texts),
@@ -390,12 +418,13 @@ export class Model {
   async classify(
     images: ImageInput[] | Embeddings,
     labels: string[],
-    options: ClassifyOptions = {},
+    options?: ClassifyOptions,
   ): Promise<LabelScore[][]> {
-    checkTexts(labels);
+    options = checkOptions(options);
+    checkTexts(labels, 'labels');
     if (labels.length === 0) throw invalidArgument('labels must not be empty');
-    const templates = options.templates ?? ['a photo of a {}.'];
-    checkTexts(templates);
+    const templates = options.templates === undefined ? ['a photo of a {}.'] : options.templates;
+    checkTexts(templates, 'options.templates');
     if (templates.length === 0 || templates.some((t) => !t.includes('{}'))) {
       throw invalidArgument("templates must be a non-empty array of strings containing '{}'");
     }
@@ -449,10 +478,21 @@ export class Model {
 export async function similarity(
   a: Embeddings,
   b: Embeddings,
-  options: { scale?: number; softmax?: boolean } = {},
+  options?: { scale?: number; softmax?: boolean },
+): Promise<SimilarityMatrix> {
+  return guarded(() => similarityOf(a, b, options));
+}
+
+async function similarityOf(
+  a: Embeddings,
+  b: Embeddings,
+  options: { scale?: number; softmax?: boolean } | undefined,
 ): Promise<SimilarityMatrix> {
   if (!(a instanceof Embeddings) || !(b instanceof Embeddings))
     throw invalidArgument('similarity expects two Embeddings');
+  options = checkOptions(options);
+  checkNumber(options.scale, 'options.scale', [-Number.MAX_VALUE, Number.MAX_VALUE]);
+  checkBoolean(options.softmax, 'options.softmax');
   if (a.dim !== b.dim)
     throw new CrossmodalError('ERR_DIMENSION_MISMATCH', `embedding sizes differ: ${a.dim} vs ${b.dim}`);
   const buffer = await callNative(() =>
@@ -474,17 +514,19 @@ export async function similarity(
 }
 
 /**
- * Ranges of load()'s numeric options: the addon's (native/encoder_session.cc, ParseEncoderOptions;
- * deviceId and intraOpThreads are read as uint32).
+ * Ranges of load()'s numeric options: the addon's (native/binding/convert/encoder_options.cc,
+ * ParseEncoderOptions; deviceId is read as a uint32).
  */
 const LOAD_RANGES = {
   deviceId: [0, 2 ** 32 - 1],
-  intraOpThreads: [0, 2 ** 32 - 1],
+  // Thread counts: at most native/common/thread_pool.h's kMaxThreads (thousands of threads made
+  // load() take minutes or fail to finish).
+  intraOpThreads: [0, 256],
   maxBatchSize: [1, 4096],
   maxImageBatchSize: [1, 4096],
   maxTextBatchSize: [1, 4096],
   maxQueueSize: [1, 1e9],
-  preprocessThreads: [0, 1024],
+  preprocessThreads: [0, 256],
 } as const satisfies Partial<Record<keyof LoadOptions, IntegerRange>>;
 const MAX_QUEUE_DELAY_MS: IntegerRange = [0, 60_000];
 const DEVICES: readonly Device[] = ['auto', 'cpu', 'cuda', 'tensorrt'];
@@ -506,7 +548,7 @@ function checkLoadOptions(options: LoadOptions): void {
   for (const key of ['allowSpinning', 'cpuMemoryArena', 'trtFp16', 'trimTextPadding', 'warmup'] as const)
     checkBoolean(options[key], `options.${key}`);
   for (const key of ['ortLibrary', 'optimizedModelPath', 'trtCacheDir'] as const)
-    checkString(options[key], `options.${key}`);
+    checkOptionalPath(options[key], `options.${key}`);
   checkImageOptions(options);
 }
 
@@ -524,9 +566,13 @@ function checkLoadOptions(options: LoadOptions): void {
  * const model = await load('models/clip', { device: 'cpu' });
  * console.log(model.info.visionProvider.provider);
  */
-export async function load(dir: string, options: LoadOptions = {}): Promise<Model> {
-  if (typeof dir !== 'string' || dir.length === 0) throw invalidArgument('dir must be a non-empty string');
-  if (options === null || typeof options !== 'object') throw invalidArgument('options must be an object');
+export async function load(dir: string, options?: LoadOptions): Promise<Model> {
+  return guarded(() => loadModel(dir, options));
+}
+
+async function loadModel(dir: string, options: LoadOptions | undefined): Promise<Model> {
+  checkPath(dir, 'dir');
+  options = checkOptions(options);
   checkLoadOptions(options);
   const { warmup = true, ortLibrary: explicitLibrary, ...rest } = options;
   const ortLibrary = resolveOrtLibrary(explicitLibrary);
@@ -542,3 +588,7 @@ export async function load(dir: string, options: LoadOptions = {}): Promise<Mode
  * repository's code on rendered scenes of coloured shapes (see its MODEL_CARD.md).
  */
 export const demoModelDir = path.join(packageRoot, 'models', 'shapes-clip');
+
+// Every method and getter throws or rejects with CrossmodalErrors only.
+guardClass(Embeddings);
+guardClass(Model);

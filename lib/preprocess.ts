@@ -3,6 +3,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { native, type NativeImageInput, type NativePreprocessResult } from './binding';
+import { checkArray, checkOptions, checkPath, guarded, toJson } from './checks';
 import { callNative, CrossmodalError, invalidArgument, type ErrorCode } from './errors';
 import type { ImageOptions } from './types';
 
@@ -40,7 +41,7 @@ export interface PreprocessOptions extends ImageOptions {
 }
 
 export interface StandalonePreprocessOptions extends PreprocessOptions {
-  /** Threads decoding and preprocessing (default: one per CPU). */
+  /** Threads decoding and preprocessing, 1..256 (default: one per CPU, at most 256). */
   threads?: number;
 }
 
@@ -66,43 +67,51 @@ export interface PreprocessedImages {
 /** @internal */
 export function checkImages(images: unknown): asserts images is ImageInput[] {
   if (!Array.isArray(images)) throw invalidArgument('images must be an array');
-  images.forEach((image, i) => {
-    if (typeof image === 'string' || image instanceof Uint8Array) return;
-    const tensor = image as Partial<TensorImage> | null;
-    if (tensor && typeof tensor === 'object' && 'tensor' in tensor) {
-      if (!(tensor.tensor instanceof Float32Array)) throw invalidArgument(`images[${i}].tensor must be a Float32Array`);
-      for (const key of ['width', 'height'] as const) {
-        const v = tensor[key];
-        if (v !== undefined && (!Number.isInteger(v) || v <= 0))
-          throw invalidArgument(`images[${i}].${key} must be a positive integer`);
-      }
-      if (
-        tensor.width !== undefined &&
-        tensor.height !== undefined &&
-        tensor.tensor.length !== 3 * tensor.width * tensor.height
-      ) {
-        throw invalidArgument(`images[${i}]: tensor has ${tensor.tensor.length} values, expected 3 × height × width`);
-      }
-      return;
+  checkArray(images, 'images');
+  // Indexed, not forEach: a hole (a sparse array) is a missing image, not one to skip.
+  for (let i = 0; i < images.length; i++) checkImage(images[i], i);
+}
+
+function checkImage(image: unknown, i: number): void {
+  if (typeof image === 'string') {
+    checkPath(image, `images[${i}]`);
+    return;
+  }
+  if (image instanceof Uint8Array) return;
+  const tensor = image as Partial<TensorImage> | null;
+  if (tensor && typeof tensor === 'object' && 'tensor' in tensor) {
+    if (!(tensor.tensor instanceof Float32Array)) throw invalidArgument(`images[${i}].tensor must be a Float32Array`);
+    for (const key of ['width', 'height'] as const) {
+      const v = tensor[key];
+      if (v !== undefined && (!Number.isInteger(v) || v <= 0))
+        throw invalidArgument(`images[${i}].${key} must be a positive integer`);
     }
-    const raw = image as Partial<RawImage> | null;
-    if (raw && typeof raw === 'object' && (raw.data instanceof Uint8Array || raw.data instanceof Uint8ClampedArray)) {
-      const { width, height, channels } = raw;
-      if (!Number.isInteger(width) || !Number.isInteger(height) || (width as number) <= 0 || (height as number) <= 0) {
-        throw invalidArgument(`images[${i}]: width and height must be positive integers`);
-      }
-      if (channels !== 1 && channels !== 3 && channels !== 4) {
-        throw invalidArgument(`images[${i}]: channels must be 1, 3 or 4`);
-      }
-      if (raw.data.length !== (width as number) * (height as number) * channels) {
-        throw invalidArgument(`images[${i}]: data has ${raw.data.length} bytes, expected width × height × channels`);
-      }
-      return;
+    if (
+      tensor.width !== undefined &&
+      tensor.height !== undefined &&
+      tensor.tensor.length !== 3 * tensor.width * tensor.height
+    ) {
+      throw invalidArgument(`images[${i}]: tensor has ${tensor.tensor.length} values, expected 3 × height × width`);
     }
-    throw invalidArgument(
-      `images[${i}] must be a file path, a Buffer/Uint8Array, { data, width, height, channels } or { tensor }`,
-    );
-  });
+    return;
+  }
+  const raw = image as Partial<RawImage> | null;
+  if (raw && typeof raw === 'object' && (raw.data instanceof Uint8Array || raw.data instanceof Uint8ClampedArray)) {
+    const { width, height, channels } = raw;
+    if (!Number.isInteger(width) || !Number.isInteger(height) || (width as number) <= 0 || (height as number) <= 0) {
+      throw invalidArgument(`images[${i}]: width and height must be positive integers`);
+    }
+    if (channels !== 1 && channels !== 3 && channels !== 4) {
+      throw invalidArgument(`images[${i}]: channels must be 1, 3 or 4`);
+    }
+    if (raw.data.length !== (width as number) * (height as number) * channels) {
+      throw invalidArgument(`images[${i}]: data has ${raw.data.length} bytes, expected width × height × channels`);
+    }
+    return;
+  }
+  throw invalidArgument(
+    `images[${i}] must be a file path, a Buffer/Uint8Array, { data, width, height, channels } or { tensor }`,
+  );
 }
 
 /** @internal */
@@ -176,27 +185,36 @@ export function checkOnError(onError: unknown): 'throw' | 'skip' {
 export async function preprocessImages(
   images: ImageInput[],
   config: string | Record<string, unknown>,
-  options: StandalonePreprocessOptions = {},
+  options?: StandalonePreprocessOptions,
+): Promise<PreprocessedImages> {
+  return guarded(() => preprocessWith(images, config, options));
+}
+
+async function preprocessWith(
+  images: ImageInput[],
+  config: string | Record<string, unknown>,
+  options: StandalonePreprocessOptions | undefined,
 ): Promise<PreprocessedImages> {
   checkImages(images);
-  if (options === null || typeof options !== 'object') throw invalidArgument('options must be an object');
+  options = checkOptions(options);
   checkImageOptions(options);
   const onError = checkOnError(options.onError);
   if (
     options.threads !== undefined &&
-    !(Number.isInteger(options.threads) && options.threads >= 1 && options.threads <= 1024)
+    !(Number.isInteger(options.threads) && options.threads >= 1 && options.threads <= 256)
   ) {
-    throw invalidArgument('options.threads must be an integer in 1..1024');
+    throw invalidArgument('options.threads must be an integer in 1..256');
   }
   let json: string;
   if (typeof config === 'string') {
+    checkPath(config, 'config');
     try {
       json = await fs.readFile(config, 'utf8');
     } catch (error) {
       throw new CrossmodalError('ERR_IO', `cannot read ${config}: ${(error as Error).message}`, { cause: error });
     }
-  } else if (config !== null && typeof config === 'object') {
-    json = JSON.stringify(config);
+  } else if (config !== null && typeof config === 'object' && !Array.isArray(config)) {
+    json = toJson(config, 'config');
   } else {
     throw invalidArgument('config must be a preprocessor_config.json object or path');
   }

@@ -1,5 +1,6 @@
 // The native addon and ONNX Runtime: loading them explicitly and reporting what was loaded.
 import { native, nativePath, resolveOrtLibrary, type NativeRuntimeInfo } from './binding';
+import { checkOptionalPath, checkOptions, guarded } from './checks';
 import { callNative } from './errors';
 
 /** Information about the loaded ONNX Runtime library. */
@@ -11,9 +12,12 @@ export type RuntimeInfo = NativeRuntimeInfo;
  * @param options - `ortLibrary`: path of the shared library (see {@link LoadOptions.ortLibrary})
  * @throws {CrossmodalError} `ERR_RUNTIME_UNAVAILABLE`
  */
-export async function loadRuntime(options: { ortLibrary?: string } = {}): Promise<RuntimeInfo> {
-  const library = resolveOrtLibrary(options.ortLibrary);
-  return callNative(() => native().loadRuntime(library));
+export async function loadRuntime(options?: { ortLibrary?: string }): Promise<RuntimeInfo> {
+  return guarded(async () => {
+    const { ortLibrary } = checkOptions(options);
+    const library = resolveOrtLibrary(checkOptionalPath(ortLibrary, 'options.ortLibrary'));
+    return callNative(() => native().loadRuntime(library));
+  });
 }
 
 /**
@@ -22,6 +26,8 @@ export async function loadRuntime(options: { ortLibrary?: string } = {}): Promis
  * @throws {CrossmodalError} `ERR_NATIVE_BINDING` naming the platform and what to install
  */
 export function nativeInfo(): { napiVersion: number; path: string } {
-  const addon = native();
-  return { napiVersion: addon.napiVersion, path: nativePath() };
+  return guarded(() => {
+    const addon = native();
+    return { napiVersion: addon.napiVersion, path: nativePath() };
+  });
 }

@@ -5,7 +5,17 @@
  */
 import * as path from 'node:path';
 import { native, type NativeIndexInfo, type NativeSearchArguments, type NativeVectorIndex } from './binding';
-import { checkInteger, type IntegerRange } from './checks';
+import {
+  checkArray,
+  checkBoolean,
+  checkInteger,
+  checkOptions,
+  checkPath,
+  guardClass,
+  guarded,
+  toJson,
+  type IntegerRange,
+} from './checks';
 import { callNative, CrossmodalError, fromNative, invalidArgument } from './errors';
 import type { IndexDevice, IndexInfo, IndexType, LoadIndexOptions, Metric } from './types';
 
@@ -85,9 +95,11 @@ function checkQueryIndex(query: number, queries: number): void {
 }
 
 /**
- * Results of a search: `queries × k` ids and scores, best first. `ids` and `scores` view one block
- * of native memory (ids first), freed when both are garbage-collected. Where fewer
- * than `k` vectors qualify the id is `-1n` and the score `NaN`. Scores are cosines (`cosine`),
+ * Results of a search: `queries × k` ids and scores, best first, where `k` is the requested k
+ * clamped to the index's size (an index of 10 vectors answers k = 1000 with 10 hits per query; an
+ * empty one with none). `ids` and `scores` view one block of native memory (ids first), freed when
+ * both are garbage-collected. Where fewer than `k` vectors qualify (filters, tombstones, IVF lists
+ * not probed) the id is `-1n` and the score `NaN`. Scores are cosines (`cosine`),
  * inner products (`ip`) or squared L2 distances (`l2`).
  */
 export class SearchResults {
@@ -180,9 +192,10 @@ export function toIdArray(ids: Ids, what = 'ids'): BigInt64Array {
       if ((ids[i] as bigint) < 0n) throw invalidArgument(`${what}[${i}] is negative`);
     return ids;
   }
-  if (ids === null || typeof ids !== 'object' || typeof (ids as ArrayLike<unknown>).length !== 'number') {
-    throw invalidArgument(`${what} must be a BigInt64Array or an array of ids`);
-  }
+  // A real array or a typed array: an array-like's `length` (say 2 ** 32) would size the allocation below.
+  const typed = ArrayBuffer.isView(ids) && !(ids instanceof DataView);
+  if (!typed && !Array.isArray(ids)) throw invalidArgument(`${what} must be a BigInt64Array or an array of ids`);
+  if (!typed) checkArray(ids, what);
   const out = new BigInt64Array(ids.length);
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i];
@@ -366,7 +379,8 @@ export class VectorIndex {
   /**
    * The `k` nearest vectors of each query.
    * @param queries - one or more query vectors
-   * @param k - hits per query (≥ 1)
+   * @param k - hits per query (≥ 1); clamped to the index's size before anything is allocated, so
+   *   `results.k` is `min(k, size)`
    * @param options - `filter` (`{ allow }` / `{ deny }` ids), `efSearch` (HNSW), `nprobe` (IVF)
    * @throws {CrossmodalError} `ERR_DIMENSION_MISMATCH`, `ERR_INVALID_ARGUMENT`, `ERR_DISPOSED`
    * @example
@@ -386,15 +400,21 @@ export class VectorIndex {
       throw fromNative(error);
     }
     const queryCount = data.length / this.dim;
-    const hits = queryCount * k;
-    if (buffer.byteLength !== hits * 12)
-      throw new CrossmodalError('ERR_INTERNAL', `search returned ${buffer.byteLength} bytes for ${hits} hits`);
+    // The addon clamps k to the index's size before allocating (native/search/ann_index.h), so
+    // the block holds queries × min(k, size) hits; the columns are read back from its length.
+    const columns = queryCount > 0 ? buffer.byteLength / 12 / queryCount : 0;
+    if (!Number.isInteger(columns) || columns > k)
+      throw new CrossmodalError(
+        'ERR_INTERNAL',
+        `search returned ${buffer.byteLength} bytes for ${queryCount} × ${k} hits`,
+      );
+    const hits = queryCount * columns;
     // Views over the one native block (ids, then scores): nothing is copied.
     return new SearchResults(
       new BigInt64Array(buffer, 0, hits),
       new Float32Array(buffer, hits * 8, hits),
       queryCount,
-      k,
+      columns,
     );
   }
 
@@ -427,8 +447,9 @@ export class VectorIndex {
    * @param options - `fingerprint` of the model the vectors came from (≤ 128 characters)
    * @throws {CrossmodalError} `ERR_IO`, `ERR_INDEX` (untrained IVF), `ERR_DISPOSED`
    */
-  async save(file: string, options: { fingerprint?: string } = {}): Promise<void> {
-    if (typeof file !== 'string' || file === '') throw invalidArgument('path must be a non-empty string');
+  async save(file: string, options?: { fingerprint?: string }): Promise<void> {
+    checkPath(file, 'path');
+    options = checkOptions(options);
     const fingerprint = options.fingerprint ?? '';
     if (typeof fingerprint !== 'string' || fingerprint.length > 128)
       throw invalidArgument('fingerprint must be a string of at most 128 characters');
@@ -499,7 +520,12 @@ function checkDevice(options: { device?: unknown; deviceId?: unknown }): void {
  * const ivf = createIndex({ dim: 512, type: 'ivf-pq', nlist: 4096, pqM: 64, refineFactor: 0 });
  */
 export function createIndex(options: IndexOptions): VectorIndex {
-  if (options === null || typeof options !== 'object') throw invalidArgument('options must be an object');
+  return guarded(() => newIndex(options));
+}
+
+function newIndex(options: IndexOptions): VectorIndex {
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw invalidArgument('options must be an object');
   const { dim, metric = 'cosine', type = 'flat' } = options;
   if (!Number.isInteger(dim) || dim < 1 || dim > 65536)
     throw invalidArgument('dim must be an integer between 1 and 65536');
@@ -510,10 +536,13 @@ export function createIndex(options: IndexOptions): VectorIndex {
   if (type === 'factory' && (typeof options.factory !== 'string' || options.factory === '')) {
     throw invalidArgument("type 'factory' needs a FAISS index_factory string in `factory`");
   }
+  if (options.factory !== undefined && typeof options.factory !== 'string')
+    throw invalidArgument('factory must be a string');
   checkDevice(options);
+  const spec = toJson({ ...options, dim, metric, type }, 'index options');
   let index: NativeVectorIndex;
   try {
-    index = new (native().VectorIndex)(JSON.stringify({ ...options, dim, metric, type }));
+    index = new (native().VectorIndex)(spec);
   } catch (error) {
     throw fromNative(error);
   }
@@ -530,10 +559,20 @@ export function createIndex(options: IndexOptions): VectorIndex {
  * @example
  * const index = await loadIndex('photos.index', { fingerprint: model.fingerprint });
  */
-export async function loadIndex(file: string, options: LoadIndexOptions = {}): Promise<VectorIndex> {
-  if (typeof file !== 'string' || file === '') throw invalidArgument('path must be a non-empty string');
-  if (options.dim !== undefined && (!Number.isInteger(options.dim) || options.dim < 1))
-    throw invalidArgument('dim must be a positive integer');
+export async function loadIndex(file: string, options?: LoadIndexOptions): Promise<VectorIndex> {
+  return guarded(() => openIndex(file, options));
+}
+
+async function openIndex(file: string, options: LoadIndexOptions | undefined): Promise<VectorIndex> {
+  checkPath(file, 'path');
+  options = checkOptions(options);
+  checkBoolean(options.mmap, 'options.mmap');
+  if (
+    options.fingerprint !== undefined &&
+    (typeof options.fingerprint !== 'string' || options.fingerprint.length > 128)
+  )
+    throw invalidArgument('options.fingerprint must be a string of at most 128 characters');
+  checkInteger(options.dim, 'dim', [1, 65536]);
   if (options.metric !== undefined && !METRICS.includes(options.metric))
     throw invalidArgument("metric must be 'cosine', 'ip' or 'l2'");
   if (options.type !== undefined && !TYPES.includes(options.type))
@@ -563,8 +602,17 @@ export interface IndexRecommendation {
  * const index = createIndex({ dim: 512, type, ...params });
  */
 export function recommendIndex(n: number, dim: number): IndexRecommendation {
+  return guarded(() => recommend(n, dim));
+}
+
+function recommend(n: number, dim: number): IndexRecommendation {
   if (!Number.isSafeInteger(n) || n < 0) throw invalidArgument('n must be a non-negative integer');
   if (!Number.isInteger(dim) || dim < 1) throw invalidArgument('dim must be a positive integer');
   const raw = JSON.parse(native().VectorIndex.recommend(n, dim)) as IndexRecommendation;
   return { type: raw.type, params: raw.params, reason: raw.reason };
 }
+
+// Every method and getter throws or rejects with CrossmodalErrors only.
+guardClass(SearchResults);
+guardClass(RangeResults);
+guardClass(VectorIndex);

@@ -10,7 +10,16 @@
  */
 import * as path from 'node:path';
 import { native, type NativeTextTokenizer, type NativeTokens } from './binding';
-import { checkInteger, type IntegerRange } from './checks';
+import {
+  checkArray,
+  checkBoolean,
+  checkInteger,
+  checkOptions,
+  checkPath,
+  guardClass,
+  guarded,
+  type IntegerRange,
+} from './checks';
 import { callNative, CrossmodalError, fromNative, invalidArgument } from './errors';
 import type { LoadTokenizerOptions, TokenizeOptions, TokenizerInfo } from './types';
 
@@ -33,11 +42,12 @@ export interface DecodeOptions {
 export type TokenIds = Int32Array | BigInt64Array | readonly number[];
 
 /** @internal */
-export function checkTexts(texts: unknown): asserts texts is string[] {
-  if (!Array.isArray(texts)) throw invalidArgument('texts must be an array of strings');
-  texts.forEach((text, i) => {
-    if (typeof text !== 'string') throw invalidArgument(`texts[${i}] must be a string`);
-  });
+export function checkTexts(texts: unknown, name = 'texts'): asserts texts is string[] {
+  if (!Array.isArray(texts)) throw invalidArgument(`${name} must be an array of strings`);
+  checkArray(texts, name);
+  // Indexed, not forEach: a hole (a sparse array) is a missing text, not one to skip.
+  for (let i = 0; i < texts.length; i++)
+    if (typeof texts[i] !== 'string') throw invalidArgument(`${name}[${i}] must be a string`);
 }
 
 // The addon's bounds (native/text_tokenizer.cc: kMaxThreads, kMaxContext).
@@ -47,7 +57,12 @@ const CONTEXT_LENGTH: IntegerRange = [1, 2 ** 20];
 /** @internal */
 export function checkIds(ids: unknown): asserts ids is TokenIds {
   if (ids instanceof Int32Array || ids instanceof BigInt64Array) return;
-  if (Array.isArray(ids) && ids.every((id) => Number.isInteger(id))) return;
+  if (Array.isArray(ids)) {
+    checkArray(ids, 'ids');
+    let ok = true;
+    for (let i = 0; ok && i < ids.length; i++) ok = Number.isInteger(ids[i]);
+    if (ok) return;
+  }
   throw invalidArgument('ids must be an Int32Array, a BigInt64Array or an array of integers');
 }
 
@@ -59,6 +74,7 @@ export function decodeIds(
   options: DecodeOptions,
 ): string {
   checkIds(ids);
+  checkBoolean(options.skipSpecialTokens, 'options.skipSpecialTokens');
   try {
     return target.decode(ids as Int32Array | BigInt64Array | number[], options.skipSpecialTokens ?? true);
   } catch (error) {
@@ -82,6 +98,19 @@ export function tokensFromNative(result: NativeTokens): TokenizedTexts<Int32Arra
  * tokenizer.decode(rowIds(t, 0)); // "a dog "
  */
 export function rowIds<Ids extends Int32Array | BigInt64Array>(tokens: TokenizedTexts<Ids>, index: number): Ids {
+  return guarded(() => rowOf(tokens, index));
+}
+
+function rowOf<Ids extends Int32Array | BigInt64Array>(tokens: TokenizedTexts<Ids>, index: number): Ids {
+  if (
+    tokens === null ||
+    typeof tokens !== 'object' ||
+    !(tokens.ids instanceof Int32Array || tokens.ids instanceof BigInt64Array) ||
+    !(tokens.lengths instanceof Int32Array) ||
+    !Number.isSafeInteger(tokens.count) ||
+    !Number.isSafeInteger(tokens.contextLength)
+  )
+    throw invalidArgument('tokens must be the result of tokenize()');
   if (!Number.isInteger(index) || index < 0 || index >= tokens.count) {
     throw invalidArgument(`row index ${index} is out of range 0..${tokens.count - 1}`);
   }
@@ -116,8 +145,10 @@ export class Tokenizer {
   tokenize(texts: string[], options: TokenizeOptions & { int64: true }): Promise<TokenizedTexts<BigInt64Array>>;
   tokenize(texts: string[], options?: TokenizeOptions & { int64?: false }): Promise<TokenizedTexts<Int32Array>>;
   tokenize(texts: string[], options?: TokenizeOptions): Promise<TokenizedTexts<Int32Array | BigInt64Array>>;
-  async tokenize(texts: string[], options: TokenizeOptions = {}): Promise<TokenizedTexts<Int32Array | BigInt64Array>> {
+  async tokenize(texts: string[], options?: TokenizeOptions): Promise<TokenizedTexts<Int32Array | BigInt64Array>> {
     checkTexts(texts);
+    options = checkOptions(options);
+    checkBoolean(options.int64, 'options.int64');
     checkInteger(options.contextLength, 'contextLength', CONTEXT_LENGTH);
     checkInteger(options.threads, 'threads', THREADS);
     const result = await callNative(() =>
@@ -135,8 +166,8 @@ export class Tokenizer {
    * For CLIP this is OpenAI's `SimpleTokenizer.decode`: every word ends with a space.
    * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT` for an id outside the vocabulary
    */
-  decode(ids: TokenIds, options: DecodeOptions = {}): string {
-    return decodeIds(this.#live(), ids, options);
+  decode(ids: TokenIds, options?: DecodeOptions): string {
+    return decodeIds(this.#live(), ids, checkOptions(options));
   }
 
   /** Id of a vocabulary entry (e.g. `"dog</w>"` for CLIP, `"▁dog"` for SentencePiece), or -1. */
@@ -177,8 +208,13 @@ export class Tokenizer {
  * const tokenizer = await loadTokenizer('models/clip-vit-base-patch32', { threads: 4 });
  * const { ids, lengths } = await tokenizer.tokenize(['a photo of a cat']);
  */
-export async function loadTokenizer(dir: string, options: LoadTokenizerOptions = {}): Promise<Tokenizer> {
-  if (typeof dir !== 'string' || dir.length === 0) throw invalidArgument('dir must be a non-empty string');
+export async function loadTokenizer(dir: string, options?: LoadTokenizerOptions): Promise<Tokenizer> {
+  return guarded(() => openTokenizer(dir, options));
+}
+
+async function openTokenizer(dir: string, options: LoadTokenizerOptions | undefined): Promise<Tokenizer> {
+  checkPath(dir, 'dir');
+  options = checkOptions(options);
   checkInteger(options.threads, 'threads', THREADS);
   checkInteger(options.contextLength, 'contextLength', CONTEXT_LENGTH);
   const handle = await callNative(() =>
@@ -186,3 +222,6 @@ export async function loadTokenizer(dir: string, options: LoadTokenizerOptions =
   );
   return new Tokenizer(handle);
 }
+
+// Every method and getter throws or rejects with CrossmodalErrors only.
+guardClass(Tokenizer);

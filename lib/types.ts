@@ -48,6 +48,49 @@ export interface ModelInfo {
   textProvider: ProviderReport;
 }
 
+/**
+ * A histogram as the addon keeps it (fixed buckets, updated by worker threads with atomics):
+ * `counts[i]` values were ≤ `bounds[i]` and > `bounds[i - 1]`; the last count is of values above
+ * every bound. `counts` is not cumulative (Prometheus' `_bucket` series are its running sums).
+ */
+export interface StatsHistogram {
+  bounds: number[];
+  counts: number[];
+  count: number;
+  sum: number;
+}
+
+/** What one tower's dynamic batcher has done since `load` (see {@link ModelStats}). */
+export interface TowerStats {
+  /** Calls submitted, and those that failed, were aborted or missed their deadline. */
+  requests: number;
+  failedRequests: number;
+  /** Rows (images or texts) waiting in the queue now. */
+  queuedRows: number;
+  /** Rows per batch run. */
+  batchRows: StatsHistogram;
+  /** Per call: from submission until its first rows joined a batch. */
+  queueWaitSeconds: StatsHistogram;
+  /** Per batch: filling the input tensor (images: read, decode and preprocess on the pool). */
+  fillSeconds: StatsHistogram;
+  /** Per batch: the ONNX Runtime run. */
+  inferenceSeconds: StatsHistogram;
+}
+
+/** Counters of a loaded model, for monitoring: `model.stats()`. Reading them costs microseconds. */
+export interface ModelStats {
+  image: TowerStats & {
+    /** Per image: reading and decoding (or converting raw pixels). */
+    decodeSeconds: StatsHistogram;
+    /** Per image: resize, crop, normalise. */
+    preprocessSeconds: StatsHistogram;
+  };
+  text: TowerStats & {
+    /** Per call: tokenising all of its texts. */
+    tokenizeSeconds: StatsHistogram;
+  };
+}
+
 // --- Models (lib/model.ts) ---
 
 /** Which ONNX Runtime execution provider to run on. `auto` tries TensorRT, then CUDA, then CPU. */
@@ -59,7 +102,7 @@ export interface LoadOptions extends ImageOptions {
   device?: Device;
   /** GPU ordinal for CUDA/TensorRT. Default 0. */
   deviceId?: number;
-  /** Threads per ONNX Runtime inference; default: ONNX Runtime's choice (one per physical core). */
+  /** Threads per ONNX Runtime inference, 0..256; default (0): ONNX Runtime's choice (one per physical core). */
   intraOpThreads?: number;
   /**
    * ONNX Runtime shared library to use. Default: `CROSSMODAL_ORT_LIBRARY`, else the library shipped
@@ -84,7 +127,7 @@ export interface LoadOptions extends ImageOptions {
   maxQueueDelayMs?: number;
   /** Rows (images or texts) that may wait per tower before calls reject with `ERR_QUEUE_FULL` (default 8192). */
   maxQueueSize?: number;
-  /** Threads decoding and preprocessing images (default: one per CPU). */
+  /** Threads decoding and preprocessing images, 0..256 (default, 0: one per CPU, at most 256). */
   preprocessThreads?: number;
   /** Let ONNX Runtime's threads spin between batches (lower latency, burns CPU; default false). */
   allowSpinning?: boolean;

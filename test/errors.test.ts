@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES, fromNative } from '../lib/errors';
-import { createIndex, CrossmodalError, load, loadTokenizer, type Model } from '../lib/index';
+import { native } from '../lib/binding';
+import { createIndex, CrossmodalError, load, loadTokenizer, preprocessImages, type Model } from '../lib/index';
 import { readTinyReference, referenceImagePaths, repoRoot, tinyBundle } from './helpers';
 
 let model: Model;
@@ -255,15 +256,31 @@ describe('argument limits agree with the addon', () => {
     await expect(load(tinyBundle, { maxQueueDelayMs: 60_001 })).rejects.toMatchObject({
       message: 'options.maxQueueDelayMs must be a number in 0..60000',
     });
-    await expect(load(tinyBundle, { preprocessThreads: 1025 })).rejects.toMatchObject({
-      message: 'options.preprocessThreads must be an integer in 0..1024',
-    });
+    // Thread counts are bounded at 256 (native/common/thread_pool.h kMaxThreads): thousands of
+    // threads made a load hang.
+    for (const key of ['preprocessThreads', 'intraOpThreads'] as const) {
+      await expect(load(tinyBundle, { [key]: 257 })).rejects.toMatchObject({
+        code: 'ERR_INVALID_ARGUMENT',
+        message: `options.${key} must be an integer in 0..256`,
+      });
+    }
     await expect(load(tinyBundle, { trimTextPadding: 'no' as never })).rejects.toMatchObject({
       message: 'options.trimTextPadding must be a boolean',
     });
     await expect(load(tinyBundle, { graphOptimizationLevel: 'max' as never })).rejects.toMatchObject({
       message: 'options.graphOptimizationLevel must be one of disabled, basic, extended, all',
     });
+  });
+
+  it('preprocessImages threads: at most 256, in TypeScript and natively', async () => {
+    const config = path.join(repoRoot, 'test', 'fixtures', 'images', 'configs', 'clip.json');
+    await expect(preprocessImages([], config, { threads: 257 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: 'options.threads must be an integer in 1..256',
+    });
+    expect(() => native().preprocessImages([], fs.readFileSync(config, 'utf8'), { threads: 257 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    );
   });
 
   it('tokenizer threads and context length', async () => {

@@ -453,6 +453,26 @@ describe.skipIf(!canRequireEsm)('example server', () => {
       expect(sampleValue(samples, 'crossmodal_request_items_count', { kind: 'text' })).toBeGreaterThanOrEqual(1);
       expect(sampleValue(samples, 'crossmodal_errors_total', { code: 'ERR_IMAGE_FORMAT' })).toBeGreaterThanOrEqual(1);
       expect(sampleValue(samples, 'crossmodal_inflight_rows', { tower: 'image' })).toBe(0);
+      // The library's native counters (model.stats()), read at scrape time.
+      for (const stage of ['queue_wait', 'tokenize', 'fill', 'inference']) {
+        expect(
+          sampleValue(samples, 'crossmodal_native_stage_seconds_count', { tower: 'text', stage }),
+          stage,
+        ).toBeGreaterThanOrEqual(1);
+      }
+      for (const stage of ['decode', 'preprocess', 'inference'])
+        expect(
+          sampleValue(samples, 'crossmodal_native_stage_seconds_count', { tower: 'image', stage }),
+        ).toBeGreaterThanOrEqual(1);
+      const textBatches = sampleValue(samples, 'crossmodal_native_batch_rows_count', { tower: 'text' });
+      expect(textBatches).toBeGreaterThanOrEqual(1);
+      expect(sampleValue(samples, 'crossmodal_native_batch_rows_bucket', { tower: 'text', le: '+Inf' })).toBe(
+        textBatches,
+      );
+      expect(sampleValue(samples, 'crossmodal_native_queue_rows', { tower: 'text' })).toBe(0);
+      expect(
+        sampleValue(samples, 'crossmodal_native_requests', { tower: 'image', outcome: 'failed' }),
+      ).toBeGreaterThanOrEqual(1);
       expect(sampleValue(samples, 'crossmodal_ready')).toBe(1);
       expect(sampleValue(samples, 'crossmodal_model_info', { fingerprint: model.fingerprint })).toBe(1);
       for (const type of ['rss', 'external', 'arrayBuffers'])

@@ -86,14 +86,27 @@ describe('VectorIndex', () => {
     expect(index.size).toBe(2);
   });
 
-  it('pads with -1 ids and NaN scores when k exceeds the size', async () => {
+  it('clamps k to the index size before allocating results', async () => {
     const index = createIndex({ dim: 2 });
     await index.add(new Float32Array([1, 0, 0, 1]));
     const results = await index.search(new Float32Array([1, 0]), 5);
-    expect(results.k).toBe(5);
-    expect(Array.from(results.ids.slice(2))).toEqual([-1n, -1n, -1n]);
-    expect(Number.isNaN(results.scores[4])).toBe(true);
+    expect(results.k).toBe(2);
+    expect(results.ids).toHaveLength(2);
     expect(results.get(0)).toHaveLength(2);
+    // The largest k the API accepts costs no more than k = size (it used to allocate 48 GB).
+    const huge = await index.search(new Float32Array([1, 0, 0, 1]), 2 ** 32 - 1);
+    expect(huge.k).toBe(2);
+    expect(huge.ids).toHaveLength(4);
+  });
+
+  it('pads with -1 ids and NaN scores when a filter leaves fewer than k', async () => {
+    const index = createIndex({ dim: 2 });
+    await index.add(new Float32Array([1, 0, 0, 1, 1, 1]));
+    const results = await index.search(new Float32Array([1, 0]), 3, { filter: { deny: [0n, 1n] } });
+    expect(results.k).toBe(3);
+    expect(Array.from(results.ids.slice(1))).toEqual([-1n, -1n]);
+    expect(Number.isNaN(results.scores[2])).toBe(true);
+    expect(results.get(0)).toHaveLength(1);
   });
 
   it('searches an empty index without error', async () => {

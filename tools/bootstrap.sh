@@ -2,14 +2,25 @@
 # Brings a checkout to a runnable state: system packages, npm dependencies, the native addon,
 # its prebuilt copy under prebuilds/, and the TypeScript build. Every step is skipped or
 # incremental when already done, so `npm test` and `npm run demo` can call it every time.
+#
+#   tools/bootstrap.sh            what the library, its tests and the demo need
+#   tools/bootstrap.sh --python   also the Python packages the benchmarks' model generators use
+#                                 (python3-torch, python3-onnx, python3-regex, ...)
 set -euo pipefail
+native_args=()
+for arg in "$@"; do
+  case "$arg" in
+    --python) native_args+=(--python) ;;
+    *) echo "bootstrap: unknown argument $arg" >&2; exit 2 ;;
+  esac
+done
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 log() { printf 'bootstrap: %s\n' "$*"; }
 
 # 1. System packages and ONNX Runtime headers (needs root the first time; a no-op afterwards);
 #    PostgreSQL 15 + pgvector for the PostgreSQL collection store's tests.
-bash tools/setup-native.sh
+bash tools/setup-native.sh "${native_args[@]}"
 bash tools/setup-postgres.sh
 
 # 2. npm dependencies, exactly as package-lock.json pins them. This also runs our own install

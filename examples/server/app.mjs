@@ -63,7 +63,8 @@ function rows(embeddings) {
  */
 export function buildServer(config, seams = {}) {
   const load = seams.load ?? loadModel;
-  const metrics = createMetrics();
+  // The model's native counters are exported once it has loaded (state is defined below).
+  const metrics = createMetrics(() => state.model);
   const app = Fastify({
     logger: { level: config.logLevel ?? 'info' },
     bodyLimit: config.bodyLimit,

@@ -3,15 +3,51 @@
 //
 // What is measured where: request durations per route come from Fastify's hooks; stage durations
 // (embedding, similarity, search) are timed in JS around each library call, so they include the
-// time a call waits in the library's batching queue. The library does not (yet) expose its
-// native per-stage counters (decode, preprocess, tokenize, inference) or the batches it forms, so
-// those are not here; `crossmodal_inflight_rows` is this process's count of rows submitted and
-// not yet settled, the closest JS-side view of the native queue depth.
+// time a call waits in the library's batching queue. Inside the library, `model.stats()` gives
+// the native counters (kept with atomics by the worker threads): per-stage histograms (queue wait,
+// decode, preprocess, tokenize, tensor fill, inference), rows per batch and queue depth per tower.
+// They are read at scrape time only (`crossmodal_native_*`), so collecting them costs the event
+// loop microseconds and nothing between scrapes.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-export function createMetrics() {
+/**
+ * A Prometheus histogram whose buckets come from a native StatsHistogram (`{bounds, counts, count,
+ * sum}`, non-cumulative counts) at scrape time, one series per label set. prom-client's Histogram
+ * can only observe values one by one, so this is a custom collector in its metric-object shape.
+ * @param {string} name
+ * @param {string} help
+ * @param {() => Array<{labels: Record<string, string>, histogram: import('crossmodal').StatsHistogram}>} series
+ */
+function nativeHistogram(name, help, series) {
+  return {
+    name,
+    help,
+    type: 'histogram',
+    aggregator: 'sum',
+    get() {
+      const values = [];
+      for (const { labels, histogram } of series()) {
+        let cumulative = 0;
+        histogram.bounds.forEach((bound, i) => {
+          cumulative += histogram.counts[i];
+          values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: bound }, value: cumulative });
+        });
+        values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: histogram.count });
+        values.push({ metricName: `${name}_sum`, labels, value: histogram.sum });
+        values.push({ metricName: `${name}_count`, labels, value: histogram.count });
+      }
+      return { name, help, type: 'histogram', aggregator: 'sum', values };
+    },
+  };
+}
+
+/**
+ * @param {() => import('crossmodal').Model | undefined} [currentModel] - the loaded model, if any,
+ *   whose native counters are exported
+ */
+export function createMetrics(currentModel = () => undefined) {
   const registry = new Registry();
   // Includes nodejs_eventloop_lag_{min,max,mean,stddev,p50,p90,p99}_seconds, measured with
   // perf_hooks.monitorEventLoopDelay, plus process CPU, heap, handles and GC.
@@ -76,6 +112,88 @@ export function createMetrics() {
       for (const type of ['rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers']) this.set({ type }, usage[type]);
     },
   });
+  // Native counters of the model (model.stats()), read once per scrape.
+  let scrape = { at: -1, stats: undefined };
+  const nativeStats = () => {
+    // One registry.metrics() call reads every native metric below within the same tick: share one read.
+    const now = performance.now();
+    if (now - scrape.at > 5) {
+      const model = currentModel();
+      let stats;
+      try {
+        stats = model?.stats();
+      } catch {
+        stats = undefined; // disposed during shutdown
+      }
+      scrape = { at: now, stats };
+    }
+    return scrape.stats;
+  };
+  const STAGES = {
+    image: {
+      queue_wait: 'queueWaitSeconds',
+      decode: 'decodeSeconds',
+      preprocess: 'preprocessSeconds',
+      fill: 'fillSeconds',
+      inference: 'inferenceSeconds',
+    },
+    text: {
+      queue_wait: 'queueWaitSeconds',
+      tokenize: 'tokenizeSeconds',
+      fill: 'fillSeconds',
+      inference: 'inferenceSeconds',
+    },
+  };
+  registry.registerMetric(
+    nativeHistogram(
+      'crossmodal_native_stage_seconds',
+      'Time in each stage inside the library, per tower: queue_wait and tokenize per call, decode and preprocess per image, fill (input tensor) and inference per batch',
+      () => {
+        const stats = nativeStats();
+        if (!stats) return [];
+        return Object.entries(STAGES).flatMap(([tower, stages]) =>
+          Object.entries(stages).map(([stage, key]) => ({ labels: { tower, stage }, histogram: stats[tower][key] })),
+        );
+      },
+    ),
+  );
+  registry.registerMetric(
+    nativeHistogram(
+      'crossmodal_native_batch_rows',
+      'Rows per batch the dynamic batcher ran, per tower (rows of concurrent calls are coalesced)',
+      () => {
+        const stats = nativeStats();
+        return stats
+          ? ['image', 'text'].map((tower) => ({ labels: { tower }, histogram: stats[tower].batchRows }))
+          : [];
+      },
+    ),
+  );
+  new Gauge({
+    name: 'crossmodal_native_queue_rows',
+    help: "Rows waiting in each tower's native queue at scrape time",
+    labelNames: ['tower'],
+    registers: [registry],
+    collect() {
+      const stats = nativeStats();
+      if (stats) for (const tower of ['image', 'text']) this.set({ tower }, stats[tower].queuedRows);
+    },
+  });
+  new Gauge({
+    name: 'crossmodal_native_requests',
+    help: 'Calls submitted to each tower since load (outcome=failed: errors, aborts and deadlines); a counter read from the library',
+    labelNames: ['tower', 'outcome'],
+    registers: [registry],
+    collect() {
+      const stats = nativeStats();
+      if (!stats) return;
+      for (const tower of ['image', 'text']) {
+        this.set({ tower, outcome: 'all' }, stats[tower].requests);
+        this.set({ tower, outcome: 'failed' }, stats[tower].failedRequests);
+      }
+    },
+  });
+
   for (const tower of ['text', 'image']) inflightRows.set({ tower }, 0);
   ready.set(0);
   void memory;

@@ -4,10 +4,21 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { NativeDirectoryLock } from '../binding';
+import { checkBoolean, checkOptions, guardClass } from '../checks';
 import { CrossmodalError, invalidArgument } from '../errors';
-import { createIndex, toIdArray, type IndexOptions, type VectorIndex } from '../search';
+import { createIndex, toIdArray, type VectorIndex } from '../search';
+import {
+  checkAddOptions,
+  checkEmbedded,
+  checkImageInput,
+  checkImageInputs,
+  checkStrings,
+  checkVectors,
+  metadataJson,
+  metadataTexts,
+} from './arguments';
 import { imageSize } from './image-header';
-import { fillFromStore } from './index-sync';
+import { fillFromStore, readIndexSpec } from './index-sync';
 import type { CollectionStore, ItemKind, NewItem } from './store';
 import type {
   AddOptions,
@@ -102,8 +113,8 @@ export class Collection implements CollectionApi {
    * @example
    * await photos.addImages(['a.jpg', 'b.png'], { album: 'summer' }, { onProgress: (p) => console.log(p.done) });
    */
-  async addImages(images: (string | Uint8Array)[], metadata?: Metadata, options: AddOptions = {}): Promise<AddResult> {
-    if (!Array.isArray(images)) throw invalidArgument('images must be an array of paths or buffers');
+  async addImages(images: (string | Uint8Array)[], metadata?: Metadata, options?: AddOptions): Promise<AddResult> {
+    checkImageInputs(images);
     let bytes: Uint8Array[] = [];
     return this.#add(
       'image',
@@ -144,9 +155,8 @@ export class Collection implements CollectionApi {
    * @param options - `batchSize`, `onProgress`
    * @throws {CrossmodalError} model errors (the failing batch is not committed), `ERR_DISPOSED`
    */
-  async addTexts(texts: string[], metadata?: Metadata, options: AddOptions = {}): Promise<AddResult> {
-    if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string'))
-      throw invalidArgument('texts must be an array of strings');
+  async addTexts(texts: string[], metadata?: Metadata, options?: AddOptions): Promise<AddResult> {
+    checkStrings(texts, 'texts');
     let batch: string[] = [];
     return this.#add(
       'text',
@@ -168,10 +178,10 @@ export class Collection implements CollectionApi {
    * @param metadata - one object for all, or one per vector
    */
   async addVectors(vectors: Float32Array, keys: string[], metadata?: Metadata): Promise<AddResult> {
-    if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string'))
-      throw invalidArgument('keys must be an array of strings');
-    if (!(vectors instanceof Float32Array) || vectors.length !== keys.length * this.dim)
-      throw invalidArgument('vectors must hold keys.length × dim floats');
+    checkStrings(keys, 'keys');
+    // Each key's vector must have the collection's dim: the store keeps what it is given, and a
+    // short row would be zero-padded (a long one cut) when the index is rebuilt from it.
+    checkVectors(vectors, keys.length, this.dim, 'vectors');
     const dim = this.dim;
     // One batch: one transaction for the whole call.
     return this.#add(
@@ -199,14 +209,14 @@ export class Collection implements CollectionApi {
     kind: ItemKind,
     total: number,
     metadata: Metadata,
-    options: AddOptions,
+    addOptions: AddOptions | undefined,
     describe: (start: number, end: number) => Promise<Described[]>,
     embed: (positions: number[]) => Promise<{ data: Float32Array; dim: number }>,
   ): Promise<AddResult> {
-    if (Array.isArray(metadata) && metadata.length !== total)
-      throw invalidArgument('metadata must be one object, or one per input');
+    const options = checkAddOptions(addOptions);
+    const metadataJsons = metadataTexts(metadata, total);
     const batchSize = options.batchSize ?? 32;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidArgument('batchSize must be a positive integer');
+    this.#live();
     return this.#serial(async () => {
       const ids: bigint[] = [];
       let added = 0,
@@ -227,32 +237,22 @@ export class Collection implements CollectionApi {
         });
         let vectors: Float32Array = new Float32Array(0);
         if (fresh.length > 0) {
-          const embedded = await embed(fresh);
-          if (embedded.dim !== this.dim)
-            throw new CrossmodalError(
-              'ERR_DIMENSION_MISMATCH',
-              `the model produced ${embedded.dim}-d vectors, the collection holds ${this.dim}-d`,
-            );
-          vectors = embedded.data;
+          vectors = checkEmbedded(await embed(fresh), fresh.length, this.dim).data;
         }
         const addedAt = Date.now();
         const items: NewItem[] = fresh.map((i) => {
           const d = described[i] as Described;
-          const meta = Array.isArray(metadata) ? metadata[start + i] : metadata;
           return {
             kind,
             source: d.source,
             hash: d.hash,
             width: d.width,
             height: d.height,
-            metadata: JSON.stringify(meta ?? {}),
+            metadata: metadataJsons[start + i] as string,
             addedAt,
           };
         });
-        const newIds =
-          fresh.length > 0
-            ? await this.#live().insertItems(items, vectors.subarray(0, fresh.length * this.dim))
-            : new BigInt64Array(0);
+        const newIds = fresh.length > 0 ? await this.#live().insertItems(items, vectors) : new BigInt64Array(0);
         if (newIds.length > 0) await this.#index.add(vectors.subarray(0, newIds.length * this.dim), newIds);
         fresh.forEach((i, j) => seen.set((described[i] as Described).hash, newIds[j] as bigint));
         described.forEach((d, i) => {
@@ -308,22 +308,26 @@ export class Collection implements CollectionApi {
    * @example
    * const hits = await photos.searchText('a dog on a beach', { k: 5, where: { album: 'summer' } });
    */
-  async searchText(query: string, options: CollectionSearchOptions = {}): Promise<CollectionHit[]> {
+  async searchText(query: string, options?: CollectionSearchOptions): Promise<CollectionHit[]> {
+    options = checkOptions(options);
     if (typeof query !== 'string') throw invalidArgument('query must be a string');
     const filter = this.#checkSearch(options);
     return this.#search(await this.#model.embedTexts([query]), filter, options);
   }
 
   /** Items nearest to an image (path or bytes). @param image - the image @param options - as {@link Collection.searchText} */
-  async searchImage(image: string | Uint8Array, options: CollectionSearchOptions = {}): Promise<CollectionHit[]> {
+  async searchImage(image: string | Uint8Array, options?: CollectionSearchOptions): Promise<CollectionHit[]> {
+    checkImageInput(image, 'image');
+    options = checkOptions(options);
     const filter = this.#checkSearch(options);
     return this.#search(await this.#model.embedImages([image]), filter, options);
   }
 
   /** Items nearest to a vector. @param vector - `dim` floats @param options - as {@link Collection.searchText} */
-  async searchVector(vector: Float32Array, options: CollectionSearchOptions = {}): Promise<CollectionHit[]> {
+  async searchVector(vector: Float32Array, options?: CollectionSearchOptions): Promise<CollectionHit[]> {
     if (!(vector instanceof Float32Array) || vector.length !== this.dim)
       throw new CrossmodalError('ERR_DIMENSION_MISMATCH', `vector must be a Float32Array of ${this.dim} values`);
+    options = checkOptions(options);
     return this.#search(vector, this.#checkSearch(options), options);
   }
 
@@ -334,7 +338,8 @@ export class Collection implements CollectionApi {
   }
 
   /** Ids of the items matching a filter. @param where - metadata filter */
-  async find(where: Where = {}): Promise<bigint[]> {
+  async find(where?: Where): Promise<bigint[]> {
+    if (where === undefined) where = {};
     const filter = parseWhere(where);
     return Array.from(await this.#live().filterIds(filter));
   }
@@ -362,11 +367,13 @@ export class Collection implements CollectionApi {
   async updateMetadata(
     id: number | bigint,
     metadata: Record<string, unknown>,
-    options: { merge?: boolean } = {},
+    options?: { merge?: boolean },
   ): Promise<boolean> {
-    if (metadata === null || typeof metadata !== 'object') throw invalidArgument('metadata must be an object');
     const key = itemId(id);
-    return this.#serial(() => this.#live().updateMetadata(key, JSON.stringify(metadata), options.merge === true));
+    const json = metadataJson(metadata, 'metadata');
+    const { merge } = checkOptions(options);
+    checkBoolean(merge, 'options.merge');
+    return this.#serial(() => this.#live().updateMetadata(key, json, merge === true));
   }
 
   /**
@@ -377,7 +384,7 @@ export class Collection implements CollectionApi {
     return this.#serial(async () => {
       const store = this.#live();
       // The options the collection was created with: IVF picks nlist again for the current size.
-      const spec = JSON.parse((await store.readMeta()).index as string) as IndexOptions;
+      const spec = readIndexSpec(await store.readMeta());
       const fresh = createIndex({ ...spec, dim: this.dim });
       try {
         await fillFromStore(store, fresh);
@@ -446,3 +453,6 @@ export class Collection implements CollectionApi {
     return this.#closing;
   }
 }
+
+// Every method and getter throws or rejects with CrossmodalErrors only.
+guardClass(Collection);

@@ -3,10 +3,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native, type NativeDirectoryLock } from '../binding';
+import { checkBoolean, checkInteger, checkPath, guarded, toJson } from '../checks';
 import { CrossmodalError, fromNative, invalidArgument } from '../errors';
-import { createIndex, loadIndex, type IndexOptions, type VectorIndex } from '../search';
+import { createIndex, loadIndex, type VectorIndex } from '../search';
 import { Collection, INDEX_FILE } from './collection';
-import { fillFromStore, replayJournal } from './index-sync';
+import { fillFromStore, readIndexSpec, replayJournal } from './index-sync';
 import { reembedAll } from './reembed';
 import { PostgresCollection } from './postgres/collection';
 import { SqliteStore } from './sqlite/store';
@@ -29,6 +30,8 @@ const FORMAT = '1';
  * @internal
  */
 export function modelFingerprint(model: CollectionModel, explicit?: string): string {
+  if (explicit !== undefined && (typeof explicit !== 'string' || explicit === ''))
+    throw invalidArgument('options.fingerprint must be a non-empty string');
   const fp = model.fingerprint ?? explicit;
   if (typeof fp !== 'string' || fp === '') {
     throw invalidArgument('the model has no fingerprint: pass { fingerprint } to openCollection');
@@ -82,13 +85,30 @@ export async function openCollection(
   target: string,
   options: OpenCollectionOptions | PostgresCollectionOptions,
 ): Promise<Collection | PostgresCollection> {
+  return guarded(() => openAny(target, options));
+}
+
+/** The model interface a collection calls: checked at open, not at the first add. */
+function checkModel(model: unknown): void {
+  const m = model as Partial<CollectionModel> | null;
+  if (m === null || typeof m !== 'object' || typeof m.embedTexts !== 'function' || typeof m.embedImages !== 'function')
+    throw invalidArgument('options.model must be a model (load()) or an object with embedTexts, embedImages and dim');
+  checkInteger(m.dim, 'model.dim', [1, 65536]);
+  if (m.dim === undefined) throw invalidArgument('model.dim must be an integer in 1..65536');
+}
+
+async function openAny(
+  target: string,
+  options: OpenCollectionOptions | PostgresCollectionOptions,
+): Promise<Collection | PostgresCollection> {
   if (
     typeof target !== 'string' ||
     (target === '' && (options as PostgresCollectionOptions | undefined)?.store !== 'postgres')
   )
     throw invalidArgument('dir must be a non-empty string');
-  if (!options || typeof options !== 'object' || !options.model)
-    throw invalidArgument('openCollection needs { model }');
+  if (!options || typeof options !== 'object' || Array.isArray(options) || !options.model)
+    throw invalidArgument(`openCollection needs { model }${options === null ? ' (got null)' : ''}`);
+  checkModel(options.model);
   const storeOption = (options as { store?: unknown }).store;
   if (storeOption !== undefined && storeOption !== 'postgres' && storeOption !== 'sqlite')
     throw invalidArgument(`store must be 'sqlite' or 'postgres', got ${String(storeOption)}`);
@@ -105,8 +125,18 @@ async function openLocalCollection(dir: string, options: OpenCollectionOptions):
   const model = options.model;
   const fingerprint = modelFingerprint(model, options.fingerprint);
   const checkpointEvery = options.checkpointEvery ?? 16;
-  if (!Number.isInteger(checkpointEvery) || checkpointEvery < 1)
-    throw invalidArgument('checkpointEvery must be a positive integer');
+  checkInteger(checkpointEvery, 'options.checkpointEvery', [1, 2 ** 31 - 1]);
+  checkBoolean(options.reembed, 'options.reembed');
+  checkPath(dir, 'dir');
+  if (
+    options.index !== undefined &&
+    (options.index === null || typeof options.index !== 'object' || Array.isArray(options.index))
+  )
+    throw invalidArgument('options.index must be an object');
+  // What a new collection records as its index settings, checked as an index would check it (a
+  // spec refused later would leave a collection that can never be opened).
+  const newSpec = toJson({ ...(options.index ?? {}), dim: model.dim }, 'options.index');
+  createIndex({ ...(options.index ?? {}), dim: model.dim }).dispose();
   const root = path.resolve(dir);
   fs.mkdirSync(root, { recursive: true });
   // Before any file in the directory is read or written: another opener may be writing them.
@@ -132,7 +162,7 @@ async function openLocalCollection(dir: string, options: OpenCollectionOptions):
         format: FORMAT,
         fingerprint,
         dim: String(model.dim),
-        index: JSON.stringify({ ...(options.index ?? {}), dim: model.dim }),
+        index: newSpec,
         index_seq: '0',
       });
       meta = await store.readMeta();
@@ -142,7 +172,7 @@ async function openLocalCollection(dir: string, options: OpenCollectionOptions):
         'ERR_INDEX_CORRUPT',
         `collection ${root} has format ${meta.format}; this version reads ${FORMAT}`,
       );
-    const spec = JSON.parse(meta.index as string) as IndexOptions;
+    const spec = readIndexSpec(meta);
     const storedFingerprint = meta.fingerprint as string;
     const storedDim = Number(meta.dim);
 
@@ -167,6 +197,8 @@ async function openLocalCollection(dir: string, options: OpenCollectionOptions):
 
     const dim = model.dim;
     const indexSeq = Number(meta.index_seq ?? '-1');
+    if (!Number.isSafeInteger(indexSeq))
+      throw new CrossmodalError('ERR_INDEX_CORRUPT', `collection ${root}: meta "index_seq" is not an integer`);
     if (indexSeq >= 0 && fs.existsSync(indexFile)) {
       try {
         index = await loadIndex(indexFile, { fingerprint, dim });

@@ -11,7 +11,8 @@
 //   (meta `index_seq`) and drops those journal entries, in one transaction.
 // - Methods are asynchronous and must not block the event loop for longer than a message hop:
 //   the SQLite store runs its synchronous driver on a worker thread.
-// - Errors are CrossmodalErrors (`ERR_IO`, `ERR_INDEX_CORRUPT` for a damaged database,
+// - Errors are CrossmodalErrors (`ERR_IO`, `ERR_INDEX_CORRUPT` for a damaged database or row,
+//   `ERR_STORE` for a database that is not a collection's or not in this version's layout,
 //   `ERR_DISPOSED` after close, `ERR_INTERNAL`).
 import type { CollectionItem } from './types';
 import type { Filter } from './where';

@@ -53,6 +53,12 @@ export function parseWhere(where: Where): Filter {
       : { metadata: key };
     const value = (v: unknown): FilterValue => {
       if (v instanceof Date) return v.getTime();
+      // What the stores can bind: a NaN or an infinity compares with nothing meaningfully, and a
+      // bigint beyond 64 bits has no SQL integer to become.
+      if (typeof v === 'number' && !Number.isFinite(v))
+        throw invalidArgument(`where.${key}: ${v} is not a finite number`);
+      if (typeof v === 'bigint' && BigInt.asIntN(64, v) !== v)
+        throw invalidArgument(`where.${key}: ${v} does not fit in a signed 64-bit integer`);
       if (
         v === null ||
         typeof v === 'number' ||
@@ -70,7 +76,9 @@ export function parseWhere(where: Where): Filter {
         if (op === 'in') {
           if (!Array.isArray(operand) || operand.length === 0)
             throw invalidArgument(`where.${key}.$in must be a non-empty array`);
-          conditions.push({ field, op, values: operand.map(value) });
+          // SQLite binds at most 32766 parameters per statement.
+          if (operand.length > 30000) throw invalidArgument(`where.${key}.$in has more than 30000 values`);
+          conditions.push({ field, op, values: Array.from(operand, value) });
         } else {
           conditions.push({ field, op, values: [value(operand)] });
         }

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { checkInteger, checkOneOf, checkOptionalPath, checkOptions, checkPath, guarded } from '../checks';
 import { CrossmodalError } from '../errors';
 
 /** Images and their captions, each caption belonging to exactly one image. */
@@ -34,7 +35,20 @@ function invalid(message: string): CrossmodalError {
 }
 
 /** Reads a caption data set and checks that every image exists. */
-export function loadCaptionDataset(captionsFile: string, options: LoadDatasetOptions = {}): CaptionDataset {
+export function loadCaptionDataset(captionsFile: string, options?: LoadDatasetOptions): CaptionDataset {
+  return guarded(() => readDataset(captionsFile, options));
+}
+
+const FORMATS: readonly CaptionFormat[] = ['csv', 'coco', 'karpathy'];
+
+function readDataset(captionsFile: string, given: LoadDatasetOptions | undefined): CaptionDataset {
+  checkPath(captionsFile, 'captionsFile');
+  const options = checkOptions(given);
+  checkOptionalPath(options.images, 'options.images');
+  checkOneOf(options.format, 'options.format', FORMATS);
+  if (options.split !== undefined && (typeof options.split !== 'string' || options.split === ''))
+    throw invalid('options.split must be a non-empty string');
+  checkInteger(options.limit, 'options.limit', [1, Number.MAX_SAFE_INTEGER]);
   let text: string;
   try {
     text = fs.readFileSync(captionsFile, 'utf8');
@@ -130,10 +144,11 @@ function cocoPairs(json: unknown, file: string): { image: string; caption: strin
     throw invalid(`${file}: COCO captions JSON needs "images" and "annotations" arrays`);
   const names = new Map<unknown, string>();
   for (const image of j.images) {
-    if (typeof image.file_name !== 'string') throw invalid(`${file}: image ${String(image.id)} has no file_name`);
+    if (typeof image?.file_name !== 'string') throw invalid(`${file}: image ${String(image?.id)} has no file_name`);
     names.set(image.id, image.file_name);
   }
   return j.annotations.map((a) => {
+    if (a === null || typeof a !== 'object') throw invalid(`${file}: an annotation is not an object`);
     const name = names.get(a.image_id);
     if (name === undefined) throw invalid(`${file}: annotation for unknown image_id ${String(a.image_id)}`);
     if (typeof a.caption !== 'string')
@@ -149,13 +164,14 @@ function karpathyPairs(json: unknown, file: string, split: string): { image: str
   if (!Array.isArray(j.images)) throw invalid(`${file}: Karpathy split JSON needs an "images" array`);
   const pairs: { image: string; caption: string }[] = [];
   for (const image of j.images) {
+    if (image === null || typeof image !== 'object') throw invalid(`${file}: an image entry is not an object`);
     if (image.split !== split) continue;
     if (typeof image.filename !== 'string' || !Array.isArray(image.sentences))
       throw invalid(`${file}: an image entry lacks filename or sentences`);
     // COCO's entries carry their folder (train2014/, val2014/) in filepath; Flickr30k's do not.
     const name = typeof image.filepath === 'string' ? path.join(image.filepath, image.filename) : image.filename;
     for (const s of image.sentences) {
-      if (typeof s.raw !== 'string') throw invalid(`${file}: ${image.filename} has a sentence without "raw" text`);
+      if (typeof s?.raw !== 'string') throw invalid(`${file}: ${image.filename} has a sentence without "raw" text`);
       pairs.push({ image: name, caption: s.raw.trim() });
     }
   }

@@ -13,6 +13,7 @@
  * Everything here is O(queries × candidates) over plain typed arrays and allocates no matrix; the
  * matrix itself is computed natively (see `evaluateRetrieval`).
  */
+import { checkArray, checkNumberList, guarded } from '../checks';
 import { CrossmodalError } from '../errors';
 
 /** A row-major `rows × cols` matrix of scores (e.g. cosine similarities). */
@@ -46,6 +47,7 @@ function invalid(message: string): CrossmodalError {
 }
 
 export function checkScoreMatrix(scores: ScoreMatrix): void {
+  if (scores === null || typeof scores !== 'object') throw invalid('scores must be { data, rows, cols }');
   const { data, rows, cols } = scores;
   if (!(data instanceof Float32Array)) throw invalid('scores.data must be a Float32Array');
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
@@ -84,7 +86,7 @@ function rowRanks(scores: ScoreMatrix, row: number, order: Int32Array, ranks: In
 }
 
 function relevantOf(relevant: Relevance, query: number, cols: number): number[] {
-  const list = Array.from(relevant(query));
+  const list = Array.from(checkNumberList(relevant(query), `relevant(${query})`, cols));
   if (list.length === 0) throw invalid(`query ${query} has no relevant candidate`);
   for (const c of list) {
     if (!Number.isInteger(c) || c < 0 || c >= cols)
@@ -104,7 +106,23 @@ export function rankingMetrics(
   relevant: Relevance,
   ks: readonly number[] = DEFAULT_KS,
 ): RankingMetrics {
+  return guarded(() => ranking(scores, relevant, ks));
+}
+
+/** The list of K values of Recall@K: positive integers. */
+export function checkKs(ks: unknown, name = 'ks'): readonly number[] {
+  checkArray(ks, name, 1024);
+  for (let i = 0; i < ks.length; i++) {
+    const k = ks[i];
+    if (!Number.isInteger(k) || (k as number) < 1) throw invalid(`K must be a positive integer (got ${String(k)})`);
+  }
+  return ks as number[];
+}
+
+function ranking(scores: ScoreMatrix, relevant: Relevance, ks: readonly number[]): RankingMetrics {
   checkScoreMatrix(scores);
+  if (typeof relevant !== 'function') throw invalid('relevant must be a function of the query');
+  checkKs(ks);
   for (const k of ks) if (!Number.isInteger(k) || k < 1) throw invalid(`K must be a positive integer (got ${k})`);
   const { rows, cols } = scores;
   if (rows === 0) throw invalid('no queries to evaluate');
@@ -153,6 +171,10 @@ export function median(values: ArrayLike<number>): number {
 
 /** The top `k` candidates of one row (indices, best first; ties by index). */
 export function topK(scores: ScoreMatrix, row: number, k: number): number[] {
+  return guarded(() => topOf(scores, row, k));
+}
+
+function topOf(scores: ScoreMatrix, row: number, k: number): number[] {
   checkScoreMatrix(scores);
   if (!Number.isInteger(row) || row < 0 || row >= scores.rows)
     throw invalid(`row ${row} is outside 0..${scores.rows - 1}`);
@@ -173,7 +195,18 @@ export function precisionAtK(
   isRelevant: (query: number, candidate: number) => boolean,
   k: number,
 ): number {
-  checkScoreMatrix(scores);
+  return guarded(() => {
+    checkScoreMatrix(scores);
+    if (typeof isRelevant !== 'function') throw invalid('isRelevant must be a function of (query, candidate)');
+    return precisionOf(scores, isRelevant, k);
+  });
+}
+
+function precisionOf(
+  scores: ScoreMatrix,
+  isRelevant: (query: number, candidate: number) => boolean,
+  k: number,
+): number {
   if (scores.rows === 0) throw invalid('no queries to evaluate');
   let sum = 0;
   for (let q = 0; q < scores.rows; q++) {
@@ -192,6 +225,8 @@ export const CLIP_SCORE_WEIGHT = 2.5;
 
 /** CLIP-S of one image-caption cosine. */
 export function clipScore(cosine: number, weight = CLIP_SCORE_WEIGHT): number {
+  if (typeof cosine !== 'number' || Number.isNaN(cosine)) throw invalid('cosine must be a number');
+  if (typeof weight !== 'number' || !Number.isFinite(weight)) throw invalid('weight must be a finite number');
   return weight * Math.max(cosine, 0);
 }
 
@@ -204,6 +239,10 @@ export function refClipScore(
   referenceCosines: ArrayLike<number>,
   weight = CLIP_SCORE_WEIGHT,
 ): number {
+  return guarded(() => refClip(imageCosine, checkNumberList(referenceCosines, 'referenceCosines'), weight));
+}
+
+function refClip(imageCosine: number, referenceCosines: ArrayLike<number>, weight: number): number {
   if (referenceCosines.length === 0) throw invalid('RefCLIPScore needs at least one reference caption');
   const clip = clipScore(imageCosine, weight);
   let best = -Infinity;
@@ -243,10 +282,24 @@ export function calibrateThreshold(
   negativeScores: ArrayLike<number>,
   targetPrecision = 0.95,
 ): ThresholdReport {
+  return guarded(() =>
+    calibrate(
+      checkNumberList(positiveScores, 'positiveScores'),
+      checkNumberList(negativeScores, 'negativeScores'),
+      targetPrecision,
+    ),
+  );
+}
+
+function calibrate(
+  positiveScores: ArrayLike<number>,
+  negativeScores: ArrayLike<number>,
+  targetPrecision: number,
+): ThresholdReport {
   const P = positiveScores.length;
   const N = negativeScores.length;
   if (P === 0 || N === 0) throw invalid('calibration needs at least one matching and one non-matching pair');
-  if (!(targetPrecision > 0 && targetPrecision <= 1))
+  if (typeof targetPrecision !== 'number' || !(targetPrecision > 0 && targetPrecision <= 1))
     throw invalid(`targetPrecision must be in (0, 1] (got ${targetPrecision})`);
   // All pairs, best score first; one pass over the sorted list visits every threshold.
   const all: { s: number; pos: boolean }[] = [];
@@ -297,6 +350,24 @@ export function calibrateThreshold(
  * (`queries × k` ids each, row-major; padding ids such as -1 never match a real id).
  */
 export function recallAgainstExact(
+  approximate: ArrayLike<bigint | number>,
+  exact: ArrayLike<bigint | number>,
+  queries: number,
+  k: number,
+): number {
+  return guarded(() => recallOf(idList(approximate, 'approximate'), idList(exact, 'exact'), queries, k));
+}
+
+/** Ids of one search: a typed array (BigInt64Array included) or a real array, never an array-like. */
+function idList(ids: unknown, name: string): ArrayLike<bigint | number> {
+  if (ArrayBuffer.isView(ids) && !(ids instanceof DataView)) return ids as unknown as ArrayLike<bigint | number>;
+  checkArray(ids, name);
+  for (let i = 0; i < ids.length; i++)
+    if (typeof ids[i] !== 'number' && typeof ids[i] !== 'bigint') throw invalid(`${name}[${i}] must be an id`);
+  return ids as (bigint | number)[];
+}
+
+function recallOf(
   approximate: ArrayLike<bigint | number>,
   exact: ArrayLike<bigint | number>,
   queries: number,

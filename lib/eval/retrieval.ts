@@ -7,11 +7,22 @@
  */
 import { createIndex } from '../search';
 import type { IndexType } from '../types';
-import { CrossmodalError } from '../errors';
-import { load, similarity, type Embeddings, type Model } from '../model';
+import {
+  checkArray,
+  checkBoolean,
+  checkFunction,
+  checkInteger,
+  checkOneOf,
+  checkOptions,
+  checkPath,
+  guarded,
+} from '../checks';
+import { CrossmodalError, invalidArgument } from '../errors';
+import { load, Model, similarity, type Embeddings } from '../model';
 import type { CaptionDataset } from './datasets';
 import {
   calibrateThreshold,
+  checkKs,
   clipScore,
   DEFAULT_KS,
   mean,
@@ -143,8 +154,52 @@ function worstMisses(
 export async function evaluateRetrieval(
   model: Model,
   dataset: CaptionDataset,
-  options: EvaluateOptions = {},
+  options?: EvaluateOptions,
 ): Promise<RetrievalReport> {
+  return guarded(() => evaluate(model, dataset, options));
+}
+
+/** A data set as loadCaptionDataset returns it: paths, captions, and each caption's image in range. */
+function checkDataset(dataset: CaptionDataset): void {
+  if (dataset === null || typeof dataset !== 'object')
+    throw invalidArgument('dataset must be { images, captions, captionImage } (see loadCaptionDataset)');
+  const { images, captions, captionImage } = dataset;
+  checkArray(images, 'dataset.images');
+  for (let i = 0; i < images.length; i++) checkPath(images[i], `dataset.images[${i}]`);
+  checkArray(captions, 'dataset.captions');
+  for (let i = 0; i < captions.length; i++)
+    if (typeof captions[i] !== 'string') throw invalidArgument(`dataset.captions[${i}] must be a string`);
+  if (!(captionImage instanceof Int32Array) || captionImage.length !== captions.length)
+    throw invalidArgument('dataset.captionImage must be an Int32Array with one image index per caption');
+  for (let c = 0; c < captionImage.length; c++) {
+    const image = captionImage[c] as number;
+    if (image < 0 || image >= images.length)
+      throw invalidArgument(`dataset.captionImage[${c}] = ${image} is outside 0..${images.length - 1}`);
+  }
+}
+
+const APPROXIMATE: readonly NonNullable<EvaluateOptions['approximateIndex']>[] = ['hnsw', 'ivf-flat', 'ivf-pq'];
+const COMPARE: readonly NonNullable<EvaluateOptions['comparePrecision']>[] = ['fp16', 'int8'];
+
+async function evaluate(
+  model: Model,
+  dataset: CaptionDataset,
+  given: EvaluateOptions | undefined,
+): Promise<RetrievalReport> {
+  if (!(model instanceof Model)) throw invalidArgument('model must be a Model from load()');
+  checkDataset(dataset);
+  const options = checkOptions(given);
+  if (options.ks !== undefined) checkKs(options.ks, 'options.ks');
+  checkBoolean(options.calibrate, 'options.calibrate');
+  if (
+    options.targetPrecision !== undefined &&
+    (typeof options.targetPrecision !== 'number' || !(options.targetPrecision > 0 && options.targetPrecision <= 1))
+  )
+    throw invalidArgument('options.targetPrecision must be a number in (0, 1]');
+  checkOneOf(options.approximateIndex, 'options.approximateIndex', APPROXIMATE);
+  checkOneOf(options.comparePrecision, 'options.comparePrecision', COMPARE);
+  checkInteger(options.worstMisses, 'options.worstMisses', [0, 1e6]);
+  checkFunction(options.onProgress, 'options.onProgress');
   const started = Date.now();
   const ks = options.ks ?? DEFAULT_KS;
   if (dataset.images.length < 2)
@@ -204,7 +259,8 @@ export async function evaluateRetrieval(
       approximate = {
         type: options.approximateIndex,
         k,
-        recallVsExact: recallAgainstExact(a.ids, e.ids, texts.count, k),
+        // Both indexes hold the gallery, so both clamp k to its size alike (SearchResults.k).
+        recallVsExact: recallAgainstExact(a.ids, e.ids, texts.count, Math.min(a.k, e.k)),
         textToImageRecall: recall,
       };
     } finally {

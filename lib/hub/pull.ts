@@ -16,6 +16,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native, packageRoot, type NativeDirectoryLock } from '../binding';
+import { checkBoolean, checkPath, guarded } from '../checks';
 import { CrossmodalError, fromNative, invalidArgument } from '../errors';
 import {
   checkRepoId,
@@ -208,13 +209,13 @@ function checkOptions(
   repoId: unknown,
   options: unknown,
 ): { repoId: string; revision: string; precision: PullPrecision | undefined; cache: RepoCache } {
-  if (options === null || typeof options !== 'object') throw invalidArgument('options must be an object');
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw invalidArgument('options must be an object');
   const o = options as ResolveOptions;
   const id = checkRepoId(repoId);
   const revision = checkRevision(o.revision ?? 'main');
   const precision = checkPrecision(o.precision);
-  if (o.cacheDir !== undefined && (typeof o.cacheDir !== 'string' || o.cacheDir.length === 0))
-    throw invalidArgument('cacheDir must be a non-empty string');
+  if (o.cacheDir !== undefined) checkPath(o.cacheDir, 'cacheDir');
   return {
     repoId: id,
     revision,
@@ -234,6 +235,19 @@ function cachedSnapshot(
   const dir = cache.snapshotDir(commit);
   // Entries whose blob is missing (a half-deleted cache) do not count.
   const files = listSnapshotFiles(dir).filter((f) => fs.existsSync(path.join(dir, f)));
+  // The loader follows the snapshot's symlinks: each must stay inside the repository's folder
+  // (huggingface_hub's links go to ../../blobs/<etag>; on Windows its entries are plain copies).
+  // A planted link to /etc/passwd or another user's files is refused, not read as a model file.
+  const repoRoot = realpathOr(cache.dir);
+  const snapshot = path.relative(cache.dir, dir);
+  for (const f of [snapshot, ...files.map((file) => path.join(snapshot, file))]) {
+    const real = realpathOr(path.join(cache.dir, f));
+    if (real !== repoRoot && !real.startsWith(repoRoot + path.sep))
+      throw new CrossmodalError(
+        'ERR_HUB',
+        `refusing the cached snapshot of ${cache.repoId}: ${f} leads out of the repository's cache folder (to ${real})`,
+      );
+  }
   if (files.length === 0) return undefined;
   const selection = selectBundleFiles(files, precision, `the cached snapshot ${dir} of ${cache.repoId}@${revision}`);
   return {
@@ -248,6 +262,14 @@ function cachedSnapshot(
   };
 }
 
+function realpathOr(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+}
+
 /**
  * The snapshot directory of a model pulled before (by crossmodal or by Python's huggingface_hub),
  * without any network access.
@@ -259,6 +281,10 @@ function cachedSnapshot(
  * const model = await load(resolveModel('Xenova/clip-vit-base-patch32'));
  */
 export function resolveModel(repoId: string, options: ResolveOptions = {}): string {
+  return guarded(() => resolveCached(repoId, options));
+}
+
+function resolveCached(repoId: string, options: ResolveOptions): string {
   const { repoId: id, revision, precision, cache } = checkOptions(repoId, options);
   const found = cachedSnapshot(cache, revision, precision);
   if (!found) {
@@ -292,16 +318,19 @@ export async function pull(repoId: string, options: PullOptions = {}): Promise<s
 
 /** {@link pull}, returning what was done (the command line prints it). */
 export async function pullSnapshot(repoId: string, options: PullOptions = {}): Promise<PullResult> {
-  try {
-    return await pullInto(repoId, options);
-  } catch (error) {
-    throw isFileSystemError(error) ? cacheError(error) : error;
-  }
+  return guarded(async () => {
+    try {
+      return await pullInto(repoId, options);
+    } catch (error) {
+      throw isFileSystemError(error) ? cacheError(error) : error;
+    }
+  });
 }
 
 async function pullInto(repoId: string, options: PullOptions): Promise<PullResult> {
   const { repoId: id, revision, precision, cache } = checkOptions(repoId, options);
   const http = requestOptions(options);
+  checkBoolean(options.offline, 'options.offline');
   const offline = options.offline ?? offlineMode();
   if (offline) {
     const found = cachedSnapshot(cache, revision, precision);
@@ -443,6 +472,8 @@ function resolveUrl(endpoint: string, repoId: string, revision: string, file: st
 }
 
 function requestOptions(options: PullOptions): HubRequestOptions & { endpoint: string } {
+  if (options.endpoint !== undefined && typeof options.endpoint !== 'string')
+    throw invalidArgument('endpoint must be a URL string');
   const endpoint = (options.endpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
   let url: URL;
   try {

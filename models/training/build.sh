@@ -21,7 +21,7 @@ echo "== 1/6 tokenizer: prune OpenAI's CLIP BPE to the grammar"
 "$py" "$here/prune_bpe.py" "$bundle"
 
 echo "== 2/6 train (log: models/shapes-clip/training-log.txt)"
-"$py" "$here/train.py" --steps "${SHAPES_STEPS:-1500}" 2>&1 | tee "$work/train.log"
+"$py" "$here/train.py" --steps "${SHAPES_STEPS:-3400}" 2>&1 | tee "$work/train.log"
 cp "$work/train.log" "$bundle/training-log.txt"
 
 echo "== 3/6 export ONNX (fp32 + a smaller variant) and configs"

@@ -29,7 +29,7 @@ ARCH = {
     # The image tower is a small CNN (ConvVision below), not CLIP's ViT: a ViT with 16 px patches
     # sees a small shape (about 16 px across at 112 px) as one token, and in the 45-minute budget
     # it learnt colour but not shape (shape accuracy 0.27, see MODEL_CARD.md's history).
-    "vision": {"type": "conv", "image_size": IMAGE_SIZE, "widths": [48, 96, 160], "position_channels": 8, "hidden": 256},
+    "vision": {"type": "conv", "image_size": IMAGE_SIZE, "widths": [48, 96, 160], "pooling": "mean+regions", "hidden": 256},
     "text": {"hidden_size": 128, "layers": 3, "heads": 4},
     "projection_dim": 96,
 }
@@ -76,13 +76,21 @@ class ConvVision(nn.Module):
 
     A 4x4 stride-4 patch stem (28x28 cells: a small shape still spans about 4x4 of them), two 3x3
     convolutions at 28, stride-2 stages at 14 and 7 (BatchNorm, GELU). The head sees the 7x7 map
-    twice: globally average- and max-pooled, so *what* is there (shape, colour, how many) is the
-    same feature wherever it is, and squeezed to a few channels and flattened, so *where* things are
-    (left, top, ...) stays visible. Exports to plain ONNX Conv/BatchNorm-folded/Gemm ops."""
+    average-pooled over the whole picture (how much of what is there: counts) and max-pooled over
+    each of the five caption regions (left/right/top/bottom columns or rows, the centre 3x3): so
+    "a red star on the left" is a red-star feature in the *left* slot, which binds what to where.
+    (The previous head, global pooling plus a flattened 8-channel map, never learnt position:
+    accuracy 0.29 against a chance of 0.2.) Exports to plain ONNX Conv/ReduceMax/Gemm ops."""
+
+    # (rows, cols) of the 7x7 map pooled for each caption region, in POSITIONS order.
+    REGIONS = {"left": (slice(0, 7), slice(0, 3)), "right": (slice(0, 7), slice(4, 7)),
+               "top": (slice(0, 3), slice(0, 7)), "bottom": (slice(4, 7), slice(0, 7)),
+               "centre": (slice(2, 5), slice(2, 5))}
 
     def __init__(self, cfg: dict, projection_dim: int):
         super().__init__()
         w1, w2, w3 = cfg["widths"]
+        assert cfg["image_size"] // 16 == 7, "REGIONS assume a 7x7 map"
 
         def block(c_in, c_out, stride):
             return [nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.GELU()]
@@ -90,15 +98,13 @@ class ConvVision(nn.Module):
         layers = [nn.Conv2d(3, w1, 4, stride=4, bias=False), nn.BatchNorm2d(w1), nn.GELU()]
         layers += block(w1, w1, 1) + block(w1, w1, 1) + block(w1, w2, 2) + block(w2, w2, 1) + block(w2, w3, 2) + block(w3, w3, 1)
         self.features = nn.Sequential(*layers)
-        grid = cfg["image_size"] // 16
-        self.position = nn.Sequential(nn.Conv2d(w3, cfg["position_channels"], 1), nn.GELU(), nn.Flatten())
-        self.head = nn.Sequential(nn.Linear(2 * w3 + cfg["position_channels"] * grid * grid, cfg["hidden"]), nn.GELU(),
+        self.head = nn.Sequential(nn.Linear((1 + len(self.REGIONS)) * w3, cfg["hidden"]), nn.GELU(),
                                   nn.Linear(cfg["hidden"], projection_dim))
 
     def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
         f = self.features(pixel_values)
-        pooled = torch.cat([f.mean(dim=(2, 3)), f.amax(dim=(2, 3)), self.position(f)], dim=1)
-        return self.head(pooled)
+        pooled = [f.mean(dim=(2, 3))] + [f[:, :, r, c].amax(dim=(2, 3)) for r, c in self.REGIONS.values()]
+        return self.head(torch.cat(pooled, dim=1))
 
 
 def build_models(vocab_size: int, seed: int):

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Train the shapes-clip demo model (CPU, 2 threads; resumable).
 
-    /usr/bin/python3 models/training/train.py --steps 1600 [--scenes 24000] [--batch 96]
+    /usr/bin/python3 models/training/train.py [--steps 3400] [--scenes 24000] [--batch 96]
 
 1. Pre-renders the training scenes once (render_pil, canvas 112-160 px, half of them JPEG
    compressed at quality 50-95) and stores the preprocessed uint8 crops in
@@ -10,7 +10,8 @@
    a learnable temperature. Each image brings one true caption (a random one of its specs,
    rendered with fresh synonyms / word order) and one *hard negative*: the same caption with
    one attribute changed (colour, shape, count, size, position, or the two objects of a
-   relation swapped), NegCLIP style, all on the text side of the batch. Because several
+   relation swapped; shape, position and count changed more often than colour and size, see
+   captions.NEGATIVE_WEIGHT), NegCLIP style, all on the text side of the batch. Because several
    captions in a batch can be true of several images ("a red star" for two different
    pictures of red stars), targets are the truth matrix captions.satisfies(label, spec),
    row-normalised, instead of the identity.
@@ -18,6 +19,11 @@
    checkpoint (.work/checkpoint.pt) every --checkpoint-every steps and at the end; restarts
    from it when present (the data order is a function of the step, so a resumed run sees the
    same batches as an uninterrupted one).
+
+The budget is 45 minutes on 2 cores; --max-minutes stops (and saves) a slower run. Two torch
+threads stall each other whenever one of them is preempted, so on a machine shared with other
+work the run was started with real-time priority (`chrt -f 1`, see MODEL_CARD.md) and kernel
+autogroup scheduling disabled: that keeps it at the 2-core speed instead of half of it.
 """
 from __future__ import annotations
 
@@ -149,7 +155,7 @@ def quick_val(vision, text, tok, images, labels):
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--steps", type=int, default=3400)
     ap.add_argument("--scenes", type=int, default=24000)
     ap.add_argument("--batch", type=int, default=96)
     ap.add_argument("--lr", type=float, default=2e-3)

@@ -9,6 +9,7 @@
 #include "binding/objects/encoder_session.h"
 #include "binding/objects/text_tokenizer.h"
 #include "binding/objects/vector_index.h"
+#include "runtime/ort_library.h"
 
 namespace crossmodal::binding {
 namespace {
@@ -27,6 +28,7 @@ void PinAddonInMemory() {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   PinAddonInMemory();
+  runtime::PrepareOrtProcessEnvironment();  // no /tmp/mat-debug-<pid>.log (see ort_library.h)
   auto* data = new AddonData();
   env.SetInstanceData(data);
   // Worker threads load the addon into their own environment. When one ends, drop its

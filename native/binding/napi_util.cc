@@ -32,7 +32,7 @@ void SettleDeferred(Napi::Env env, napi_deferred deferred, const CapturedError& 
     }
   } catch (const std::exception& e) {
     try {
-      reject(MakeError(env, codes::kInternal, e.what()).Value());
+      reject(MakeError(env, CodeOf(e), e.what()).Value());
     } catch (...) {
     }
   } catch (...) {

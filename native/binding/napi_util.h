@@ -55,9 +55,9 @@ Napi::Value Guard(Napi::Env env, Fn&& body) {
   } catch (const Error& e) {
     throw MakeError(env, e);
   } catch (const std::bad_alloc&) {
-    throw MakeError(env, codes::kInternal, "out of memory");
+    throw MakeError(env, codes::kResource, kOutOfMemoryMessage);
   } catch (const std::exception& e) {
-    throw MakeError(env, codes::kInternal, e.what());
+    throw MakeError(env, CodeOf(e), e.what());
   }
 }
 

@@ -35,6 +35,9 @@ inline constexpr const char* kQueueFull = "ERR_QUEUE_FULL";
 inline constexpr const char* kAborted = "ERR_ABORTED";
 inline constexpr const char* kDeadlineExceeded = "ERR_DEADLINE_EXCEEDED";
 inline constexpr const char* kLocked = "ERR_LOCKED";
+// Out of memory (std::bad_alloc) or another exhausted resource. The message says what was being
+// allocated where the allocation site is known (AllocationOf), else only that one failed.
+inline constexpr const char* kResource = "ERR_RESOURCE";
 inline constexpr const char* kInternal = "ERR_INTERNAL";
 }  // namespace codes
 
@@ -47,6 +50,29 @@ class Error : public std::runtime_error {
  private:
   std::string code_;
 };
+
+// Runs `fn`, turning std::bad_alloc into ERR_RESOURCE naming `what` (e.g. "the search result
+// buffer (10 queries x 1000 hits)"), so a caller learns which request was too big. Wrap the large,
+// caller-sized allocations; small ones reach the generic handlers below.
+template <typename Fn>
+auto AllocationOf(const std::string& what, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const std::bad_alloc&) {
+    throw Error(codes::kResource, "out of memory allocating " + what);
+  } catch (const std::length_error&) {
+    throw Error(codes::kResource, "out of memory allocating " + what + " (larger than the address space)");
+  }
+}
+
+// What the generic handlers say about a std::bad_alloc whose allocation site is unknown.
+inline constexpr const char* kOutOfMemoryMessage = "out of memory (an allocation failed: std::bad_alloc)";
+
+// The code for a std::exception that is not a crossmodal::Error: ERR_RESOURCE for an exhausted
+// allocation, ERR_INTERNAL (a bug) for anything else.
+inline const char* CodeOf(const std::exception& e) {
+  return dynamic_cast<const std::bad_alloc*>(&e) != nullptr ? codes::kResource : codes::kInternal;
+}
 
 // An exception caught on a worker thread, carried to the JS thread. Empty code: no error.
 struct CapturedError {
@@ -64,7 +90,7 @@ CapturedError CaptureErrors(Fn&& fn) {
   } catch (const Error& e) {
     return {e.code(), e.what()};
   } catch (const std::bad_alloc&) {
-    return {codes::kInternal, "out of memory"};
+    return {codes::kResource, kOutOfMemoryMessage};
   } catch (const std::exception& e) {
     return {codes::kInternal, e.what()};
   } catch (...) {

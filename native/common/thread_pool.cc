@@ -1,8 +1,20 @@
 #include "common/thread_pool.h"
 
 #include <algorithm>
+#include <string>
+
+#include "common/error.h"
 
 namespace crossmodal {
+
+void CheckThreadCount(size_t threads, const char* what) {
+  if (threads > kMaxThreads) {
+    throw Error(codes::kInvalidArgument, std::string(what) + " must be at most " + std::to_string(kMaxThreads) +
+                                             " (got " + std::to_string(threads) + ")");
+  }
+}
+
+size_t DefaultThreadCount() { return std::clamp<size_t>(std::thread::hardware_concurrency(), 1, kMaxThreads); }
 
 // Items are claimed under the pool mutex and `done` is counted under the job's own mutex, so a
 // worker never touches a Job after its last item is counted: the owner may then destroy it.
@@ -16,7 +28,8 @@ struct ThreadPool::Job {
 };
 
 ThreadPool::ThreadPool(size_t threads) {
-  if (threads == 0) threads = std::max<size_t>(1, std::thread::hardware_concurrency());
+  CheckThreadCount(threads, "threads");
+  if (threads == 0) threads = DefaultThreadCount();
   // The caller of ParallelFor works too, so the pool holds one thread fewer.
   for (size_t i = 1; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }

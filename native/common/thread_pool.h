@@ -10,9 +10,21 @@
 
 namespace crossmodal {
 
+// The most threads any thread-count option may ask for (intraOpThreads, preprocessThreads, a
+// tokenizer's or preprocessImages' threads). Creating thousands of threads can take minutes and
+// exhaust the process's thread or memory limits, which showed up as a load that never finished;
+// no machine this library targets benefits from more than this.
+inline constexpr size_t kMaxThreads = 256;
+
+// Throws ERR_INVALID_ARGUMENT naming `what` when threads > kMaxThreads (0, "default", passes).
+void CheckThreadCount(size_t threads, const char* what);
+
+// The default thread count: one per hardware thread, at least 1 and at most kMaxThreads.
+size_t DefaultThreadCount();
+
 class ThreadPool {
  public:
-  // threads == 0: one per hardware thread.
+  // threads == 0: DefaultThreadCount(). Throws ERR_INVALID_ARGUMENT above kMaxThreads.
   explicit ThreadPool(size_t threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;

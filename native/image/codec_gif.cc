@@ -126,6 +126,11 @@ DecodedImage DecodeGif(const uint8_t* data, size_t size, const DecodeLimits& lim
   int err = 0;
   std::unique_ptr<GifFileType, GifCloser> gif(DGifOpen(&reader, GifReadFn, &err));
   if (!gif) ThrowGif("invalid GIF", err);
+  // The logical screen is the least the canvas will be (CanvasSize): a screen beyond maxPixels is
+  // refused from the 13-byte header, before the frame records are read.
+  if (gif->SWidth > 0 && gif->SHeight > 0) {
+    CheckDimensions(static_cast<uint64_t>(gif->SWidth), static_cast<uint64_t>(gif->SHeight), limits, "GIF");
+  }
 
   const int transparency = ReadToFirstFrame(gif.get());
   const GifImageDesc& desc = gif->Image;

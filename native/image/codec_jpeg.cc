@@ -163,6 +163,14 @@ DecodedImage DecodeJpeg(const uint8_t* data, size_t size, const DecodeLimits& li
 
   const bool header_ok = JpegReadHeader(&st, data, size) == 0;
   const jpeg_decompress_struct& ci = st.cinfo;
+  // The frame header (SOF) gives the size before anything is allocated for pixels. libjpeg
+  // checks its own 65500-pixel limit only when it reaches the first scan, and a tiny file can
+  // declare a huge frame and then end: either way a declared size beyond maxPixels (or beyond
+  // libjpeg's limit) is ERR_IMAGE_TOO_LARGE, not a decode error.
+  if (ci.image_width > 0 && ci.image_height > 0) CheckDimensions(ci.image_width, ci.image_height, limits, "JPEG");
+  if (!header_ok && st.err.pub.msg_code == JERR_IMAGE_TOO_BIG) {
+    throw Error(codes::kImageTooLarge, std::string("JPEG image is too large: ") + st.err.message);
+  }
   // libjpeg-turbo 2.x rejects 12-bit data inside jpeg_read_header; report it as unsupported.
   if (ci.data_precision != 8 && (header_ok || ci.data_precision == 12 || ci.data_precision == 16)) {
     throw Error(codes::kImageFormat,

@@ -38,6 +38,10 @@ namespace crossmodal::image::detail {
 
 namespace {
 
+// Ancillary chunks before the image data are metadata (profiles, text, palettes of suggestions):
+// none legitimately comes near this. libpng would buffer a whole chunk to parse it.
+constexpr uint32_t kMaxAncillaryChunk = 8u << 20;
+
 struct PngState {
   png_structp png;
   png_infop info;
@@ -174,6 +178,12 @@ int PngProcess(PngState* st, const uint8_t* data, size_t size) {
   // Chunks before the image data: any CRC error is fatal (libpng would only warn and skip a
   // bad ancillary chunk; Pillow rejects the file).
   png_set_crc_action(st->png, PNG_CRC_DEFAULT, PNG_CRC_ERROR_QUIT);
+  // Compressed metadata (ICC profiles, compressed text) is never used, and is where a PNG
+  // decompression bomb hides: skip those chunks unread (their CRCs are still checked). What libpng
+  // does buffer per chunk is capped at kMaxAncillaryChunk too.
+  static const png_byte kSkipped[] = "iCCP\0zTXt\0iTXt\0tEXt\0sPLT";
+  png_set_keep_unknown_chunks(st->png, PNG_HANDLE_CHUNK_NEVER, kSkipped, 5);
+  png_set_chunk_malloc_max(st->png, kMaxAncillaryChunk);
   png_set_progressive_read_fn(st->png, st, PngInfoFn, PngRowFn, nullptr);
   png_process_data(st->png, st->info, const_cast<png_bytep>(data), size);
   return 0;
@@ -188,6 +198,24 @@ struct PngGuard {
 
 inline png_uint_32 Be32(const uint8_t* p) {
   return (png_uint_32{p[0]} << 24) | (png_uint_32{p[1]} << 16) | (png_uint_32{p[2]} << 8) | p[3];
+}
+
+// Walks the chunk headers up to the first IDAT and refuses, as ERR_IMAGE_TOO_LARGE, an ancillary
+// chunk declaring more than kMaxAncillaryChunk bytes: a tiny file may declare a 2 GB iCCP or zTXt,
+// and refusing it from the header costs nothing. Structural damage is left to libpng.
+void CheckChunkSizes(const uint8_t* data, size_t size) {
+  size_t pos = 8;
+  while (pos + 8 <= size) {
+    const png_uint_32 length = Be32(data + pos);
+    const uint8_t* type = data + pos + 4;
+    if (std::memcmp(type, "IDAT", 4) == 0 || length > 0x7fffffffu) return;
+    if ((type[0] & 0x20) != 0 && length > kMaxAncillaryChunk) {
+      throw Error(codes::kImageTooLarge, "PNG " + std::string(reinterpret_cast<const char*>(type), 4) + " chunk of " +
+                                             std::to_string(length) + " bytes, more than the limit of " +
+                                             std::to_string(kMaxAncillaryChunk) + " for metadata");
+    }
+    pos += size_t{12} + length;
+  }
 }
 
 }  // namespace
@@ -251,6 +279,7 @@ DecodedImage DecodePng(const uint8_t* data, size_t size, const DecodeLimits& lim
                                          std::to_string(bit_depth));
   }
   CheckDimensions(w, h, limits, "PNG");
+  CheckChunkSizes(data, size);
 
   PngState st;
   std::memset(&st, 0, sizeof(st));

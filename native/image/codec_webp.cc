@@ -115,7 +115,39 @@ bool ProbeWebp(const uint8_t* data, size_t size, uint64_t* width, uint64_t* heig
   return true;
 }
 
+// The size the first chunk declares (VP8X canvas, VP8 frame or VP8L header), read before libwebp
+// parses anything: WebPGetFeatures reports a VP8X canvas of 2^32 pixels or more as a bitstream
+// error, and a tiny truncated file may declare any size. False when there is no such header.
+bool DeclaredWebpSize(const uint8_t* data, size_t size, uint64_t* width, uint64_t* height) {
+  if (size < 30) return false;
+  const uint8_t* tag = data + 12;
+  const uint8_t* p = data + 20;  // chunk payload
+  if (std::memcmp(tag, "VP8X", 4) == 0) {
+    *width = uint64_t{Le24(p + 4)} + 1;
+    *height = uint64_t{Le24(p + 7)} + 1;
+    return true;
+  }
+  if (std::memcmp(tag, "VP8 ", 4) == 0 && p[3] == 0x9d && p[4] == 0x01 && p[5] == 0x2a) {
+    *width = (uint32_t{p[6]} | (uint32_t{p[7]} << 8)) & 0x3fff;
+    *height = (uint32_t{p[8]} | (uint32_t{p[9]} << 8)) & 0x3fff;
+    return true;
+  }
+  if (std::memcmp(tag, "VP8L", 4) == 0 && p[0] == 0x2f) {
+    const uint32_t bits = Le32(p + 1);
+    *width = uint64_t{bits & 0x3fff} + 1;
+    *height = uint64_t{(bits >> 14) & 0x3fff} + 1;
+    return true;
+  }
+  return false;
+}
+
 DecodedImage DecodeWebp(const uint8_t* data, size_t size, const DecodeLimits& limits) {
+  // Decompression-bomb guard first: a declared size beyond maxPixels is ERR_IMAGE_TOO_LARGE even
+  // when the rest of the file is missing or libwebp would call the header invalid.
+  uint64_t declared_w = 0, declared_h = 0;
+  if (DeclaredWebpSize(data, size, &declared_w, &declared_h) && declared_w > 0 && declared_h > 0) {
+    CheckDimensions(declared_w, declared_h, limits, "WebP");
+  }
   CheckRiffComplete(data, size);
   WebPBitstreamFeatures features;
   const VP8StatusCode status = WebPGetFeatures(data, size, &features);

@@ -1,14 +1,15 @@
 #include "image/pipeline.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <vector>
 
 #include "common/error.h"
+#include "common/file_util.h"
 #include "image/decode.h"
 #include "image/preprocess.h"
 
@@ -21,18 +22,17 @@ std::string TooBig(uint64_t bytes, uint64_t limit) {
          " (maxFileBytes)";
 }
 
+// Through OpenRegularFile: a directory, FIFO, device or socket is ERR_IO (a FIFO without a
+// writer used to block the worker forever, a directory reported a nonsense size as
+// ERR_IMAGE_TOO_LARGE), as are a missing file and an empty path.
 std::vector<uint8_t> ReadFileBytes(const std::string& path, uint64_t max_bytes) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw Error(codes::kIo, "cannot open " + path);
-  std::streamoff size = in.tellg();
-  if (size < 0) throw Error(codes::kIo, "cannot read " + path);
+  uint64_t size = 0;
+  FileHandle file = OpenRegularFile(path, codes::kIo, &size);
   // Checked before anything is allocated or read.
-  if (max_bytes > 0 && static_cast<uint64_t>(size) > max_bytes) {
-    throw Error(codes::kImageTooLarge, TooBig(static_cast<uint64_t>(size), max_bytes));
-  }
-  std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  in.seekg(0);
-  if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size)) throw Error(codes::kIo, "cannot read " + path);
+  if (max_bytes > 0 && size > max_bytes) throw Error(codes::kImageTooLarge, TooBig(size, max_bytes));
+  std::vector<uint8_t> bytes = AllocationOf("the file buffer for " + path + " (" + std::to_string(size) + " bytes)",
+                                            [&] { return std::vector<uint8_t>(static_cast<size_t>(size)); });
+  ReadFully(file.get(), bytes.data(), bytes.size(), path);
   return bytes;
 }
 
@@ -71,7 +71,9 @@ void CopyTensor(const ImageSource& source, const PreprocessConfig& cfg, float* o
 }  // namespace
 
 void PreprocessImageSource(const ImageSource& source, const PreprocessConfig& cfg, const ImageLoadOptions& options,
-                           float* out) {
+                           float* out, ImageStageTimes* times) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
   DecodedImage rgb;
   switch (source.kind) {
     case ImageSource::Kind::kPath: {
@@ -89,7 +91,12 @@ void PreprocessImageSource(const ImageSource& source, const PreprocessConfig& cf
       CopyTensor(source, cfg, out);
       return;
   }
+  const auto decoded = Clock::now();
   PreprocessRgbToTensor(rgb, cfg, out);
+  if (times) {
+    times->decode_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(decoded - start).count();
+    times->preprocess_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - decoded).count();
+  }
 }
 
 std::vector<ImageFailure> PreprocessImageBatch(const std::vector<ImageSource>& sources, const PreprocessConfig& cfg,
@@ -106,8 +113,8 @@ std::vector<ImageFailure> PreprocessImageBatch(const std::vector<ImageSource>& s
       code = e.code();
       message = e.what();
     } catch (const std::bad_alloc&) {
-      code = codes::kInternal;
-      message = "out of memory";
+      code = codes::kResource;
+      message = kOutOfMemoryMessage;
     } catch (const std::exception& e) {
       code = codes::kInternal;
       message = e.what();
@@ -137,7 +144,12 @@ PreprocessedBatch PreprocessImages(const std::vector<ImageSource>& sources, cons
   batch.count = sources.size();
   batch.height = cfg.OutputHeight();
   batch.width = cfg.OutputWidth();
-  batch.tensor.resize(sources.size() * 3 * static_cast<size_t>(batch.height) * static_cast<size_t>(batch.width));
+  AllocationOf(
+      "the preprocessed tensor (" + std::to_string(sources.size()) + " images of 3x" + std::to_string(batch.height) +
+          "x" + std::to_string(batch.width) + ")",
+      [&] {
+        batch.tensor.resize(sources.size() * 3 * static_cast<size_t>(batch.height) * static_cast<size_t>(batch.width));
+      });
   batch.failures = PreprocessImageBatch(sources, cfg, options, pool, batch.tensor.data());
   return batch;
 }

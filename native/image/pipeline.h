@@ -30,11 +30,19 @@ struct ImageSource {
   int width = 0, height = 0, channels = 0;  // kPixels (kTensor: 0 when not given)
 };
 
+// Where one image's time went, for monitoring: reading + decoding (or converting raw pixels),
+// then resizing, cropping and normalising into the tensor.
+struct ImageStageTimes {
+  uint64_t decode_ns = 0;
+  uint64_t preprocess_ns = 0;
+};
+
 // Writes the 3 x H x W preprocessed tensor of `source` to `out`, (W, H) being cfg's fixed
-// output size. Throws crossmodal::Error: ERR_IO, ERR_IMAGE_FORMAT, ERR_IMAGE_DECODE,
-// ERR_IMAGE_TOO_LARGE, ERR_INVALID_ARGUMENT (bad pixels or tensor shape).
+// output size; fills `times` (if given) when it succeeds. Throws crossmodal::Error: ERR_IO,
+// ERR_IMAGE_FORMAT, ERR_IMAGE_DECODE, ERR_IMAGE_TOO_LARGE, ERR_INVALID_ARGUMENT (bad pixels or
+// tensor shape).
 void PreprocessImageSource(const ImageSource& source, const PreprocessConfig& cfg, const ImageLoadOptions& options,
-                           float* out);
+                           float* out, ImageStageTimes* times = nullptr);
 
 struct ImageFailure {
   size_t index;

@@ -30,13 +30,17 @@ bool GetBool(const json& j, const char* key, bool def) {
   return v->get<bool>();
 }
 
-// A positive integer (an integral float such as 224.0 is accepted too).
+// A positive integer (an integral float such as 224.0 is accepted too), at most kMaxImageSide:
+// these sizes come from files and size every preprocessed tensor (3 x height x width floats per
+// image, per batch row), so a config declaring 1,000,000 would exhaust memory at the first call.
+// 4096 is far above any image model's input (224..1024) and costs 200 MB per image at most.
+constexpr int kMaxImageSide = 4096;
 int PositiveInt(const json& v, const std::string& field) {
   if (!v.is_number()) Bad(field, "expected a positive integer, got " + v.dump());
   const double d = v.get<double>();  // exact for every value that passes the range check
   if (d != std::floor(d)) Bad(field, "expected an integer, got " + v.dump());
-  if (!(d >= 1 && d <= (1 << 20))) {
-    Bad(field, "expected an integer in 1..1048576, got " + v.dump());
+  if (!(d >= 1 && d <= kMaxImageSide)) {
+    Bad(field, "expected an integer in 1.." + std::to_string(kMaxImageSide) + ", got " + v.dump());
   }
   return static_cast<int>(d);
 }

@@ -99,7 +99,8 @@ std::shared_ptr<DualEncoder> DualEncoder::Load(const std::string& bundle_dir, co
                               self->vision_->RunPixels(batch.pixels.data(), static_cast<int64_t>(batch.rows),
                                                        p.OutputHeight(), p.OutputWidth(), batch.output.data());
                             },
-                            dim});
+                            dim},
+      &encoder->stats_.image);
   encoder->text_scheduler_ = std::make_unique<TowerScheduler>(
       "text", text_limits,
       TowerScheduler::Hooks{[self](EmbedRequest& request) { self->PrepareText(request); },
@@ -110,7 +111,8 @@ std::shared_ptr<DualEncoder> DualEncoder::Load(const std::string& bundle_dir, co
                                                      static_cast<int64_t>(batch.rows),
                                                      static_cast<int64_t>(batch.sequence_length), batch.output.data());
                             },
-                            dim});
+                            dim},
+      &encoder->stats_.text);
   return encoder;
 }
 
@@ -141,7 +143,10 @@ void DualEncoder::Tokenize(const std::vector<std::string>& texts, std::vector<in
 }
 
 void DualEncoder::PrepareText(EmbedRequest& request) const {
+  const auto start = std::chrono::steady_clock::now();
   Tokenize(request.texts, &request.token_ids, &request.token_lengths);
+  stats_.tokenize.Record(static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count()));
   // Longest first, so rows batched together have similar lengths and little padding; the
   // scheduler writes each row back to its original position.
   request.order.resize(request.texts.size());
@@ -204,12 +209,15 @@ void DualEncoder::FillImages(Batch& batch) const {
     if (request.cancelled.load() || request.failed()) return;
     const image::ImageSource& source = request.images[rows[r].index];
     try {
+      image::ImageStageTimes times;
       image::PreprocessImageSource(source, pre, request.image_options ? *request.image_options : options_.image_options,
-                                   batch.pixels.data() + r * per_image);
+                                   batch.pixels.data() + r * per_image, &times);
+      stats_.decode.Record(times.decode_ns);
+      stats_.preprocess.Record(times.preprocess_ns);
     } catch (const Error& e) {
       request.Fail(e.code(), image::DescribeImageInput(rows[r].index, source) + ": " + e.what());
     } catch (const std::bad_alloc&) {
-      request.Fail(codes::kInternal, image::DescribeImageInput(rows[r].index, source) + ": out of memory");
+      request.Fail(codes::kResource, image::DescribeImageInput(rows[r].index, source) + ": " + kOutOfMemoryMessage);
     } catch (const std::exception& e) {
       request.Fail(codes::kInternal, image::DescribeImageInput(rows[r].index, source) + ": " + e.what());
     }

@@ -36,6 +36,15 @@ struct EncoderOptions {
   image::ImageLoadOptions image_options;  // limits, EXIF orientation, DCT scaling
 };
 
+// Monitoring counters of one encoder (Stats()): cheap to read, updated by the worker threads.
+struct EncoderStats {
+  TowerStats image;
+  TowerStats text;
+  Histogram decode{Histogram::DurationBoundsNs()};      // per image: read + decode
+  Histogram preprocess{Histogram::DurationBoundsNs()};  // per image: resize, crop, normalise
+  Histogram tokenize{Histogram::DurationBoundsNs()};    // per text call: all of its texts
+};
+
 class DualEncoder {
  public:
   static std::shared_ptr<DualEncoder> Load(const std::string& bundle_dir, const EncoderOptions& options);
@@ -58,6 +67,10 @@ class DualEncoder {
   const text::Tokenizer& tokenizer() const { return *tokenizer_; }
   const EncoderOptions& options() const { return options_; }
   bool trims_text_padding() const { return trim_text_padding_; }
+  // Counters for monitoring, and each tower's current queue depth in rows.
+  const EncoderStats& stats() const { return stats_; }
+  size_t queued_image_rows() const { return image_scheduler_->queued_rows(); }
+  size_t queued_text_rows() const { return text_scheduler_->queued_rows(); }
   // The pool that decodes and preprocesses image batches (also used by preprocess calls).
   ThreadPool* preprocess_pool() const { return pool_.get(); }
 
@@ -75,6 +88,9 @@ class DualEncoder {
   // Text batches may run at their longest text's length (see FillTexts).
   bool trim_text_padding_ = false;
   std::unique_ptr<ThreadPool> pool_;
+  // Mutable: recording is not a change of the encoder's observable state. Declared before the
+  // schedulers, which hold a pointer into it.
+  mutable EncoderStats stats_;
   // Declared last: destroyed (threads joined) before the towers and pool they use.
   std::unique_ptr<TowerScheduler> image_scheduler_;
   std::unique_ptr<TowerScheduler> text_scheduler_;

@@ -10,16 +10,15 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/xxhash64.h"
+#include "text/tokenizer.h"
 
 namespace fs = std::filesystem;
 
 namespace crossmodal::model {
 namespace {
 
-bool IsFile(const fs::path& path) {
-  std::error_code ec;
-  return fs::is_regular_file(path, ec);
-}
+// Absent: false. A FIFO, device or directory under a bundle file's name: ERR_IO (file_util.h).
+bool IsFile(const fs::path& path) { return RegularFileExists(path.string()); }
 
 std::string RequireFile(const fs::path& root, const std::string& relative) {
   fs::path path = root / relative;
@@ -84,12 +83,14 @@ Precision ChoosePrecision(const std::vector<Precision>& present, Precision reque
 }
 
 void HashFile(XxHash64& hash, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(codes::kModelLoad, "cannot read " + path);
+  uint64_t size = 0;
+  FileHandle file = OpenRegularFile(path, codes::kModelLoad, &size);  // never a FIFO or device
   std::vector<char> buffer(1 << 20);
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    hash.Update(buffer.data(), static_cast<size_t>(in.gcount()));
+  while (size > 0) {
+    const size_t chunk = static_cast<size_t>(std::min<uint64_t>(size, buffer.size()));
+    ReadFully(file.get(), buffer.data(), chunk, path);
+    hash.Update(buffer.data(), chunk);
+    size -= chunk;
   }
 }
 
@@ -116,7 +117,10 @@ image::PreprocessConfig OpenClipPreprocess(const fs::path& root, const nlohmann:
   int size = 224;
   if (config.contains("vision_cfg") && config["vision_cfg"].contains("image_size") &&
       config["vision_cfg"]["image_size"].is_number_integer()) {
-    size = config["vision_cfg"]["image_size"].get<int>();
+    // Read as int64 first: a value beyond int must not wrap into a plausible one. The range is
+    // checked by ParsePreprocessConfig below (1..4096), like every other image size.
+    const int64_t declared = config["vision_cfg"]["image_size"].get<int64_t>();
+    size = declared < 1 || declared > (1 << 20) ? (1 << 20) + 1 : static_cast<int>(declared);
   }
   fs::path cfg_path =
       IsFile(root / "preprocess_cfg.json") ? root / "preprocess_cfg.json" : root / "visual" / "preprocess_cfg.json";
@@ -124,7 +128,10 @@ image::PreprocessConfig OpenClipPreprocess(const fs::path& root, const nlohmann:
   if (IsFile(cfg_path)) {
     nlohmann::json cfg = ReadJsonFile(cfg_path.string());
     try {
-      if (cfg.contains("size")) size = cfg["size"].is_array() ? cfg["size"][0].get<int>() : cfg["size"].get<int>();
+      if (cfg.contains("size")) {
+        const int64_t declared = cfg["size"].is_array() ? cfg["size"][0].get<int64_t>() : cfg["size"].get<int64_t>();
+        size = declared < 1 || declared > (1 << 20) ? (1 << 20) + 1 : static_cast<int>(declared);
+      }
       if (cfg.contains("mean")) hf["image_mean"] = cfg["mean"];
       if (cfg.contains("std")) hf["image_std"] = cfg["std"];
       if (cfg.contains("interpolation")) {
@@ -174,6 +181,7 @@ const char* PrecisionName(Precision precision) {
 }
 
 ModelBundle ReadModelBundle(const std::string& dir, Precision precision, bool prefer_gpu_precision) {
+  CheckPathHasNoNul(dir, "the model directory");
   std::error_code ec;
   fs::path root = fs::absolute(dir, ec);
   if (ec || !fs::is_directory(root, ec)) throw Error(codes::kModelLoad, "model bundle directory not found: " + dir);
@@ -247,6 +255,12 @@ ModelBundle ReadModelBundle(const std::string& dir, Precision precision, bool pr
   }
   if (bundle.context_length < 2) {
     throw Error(codes::kModelLoad, bundle.root + ": context length must leave room for start and end tokens");
+  }
+  // Values read from files are bounded like options are: the context length sizes every text
+  // batch (rows x context ids and mask), so a config declaring 10^12 must fail here, typed.
+  if (bundle.context_length > text::kMaxContextLength) {
+    throw Error(codes::kModelLoad, bundle.root + ": context length " + std::to_string(bundle.context_length) +
+                                       " is more than the limit of " + std::to_string(text::kMaxContextLength));
   }
 
   XxHash64 hash;

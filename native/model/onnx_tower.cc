@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "common/file_util.h"
 
 namespace crossmodal::model {
 namespace {
@@ -59,6 +60,9 @@ const char* ElementTypeName(ONNXTensorElementDataType type) {
 }
 
 LoadedSession LoadSession(const std::string& path, const runtime::SessionSettings& settings) {
+  // ONNX Runtime opens the file by path itself: make sure it is a regular file first, so a FIFO
+  // there fails with ERR_IO instead of blocking this thread inside ONNX Runtime forever.
+  CheckRegularFile(path, codes::kModelLoad);
   LoadedSession loaded;
   loaded.path = path;
   loaded.session = runtime::CreateSessionWithFallback(path, settings, &loaded.provider);

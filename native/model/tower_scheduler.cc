@@ -5,8 +5,17 @@
 #include "common/error.h"
 
 namespace crossmodal::model {
-TowerScheduler::TowerScheduler(std::string name, Limits limits, Hooks hooks)
-    : name_(std::move(name)), limits_(limits), hooks_(std::move(hooks)) {
+namespace {
+
+uint64_t NanosecondsSince(EmbedRequest::Clock::time_point start, EmbedRequest::Clock::time_point end) {
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count();
+  return ns > 0 ? static_cast<uint64_t>(ns) : 0;
+}
+
+}  // namespace
+
+TowerScheduler::TowerScheduler(std::string name, Limits limits, Hooks hooks, TowerStats* stats)
+    : name_(std::move(name)), limits_(limits), hooks_(std::move(hooks)), stats_(stats) {
   if (limits_.max_batch == 0) limits_.max_batch = 1;
   prepare_thread_ = std::thread([this] { PrepareLoop(); });
   infer_thread_ = std::thread([this] { InferLoop(); });
@@ -37,6 +46,7 @@ void TowerScheduler::Submit(std::shared_ptr<EmbedRequest> request) {
     queued_rows_ += rows;
     queue_.push_back(std::move(request));
   }
+  if (stats_) stats_->requests.fetch_add(1, std::memory_order_relaxed);
   queue_changed_.notify_all();
 }
 
@@ -69,6 +79,9 @@ void TowerScheduler::Finish(const std::shared_ptr<EmbedRequest>& request) {
   if (!request->failed() && request->normalize && request->result) {
     NormalizeRows(request->result->values.data(), request->result->count, request->result->dim);
   }
+  if (stats_ && (request->failed() || request->cancelled.load())) {
+    stats_->failed_requests.fetch_add(1, std::memory_order_relaxed);
+  }
   if (request->on_complete) request->on_complete(request);
 }
 
@@ -98,6 +111,7 @@ void TowerScheduler::PrepareLoop() {
           continue;
         }
         const size_t take = std::min(remaining, limits_.max_batch - batch->rows);
+        if (stats_ && request->next_row == 0) stats_->queue_wait.Record(NanosecondsSince(request->enqueued, now));
         batch->slices.push_back({request, request->next_row, request->next_row + take});
         request->next_row += take;
         batch->rows += take;
@@ -128,16 +142,21 @@ void TowerScheduler::PrepareLoop() {
       } catch (const Error& e) {
         request.Fail(e.code(), e.what());
       } catch (const std::exception& e) {
-        request.Fail(codes::kInternal, e.what());
+        request.Fail(CodeOf(e), e.what());
       }
       if (!request.result) request.result = std::make_unique<EmbeddingMatrix>(request.rows(), hooks_.dim);
     }
+    const auto fill_start = EmbedRequest::Clock::now();
     try {
       hooks_.fill(*batch);
     } catch (const Error& e) {
       for (auto& slice : batch->slices) slice.request->Fail(e.code(), e.what());
     } catch (const std::exception& e) {
-      for (auto& slice : batch->slices) slice.request->Fail(codes::kInternal, e.what());
+      for (auto& slice : batch->slices) slice.request->Fail(CodeOf(e), e.what());
+    }
+    if (stats_) {
+      stats_->fill.Record(NanosecondsSince(fill_start, EmbedRequest::Clock::now()));
+      stats_->batch_rows.Record(batch->rows);
     }
 
     std::unique_lock<std::mutex> lock(handoff_mutex_);
@@ -169,13 +188,16 @@ void TowerScheduler::InferLoop() {
     }
     if (!all_failed_or_cancelled) {
       batch->output.assign(batch->rows * hooks_.dim, 0.0f);
+      const auto run_start = EmbedRequest::Clock::now();
       try {
         hooks_.run(*batch);
       } catch (const Error& e) {
         for (auto& slice : batch->slices) slice.request->Fail(e.code(), e.what());
       } catch (const std::exception& e) {
-        for (auto& slice : batch->slices) slice.request->Fail(codes::kRuntime, e.what());
+        for (auto& slice : batch->slices)
+          slice.request->Fail(CodeOf(e) == codes::kResource ? codes::kResource : codes::kRuntime, e.what());
       }
+      if (stats_) stats_->inference.Record(NanosecondsSince(run_start, EmbedRequest::Clock::now()));
     }
     size_t offset = 0;
     for (auto& slice : batch->slices) {

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/histogram.h"
 #include "model/embed_request.h"
 
 namespace crossmodal::model {
@@ -44,6 +45,21 @@ struct Batch {
   std::vector<float> output;  // rows × dim, written by the run hook
 };
 
+// What one tower's batcher has done, for monitoring (DualEncoder::Stats, Model.stats() in JS).
+// Owned by the DualEncoder and outlives its scheduler. Updated with relaxed atomics only.
+struct TowerStats {
+  // Per request: from Submit until its first rows are taken into a batch.
+  Histogram queue_wait{Histogram::DurationBoundsNs()};
+  // Per batch: filling the input tensor (images: reading, decoding and preprocessing on the
+  // pool; texts: assembling the token tensor).
+  Histogram fill{Histogram::DurationBoundsNs()};
+  // Per batch: the ONNX Runtime run.
+  Histogram inference{Histogram::DurationBoundsNs()};
+  Histogram batch_rows{Histogram::SizeBounds()};
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> failed_requests{0};  // errors, aborts and deadlines
+};
+
 class TowerScheduler {
  public:
   struct Limits {
@@ -63,7 +79,8 @@ class TowerScheduler {
     size_t dim = 0;
   };
 
-  TowerScheduler(std::string name, Limits limits, Hooks hooks);
+  // `stats` (may be null) must outlive the scheduler.
+  TowerScheduler(std::string name, Limits limits, Hooks hooks, TowerStats* stats = nullptr);
   ~TowerScheduler();  // Shutdown(), then joins the threads
   TowerScheduler(const TowerScheduler&) = delete;
   TowerScheduler& operator=(const TowerScheduler&) = delete;
@@ -88,6 +105,7 @@ class TowerScheduler {
   std::string name_;
   Limits limits_;
   Hooks hooks_;
+  TowerStats* stats_;
 
   mutable std::mutex mutex_;
   std::condition_variable queue_changed_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "common/thread_pool.h"
 #include "runtime/ort_library.h"
 
 namespace crossmodal::runtime {
@@ -15,6 +16,8 @@ constexpr const char* kTensorRtProvider = "TensorrtExecutionProvider";
 Ort::SessionOptions BaseOptions(const SessionSettings& settings) {
   Ort::SessionOptions options;
   options.SetGraphOptimizationLevel(settings.optimization);
+  // Bounded here too, for callers that build SessionSettings without the binding's checks.
+  CheckThreadCount(static_cast<size_t>(std::max(0, settings.intra_op_threads)), "intraOpThreads");
   if (settings.intra_op_threads > 0) options.SetIntraOpNumThreads(settings.intra_op_threads);
   // Each Run() is already issued from its own worker thread; inter-op parallelism only adds threads.
   options.SetInterOpNumThreads(1);

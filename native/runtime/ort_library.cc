@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 
@@ -30,6 +31,9 @@ const OrtLibraryInfo& LoadOrtLibrary(const std::string& path) {
   if (path.empty()) {
     throw Error(codes::kRuntimeUnavailable,
                 "no ONNX Runtime library path given (install onnxruntime-node or set CROSSMODAL_ORT_LIBRARY)");
+  }
+  if (path.find('\0') != std::string::npos) {
+    throw Error(codes::kInvalidArgument, "the ONNX Runtime library path contains a NUL character");
   }
   // RTLD_LOCAL: ONNX Runtime's symbols stay private to us; provider libraries it loads later
   // resolve against it through its own dlopen calls.
@@ -69,6 +73,10 @@ const OrtLibraryInfo& LoadOrtLibrary(const std::string& path) {
   return *g_info;
 }
 
+void PrepareOrtProcessEnvironment() {
+  if (std::getenv("ORT_DISABLE_TELEMETRY") == nullptr) ::setenv("ORT_DISABLE_TELEMETRY", "1", /*overwrite=*/0);
+}
+
 bool IsOrtLoaded() {
   std::lock_guard<std::mutex> lock(g_mutex);
   return g_info != nullptr;
@@ -80,6 +88,7 @@ Ort::Env& SharedEnv() {
     throw Error(codes::kRuntimeUnavailable, "ONNX Runtime is not loaded yet");
   }
   if (g_env == nullptr) {
+    PrepareOrtProcessEnvironment();  // already done by the addon's init; for other users of the core
     try {
       g_env = new Ort::Env(ORT_LOGGING_LEVEL_WARNING, "crossmodal");
     } catch (const Ort::Exception& e) {

@@ -26,6 +26,17 @@ struct OrtLibraryInfo {
 // ERR_RUNTIME_UNAVAILABLE (one ONNX Runtime per process). Thread-safe.
 const OrtLibraryInfo& LoadOrtLibrary(const std::string& path);
 
+// Keeps ONNX Runtime from leaving an empty /tmp/mat-debug-<pid>.log behind. ORT's bundled 1DS
+// telemetry SDK (Linux builds of 1.2x-1.30, as shipped by onnxruntime-node) opens that debug log
+// in $TMPDIR (default /tmp/) when the first OrtEnv is created, and never removes it; every process
+// that loaded a model left one. OrtApi::DisableTelemetryEvents cannot help (it needs the env, so
+// it runs after the file exists); the environment variable ORT_DISABLE_TELEMETRY=1, read when
+// the env is created, keeps the SDK from starting at all (verified against ORT 1.30: no log, no
+// events). So this sets it, unless the application set ORT_DISABLE_TELEMETRY itself (an explicit
+// value, including 0, is respected). Called on the main thread when the addon loads (setenv is not
+// safe against concurrent getenv on other threads), and again, as a no-op there, before the env.
+void PrepareOrtProcessEnvironment();
+
 // True once LoadOrtLibrary() has succeeded.
 bool IsOrtLoaded();
 

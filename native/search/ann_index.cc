@@ -202,8 +202,18 @@ void AnnIndex::CreateEmpty() {
       break;
     }
     case IndexType::kFactory:
-      index_.reset(
-          Accelerate(Faiss("index_factory", [&] { return faiss::index_factory(d, spec_.factory.c_str(), metric); })));
+      // The string was checked by IndexSpec::Validate (ValidateFactoryString); what FAISS still
+      // refuses (an unknown component, PQ sub-quantizers not dividing dim, ...) is the caller's
+      // argument too, so ERR_INVALID_ARGUMENT rather than ERR_INDEX or ERR_INTERNAL.
+      try {
+        index_.reset(Accelerate(faiss::index_factory(d, spec_.factory.c_str(), metric)));
+      } catch (const faiss::FaissException& e) {
+        throw Error(codes::kInvalidArgument,
+                    "factory '" + spec_.factory + "' is not a valid FAISS index_factory string: " + e.what());
+      } catch (const std::logic_error& e) {  // std::stoi's invalid_argument / out_of_range
+        throw Error(codes::kInvalidArgument,
+                    "factory '" + spec_.factory + "' is not a valid FAISS index_factory string: " + e.what());
+      }
       break;
   }
   labels_.clear();
@@ -590,10 +600,16 @@ bool AnnIndex::TryGpuSearch(int64_t, const float*, int64_t, int, bool, float*, i
 void AnnIndex::NoteCpuFallback(const std::string&) const {}
 #endif
 
-SearchResult::SearchResult(size_t queries, size_t k)
-    : queries_(queries),
-      k_(k),
-      storage_(std::make_unique<std::byte[]>(std::max<size_t>(1, queries * k * (sizeof(int64_t) + sizeof(float))))) {
+SearchResult::SearchResult(size_t queries, size_t k) : queries_(queries), k_(k) {
+  // k is at most the index's size (AnnIndex::Search clamps it), so this is queries × live vectors
+  // at worst; a failure still names the request rather than surfacing as a bare bad_alloc.
+  if (k != 0 && queries > std::numeric_limits<size_t>::max() / k / (sizeof(int64_t) + sizeof(float))) {
+    throw Error(codes::kResource, "search result of " + std::to_string(queries) + " queries x " + std::to_string(k) +
+                                      " hits does not fit in memory");
+  }
+  storage_ = AllocationOf(
+      "the search result buffer (" + std::to_string(queries) + " queries x " + std::to_string(k) + " hits)",
+      [&] { return std::make_unique<std::byte[]>(std::max<size_t>(1, byte_size())); });
   std::fill_n(ids(), hits(), int64_t{-1});
   std::fill_n(scores(), hits(), kNaN);
 }
@@ -601,11 +617,15 @@ SearchResult::SearchResult(size_t queries, size_t k)
 SearchResult AnnIndex::Search(const float* queries, size_t count, size_t k, const SearchOptions& options) const {
   if (k == 0) throw Error(codes::kInvalidArgument, "k must be at least 1");
   std::vector<float> data = Prepare(queries, count);
-  SearchResult result(count, k);
-  if (count == 0) return result;
 
   std::shared_lock lock(mutex_);
-  if (slots_.empty() || NeedsTraining()) return result;
+  // Clamped before any buffer is sized: there are never more hits than live vectors, and a huge k
+  // on a small index would otherwise allocate queries × k result rows (and FAISS's k-sized heaps
+  // and HNSW candidate lists) for nothing. The result has min(k, size) columns; an empty or
+  // untrained index answers with zero columns.
+  k = std::min(k, NeedsTraining() ? size_t{0} : slots_.size());
+  SearchResult result(count, k);
+  if (count == 0 || k == 0) return result;
 
   std::vector<uint8_t> mask;
   if (options.filter.active) {
@@ -634,8 +654,12 @@ SearchResult AnnIndex::Search(const float* queries, size_t count, size_t k, cons
   const bool need_selector = selector.dead != nullptr || selector.mask != nullptr;
 
   const idx_t n = static_cast<idx_t>(count);
-  std::vector<idx_t> slots(count * k, -1);
-  std::vector<float> distances(count * k, kNaN);
+  std::vector<idx_t> slots;
+  std::vector<float> distances;
+  AllocationOf("the search buffers (" + std::to_string(count) + " queries x " + std::to_string(k) + " hits)", [&] {
+    slots.assign(count * k, -1);
+    distances.assign(count * k, kNaN);
+  });
   const auto* refined = dynamic_cast<const faiss::IndexRefine*>(index_.get());
   const faiss::IndexIVF* ivf =
       faiss::ivflib::try_extract_index_ivf(refined != nullptr ? refined->base_index : index_.get());

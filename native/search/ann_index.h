@@ -44,15 +44,17 @@ namespace gpu {
 class Replica;
 }
 
-// queries × k hits, best first. Missing results (fewer than k candidates) have id -1 and score
-// NaN. Ids and scores share one allocation, ids first (8-byte aligned, scores 4-byte aligned right
-// after them), so the binding hands a search's answer to JS as a single external buffer: one
-// backing store and one finalizer per call instead of two, and no result object to build.
+// queries × k hits, best first, where k is the caller's k clamped to the index's size (Search).
+// Missing results (fewer than k candidates, e.g. filtered out) have id -1 and score NaN. Ids and scores share one
+// allocation, ids first (8-byte aligned, scores 4-byte aligned right after them), so the binding hands a search's
+// answer to JS as a single external buffer: one backing store and one finalizer per call instead of two, and no result
+// object to build.
 class SearchResult {
  public:
   SearchResult(size_t queries, size_t k);
 
   size_t hits() const { return queries_ * k_; }
+  size_t k() const { return k_; }
   int64_t* ids() { return reinterpret_cast<int64_t*>(storage_.get()); }
   const int64_t* ids() const { return reinterpret_cast<const int64_t*>(storage_.get()); }
   float* scores() { return reinterpret_cast<float*>(storage_.get() + hits() * sizeof(int64_t)); }
@@ -148,6 +150,8 @@ class AnnIndex {
   // Exact vector of `id` (normalised for cosine); false when the id is absent. Throws ERR_INDEX
   // where the index stores only compressed codes.
   bool Reconstruct(int64_t id, float* out) const;
+  // The result has min(k, size()) hits per query (0 for an empty or untrained index): k is clamped
+  // before anything is allocated, so a huge k costs no more than k = size().
   SearchResult Search(const float* queries, size_t count, size_t k, const SearchOptions& options) const;
   // Hits scoring at least `threshold` (cosine/ip) or within squared distance `threshold` (l2).
   RangeResult RangeSearch(const float* queries, size_t count, float threshold, const SearchOptions& options) const;

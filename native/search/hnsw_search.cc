@@ -10,6 +10,7 @@
 #include <cstring>
 #include <exception>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "search/fast_flat.h"
@@ -208,6 +209,56 @@ void SearchOne(const faiss::HNSW& hnsw, const QueryDistance& dis, size_t k, int 
 }
 
 }  // namespace
+
+std::string HnswGraphProblem(const faiss::IndexHNSW& index) {
+  const faiss::HNSW& h = index.hnsw;
+  if (index.ntotal < 0) return "negative vector count";
+  const size_t n = static_cast<size_t>(index.ntotal);
+  if (index.storage == nullptr) return "no vector storage";
+  if (index.storage->ntotal != index.ntotal) return "graph and vector storage differ in size";
+  if (index.storage->d != index.d) return "graph and vector storage differ in dimension";
+  // cum_nneighbor_per_level[l] = neighbour slots of levels below l: starts at 0, never shrinks,
+  // and no level holds more than 2 × 256 (level 0 has 2M slots, M ≤ 256 for the hnsw type; FAISS
+  // files from elsewhere may use more, but not a corrupted count that sizes the walk).
+  const auto& cum = h.cum_nneighbor_per_level;
+  if (cum.size() < 2 || cum.size() > 64 || cum[0] != 0) return "bad neighbours-per-level table";
+  for (size_t l = 1; l < cum.size(); ++l) {
+    if (cum[l] < cum[l - 1] || cum[l] - cum[l - 1] > 4096) return "bad neighbours-per-level table";
+  }
+  if (h.levels.size() != n)
+    return "level table size " + std::to_string(h.levels.size()) + " for " + std::to_string(n) + " vectors";
+  if (h.offsets.size() != n + 1 || h.offsets[0] != 0) return "bad neighbour offsets table";
+  if (h.efSearch < 1 || h.efConstruction < 1) return "efSearch / efConstruction below 1";
+  int top = -1;
+  for (size_t i = 0; i < n; ++i) {
+    const int levels = h.levels[i];  // a node on levels 0..levels-1
+    if (levels < 1 || static_cast<size_t>(levels) >= cum.size())
+      return "node " + std::to_string(i) + " has level count " + std::to_string(levels);
+    top = std::max(top, levels - 1);
+    if (h.offsets[i + 1] < h.offsets[i] ||
+        h.offsets[i + 1] - h.offsets[i] != static_cast<size_t>(cum[static_cast<size_t>(levels)])) {
+      return "neighbour offsets of node " + std::to_string(i) + " disagree with its levels";
+    }
+  }
+  if (h.offsets[n] != h.neighbors.size()) return "neighbour table size disagrees with the offsets";
+  for (size_t j = 0; j < h.neighbors.size(); ++j) {
+    const storage_idx_t v = h.neighbors[j];
+    if (v < -1 || (v >= 0 && static_cast<size_t>(v) >= n)) {
+      return "neighbour id " + std::to_string(v) + " out of range (" + std::to_string(n) + " vectors)";
+    }
+  }
+  // Searches start at the entry point on max_level and descend: it must exist on that level,
+  // and that level must be the highest any node reaches.
+  if (n == 0) {
+    if (h.entry_point != -1 || h.max_level != -1) return "empty graph with an entry point";
+    return "";
+  }
+  if (h.max_level != top) return "max level " + std::to_string(h.max_level) + ", nodes reach " + std::to_string(top);
+  if (h.entry_point < 0 || static_cast<size_t>(h.entry_point) >= n)
+    return "entry point " + std::to_string(h.entry_point) + " out of range";
+  if (h.levels[static_cast<size_t>(h.entry_point)] - 1 != h.max_level) return "entry point is not on the top level";
+  return "";
+}
 
 bool CanUseHnswSearch(const faiss::IndexHNSW& index) {
   static const bool disabled = [] {

@@ -17,8 +17,16 @@
 #include <faiss/impl/IDSelector.h>
 
 #include <cstddef>
+#include <string>
 
 namespace crossmodal::search {
+
+// Why the graph of `index` cannot be searched safely ('' when it can): FAISS's reader restores the
+// graph's arrays as stored and its search follows them unchecked, so a file whose checksums are
+// right but whose graph is not (neighbour ids or the entry point out of range, offsets or levels
+// inconsistent) would read out of bounds. Loading calls this on every HNSW graph in the index.
+// O(ntotal + edges): a sequential pass, cheap beside reading the file.
+std::string HnswGraphProblem(const faiss::IndexHNSW& index);
 
 // True when `index` can be searched by HnswSearch (flat float storage, single-entry upper beam,
 // bounded queue) and the diagnostic switch CROSSMODAL_HNSW_SEARCH=faiss is not set.

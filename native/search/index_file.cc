@@ -9,29 +9,42 @@
 // the CRC-32 of everything before it, before FAISS parses a byte: a corrupt file never reaches
 // FAISS's reader, which trusts the sizes it reads. Only a fully parsed and cross-checked index is
 // returned, so a refused file leaves nothing behind.
+#include <dirent.h>
 #include <faiss/Index.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexIDMap.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/IndexPreTransform.h>
+#include <faiss/IndexRefine.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/io.h>
 #include <faiss/index_io.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <new>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <stdexcept>
 
 #include "common/error.h"
+#include "common/file_util.h"
 #include "search/ann_index.h"
 #include "search/fast_flat.h"
+#include "search/hnsw_search.h"
 #include "search/huge_pages.h"
 
 namespace crossmodal::search {
+
+void CleanStaleTempFiles(const std::string& path);
 
 struct IndexFileAccess {
   static void Save(const AnnIndex& index, const std::string& path, const std::string& fingerprint);
@@ -125,11 +138,117 @@ void ReadExactly(FILE* f, void* out, size_t size, const std::string& path) {
   if (size > 0 && std::fread(out, 1, size, f) != size) Corrupt(path, "unexpected end of file");
 }
 
+// Checks every HNSW graph inside `index` (a factory index can hold one as an IVF quantizer or
+// behind a transform) with HnswGraphProblem; throws ERR_INDEX_CORRUPT naming the first problem.
+void CheckGraphs(const faiss::Index* index, const std::string& path, int depth = 0) {
+  if (index == nullptr || depth > 8) return;
+  if (const auto* hnsw = dynamic_cast<const faiss::IndexHNSW*>(index)) {
+    const std::string problem = HnswGraphProblem(*hnsw);
+    if (!problem.empty()) Corrupt(path, "malformed HNSW graph: " + problem);
+    CheckGraphs(hnsw->storage, path, depth + 1);
+  } else if (const auto* ivf = dynamic_cast<const faiss::IndexIVF*>(index)) {
+    CheckGraphs(ivf->quantizer, path, depth + 1);
+  } else if (const auto* pre = dynamic_cast<const faiss::IndexPreTransform*>(index)) {
+    CheckGraphs(pre->index, path, depth + 1);
+  } else if (const auto* refine = dynamic_cast<const faiss::IndexRefine*>(index)) {
+    CheckGraphs(refine->base_index, path, depth + 1);
+    CheckGraphs(refine->refine_index, path, depth + 1);
+  } else if (const auto* map = dynamic_cast<const faiss::IndexIDMap*>(index)) {
+    CheckGraphs(map->index, path, depth + 1);
+  }
+}
+
 std::string DirName(const std::string& path) {
   const auto slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
+}
+
+std::string BaseName(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// Save writes "<target>.tmp-<pid>-<random>" beside the target and renames it over the target.
+// A process killed before the rename leaves that file behind; CleanStaleTempFiles removes it on
+// the next save or load of the same target. The suffix after ".tmp-" must be digits, '-',
+// digits, so nothing but our own temp files ever matches.
+constexpr char kTempInfix[] = ".tmp-";
+constexpr int64_t kStaleTempSeconds = 600;  // no live save goes this long without writing
+
+std::string TempName(const std::string& path) {
+  std::random_device rd;
+  return path + kTempInfix + std::to_string(::getpid()) + "-" + std::to_string(rd());
+}
+
+// The pid in `name` if it is "<base>.tmp-<pid>-<digits>", else -1.
+long TempFilePid(const std::string& name, const std::string& base) {
+  const std::string prefix = base + kTempInfix;
+  if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) return -1;
+  const std::string rest = name.substr(prefix.size());
+  const auto dash = rest.find('-');
+  if (dash == std::string::npos || dash == 0 || dash + 1 == rest.size() || dash > 10) return -1;
+  for (size_t i = 0; i < rest.size(); ++i) {
+    if (i != dash && !std::isdigit(static_cast<unsigned char>(rest[i]))) return -1;
+  }
+  return std::stol(rest.substr(0, dash));
+}
+
+}  // namespace
+
+// Removes temp files of earlier saves of `path` that can no longer complete: their process is
+// gone (kill(pid, 0) says ESRCH), or they have not been written for kStaleTempSeconds (a pid from
+// another pid namespace, or reused). Only regular files named exactly as Save names them are
+// touched, never through a symlink. Best effort: a failure here never fails the save or load.
+void CleanStaleTempFiles(const std::string& path) {
+  const std::string dir = DirName(path);
+  const std::string base = BaseName(path);
+  if (base.empty()) return;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return;
+  const long self = static_cast<long>(::getpid());
+  const time_t now = ::time(nullptr);
+  while (const dirent* entry = ::readdir(d)) {
+    const std::string name = entry->d_name;
+    const long pid = TempFilePid(name, base);
+    if (pid <= 0 || pid == self) continue;  // ours may be in progress on another thread
+    struct stat st {};
+    if (::fstatat(::dirfd(d), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
+    const bool dead = ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+    const bool abandoned = now - st.st_mtime > kStaleTempSeconds;
+    if (dead || abandoned) ::unlinkat(::dirfd(d), name.c_str(), 0);
+  }
+  ::closedir(d);
+}
+
+namespace {
+
+// Save replaces its target by rename(2), which would replace a directory entry of any kind: a
+// device node, a FIFO or a symlink to one must not silently become an index file (and an empty
+// directory would be replaced outright). A symlink to a regular file, or a dangling one, is
+// replaced by the new file as before.
+void CheckSaveTarget(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return;
+    throw Error(codes::kIo, "cannot save to " + path + ": " + ErrnoText());
+  }
+  if (S_ISREG(st.st_mode)) return;
+  if (S_ISLNK(st.st_mode)) {
+    struct stat target {};
+    if (::stat(path.c_str(), &target) != 0) return;  // dangling: nothing behind it to destroy
+    if (S_ISREG(target.st_mode)) return;
+    throw Error(codes::kIo,
+                "cannot save to " + path + ": it is a symbolic link to something that is not a regular file");
+  }
+  const char* kind = S_ISDIR(st.st_mode)    ? "a directory"
+                     : S_ISFIFO(st.st_mode) ? "a FIFO"
+                     : S_ISCHR(st.st_mode)  ? "a character device"
+                     : S_ISBLK(st.st_mode)  ? "a block device"
+                     : S_ISSOCK(st.st_mode) ? "a socket"
+                                            : "not a regular file";
+  throw Error(codes::kIo, "cannot save to " + path + ": it exists and is " + kind + ", not a regular file");
 }
 
 }  // namespace
@@ -149,10 +268,22 @@ void IndexFileAccess::Save(const AnnIndex& index, const std::string& path, const
   std::shared_lock lock(index.mutex_);
   if (!index.index_) throw Error(codes::kIndex, "an untrained IVF index has nothing to save; train() or add() first");
 
-  std::random_device rd;
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
-  FilePtr file(std::fopen(tmp.c_str(), "wb"));
-  if (!file) throw Error(codes::kIo, "cannot create " + tmp + ": " + ErrnoText());
+  CheckPathHasNoNul(path);
+  if (path.empty()) throw Error(codes::kInvalidArgument, "path must not be empty");
+  CheckSaveTarget(path);
+  CleanStaleTempFiles(path);
+  const std::string tmp = TempName(path);
+  // O_EXCL | O_NOFOLLOW: never write through a planted symlink or into someone else's file.
+  // 0666 & ~umask, as fopen(3) created it before.
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (fd < 0) throw Error(codes::kIo, "cannot create " + tmp + ": " + ErrnoText());
+  FilePtr file(::fdopen(fd, "wb"));
+  if (!file) {
+    const std::string why = ErrnoText();
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw Error(codes::kIo, "cannot create " + tmp + ": " + why);
+  }
   try {
     CrcFileWriter writer(file.get());
     try {
@@ -206,11 +337,15 @@ void IndexFileAccess::Save(const AnnIndex& index, const std::string& path, const
 }
 
 std::unique_ptr<AnnIndex> IndexFileAccess::Load(const std::string& path, const LoadOptions& options) {
-  FilePtr file(std::fopen(path.c_str(), "rb"));
+  // Refuses a FIFO (which would block this worker forever), a device, a directory (ERR_IO).
+  FileHandle fd = OpenRegularFile(path, codes::kIo, nullptr);
+  FilePtr file(::fdopen(fd.get(), "rb"));
   if (!file) throw Error(codes::kIo, "cannot open " + path + ": " + ErrnoText());
+  fd.release();  // fclose closes it
   struct stat st {};
   if (::fstat(::fileno(file.get()), &st) != 0) throw Error(codes::kIo, "cannot stat " + path + ": " + ErrnoText());
   const uint64_t file_size = static_cast<uint64_t>(st.st_size);
+  CleanStaleTempFiles(path);  // what a save killed midway left beside it (see Save)
   if (file_size < sizeof(Trailer)) Corrupt(path, "file is too short (" + std::to_string(file_size) + " bytes)");
 
   Trailer t{};
@@ -275,6 +410,15 @@ std::unique_ptr<AnnIndex> IndexFileAccess::Load(const std::string& path, const L
       // FAISS 1.7.3 can map only inverted lists; other types are read into memory.
       faiss_index.reset(Accelerate(faiss::read_index(path.c_str(), faiss::IO_FLAG_MMAP)));
       mmapped = true;
+      // FAISS opened the path again to map it: it must still be the file whose size and
+      // checksums were verified above. A file replaced or truncated in between is refused here;
+      // one truncated *after* this point is beyond detection (reading the lost pages raises
+      // SIGBUS), which is why save() never writes in place (see docs/search.md).
+      struct stat now {};
+      if (::stat(path.c_str(), &now) != 0 || now.st_dev != st.st_dev || now.st_ino != st.st_ino ||
+          static_cast<uint64_t>(now.st_size) != file_size) {
+        throw Error(codes::kIo, "index file " + path + " was replaced or resized while it was being loaded");
+      }
     } else {
       std::rewind(file.get());
       BoundedFileReader reader(file.get(), t.faiss_bytes);
@@ -290,6 +434,8 @@ std::unique_ptr<AnnIndex> IndexFileAccess::Load(const std::string& path, const L
   } catch (const std::length_error&) {
     Corrupt(path, "FAISS data declares impossible sizes");
   }
+  // FAISS restores graphs as stored; one that would send a search out of bounds is refused here.
+  CheckGraphs(faiss_index.get(), path);
 
   if (std::fseek(file.get(), static_cast<long>(t.faiss_bytes), SEEK_SET) != 0) {
     throw Error(codes::kIo, "cannot seek in " + path);

@@ -3,7 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstring>
 
 #include "common/error.h"
 
@@ -143,11 +145,121 @@ IndexSpec IndexSpec::FromJson(const std::string& text) {
   return spec;
 }
 
+namespace {
+
+[[noreturn]] void BadFactory(const std::string& factory, const std::string& why) {
+  throw Error(codes::kInvalidArgument, "factory '" + factory + "': " + why);
+}
+
+// The integer starting at `pos` (digits only), bounded so no FAISS stoi sees an out-of-range
+// value. Advances `pos` past it; -1 when there is no digit there.
+long long ReadNumber(const std::string& s, size_t& pos) {
+  if (pos >= s.size() || !std::isdigit(static_cast<unsigned char>(s[pos]))) return -1;
+  long long v = 0;
+  for (; pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos])); ++pos) {
+    v = v * 10 + (s[pos] - '0');
+    if (v > (1LL << 30)) return 1LL << 31;  // larger than any bound below; stops the overflow
+  }
+  return v;
+}
+
+void CheckRange(const std::string& factory, const std::string& what, long long v, long long min, long long max) {
+  if (v < min || v > max) {
+    BadFactory(factory, what + " must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                            (v >= (1LL << 31) ? " (got a larger number)" : " (got " + std::to_string(v) + ")"));
+  }
+}
+
+}  // namespace
+
+// FAISS's index_factory parses its string with regexes and std::stoi and builds whatever it
+// describes without checking the parameters the named types (hnsw, ivf-*) are held to: "HNSW1"
+// loops forever (its level probabilities use 1/log(M)), "HNSW0" divides by zero, "HNSW100000" or
+// "IVF99999999" allocate without bound, and a number beyond int makes stoi throw out_of_range
+// (which used to surface as ERR_INTERNAL). So every parameter FAISS would read is checked here,
+// before index_factory runs, against the same bounds as the named types; what FAISS then still
+// refuses (an unknown component, PQ sub-quantizers that do not divide dim) is ERR_INVALID_ARGUMENT
+// too (ann_index.cc).
+void ValidateFactoryString(const std::string& factory, size_t dim) {
+  if (factory.empty()) BadFactory(factory, "empty");
+  if (factory.size() > 256) BadFactory(factory.substr(0, 32) + "...", "longer than 256 characters");
+  for (char c : factory) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != ',' && c != '_' && c != '(' && c != ')') {
+      BadFactory(factory, std::string("unexpected character '") + (c == '\0' ? std::string("\\0") : std::string(1, c)) +
+                              "' (components are letters, digits, '_', '(' and ')', separated by ',')");
+    }
+  }
+  const long long max_dim = 65536;
+  const long long max_lists = 1 << 20;  // nlist's bound for ivf-flat / ivf-pq
+  // The parameter that a number following each prefix stands for, and its bounds. Longest prefix
+  // first, so "PCAWR" is not read as "PCA" followed by "WR".
+  struct Rule {
+    const char* prefix;
+    const char* what;
+    long long min, max;
+  };
+  static const Rule kRules[] = {
+      {"HNSW", "HNSW M (neighbours per node)", 4, 256},
+      {"NSG", "NSG R (graph degree)", 4, 256},
+      {"IVF", "IVF nlist", 1, max_lists},
+      {"IMI2x", "IMI bits per half", 1, 10},
+      {"OPQ", "OPQ sub-quantizers", 1, max_dim},
+      {"PCAWR", "PCA output dimension", 1, max_dim},
+      {"PCAW", "PCA output dimension", 1, max_dim},
+      {"PCAR", "PCA output dimension", 1, max_dim},
+      {"PCA", "PCA output dimension", 1, max_dim},
+      {"ITQ", "ITQ output dimension", 1, max_dim},
+      {"RR", "random rotation output dimension", 1, max_dim},
+      {"PQ", "PQ sub-quantizers", 1, max_dim},
+      {"RQ", "RQ codebooks", 1, 64},
+      {"LSQ", "LSQ codebooks", 1, 64},
+      {"SQ", "SQ bits", 4, 8},
+      {"LSH", "LSH bits", 1, max_dim},
+      {"Pad", "padding dimension", 1, max_dim},
+  };
+  size_t pos = 0;
+  while (pos < factory.size()) {
+    if (!std::isdigit(static_cast<unsigned char>(factory[pos]))) {
+      const Rule* rule = nullptr;
+      for (const Rule& r : kRules) {
+        const size_t n = std::strlen(r.prefix);
+        if (factory.compare(pos, n, r.prefix) == 0) {
+          rule = &r;
+          break;
+        }
+      }
+      if (rule == nullptr) {
+        ++pos;
+        continue;
+      }
+      pos += std::strlen(rule->prefix);
+      const long long v = ReadNumber(factory, pos);
+      if (v >= 0) CheckRange(factory, rule->what, v, rule->min, rule->max);
+      if (std::strcmp(rule->prefix, "PQ") == 0 || std::strcmp(rule->prefix, "RQ") == 0 ||
+          std::strcmp(rule->prefix, "LSQ") == 0) {
+        // "PQ16x8": bits per code after the 'x'.
+        if (pos < factory.size() && factory[pos] == 'x') {
+          ++pos;
+          const long long bits = ReadNumber(factory, pos);
+          if (bits >= 0) CheckRange(factory, std::string(rule->prefix) + " bits per code", bits, 1, 16);
+        }
+      }
+      continue;
+    }
+    // Any other number (e.g. OPQ's "_64" output dimension, "RFlat" k factors): bounded so stoi
+    // cannot overflow and nothing is sized by it beyond what the named types allow.
+    const long long v = ReadNumber(factory, pos);
+    CheckRange(factory, "a number", v, 0, std::max(max_dim, max_lists));
+  }
+  (void)dim;
+}
+
 void IndexSpec::Validate() const {
   if (dim == 0 || dim > 65536) throw Error(codes::kInvalidArgument, "dim must be between 1 and 65536");
   if (type == IndexType::kFactory && factory.empty()) {
     throw Error(codes::kInvalidArgument, "type 'factory' needs a FAISS index_factory string in `factory`");
   }
+  if (type == IndexType::kFactory) ValidateFactoryString(factory, dim);
   if (type == IndexType::kIvfPq) {
     const int m = EffectivePqM(*this);
     if (dim % static_cast<size_t>(m) != 0) {

@@ -72,6 +72,11 @@ struct IndexSpec {
   void Validate() const;
 };
 
+// Checks a FAISS index_factory string before FAISS sees it: known components' parameters within the
+// bounds of the named types (HNSW M 4..256, IVF nlist 1..2^20, ...), every number bounded, only
+// the factory grammar's characters. Throws ERR_INVALID_ARGUMENT naming the offending part.
+void ValidateFactoryString(const std::string& factory, size_t dim);
+
 // nlist for a training sample of n vectors: about 4·√n, but never fewer than 39 training points
 // per list, and a power of two at most 65536.
 int AutoNlist(size_t n);

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "../common/error.h"
+#include "../common/file_util.h"
 #include "clip_text_normalizer.h"
 #include "utf8.h"
 
@@ -363,12 +364,11 @@ Scratch& ThreadScratch() {
 }
 
 std::string ReadFileOrThrow(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(codes::kModelLoad, std::string("cannot open ") + what + " file: " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw Error(codes::kModelLoad, std::string("cannot read ") + what + " file: " + path);
-  return ss.str();
+  try {
+    return ReadFileToString(path);  // refuses FIFOs, devices and directories (common/file_util.h)
+  } catch (const Error& e) {
+    throw Error(e.code(), std::string(what) + " file: " + e.what());
+  }
 }
 
 }  // namespace

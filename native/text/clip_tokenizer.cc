@@ -16,8 +16,11 @@ namespace {
 
 // Reads a file that may be gzip-compressed (zlib's gz* functions pass plain files through).
 std::string ReadMaybeGzip(const std::string& path) {
-  gzFile f = gzopen(path.c_str(), "rb");
+  uint64_t size = 0;
+  FileHandle file = OpenRegularFile(path, codes::kModelLoad, &size);  // never a FIFO or device
+  gzFile f = gzdopen(file.get(), "rb");
   if (f == nullptr) throw Error(codes::kModelLoad, "cannot read " + path);
+  file.release();  // gzclose closes it
   std::string out;
   char buf[1 << 16];
   while (true) {
@@ -30,6 +33,11 @@ std::string ReadMaybeGzip(const std::string& path) {
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
+    // A gzip file can expand without bound (a decompression bomb); no vocabulary comes near this.
+    if (out.size() > (size_t{1} << 30)) {
+      gzclose(f);
+      throw Error(codes::kModelLoad, path + " decompresses to more than 1 GiB");
+    }
   }
   gzclose(f);
   return out;

@@ -31,12 +31,19 @@
 
 namespace crossmodal::text {
 
+// The largest context length a bundle's files may declare (config.json's max_position_embeddings
+// or text_cfg.context_length, tokenizer.json's truncation / fixed padding). It sizes every text
+// batch (rows x context ids, mask, the placeholder row), so a file declaring 10^12 must fail at
+// load, typed (ERR_MODEL_LOAD), not exhaust memory later. Text models use 64..8192; the
+// contextLength option, an explicit choice of the caller, may go up to 2^20.
+inline constexpr size_t kMaxContextLength = size_t{1} << 16;
+
 enum class Padding { kTrimmable, kFixed };
 
 struct TokenizerSpec {
   std::string kind;            // "clip-bpe", "sentencepiece", "unigram"
   std::string source;          // the file the vocabulary came from (for messages and info)
-  size_t context_length = 77;  // ids per text, specials included
+  size_t context_length = 77;  // ids per text, specials included (see kMaxContextLength)
   int32_t bos_id = -1;         // prepended when >= 0
   int32_t eos_id = -1;         // appended when >= 0
   int32_t pad_id = 0;

@@ -20,10 +20,8 @@ enum class Family { kUnknown, kClip, kSiglip, kXlmRoberta, kSentencePiece };
 
 nlohmann::json ReadJson(const fs::path& path) { return ReadJsonFile(path.string()); }
 
-bool IsFile(const fs::path& p) {
-  std::error_code ec;
-  return fs::is_regular_file(p, ec);
-}
+// Absent: false. A FIFO, device or directory under a tokenizer file's name: ERR_IO (file_util.h).
+bool IsFile(const fs::path& p) { return RegularFileExists(p.string()); }
 
 // A token in tokenizer_config.json is a string or an AddedToken object {"content": ...}.
 std::string TokenString(const nlohmann::json& config, const char* key) {
@@ -49,6 +47,7 @@ std::string FirstExisting(const fs::path& root, std::initializer_list<const char
 }  // namespace
 
 std::unique_ptr<Tokenizer> LoadTokenizer(const std::string& dir, const TokenizerLoadOptions& options) {
+  CheckPathHasNoNul(dir, "the tokenizer directory");
   std::error_code ec;
   const fs::path root = fs::absolute(dir, ec);
   if (ec || !fs::is_directory(root, ec)) throw Error(codes::kModelLoad, "tokenizer directory not found: " + dir);
@@ -99,6 +98,10 @@ std::unique_ptr<Tokenizer> LoadTokenizer(const std::string& dir, const Tokenizer
   if (tconfig.contains("model_max_length") && tconfig["model_max_length"].is_number_unsigned()) {
     const size_t max_length = tconfig["model_max_length"].get<size_t>();
     if (max_length > 0 && max_length < context) context = max_length;
+  }
+  if (options.context_length == 0 && context > kMaxContextLength) {
+    throw Error(codes::kModelLoad, dir + ": the bundle declares a context length of " + std::to_string(context) +
+                                       ", more than the limit of " + std::to_string(kMaxContextLength));
   }
   if (options.context_length > 0) context = options.context_length;
   // Whether anything besides the family default set the length (a tokenizer.json may then supply it).

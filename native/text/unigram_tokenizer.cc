@@ -442,6 +442,10 @@ void UnigramTokenizer::Load(const Json& j, const std::string& path, const std::s
         spec_.padding = Padding::kFixed;
       }
     }
+    if (spec_.context_length > kMaxContextLength) {
+      throw Error(codes::kModelLoad, path + ": declares a context length of " + std::to_string(spec_.context_length) +
+                                         ", more than the limit of " + std::to_string(kMaxContextLength));
+    }
   }
   spec_.pad_id = 0;
   if (!pad_token.empty()) {

@@ -8,7 +8,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as Pg from 'pg';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import { checkBoolean, checkOptions, guardClass } from '../../checks';
 import { CrossmodalError, invalidArgument } from '../../errors';
+import {
+  checkAddOptions,
+  checkEmbedded,
+  checkImageInput,
+  checkImageInputs,
+  checkStrings,
+  checkVectors,
+  metadataJson,
+  metadataTexts,
+} from '../arguments';
 import { toIdArray } from '../../search';
 import type { Metric } from '../../types';
 import { imageSize } from '../image-header';
@@ -266,8 +277,8 @@ export class PostgresCollection implements CollectionApi {
    * any process) return the existing id.
    * @throws {CrossmodalError} `ERR_IO`, image and model errors, `ERR_STORE_UNAVAILABLE`, `ERR_STORE`, `ERR_DISPOSED`
    */
-  async addImages(images: (string | Uint8Array)[], metadata?: Metadata, options: AddOptions = {}): Promise<AddResult> {
-    if (!Array.isArray(images)) throw invalidArgument('images must be an array of paths or buffers');
+  async addImages(images: (string | Uint8Array)[], metadata?: Metadata, options?: AddOptions): Promise<AddResult> {
+    checkImageInputs(images);
     let bytes: Uint8Array[] = [];
     return this.#add(
       'image',
@@ -302,9 +313,8 @@ export class PostgresCollection implements CollectionApi {
   }
 
   /** Embeds and adds texts; a text already stored returns its existing id. */
-  async addTexts(texts: string[], metadata?: Metadata, options: AddOptions = {}): Promise<AddResult> {
-    if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string'))
-      throw invalidArgument('texts must be an array of strings');
+  async addTexts(texts: string[], metadata?: Metadata, options?: AddOptions): Promise<AddResult> {
+    checkStrings(texts, 'texts');
     let batch: string[] = [];
     return this.#add(
       'text',
@@ -324,18 +334,16 @@ export class PostgresCollection implements CollectionApi {
     vectors: Float32Array,
     keys: string[],
     metadata?: Metadata,
-    options: AddOptions = {},
+    options?: AddOptions,
   ): Promise<AddResult> {
-    if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string'))
-      throw invalidArgument('keys must be an array of strings');
-    if (!(vectors instanceof Float32Array) || vectors.length !== keys.length * this.dim)
-      throw invalidArgument('vectors must hold keys.length × dim floats');
+    checkStrings(keys, 'keys');
+    checkVectors(vectors, keys.length, this.dim, 'vectors');
     const dim = this.dim;
     return this.#add(
       'vector',
       keys.length,
       metadata,
-      { batchSize: 1000, ...options },
+      { batchSize: 1000, ...checkAddOptions(options) },
       async (start, end) =>
         keys.slice(start, end).map((k) => ({ source: k, hash: sha256(`key\0${k}`), width: null, height: null })),
       async (positions) => {
@@ -358,15 +366,14 @@ export class PostgresCollection implements CollectionApi {
     kind: ItemKind,
     total: number,
     metadata: Metadata,
-    options: AddOptions,
+    addOptions: AddOptions | undefined,
     describe: (start: number, end: number) => Promise<Described[]>,
     embed: (positions: number[]) => Promise<{ data: Float32Array; dim: number }>,
     absolute = false,
   ): Promise<AddResult> {
-    if (Array.isArray(metadata) && metadata.length !== total)
-      throw invalidArgument('metadata must be one object, or one per input');
+    const options = checkAddOptions(addOptions);
+    const metadataJsons = metadataTexts(metadata, total);
     const batchSize = options.batchSize ?? 32;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidArgument('batchSize must be a positive integer');
     this.#live();
     const ids: bigint[] = [];
     let added = 0,
@@ -385,18 +392,16 @@ export class PostgresCollection implements CollectionApi {
       });
       let newIds = new Map<string, bigint>();
       if (fresh.length > 0) {
-        const embedded = await embed(absolute ? fresh.map((i) => start + i) : fresh);
-        if (embedded.dim !== this.dim)
-          throw new CrossmodalError(
-            'ERR_DIMENSION_MISMATCH',
-            `the model produced ${embedded.dim}-d vectors, the collection holds ${this.dim}-d`,
-          );
+        const embedded = checkEmbedded(
+          await embed(absolute ? fresh.map((i) => start + i) : fresh),
+          fresh.length,
+          this.dim,
+        );
         const rows = fresh.map((i, j) => {
           const d = described[i] as Described;
-          const meta = Array.isArray(metadata) ? metadata[start + i] : metadata;
           return {
             ...d,
-            metadata: JSON.stringify(meta ?? {}),
+            metadata: metadataJsons[start + i] as string,
             embedding: vectorLiteral(embedded.data.subarray(j * this.dim, (j + 1) * this.dim)),
           };
         });
@@ -520,22 +525,27 @@ export class PostgresCollection implements CollectionApi {
   }
 
   /** Items nearest to a text. @param options - `k` (default 10), `where`, `efSearch` (HNSW candidate list) */
-  async searchText(query: string, options: CollectionSearchOptions = {}): Promise<CollectionHit[]> {
+  async searchText(query: string, options?: CollectionSearchOptions): Promise<CollectionHit[]> {
     if (typeof query !== 'string') throw invalidArgument('query must be a string');
+    options = checkOptions(options);
     const filter = this.#checkSearch(options);
     return this.#search((await this.#model.embedTexts([query])).data, filter, options);
   }
 
   /** Items nearest to an image (path or bytes). */
-  async searchImage(image: string | Uint8Array, options: CollectionSearchOptions = {}): Promise<CollectionHit[]> {
+  async searchImage(image: string | Uint8Array, options?: CollectionSearchOptions): Promise<CollectionHit[]> {
+    checkImageInput(image, 'image');
+    options = checkOptions(options);
     const filter = this.#checkSearch(options);
     return this.#search((await this.#model.embedImages([image])).data, filter, options);
   }
 
   /** Items nearest to a vector of `dim` floats. */
-  async searchVector(vector: Float32Array, options: CollectionSearchOptions = {}): Promise<CollectionHit[]> {
+  async searchVector(vector: Float32Array, options?: CollectionSearchOptions): Promise<CollectionHit[]> {
     if (!(vector instanceof Float32Array) || vector.length !== this.dim)
       throw new CrossmodalError('ERR_DIMENSION_MISMATCH', `vector must be a Float32Array of ${this.dim} values`);
+    checkVectors(vector, 1, this.dim, 'vector');
+    options = checkOptions(options);
     return this.#search(vector, this.#checkSearch(options), options);
   }
 
@@ -551,8 +561,8 @@ export class PostgresCollection implements CollectionApi {
   }
 
   /** Ids of the items matching a filter, in id order. */
-  async find(where: Where = {}): Promise<bigint[]> {
-    const sql = whereSql(parseWhere(where), 1);
+  async find(where?: Where): Promise<bigint[]> {
+    const sql = whereSql(parseWhere(where === undefined ? {} : where), 1);
     const rows = await this.#query<{ id: string }>(
       'filtering',
       `SELECT id FROM ${this.#relations.items} WHERE ${sql.sql} ORDER BY id`,
@@ -576,16 +586,18 @@ export class PostgresCollection implements CollectionApi {
   async updateMetadata(
     id: number | bigint,
     metadata: Record<string, unknown>,
-    options: { merge?: boolean } = {},
+    options?: { merge?: boolean },
   ): Promise<boolean> {
-    if (metadata === null || typeof metadata !== 'object') throw invalidArgument('metadata must be an object');
     const key = itemId(id).toString();
+    const json = metadataJson(metadata, 'metadata');
+    const { merge } = checkOptions(options);
+    checkBoolean(merge, 'options.merge');
     const items = this.#relations.items;
-    if (options.merge !== true) {
+    if (merge !== true) {
       const rows = await this.#query(
         'updating metadata',
         `UPDATE ${items} SET metadata = $2::jsonb WHERE id = $1 RETURNING id`,
-        [key, JSON.stringify(metadata)],
+        [key, json],
       );
       return rows.length > 0;
     }
@@ -738,3 +750,6 @@ async function migrate(
     client.release(broken);
   }
 }
+
+// Every method and getter throws or rejects with CrossmodalErrors only.
+guardClass(PostgresCollection);

@@ -43,6 +43,23 @@ interface ItemRow {
 
 const ITEM_COLUMNS = 'id, kind, source, hash, width, height, metadata, added_at';
 
+/** An error the worker sends across as this crossmodal code (see errors.ts, toWireError). */
+function coded(code: 'ERR_INDEX_CORRUPT' | 'ERR_STORE', message: string): Error {
+  return Object.assign(new Error(`collection database: ${message}`), { code });
+}
+
+function parseMetadata(row: ItemRow): Record<string, unknown> {
+  let metadata: unknown;
+  try {
+    metadata = JSON.parse(row.metadata);
+  } catch {
+    throw coded('ERR_INDEX_CORRUPT', `the metadata of item ${row.id} is not JSON`);
+  }
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata))
+    throw coded('ERR_INDEX_CORRUPT', `the metadata of item ${row.id} is not a JSON object`);
+  return metadata as Record<string, unknown>;
+}
+
 function toItem(row: ItemRow): CollectionItem {
   return {
     id: row.id,
@@ -51,14 +68,21 @@ function toItem(row: ItemRow): CollectionItem {
     hash: row.hash,
     width: row.width === null ? null : Number(row.width),
     height: row.height === null ? null : Number(row.height),
-    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    metadata: parseMetadata(row),
     addedAt: new Date(Number(row.added_at)),
   };
 }
 
-/** Vector blobs (float32, native byte order) of equal length into one fresh matrix. */
+/**
+ * Vector blobs (float32, native byte order) of equal length into one fresh matrix. Rows of unequal
+ * or partial length are damage, refused here: copied as they are, a short row would be zero-padded
+ * by the next one's offset and a long one would overrun it.
+ */
 function matrix(blobs: Uint8Array[]): Float32Array {
   const rowBytes = blobs[0]?.byteLength ?? 0;
+  for (const b of blobs)
+    if (!(b instanceof Uint8Array) || b.byteLength !== rowBytes || rowBytes % 4 !== 0)
+      throw coded('ERR_INDEX_CORRUPT', 'stored vectors have unequal or partial lengths');
   const out = new Float32Array((blobs.length * rowBytes) / 4);
   const bytes = new Uint8Array(out.buffer);
   blobs.forEach((blob, i) => bytes.set(blob, i * rowBytes));
@@ -67,6 +91,38 @@ function matrix(blobs: Uint8Array[]): Float32Array {
 
 function blob(vectors: Float32Array, row: number, dim: number): Buffer {
   return Buffer.from(vectors.buffer, vectors.byteOffset + row * dim * 4, dim * 4);
+}
+
+/** The columns of each table of the layout (schema.ts), in order. */
+const LAYOUT: Record<string, string[]> = {
+  meta: ['key', 'value'],
+  items: ['id', 'kind', 'source', 'hash', 'width', 'height', 'metadata', 'added_at', 'vector'],
+  changes: ['seq', 'op', 'id'],
+};
+
+/**
+ * Refuses a database that is not a collection's before anything is written to it: another
+ * application's SQLite file named collection.db (its tables would otherwise get ours beside them,
+ * or fail every statement later with "no such column"), or one whose tables differ from this
+ * version's layout. An empty database is a new collection.
+ */
+function checkLayout(db: Database, file: string): void {
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    .pluck()
+    .all() as string[];
+  if (tables.length === 0) return;
+  const foreign = tables.filter((t) => !(t in LAYOUT));
+  if (foreign.length > 0 || !tables.includes('meta'))
+    throw coded(
+      'ERR_STORE',
+      `${file} is not a crossmodal collection (it holds the tables ${tables.join(', ')}); open another directory`,
+    );
+  for (const table of tables) {
+    const columns = (db.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all() as string[]).join(',');
+    if (columns !== (LAYOUT[table] as string[]).join(','))
+      throw coded('ERR_STORE', `${file}: table ${table} is not in this version's layout (columns ${columns})`);
+  }
 }
 
 export class SqliteDatabase implements SyncStore {
@@ -82,6 +138,8 @@ export class SqliteDatabase implements SyncStore {
   constructor(Driver: DatabaseConstructor, file: string) {
     this.#db = new Driver(file);
     try {
+      // Before the pragmas: switching to WAL rewrites the file header of a database that is not ours.
+      checkLayout(this.#db, file);
       for (const pragma of PRAGMAS) this.#db.pragma(pragma);
       this.#db.exec(SCHEMA);
       this.#idByHash = this.#db.prepare('SELECT id FROM items WHERE hash = ?').pluck().safeIntegers(true);

@@ -23,6 +23,9 @@ export function toWireError(error: unknown): WireError {
   if (code.startsWith('ERR_')) return { code: code as ErrorCode, message };
   if (code.startsWith('SQLITE_')) {
     const primary = code.split('_').slice(0, 2).join('_');
+    // json_extract / json_patch over a damaged metadata row (a filter or a merge reads every one).
+    if (primary === 'SQLITE_ERROR' && /malformed JSON/i.test(message))
+      return { code: 'ERR_INDEX_CORRUPT', message: `collection database: an item's metadata is not JSON (${message})` };
     return { code: SQLITE_CODES[primary] ?? 'ERR_INTERNAL', message: `collection database: ${message} (${code})` };
   }
   return { code: 'ERR_INTERNAL', message };

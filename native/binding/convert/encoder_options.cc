@@ -6,6 +6,7 @@
 #include "binding/convert/image_inputs.h"
 #include "binding/napi_util.h"
 #include "common/error.h"
+#include "common/thread_pool.h"
 #include "runtime/execution_providers.h"
 
 namespace crossmodal::binding {
@@ -22,8 +23,9 @@ model::EncoderOptions ParseEncoderOptions(const Napi::Object& options, std::stri
     parsed.session.device_id = static_cast<int>(RequireUint32(options.Get("deviceId"), "options.deviceId"));
   }
   if (options.Has("intraOpThreads") && !options.Get("intraOpThreads").IsUndefined()) {
-    parsed.session.intra_op_threads =
-        static_cast<int>(RequireUint32(options.Get("intraOpThreads"), "options.intraOpThreads"));
+    const uint32_t threads = RequireUint32(options.Get("intraOpThreads"), "options.intraOpThreads");
+    CheckThreadCount(threads, "options.intraOpThreads");
+    parsed.session.intra_op_threads = static_cast<int>(threads);
   }
   ParseImageLoadOptions(options, &parsed.image_options);  // maxPixels, maxFileBytes, exifOrientation, dctScaling
   auto number = [&](const char* key, double min, double max) -> double {
@@ -50,7 +52,8 @@ model::EncoderOptions ParseEncoderOptions(const Napi::Object& options, std::stri
         std::chrono::microseconds(static_cast<int64_t>(number("maxQueueDelayMs", 0, 60000) * 1000));
   }
   if (has("maxQueueSize")) parsed.max_queued_rows = static_cast<size_t>(number("maxQueueSize", 1, 1e9));
-  if (has("preprocessThreads")) parsed.preprocess_threads = static_cast<size_t>(number("preprocessThreads", 0, 1024));
+  if (has("preprocessThreads"))
+    parsed.preprocess_threads = static_cast<size_t>(number("preprocessThreads", 0, kMaxThreads));
   if (has("allowSpinning")) parsed.session.allow_spinning = options.Get("allowSpinning").ToBoolean().Value();
   if (has("cpuMemoryArena")) parsed.session.cpu_memory_arena = options.Get("cpuMemoryArena").ToBoolean().Value();
   if (has("graphOptimizationLevel")) {

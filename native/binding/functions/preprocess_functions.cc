@@ -7,6 +7,7 @@
 #include "binding/convert/image_inputs.h"
 #include "binding/functions/register.h"
 #include "binding/napi_util.h"
+#include "common/thread_pool.h"
 
 #include <nlohmann/json.hpp>
 
@@ -62,13 +63,15 @@ Napi::Value PreprocessImages(const Napi::CallbackInfo& info) {
                   "preprocessorConfig must produce a fixed size (a center crop, or a fixed height/width resize)");
     }
     image::ImageLoadOptions options;
-    size_t threads = std::max(1u, std::thread::hardware_concurrency());
+    size_t threads = DefaultThreadCount();
     if (info.Length() > 2 && info[2].IsObject()) {
       Napi::Object o = info[2].As<Napi::Object>();
       ParseImageLoadOptions(o, &options);
       if (o.Has("threads") && !o.Get("threads").IsUndefined()) {
         threads = RequireUint32(o.Get("threads"), "options.threads");
-        if (threads == 0 || threads > 1024) throw Error(codes::kInvalidArgument, "options.threads must be in 1..1024");
+        if (threads == 0 || threads > kMaxThreads) {
+          throw Error(codes::kInvalidArgument, "options.threads must be in 1.." + std::to_string(kMaxThreads));
+        }
       }
     }
     return QueuePreprocess(env, config, options, std::move(sources), std::move(owned), nullptr, threads, nullptr);

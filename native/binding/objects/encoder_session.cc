@@ -27,6 +27,37 @@ Napi::Object EmbeddingsToJs(Napi::Env env, std::unique_ptr<EmbeddingMatrix> matr
   return out;
 }
 
+// { bounds, counts (bounds.length + 1, not cumulative), count, sum }, bounds and sum divided by
+// `unit` (1e9: nanoseconds to seconds).
+Napi::Object HistogramToJs(Napi::Env env, const Histogram& histogram, double unit) {
+  const Histogram::Snapshot snap = histogram.Read();
+  Napi::Array bounds = Napi::Array::New(env, snap.bounds.size());
+  for (size_t i = 0; i < snap.bounds.size(); ++i)
+    bounds.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(snap.bounds[i]) / unit));
+  Napi::Array counts = Napi::Array::New(env, snap.counts.size());
+  for (size_t i = 0; i < snap.counts.size(); ++i)
+    counts.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(snap.counts[i])));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("bounds", bounds);
+  out.Set("counts", counts);
+  out.Set("count", Napi::Number::New(env, static_cast<double>(snap.count)));
+  out.Set("sum", Napi::Number::New(env, static_cast<double>(snap.sum) / unit));
+  return out;
+}
+
+Napi::Object TowerStatsToJs(Napi::Env env, const model::TowerStats& stats, size_t queued_rows) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("requests", Napi::Number::New(env, static_cast<double>(stats.requests.load(std::memory_order_relaxed))));
+  out.Set("failedRequests",
+          Napi::Number::New(env, static_cast<double>(stats.failed_requests.load(std::memory_order_relaxed))));
+  out.Set("queuedRows", Napi::Number::New(env, static_cast<double>(queued_rows)));
+  out.Set("batchRows", HistogramToJs(env, stats.batch_rows, 1.0));
+  out.Set("queueWaitSeconds", HistogramToJs(env, stats.queue_wait, 1e9));
+  out.Set("fillSeconds", HistogramToJs(env, stats.fill, 1e9));
+  out.Set("inferenceSeconds", HistogramToJs(env, stats.inference, 1e9));
+  return out;
+}
+
 Napi::Object ProviderToJs(Napi::Env env, const runtime::ProviderReport& report) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("provider", report.provider);
@@ -57,7 +88,7 @@ class EmbedCompletion : public Completion {
       value = e.Value();
     } catch (const std::exception& e) {
       ok = false;
-      value = MakeError(env, codes::kInternal, e.what()).Value();
+      value = MakeError(env, CodeOf(e), e.what()).Value();
     }
     if (ok) napi_resolve_deferred(env, deferred_, value);
     else napi_reject_deferred(env, deferred_, value);
@@ -87,6 +118,7 @@ void EncoderSession::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod<&EncoderSession::Decode>("decode"),
                                         InstanceMethod<&EncoderSession::TokenizerInfo>("tokenizerInfo"),
                                         InstanceMethod<&EncoderSession::Info>("info"),
+                                        InstanceMethod<&EncoderSession::Stats>("stats"),
                                         InstanceMethod<&EncoderSession::Dispose>("dispose"),
                                     });
   GetAddonData(env).encoder_session_constructor = Napi::Persistent(ctor);
@@ -321,6 +353,24 @@ Napi::Value EncoderSession::Info(const Napi::CallbackInfo& info) {
     batching.Set("maxQueueSize", Napi::Number::New(env, static_cast<double>(o.max_queued_rows)));
     batching.Set("trimTextPadding", Napi::Boolean::New(env, encoder->trims_text_padding()));
     out.Set("batching", batching);
+    return out;
+  });
+}
+
+// Synchronous and cheap: relaxed atomic loads plus each queue's depth (one short lock each).
+Napi::Value EncoderSession::Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    auto encoder = Acquire();
+    const model::EncoderStats& stats = encoder->stats();
+    Napi::Object image = TowerStatsToJs(env, stats.image, encoder->queued_image_rows());
+    image.Set("decodeSeconds", HistogramToJs(env, stats.decode, 1e9));
+    image.Set("preprocessSeconds", HistogramToJs(env, stats.preprocess, 1e9));
+    Napi::Object text = TowerStatsToJs(env, stats.text, encoder->queued_text_rows());
+    text.Set("tokenizeSeconds", HistogramToJs(env, stats.tokenize, 1e9));
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("image", image);
+    out.Set("text", text);
     return out;
   });
 }

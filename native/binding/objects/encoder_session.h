@@ -38,6 +38,7 @@ class EncoderSession : public Napi::ObjectWrap<EncoderSession> {
   Napi::Value Decode(const Napi::CallbackInfo& info);  // decode(ids, skipSpecialTokens) -> string
   Napi::Value TokenizerInfo(const Napi::CallbackInfo& info);
   Napi::Value Info(const Napi::CallbackInfo& info);
+  Napi::Value Stats(const Napi::CallbackInfo& info);  // () -> per-tower counters and histograms
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
   Napi::Value Submit(Napi::Env env, std::shared_ptr<model::EmbedRequest> request);

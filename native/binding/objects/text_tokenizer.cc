@@ -6,6 +6,7 @@
 #include "binding/async/async_work.h"
 #include "binding/convert/tokens.h"
 #include "binding/napi_util.h"
+#include "common/thread_pool.h"
 #include "text/clip_tokenizer.h"
 #include "text/token_batch.h"
 #include "text/tokenizer_factory.h"
@@ -13,7 +14,6 @@
 namespace crossmodal::binding {
 namespace {
 
-constexpr size_t kMaxThreads = 256;
 constexpr size_t kMaxContext = size_t{1} << 20;
 
 struct Handle {

@@ -1,0 +1,44 @@
+// ONNX Runtime 1.30's bundled telemetry SDK used to leave an empty /tmp/mat-debug-<pid>.log behind
+// for every process that loaded a model. The addon sets ORT_DISABLE_TELEMETRY=1 before ONNX
+// Runtime's environment is created (native/runtime/ort_library.h), unless the application chose a
+// value itself. Checked in child processes with their own TMPDIR, where the SDK writes the file.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot, scratchDirs, tinyBundle } from './helpers';
+
+const scratch = scratchDirs('crossmodal-ort-log-');
+
+function runModelChild(env: Record<string, string>): { pid: number; files: string[] } {
+  const tmp = scratch();
+  fs.mkdirSync(tmp);
+  const script = `
+    const { load } = require(${JSON.stringify(path.join(repoRoot, 'dist', 'cjs', 'index.js'))});
+    (async () => {
+      const model = await load(${JSON.stringify(tinyBundle)}, { device: 'cpu' });
+      await model.embedTexts(['a photo of a cat']);
+      model.dispose();
+      process.stdout.write(String(process.pid));
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  const child = spawnSync(process.execPath, ['-e', script], {
+    env: { ...process.env, TMPDIR: `${tmp}/`, ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  expect(child.status, child.stderr).toBe(0);
+  return { pid: Number(child.stdout), files: fs.readdirSync(tmp) };
+}
+
+describe('no mat-debug-<pid>.log', () => {
+  it('a process that loads a model leaves no debug log in its temp directory', () => {
+    const { pid, files } = runModelChild({});
+    expect(pid).toBeGreaterThan(0);
+    expect(files.filter((f) => f.startsWith('mat-debug-'))).toEqual([]);
+  });
+
+  it('an explicit ORT_DISABLE_TELEMETRY=0 is respected (and shows what the setting prevents)', () => {
+    const { pid, files } = runModelChild({ ORT_DISABLE_TELEMETRY: '0' });
+    expect(files).toContain(`mat-debug-${pid}.log`);
+  });
+});
