@@ -12,6 +12,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 namespace crossmodal::search {
@@ -191,7 +192,11 @@ faiss::Index* AccelerateFlat(faiss::Index* index) {
   auto* fast = new FastFlatIndex(flat->d, flat->metric_type);
   fast->codes.swap(flat->codes);
   fast->ntotal = flat->ntotal;
-  fast->is_trained = flat->is_trained;
+  // FAISS reads is_trained as a raw byte: a crafted file can hold any value, and loading a bool
+  // that is neither 0 nor 1 is undefined (issue #16, found by the index_file fuzzer).
+  unsigned char trained = 0;
+  std::memcpy(&trained, &flat->is_trained, 1);
+  fast->is_trained = trained != 0;
   delete flat;
   return fast;
 }

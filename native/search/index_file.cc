@@ -30,8 +30,10 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <stdexcept>
 
 #include "common/error.h"
 #include "common/file_util.h"
@@ -425,6 +427,12 @@ std::unique_ptr<AnnIndex> IndexFileAccess::Load(const std::string& path, const L
     }
   } catch (const faiss::FaissException& e) {
     Corrupt(path, std::string("FAISS could not read it: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    // FAISS sizes its arrays from counts in the file before reading them (issue #16, fuzzing:
+    // test/fuzz/regressions/index_file/): absurd counts must not escape as a bare bad_alloc.
+    Corrupt(path, "FAISS data declares impossible sizes");
+  } catch (const std::length_error&) {
+    Corrupt(path, "FAISS data declares impossible sizes");
   }
   // FAISS restores graphs as stored; one that would send a search out of bounds is refused here.
   CheckGraphs(faiss_index.get(), path);
