@@ -260,7 +260,9 @@ export class Model {
    * @returns one embedding per image, in order
    * @throws {CrossmodalError} `ERR_INVALID_ARGUMENT`, `ERR_IO`, `ERR_IMAGE_FORMAT`, `ERR_IMAGE_DECODE`,
    *   `ERR_IMAGE_TOO_LARGE` (the message names the failing input; the call fails as a whole, other
-   *   calls batched with it are unaffected), `ERR_DISPOSED`, `ERR_QUEUE_FULL`, `ERR_ABORTED`, `ERR_DEADLINE_EXCEEDED`
+   *   calls batched with it are unaffected), `ERR_RUNTIME` (ONNX Runtime failed on this call's rows: a
+   *   failed batch is re-run call by call, so batch-mates still get their own rows), `ERR_DISPOSED`,
+   *   `ERR_QUEUE_FULL`, `ERR_ABORTED`, `ERR_DEADLINE_EXCEEDED`
    * @example
    * const e = await model.embedImages(['a.jpg', await fs.readFile('b.png')]);
    */

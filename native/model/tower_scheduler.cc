@@ -171,6 +171,44 @@ void TowerScheduler::PrepareLoop() {
   handoff_changed_.notify_all();
 }
 
+// A batch run failed (ONNX Runtime refused some input). Calls that only shared the batch with the
+// culprit must not pay for it: when the batch holds several calls, each one's rows run again on
+// their own (refilled: the batch tensor is not split), so every call gets its own rows or its own
+// error. A batch of one call just fails it. Runs on the infer thread; rare by construction.
+void TowerScheduler::IsolateFailure(Batch& batch, const std::string& code, const std::string& message) {
+  size_t live = 0;
+  for (auto& slice : batch.slices) {
+    if (!slice.request->failed() && !slice.request->cancelled.load()) ++live;
+  }
+  if (live <= 1) {
+    for (auto& slice : batch.slices) slice.request->Fail(code, message);
+    return;
+  }
+  size_t offset = 0;
+  for (auto& slice : batch.slices) {
+    const size_t n = slice.end - slice.begin;
+    EmbedRequest& request = *slice.request;
+    if (!request.failed() && !request.cancelled.load()) {
+      Batch alone;
+      alone.slices.push_back(slice);
+      alone.rows = n;
+      try {
+        hooks_.fill(alone);
+        if (!request.failed()) {
+          alone.output.assign(n * hooks_.dim, 0.0f);
+          hooks_.run(alone);
+          std::copy(alone.output.begin(), alone.output.end(), batch.output.begin() + offset * hooks_.dim);
+        }
+      } catch (const Error& e) {
+        request.Fail(e.code(), e.what());
+      } catch (const std::exception& e) {
+        request.Fail(CodeOf(e) == codes::kResource ? codes::kResource : codes::kRuntime, e.what());
+      }
+    }
+    offset += n;
+  }
+}
+
 void TowerScheduler::InferLoop() {
   for (;;) {
     std::unique_ptr<Batch> batch;
@@ -189,15 +227,18 @@ void TowerScheduler::InferLoop() {
     if (!all_failed_or_cancelled) {
       batch->output.assign(batch->rows * hooks_.dim, 0.0f);
       const auto run_start = EmbedRequest::Clock::now();
+      bool run_failed = false;
+      std::string failure_code, failure_message;
       try {
         hooks_.run(*batch);
       } catch (const Error& e) {
-        for (auto& slice : batch->slices) slice.request->Fail(e.code(), e.what());
+        run_failed = true, failure_code = e.code(), failure_message = e.what();
       } catch (const std::exception& e) {
-        for (auto& slice : batch->slices)
-          slice.request->Fail(CodeOf(e) == codes::kResource ? codes::kResource : codes::kRuntime, e.what());
+        run_failed = true, failure_code = CodeOf(e) == codes::kResource ? codes::kResource : codes::kRuntime;
+        failure_message = e.what();
       }
       if (stats_) stats_->inference.Record(NanosecondsSince(run_start, EmbedRequest::Clock::now()));
+      if (run_failed) IsolateFailure(*batch, failure_code, failure_message);
     }
     size_t offset = 0;
     for (auto& slice : batch->slices) {

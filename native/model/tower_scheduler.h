@@ -99,6 +99,8 @@ class TowerScheduler {
   void InferLoop();
   // Completes `request` (cancelled, failed or successful) and calls its on_complete.
   void Finish(const std::shared_ptr<EmbedRequest>& request);
+  // Re-runs each call of a failed batch on its own (see the .cc).
+  void IsolateFailure(Batch& batch, const std::string& code, const std::string& message);
   void FinishWithError(const std::shared_ptr<EmbedRequest>& request, const std::string& code,
                        const std::string& message);
 

@@ -47,8 +47,8 @@ TEST(Histogram, ConcurrentRecordsAreAllCounted) {
 
 TEST(Histogram, StandardLadders) {
   const auto durations = Histogram::DurationBoundsNs();
-  EXPECT_EQ(durations.front(), 50'000u);             // 50 us
-  EXPECT_EQ(durations.back(), 30'000'000'000ull);    // 30 s
+  EXPECT_EQ(durations.front(), 50'000u);           // 50 us
+  EXPECT_EQ(durations.back(), 30'000'000'000ull);  // 30 s
   const auto sizes = Histogram::SizeBounds();
   EXPECT_EQ(sizes.front(), 1u);
   EXPECT_EQ(sizes.back(), 4096u);  // the encoder's largest batch
