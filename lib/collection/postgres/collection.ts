@@ -3,16 +3,13 @@
 // machines may open one collection at once: ingest is idempotent by content hash (a unique
 // column), each batch is one transaction, and every search is one query in the database, so
 // there is no local index to keep in step and nothing to lock.
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type * as Pg from 'pg';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { CrossmodalError, invalidArgument } from '../../errors';
 import { toIdArray } from '../../search';
 import type { Metric } from '../../types';
-import { imageSize } from '../image-header';
-import type { ItemKind } from '../store';
+import { checkAdd, imageSource, ingest, textSource, vectorSource, type IngestSource, type Metadata } from '../ingest';
+import type { ItemKind, NewItem } from '../store';
 import type {
   AddOptions,
   AddResult,
@@ -33,15 +30,6 @@ const SCHEMA_VERSION = 1;
 /** One advisory lock serialises every crossmodal migration in a database (its key: 'crossmodal' in ASCII). */
 const MIGRATION_LOCK = 0x63726f73736d;
 
-type Metadata = Record<string, unknown> | Record<string, unknown>[] | undefined;
-
-interface Described {
-  source: string | null;
-  hash: string;
-  width: number | null;
-  height: number | null;
-}
-
 interface ItemRow {
   id: string;
   kind: ItemKind;
@@ -54,10 +42,6 @@ interface ItemRow {
 }
 
 const ITEM_COLUMNS = 'id, kind, source, hash, width, height, metadata, added_at';
-
-function sha256(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
 
 function itemId(id: number | bigint): bigint {
   if (typeof id === 'bigint' && BigInt.asIntN(64, id) === id) return id;
@@ -267,56 +251,12 @@ export class PostgresCollection implements CollectionApi {
    * @throws {CrossmodalError} `ERR_IO`, image and model errors, `ERR_STORE_UNAVAILABLE`, `ERR_STORE`, `ERR_DISPOSED`
    */
   async addImages(images: (string | Uint8Array)[], metadata?: Metadata, options: AddOptions = {}): Promise<AddResult> {
-    if (!Array.isArray(images)) throw invalidArgument('images must be an array of paths or buffers');
-    let bytes: Uint8Array[] = [];
-    return this.#add(
-      'image',
-      images.length,
-      metadata,
-      options,
-      async (start, end) => {
-        bytes = await Promise.all(
-          images.slice(start, end).map(async (img) =>
-            typeof img === 'string'
-              ? new Uint8Array(
-                  await fs.promises.readFile(img).catch((e: Error) => {
-                    throw new CrossmodalError('ERR_IO', `cannot read ${img}: ${e.message}`, { cause: e });
-                  }),
-                )
-              : img,
-          ),
-        );
-        return bytes.map((b, i) => {
-          const img = images[start + i];
-          const size = imageSize(b);
-          return {
-            source: typeof img === 'string' ? path.resolve(img) : null,
-            hash: sha256(b),
-            width: size?.width ?? null,
-            height: size?.height ?? null,
-          };
-        });
-      },
-      (positions) => this.#model.embedImages(positions.map((i) => bytes[i] as Uint8Array)),
-    );
+    return this.#add(imageSource(images, this.#model), metadata, options, 32);
   }
 
   /** Embeds and adds texts; a text already stored returns its existing id. */
   async addTexts(texts: string[], metadata?: Metadata, options: AddOptions = {}): Promise<AddResult> {
-    if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string'))
-      throw invalidArgument('texts must be an array of strings');
-    let batch: string[] = [];
-    return this.#add(
-      'text',
-      texts.length,
-      metadata,
-      options,
-      async (start, end) => {
-        batch = texts.slice(start, end);
-        return batch.map((t) => ({ source: t, hash: sha256(`text\0${t}`), width: null, height: null }));
-      },
-      (positions) => this.#model.embedTexts(positions.map((i) => batch[i] as string)),
-    );
+    return this.#add(textSource(texts, this.#model), metadata, options, 32);
   }
 
   /** Adds precomputed vectors with one unique key each (stored as `source`; de-duplicated). */
@@ -326,95 +266,33 @@ export class PostgresCollection implements CollectionApi {
     metadata?: Metadata,
     options: AddOptions = {},
   ): Promise<AddResult> {
-    if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string'))
-      throw invalidArgument('keys must be an array of strings');
-    if (!(vectors instanceof Float32Array) || vectors.length !== keys.length * this.dim)
-      throw invalidArgument('vectors must hold keys.length × dim floats');
-    const dim = this.dim;
-    return this.#add(
-      'vector',
-      keys.length,
-      metadata,
-      { batchSize: 1000, ...options },
-      async (start, end) =>
-        keys.slice(start, end).map((k) => ({ source: k, hash: sha256(`key\0${k}`), width: null, height: null })),
-      async (positions) => {
-        const data = new Float32Array(positions.length * dim);
-        // `absolute` below: positions index the whole call's vectors.
-        positions.forEach((i, j) => data.set(vectors.subarray(i * dim, (i + 1) * dim), j * dim));
-        return { data, dim };
-      },
-      true,
-    );
+    return this.#add(vectorSource(vectors, keys, this.dim), metadata, options, 1000);
   }
 
   /**
-   * The ingest loop: per batch, hash the inputs, skip those stored already or repeated in the
-   * call, embed the rest in this process, and insert them in one transaction
+   * The shared ingest loop (../ingest.ts) over this database: per batch, the stored hashes are
+   * looked up, the new inputs embedded in this process and inserted in one transaction
    * (`ON CONFLICT (hash) DO NOTHING`: an item another process inserted meanwhile keeps its id).
-   * `absolute`: `embed` receives positions within the whole call rather than within the batch.
    */
-  async #add(
-    kind: ItemKind,
-    total: number,
+  async #add<T>(
+    source: IngestSource<T>,
     metadata: Metadata,
     options: AddOptions,
-    describe: (start: number, end: number) => Promise<Described[]>,
-    embed: (positions: number[]) => Promise<{ data: Float32Array; dim: number }>,
-    absolute = false,
+    defaultBatch: number,
   ): Promise<AddResult> {
-    if (Array.isArray(metadata) && metadata.length !== total)
-      throw invalidArgument('metadata must be one object, or one per input');
-    const batchSize = options.batchSize ?? 32;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidArgument('batchSize must be a positive integer');
+    const batchSize = checkAdd(source.total, metadata, options, defaultBatch);
     this.#live();
-    const ids: bigint[] = [];
-    let added = 0,
-      duplicates = 0;
-    const seen = new Map<string, bigint>();
-    for (let start = 0; start < total; start += batchSize) {
-      const end = Math.min(start + batchSize, total);
-      const described = await describe(start, end);
-      const stored = await this.#idsByHash(described.map((d) => d.hash));
-      const fresh: number[] = [];
-      const firstOf = new Set<string>();
-      described.forEach((d, i) => {
-        if (stored.has(d.hash) || seen.has(d.hash) || firstOf.has(d.hash)) return;
-        firstOf.add(d.hash);
-        fresh.push(i);
-      });
-      let newIds = new Map<string, bigint>();
-      if (fresh.length > 0) {
-        const embedded = await embed(absolute ? fresh.map((i) => start + i) : fresh);
-        if (embedded.dim !== this.dim)
-          throw new CrossmodalError(
-            'ERR_DIMENSION_MISMATCH',
-            `the model produced ${embedded.dim}-d vectors, the collection holds ${this.dim}-d`,
-          );
-        const rows = fresh.map((i, j) => {
-          const d = described[i] as Described;
-          const meta = Array.isArray(metadata) ? metadata[start + i] : metadata;
-          return {
-            ...d,
-            metadata: JSON.stringify(meta ?? {}),
-            embedding: vectorLiteral(embedded.data.subarray(j * this.dim, (j + 1) * this.dim)),
-          };
-        });
-        const inserted = await this.#insert(kind, rows);
-        newIds = inserted.added;
-        for (const [hash, id] of inserted.existing) stored.set(hash, id);
-      }
-      for (const [hash, id] of newIds) seen.set(hash, id);
-      for (const d of described) {
-        const id = stored.get(d.hash) ?? seen.get(d.hash);
-        if (stored.has(d.hash)) seen.set(d.hash, id as bigint);
-        ids.push(id as bigint);
-      }
-      added += newIds.size;
-      duplicates += described.length - newIds.size;
-      options.onProgress?.({ done: end, total, added, duplicates });
-    }
-    return { ids, added, duplicates };
+    return ingest(
+      source,
+      {
+        dim: this.dim,
+        lookup: (hashes) => this.#idsByHash(hashes),
+        insert: (items, vectors) => this.#insert(items, vectors),
+      },
+      metadata,
+      options,
+      batchSize,
+    );
   }
 
   async #idsByHash(hashes: string[]): Promise<Map<string, bigint>> {
@@ -428,9 +306,14 @@ export class PostgresCollection implements CollectionApi {
 
   /** One batch in one transaction. Returns the ids it inserted and those that another writer had inserted first. */
   async #insert(
-    kind: ItemKind,
-    rows: (Described & { metadata: string; embedding: string })[],
+    items: NewItem[],
+    vectors: Float32Array,
   ): Promise<{ added: Map<string, bigint>; existing: Map<string, bigint> }> {
+    const dim = this.dim;
+    const rows = items.map((item, j) => ({
+      ...item,
+      embedding: vectorLiteral(vectors.subarray(j * dim, (j + 1) * dim)),
+    }));
     // Hash order: concurrent writers wait for each other's unique-index entries in one global
     // order, so overlapping batches cannot deadlock.
     rows.sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
@@ -439,21 +322,21 @@ export class PostgresCollection implements CollectionApi {
     return this.#transaction('inserting a batch', async (client) => {
       const inserted = await client.query<{ id: string; hash: string }>(
         `INSERT INTO ${r.items} (kind, source, hash, width, height, metadata, embedding, added_at)
-         SELECT $1, u.source, u.hash, u.width, u.height, u.metadata, u.embedding, $2
-         FROM unnest($3::text[], $4::text[], $5::integer[], $6::integer[], $7::jsonb[], $8::${type}[])
-           WITH ORDINALITY AS u(source, hash, width, height, metadata, embedding, n)
+         SELECT u.kind, u.source, u.hash, u.width, u.height, u.metadata, u.embedding, u.added_at
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::integer[], $6::jsonb[], $7::${type}[], $8::timestamptz[])
+           WITH ORDINALITY AS u(kind, source, hash, width, height, metadata, embedding, added_at, n)
          ORDER BY u.n
          ON CONFLICT (hash) DO NOTHING
          RETURNING id, hash`,
         [
-          kind,
-          new Date(),
+          rows.map((x) => x.kind),
           rows.map((x) => x.source),
           rows.map((x) => x.hash),
           rows.map((x) => x.width),
           rows.map((x) => x.height),
           rows.map((x) => x.metadata),
           rows.map((x) => x.embedding),
+          rows.map((x) => new Date(x.addedAt)),
         ],
       );
       const added = new Map(inserted.rows.map((row) => [row.hash, BigInt(row.id)]));
