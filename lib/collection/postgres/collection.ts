@@ -3,6 +3,8 @@
 // machines may open one collection at once: ingest is idempotent by content hash (a unique
 // column), each batch is one transaction, and every search is one query in the database, so
 // there is no local index to keep in step and nothing to lock.
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type * as Pg from 'pg';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { CrossmodalError, invalidArgument } from '../../errors';
@@ -86,6 +88,58 @@ function positiveInteger(value: unknown, name: string, fallback: number, max: nu
   if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > max)
     throw invalidArgument(`${name} must be an integer in [1, ${max}]`);
   return value as number;
+}
+
+/** The session's staging table of ingest (temporary: private to the connection). */
+const STAGING = 'crossmodal_staging';
+
+/** COPY's text format: \N for null; backslash, tab, newline and carriage return escaped. */
+function copyField(value: string | number | null): string {
+  if (value === null) return '\\N';
+  if (typeof value === 'number') return String(value);
+  return value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c] as string);
+}
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** The rows of a batch in COPY's text format, about 64 KiB per chunk. */
+function* copyRows(items: NewItem[], vectors: Float32Array, dim: number): Generator<string> {
+  let chunk = '';
+  for (let j = 0; j < items.length; j++) {
+    const item = items[j] as NewItem;
+    chunk +=
+      [
+        item.kind,
+        copyField(item.source),
+        item.hash,
+        copyField(item.width),
+        copyField(item.height),
+        copyField(item.metadata),
+        new Date(item.addedAt).toISOString(),
+        vectorLiteral(vectors.subarray(j * dim, (j + 1) * dim)),
+      ].join('\t') + '\n';
+    if (chunk.length >= 65536) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+/** `from` of pg-copy-streams: a Writable that a pg client runs as `COPY … FROM STDIN`. */
+type CopyFrom = (sql: string) => Writable & Pg.Submittable;
+
+/** Loads pg-copy-streams (a dependency, needed only by PostgreSQL collections). */
+function loadCopyFrom(): CopyFrom {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('pg-copy-streams') as { from: CopyFrom }).from;
+  } catch (error) {
+    throw new CrossmodalError(
+      'ERR_RUNTIME_UNAVAILABLE',
+      'PostgreSQL collections need the `pg-copy-streams` package: npm install pg-copy-streams',
+      { cause: error },
+    );
+  }
 }
 
 /** Loads node-postgres, an optional peer dependency. */
@@ -304,43 +358,70 @@ export class PostgresCollection implements CollectionApi {
     return new Map(rows.map((row) => [row.hash, BigInt(row.id)]));
   }
 
-  /** One batch in one transaction. Returns the ids it inserted and those that another writer had inserted first. */
+  /**
+   * Copies items with their vectors as they are (kind, source, hash, metadata, time added): what
+   * an export from a local collection writes. Items whose hash is stored already are skipped, so
+   * a repeated export adds only what is new. One transaction.
+   * @internal
+   * @returns how many were inserted and how many were there already
+   */
+  async importItems(items: NewItem[], vectors: Float32Array): Promise<{ added: number; present: number }> {
+    this.#live();
+    if (vectors.length !== items.length * this.dim)
+      throw invalidArgument('vectors must hold items.length × dim floats');
+    const stored = await this.#idsByHash(items.map((item) => item.hash));
+    const keep: number[] = [];
+    items.forEach((item, i) => {
+      if (!stored.has(item.hash)) keep.push(i);
+    });
+    if (keep.length === 0) return { added: 0, present: items.length };
+    const dim = this.dim;
+    const subset = new Float32Array(keep.length * dim);
+    keep.forEach((i, j) => subset.set(vectors.subarray(i * dim, (i + 1) * dim), j * dim));
+    const { added } = await this.#insert(
+      keep.map((i) => items[i] as NewItem),
+      subset,
+    );
+    return { added: added.size, present: items.length - added.size };
+  }
+
+  /**
+   * One batch in one transaction: COPY the rows into this session's staging table, then move
+   * them into the items table with `ON CONFLICT (hash) DO NOTHING`. COPY streams the rows as
+   * one text payload the server parses row by row, instead of one bound array per column that
+   * it must parse whole before the INSERT starts. Returns the ids the batch inserted and those
+   * another writer had inserted first.
+   */
   async #insert(
     items: NewItem[],
     vectors: Float32Array,
   ): Promise<{ added: Map<string, bigint>; existing: Map<string, bigint> }> {
-    const dim = this.dim;
-    const rows = items.map((item, j) => ({
-      ...item,
-      embedding: vectorLiteral(vectors.subarray(j * dim, (j + 1) * dim)),
-    }));
-    // Hash order: concurrent writers wait for each other's unique-index entries in one global
-    // order, so overlapping batches cannot deadlock.
-    rows.sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
-    const type = this.#spec.halfvec ? 'halfvec' : 'vector';
+    const copyFrom = loadCopyFrom();
     const r = this.#relations;
     return this.#transaction('inserting a batch', async (client) => {
+      // Per session, once: ON COMMIT DELETE ROWS empties it at the end of every transaction, so
+      // a batch never sees another's rows and no temporary table is created per batch.
+      await client.query(
+        `CREATE TEMPORARY TABLE IF NOT EXISTS ${STAGING} (kind text, source text, hash text, width integer,
+           height integer, metadata jsonb, added_at timestamptz, embedding ${vectorType(this.#spec)}) ON COMMIT DELETE ROWS`,
+      );
+      const copy = client.query(
+        copyFrom(`COPY ${STAGING} (kind, source, hash, width, height, metadata, added_at, embedding) FROM STDIN`),
+      );
+      await pipeline(Readable.from(copyRows(items, vectors, this.dim)), copy);
+      // Hash order: concurrent writers wait for each other's unique-index entries in one global
+      // order, so overlapping batches cannot deadlock. DISTINCT ON: a row repeated within one
+      // staging load (not produced by the ingest loop, which de-duplicates) would otherwise
+      // make ON CONFLICT fail with "cannot affect row a second time".
       const inserted = await client.query<{ id: string; hash: string }>(
         `INSERT INTO ${r.items} (kind, source, hash, width, height, metadata, embedding, added_at)
-         SELECT u.kind, u.source, u.hash, u.width, u.height, u.metadata, u.embedding, u.added_at
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::integer[], $6::jsonb[], $7::${type}[], $8::timestamptz[])
-           WITH ORDINALITY AS u(kind, source, hash, width, height, metadata, embedding, added_at, n)
-         ORDER BY u.n
+         SELECT DISTINCT ON (hash) kind, source, hash, width, height, metadata, embedding, added_at
+         FROM ${STAGING} ORDER BY hash
          ON CONFLICT (hash) DO NOTHING
          RETURNING id, hash`,
-        [
-          rows.map((x) => x.kind),
-          rows.map((x) => x.source),
-          rows.map((x) => x.hash),
-          rows.map((x) => x.width),
-          rows.map((x) => x.height),
-          rows.map((x) => x.metadata),
-          rows.map((x) => x.embedding),
-          rows.map((x) => new Date(x.addedAt)),
-        ],
       );
       const added = new Map(inserted.rows.map((row) => [row.hash, BigInt(row.id)]));
-      const missing = rows.filter((x) => !added.has(x.hash)).map((x) => x.hash);
+      const missing = items.filter((x) => !added.has(x.hash)).map((x) => x.hash);
       const existing = new Map<string, bigint>();
       if (missing.length > 0) {
         // Another writer committed these first (the conflict waited for its commit); a new statement sees them.
