@@ -5,6 +5,7 @@
 //   npm run bench:postgres [-- --n 100000 --dim 512 --queries 200 --ef 10,20,40,80,160,320]
 //   node bench/postgres/run.mjs --only ingest --n 20000     (PostgreSQL ingest rate only)
 //   CROSSMODAL_ENTRY=/path/to/other/dist/cjs/index.js node bench/postgres/run.mjs …   (another build)
+//   --halfvec   the PostgreSQL collection stores halfvec (16-bit floats)
 //   --url postgresql://…   an existing server instead of a throwaway cluster (needs pgvector ≥ 0.8)
 //
 // Data: a mixture of --clusters (100) Gaussian clusters on the unit sphere (centre plus isotropic
@@ -42,6 +43,7 @@ const efs = String(opt('ef', '10,20,40,80,160,320')).split(',').map(Number);
 const clusters = Number(opt('clusters', 100));
 const spread = Number(opt('spread', 1.0));
 const only = opt('only', 'all');
+const halfvec = args.includes('--halfvec');
 const targets = String(opt('recall', '0.9,0.95,0.99')).split(',').map(Number);
 if (!Number.isInteger(n) || n < 1000) throw new Error('--n must be an integer ≥ 1000');
 if (only !== 'all' && only !== 'ingest') throw new Error('--only must be all or ingest');
@@ -121,7 +123,30 @@ try {
     },
   });
   const pgSeconds = (performance.now() - started) / 1000;
-  results.postgresIngest = { seconds: pgSeconds, rowsPerSecond: n / pgSeconds, bytes: (await pg.stats()).bytesOnDisk };
+  // Where the bytes are: the table (heap + TOAST) and the HNSW index.
+  const { Client } = require('pg');
+  const admin = new Client({ connectionString: url ?? cluster.url });
+  await admin.connect();
+  const name = `public.bench_${process.pid}`;
+  const sizes = (
+    await admin.query(
+      `SELECT pg_table_size($1::regclass) AS "table", pg_indexes_size($1::regclass) AS indexes,
+       pg_relation_size($2::regclass) AS hnsw`,
+      [name, `public.bench_${process.pid}_embedding_hnsw`],
+    )
+  ).rows[0];
+  await admin.end();
+  results.postgresSizes = Object.fromEntries(Object.entries(sizes).map(([key, v]) => [key, Number(v)]));
+  const perVector = (bytes) => (bytes / n).toFixed(0);
+  console.log(
+    `postgres bytes per vector: table ${perVector(results.postgresSizes.table)}, HNSW ${perVector(results.postgresSizes.hnsw)}, all indexes ${perVector(results.postgresSizes.indexes)}`,
+  );
+  results.postgresIngest = {
+    halfvec,
+    seconds: pgSeconds,
+    rowsPerSecond: n / pgSeconds,
+    bytes: (await pg.stats()).bytesOnDisk,
+  };
   console.log(
     `postgres ingest: ${n} rows in ${pgSeconds.toFixed(1)} s = ${Math.round(n / pgSeconds)} rows/s (HNSW maintained), ${(results.postgresIngest.bytes / 2 ** 20).toFixed(0)} MiB on disk`,
   );
@@ -222,7 +247,10 @@ try {
   cluster?.destroy();
 }
 results.loadavgAfter = os.loadavg();
-const outFile = opt('json', path.join(root, 'bench', '.cache', `postgres-${only}-${n}.json`));
+const outFile = opt(
+  'json',
+  path.join(root, 'bench', '.cache', `postgres-${only}-${n}${halfvec ? '-halfvec' : ''}.json`),
+);
 fs.mkdirSync(path.dirname(outFile), { recursive: true });
 fs.writeFileSync(outFile, JSON.stringify(results, null, 2));
 console.log(`wrote ${path.relative(root, outFile)}`);
