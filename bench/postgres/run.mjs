@@ -6,6 +6,7 @@
 //   node bench/postgres/run.mjs --only ingest --n 20000     (PostgreSQL ingest rate only)
 //   CROSSMODAL_ENTRY=/path/to/other/dist/cjs/index.js node bench/postgres/run.mjs …   (another build)
 //   --halfvec   the PostgreSQL collection stores halfvec (16-bit floats)
+//   --point-seconds 30   a sweep point stops after this long (at least 10 queries)
 //   --url postgresql://…   an existing server instead of a throwaway cluster (needs pgvector ≥ 0.8)
 //
 // Data: a mixture of --clusters (100) Gaussian clusters on the unit sphere (centre plus isotropic
@@ -43,6 +44,8 @@ const efs = String(opt('ef', '10,20,40,80,160,320')).split(',').map(Number);
 const clusters = Number(opt('clusters', 100));
 const spread = Number(opt('spread', 1.0));
 const only = opt('only', 'all');
+// A sweep point stops after this many seconds (at least 10 queries), so a slow point cannot eat the run.
+const pointSeconds = Number(opt('point-seconds', 30));
 const halfvec = args.includes('--halfvec');
 const targets = String(opt('recall', '0.9,0.95,0.99')).split(',').map(Number);
 if (!Number.isInteger(n) || n < 1000) throw new Error('--n must be an integer ≥ 1000');
@@ -194,18 +197,21 @@ try {
           // One warm-up query per point, then the timed pass.
           await coll.searchVector(queries.subarray(0, dim), { k, efSearch: ef, where });
           started = performance.now();
+          let done = 0;
           for (let q = 0; q < nq; q++) {
             const hits = await coll.searchVector(queries.subarray(q * dim, (q + 1) * dim), { k, efSearch: ef, where });
             const ids = hits.map((h) => Number(h.source.slice(1)));
             while (ids.length < k) ids.push(-1);
             found.push(...ids);
+            done++;
+            if (done >= 10 && performance.now() - started > pointSeconds * 1000) break;
           }
           const seconds = (performance.now() - started) / 1000;
-          const recall = crossmodal.recallAgainstExact(found, exact[filterName], nq, k);
-          const point = { filter: filterName, store: storeName, ef, qps: nq / seconds, recall };
+          const recall = crossmodal.recallAgainstExact(found, exact[filterName].slice(0, done * k), done, k);
+          const point = { filter: filterName, store: storeName, ef, queries: done, qps: done / seconds, recall };
           sweep.push(point);
           console.log(
-            `  ${filterName.padEnd(8)} ${storeName.padEnd(8)} ef ${String(ef).padStart(4)}: ${point.qps.toFixed(0).padStart(6)} QPS, recall@10 ${recall.toFixed(3)}`,
+            `  ${filterName.padEnd(8)} ${storeName.padEnd(8)} ef ${String(ef).padStart(4)}: ${point.qps.toFixed(0).padStart(6)} QPS, recall@10 ${recall.toFixed(3)} (${done} queries)`,
           );
         }
       }
