@@ -46,7 +46,7 @@ describe('crossmodal command line', () => {
   it('prints help for the program and every command, exit 0', () => {
     const top = cli(['--help']);
     expect(top.status).toBe(0);
-    for (const command of ['demo', 'index', 'search', 'classify', 'score', 'embed', 'info']) {
+    for (const command of ['demo', 'index', 'search', 'classify', 'score', 'embed', 'export', 'info']) {
       expect(top.stdout).toContain(command);
       const help = cli([command, '--help']);
       expect(help.status, command).toBe(0);

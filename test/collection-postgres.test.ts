@@ -109,6 +109,31 @@ describe.skipIf(unavailable !== null)('PostgreSQL collection', () => {
     await c.close();
   });
 
+  it('COPY ingest keeps tabs, newlines, backslashes and \\N in texts and metadata, batch by batch on one connection', async () => {
+    // One connection: every batch reuses the session's staging table, which must start empty.
+    const c = await openCollection(cluster.url as `postgresql://${string}`, {
+      model: fakeModel(),
+      collection: fresh(),
+      poolSize: 1,
+    });
+    const texts = ['tab\there', 'line\nbreak', 'back\\slash', '\\N', 'cr\rlf\r\n', 'plain', 'ünïcödé ✓', ''];
+    const metadata = texts.map((t, i) => ({ text: t, i, nested: { q: '"\\t"' } }));
+    const r = await c.addTexts(texts, metadata, { batchSize: 3 });
+    expect(r.added).toBe(texts.length);
+    for (let i = 0; i < texts.length; i++) {
+      const item = await c.get(r.ids[i] as bigint);
+      expect(item?.source).toBe(texts[i]);
+      expect(item?.metadata).toEqual(metadata[i]);
+      expect(item?.width).toBeNull();
+    }
+    // The stored vector is the model's, to float32 precision.
+    const hit = (await c.searchVector(vectorFor('text:line\nbreak', 16), { k: 1 }))[0];
+    expect(hit?.source).toBe('line\nbreak');
+    expect(hit?.score).toBeCloseTo(1, 6);
+    expect((await c.stats()).count).toBe(texts.length);
+    await c.close();
+  });
+
   it('ranks by exact cosine on the tiny CLIP model (searchText and searchImage)', async () => {
     const model = await load(tinyBundle, { device: 'cpu', warmup: false });
     try {

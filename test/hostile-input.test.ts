@@ -6,6 +6,7 @@
 // CrossmodalError of the stated code: never a TypeError, RangeError, SyntaxError or SqliteError,
 // never a crash or a hang. Damaged collection databases, corrupt rows and hostile hub caches
 // follow the table.
+import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +25,8 @@ import {
   openCollection,
   precisionAtK,
   preprocessImages,
+  exportClipRetrieval,
+  exportToPostgres,
   pull,
   rankingMetrics,
   recallAgainstExact,
@@ -549,6 +552,39 @@ addCollection(
     ['$in: a sparse array', { n: { $in: new Array(2) } }],
   ],
   (c, v) => c.find(v),
+);
+
+// Exports
+add('exportClipRetrieval(dir)', BAD_PATHS, (v) => exportClipRetrieval(v as string, os.tmpdir()));
+add('exportClipRetrieval(dir, outDir)', BAD_PATHS, (v) => exportClipRetrieval(os.tmpdir(), v as string));
+add('exportClipRetrieval(dir, outDir, options)', BAD_OPTIONS, (v) => exportClipRetrieval(os.tmpdir(), os.tmpdir(), v));
+add('exportClipRetrieval({ overwrite })', NOT_BOOLEANS, (v) =>
+  exportClipRetrieval(os.tmpdir(), os.tmpdir(), { overwrite: v as boolean }),
+);
+add(
+  'exportClipRetrieval({ shardSize })',
+  [
+    ['0', 0],
+    ['1.5', 1.5],
+    ["'10'", '10'],
+  ],
+  (v) => exportClipRetrieval(os.tmpdir(), os.tmpdir(), { shardSize: v as number }),
+);
+add('exportToPostgres(dir)', BAD_PATHS, (v) => exportToPostgres(v as string, 'postgres://localhost/x'));
+add(
+  'exportToPostgres(dir, url)',
+  [
+    ['5', 5],
+    ['null', null],
+    ["'mysql://x'", 'mysql://x'],
+  ],
+  (v) => exportToPostgres(os.tmpdir(), v as string),
+);
+add('exportToPostgres(dir, url, options)', BAD_OPTIONS, (v) =>
+  exportToPostgres(os.tmpdir(), 'postgres://localhost/x', v),
+);
+add('exportToPostgres({ halfvec })', NOT_BOOLEANS, (v) =>
+  exportToPostgres(os.tmpdir(), 'postgres://localhost/x', { halfvec: v as boolean }),
 );
 
 // The hub

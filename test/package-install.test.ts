@@ -51,6 +51,7 @@ describe('installed from the packed tarball', () => {
       'models/shapes-gallery/gallery.json',
       'tools/setup-native.sh',
       'tools/debian-mirror.sh',
+      'tools/debian-packages.sh',
       'CMakeLists.txt',
       'binding.gyp',
     ]) {

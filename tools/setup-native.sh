@@ -14,6 +14,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=tools/debian-mirror.sh
 . "$here/tools/debian-mirror.sh"
+# shellcheck source=tools/debian-packages.sh
+. "$here/tools/debian-packages.sh"
 deps="$here/deps"
 want_python=0
 for arg in "$@"; do
@@ -46,17 +48,9 @@ test_packages=(python3-numpy python3-pil python3-cairo libgtest-dev chromium fon
 dev_packages=(clang-format)
 python_packages=(python3-torch python3-onnx python3-numpy python3-pil python3-regex python3-sentencepiece python3-protobuf python3-cairo)
 
-missing=()
 wanted=("${build_packages[@]}" "${test_packages[@]}" "${dev_packages[@]}")
 [ "$want_python" = 1 ] && wanted+=("${python_packages[@]}")
-for pkg in "${wanted[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup-native: installing ${missing[*]}"
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+install_missing_debs setup-native "${wanted[@]}"
 
 # FAISS links libblas.so.3 through Debian's alternatives; make sure they point at OpenBLAS rather
 # than the reference BLAS, which is several times slower.

@@ -9,6 +9,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=tools/debian-mirror.sh
 . "$here/tools/debian-mirror.sh"
+# shellcheck source=tools/debian-packages.sh
+. "$here/tools/debian-packages.sh"
 pg_version=15
 pg_config="/usr/lib/postgresql/$pg_version/bin/pg_config"
 work="${CROSSMODAL_DEPS_DIR:-$here/deps}/pgvector"
@@ -20,16 +22,7 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 
-packages=("postgresql-$pg_version" "postgresql-server-dev-$pg_version" make gcc dpkg-dev)
-missing=()
-for pkg in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup-postgres: installing ${missing[*]}"
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+install_missing_debs setup-postgres "postgresql-$pg_version" "postgresql-server-dev-$pg_version" make gcc dpkg-dev
 
 sharedir=$("$pg_config" --sharedir)
 if [ -f "$sharedir/extension/vector.control" ]; then

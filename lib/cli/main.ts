@@ -8,6 +8,7 @@ import { registerClassify } from './commands/classify';
 import { registerDemo } from './commands/demo';
 import { registerEmbed } from './commands/embed';
 import { registerEval } from './commands/eval';
+import { registerExport } from './commands/export';
 import { registerIndex } from './commands/index-files';
 import { registerInfo } from './commands/info';
 import { registerPull } from './commands/pull';
@@ -38,6 +39,7 @@ Errors print one line: crossmodal: CODE: message — hint.`,
     registerScore,
     registerEmbed,
     registerEval,
+    registerExport,
     registerInfo,
     registerPull,
   ]) {

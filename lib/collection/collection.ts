@@ -1,25 +1,15 @@
 // The Collection class: ingest, search, removal and snapshots over a store and a FAISS index.
 // Opening (open.ts) creates it; the module comment of index.ts describes the crash-safety design.
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { NativeDirectoryLock } from '../binding';
 import { checkBoolean, checkOptions, guardClass } from '../checks';
 import { CrossmodalError, invalidArgument } from '../errors';
 import { createIndex, toIdArray, type VectorIndex } from '../search';
-import {
-  checkAddOptions,
-  checkEmbedded,
-  checkImageInput,
-  checkImageInputs,
-  checkStrings,
-  checkVectors,
-  metadataJson,
-  metadataTexts,
-} from './arguments';
-import { imageSize } from './image-header';
+import { checkImageInput, metadataJson } from './arguments';
 import { fillFromStore, readIndexSpec } from './index-sync';
-import type { CollectionStore, ItemKind, NewItem } from './store';
+import { checkAdd, imageSource, ingest, textSource, vectorSource, type IngestSource, type Metadata } from './ingest';
+import type { CollectionStore } from './store';
 import type {
   AddOptions,
   AddResult,
@@ -34,20 +24,6 @@ import { parseWhere, type Filter, type Where } from './where';
 
 /** The index snapshot inside the collection directory. */
 export const INDEX_FILE = 'index.faiss';
-
-function sha256(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/** One input of an add call, described before it is embedded. */
-interface Described {
-  source: string | null;
-  hash: string;
-  width: number | null;
-  height: number | null;
-}
-
-type Metadata = Record<string, unknown> | Record<string, unknown>[] | undefined;
 
 /** One item id as a bigint. Any integer is accepted: ids that cannot exist simply match nothing. */
 function itemId(id: number | bigint): bigint {
@@ -114,38 +90,7 @@ export class Collection implements CollectionApi {
    * await photos.addImages(['a.jpg', 'b.png'], { album: 'summer' }, { onProgress: (p) => console.log(p.done) });
    */
   async addImages(images: (string | Uint8Array)[], metadata?: Metadata, options?: AddOptions): Promise<AddResult> {
-    checkImageInputs(images);
-    let bytes: Uint8Array[] = [];
-    return this.#add(
-      'image',
-      images.length,
-      metadata,
-      options,
-      async (start, end) => {
-        bytes = await Promise.all(
-          images.slice(start, end).map(async (img) =>
-            typeof img === 'string'
-              ? new Uint8Array(
-                  await fs.promises.readFile(img).catch((e: Error) => {
-                    throw new CrossmodalError('ERR_IO', `cannot read ${img}: ${e.message}`, { cause: e });
-                  }),
-                )
-              : img,
-          ),
-        );
-        return bytes.map((b, i) => {
-          const img = images[start + i];
-          const size = imageSize(b);
-          return {
-            source: typeof img === 'string' ? path.resolve(img) : null,
-            hash: sha256(b),
-            width: size?.width ?? null,
-            height: size?.height ?? null,
-          };
-        });
-      },
-      (positions) => this.#model.embedImages(positions.map((i) => bytes[i] as Uint8Array)),
-    );
+    return this.#add(imageSource(images, this.#model), metadata, options);
   }
 
   /**
@@ -156,19 +101,7 @@ export class Collection implements CollectionApi {
    * @throws {CrossmodalError} model errors (the failing batch is not committed), `ERR_DISPOSED`
    */
   async addTexts(texts: string[], metadata?: Metadata, options?: AddOptions): Promise<AddResult> {
-    checkStrings(texts, 'texts');
-    let batch: string[] = [];
-    return this.#add(
-      'text',
-      texts.length,
-      metadata,
-      options,
-      async (start, end) => {
-        batch = texts.slice(start, end);
-        return batch.map((t) => ({ source: t, hash: sha256(`text\0${t}`), width: null, height: null }));
-      },
-      (positions) => this.#model.embedTexts(positions.map((i) => batch[i] as string)),
-    );
+    return this.#add(textSource(texts, this.#model), metadata, options);
   }
 
   /**
@@ -178,95 +111,47 @@ export class Collection implements CollectionApi {
    * @param metadata - one object for all, or one per vector
    */
   async addVectors(vectors: Float32Array, keys: string[], metadata?: Metadata): Promise<AddResult> {
-    checkStrings(keys, 'keys');
-    // Each key's vector must have the collection's dim: the store keeps what it is given, and a
-    // short row would be zero-padded (a long one cut) when the index is rebuilt from it.
-    checkVectors(vectors, keys.length, this.dim, 'vectors');
-    const dim = this.dim;
+    const source = vectorSource(vectors, keys, this.dim);
     // One batch: one transaction for the whole call.
-    return this.#add(
-      'vector',
-      keys.length,
-      metadata,
-      { batchSize: Math.max(1, keys.length) },
-      async (start, end) =>
-        keys.slice(start, end).map((k) => ({ source: k, hash: sha256(`key\0${k}`), width: null, height: null })),
-      async (positions) => {
-        const data = new Float32Array(positions.length * dim);
-        positions.forEach((i, j) => data.set(vectors.subarray(i * dim, (i + 1) * dim), j * dim));
-        return { data, dim };
-      },
-    );
+    return this.#add(source, metadata, { batchSize: Math.max(1, keys.length) });
   }
 
   /**
-   * The ingest loop shared by the add methods. Per batch of inputs [start, end): `describe` reads
-   * and hashes them; those whose hash is neither stored nor earlier in the call are embedded
-   * (`embed` gets their positions within the batch), then inserted with their journal entries in
-   * one store transaction and added to the index.
+   * The shared ingest loop (./ingest.ts) over this store: each batch's new items are inserted
+   * with their journal entries in one store transaction, then added to the index; every
+   * `checkpointEvery` batches the index is snapshotted.
    */
-  async #add(
-    kind: ItemKind,
-    total: number,
-    metadata: Metadata,
-    addOptions: AddOptions | undefined,
-    describe: (start: number, end: number) => Promise<Described[]>,
-    embed: (positions: number[]) => Promise<{ data: Float32Array; dim: number }>,
-  ): Promise<AddResult> {
-    const options = checkAddOptions(addOptions);
-    const metadataJsons = metadataTexts(metadata, total);
-    const batchSize = options.batchSize ?? 32;
+  async #add<T>(source: IngestSource<T>, metadata: Metadata, addOptions: AddOptions | undefined): Promise<AddResult> {
+    const { batchSize, options, metadata: metadataJsons } = checkAdd(source.total, metadata, addOptions, 32);
     this.#live();
-    return this.#serial(async () => {
-      const ids: bigint[] = [];
-      let added = 0,
-        duplicates = 0;
-      // Hash → id of every input of this call so far (stored or new), for in-call repeats.
-      const seen = new Map<string, bigint>();
-      for (let start = 0; start < total; start += batchSize) {
-        const end = Math.min(start + batchSize, total);
-        const described = await describe(start, end);
-        const stored = await this.#live().idsByHash(described.map((d) => d.hash));
-        // Positions (within the batch) of the inputs to insert: neither stored nor repeated.
-        const fresh: number[] = [];
-        const firstOf = new Map<string, number>();
-        described.forEach((d, i) => {
-          if (stored[i] !== null || seen.has(d.hash) || firstOf.has(d.hash)) return;
-          firstOf.set(d.hash, i);
-          fresh.push(i);
-        });
-        let vectors: Float32Array = new Float32Array(0);
-        if (fresh.length > 0) {
-          vectors = checkEmbedded(await embed(fresh), fresh.length, this.dim).data;
-        }
-        const addedAt = Date.now();
-        const items: NewItem[] = fresh.map((i) => {
-          const d = described[i] as Described;
-          return {
-            kind,
-            source: d.source,
-            hash: d.hash,
-            width: d.width,
-            height: d.height,
-            metadata: metadataJsons[start + i] as string,
-            addedAt,
-          };
-        });
-        const newIds = fresh.length > 0 ? await this.#live().insertItems(items, vectors) : new BigInt64Array(0);
-        if (newIds.length > 0) await this.#index.add(vectors.subarray(0, newIds.length * this.dim), newIds);
-        fresh.forEach((i, j) => seen.set((described[i] as Described).hash, newIds[j] as bigint));
-        described.forEach((d, i) => {
-          const id = stored[i] ?? seen.get(d.hash);
-          if (stored[i] !== null) seen.set(d.hash, stored[i] as bigint);
-          ids.push(id as bigint);
-        });
-        added += newIds.length;
-        duplicates += described.length - newIds.length;
-        options.onProgress?.({ done: end, total, added, duplicates });
-        if (++this.#batchesSinceCheckpoint >= this.#checkpointEvery) await this.#checkpoint();
-      }
-      return { ids, added, duplicates };
-    });
+    return this.#serial(() =>
+      ingest(
+        source,
+        {
+          dim: this.dim,
+          lookup: async (hashes) => {
+            const stored = await this.#live().idsByHash(hashes);
+            const found = new Map<string, bigint>();
+            stored.forEach((id, i) => {
+              if (id !== null) found.set(hashes[i] as string, id);
+            });
+            return found;
+          },
+          insert: async (items, vectors) => {
+            const newIds = await this.#live().insertItems(items, vectors);
+            if (newIds.length > 0) await this.#index.add(vectors.subarray(0, newIds.length * this.dim), newIds);
+            // One writer (the directory lock): every item handed over is inserted.
+            return { added: new Map(items.map((item, j) => [item.hash, newIds[j] as bigint])), existing: new Map() };
+          },
+          afterBatch: async () => {
+            if (++this.#batchesSinceCheckpoint >= this.#checkpointEvery) await this.#checkpoint();
+          },
+        },
+        metadataJsons,
+        options,
+        batchSize,
+      ),
+    );
   }
 
   async #search(

@@ -23,6 +23,12 @@
 export { Collection } from './collection';
 export { openCollection, type PostgresUrl } from './open';
 export { PostgresCollection } from './postgres/collection';
+export {
+  exportClipRetrieval,
+  type ClipRetrievalExportOptions,
+  type ClipRetrievalExportResult,
+} from './export/clip-retrieval';
+export { exportToPostgres, type PostgresExportOptions, type PostgresExportResult } from './export/postgres';
 export type {
   AddOptions,
   AddResult,

@@ -39,8 +39,11 @@ export function modelFingerprint(model: CollectionModel, explicit?: string): str
   return fp;
 }
 
-/** Takes `root`'s exclusive lock; ERR_LOCKED names the holder's pid when it is readable. */
-function lockCollection(root: string): NativeDirectoryLock {
+/**
+ * Takes `root`'s exclusive lock; ERR_LOCKED names the holder's pid when it is readable.
+ * @internal Also taken by exports (./export), which read the store while no one writes it.
+ */
+export function lockCollection(root: string): NativeDirectoryLock {
   try {
     return new (native().DirectoryLock)(root, 'collection');
   } catch (error) {

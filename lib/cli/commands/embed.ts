@@ -6,24 +6,7 @@ import { loadModel } from '../context';
 import type { Embeddings } from '../../model';
 import { embedImageFiles, expandImageInputs } from '../inputs';
 import { EXIT, progress, toJson, UsageError } from '../output';
-
-/** NumPy's .npy format, version 1.0: little-endian float32, C order, shape (rows, cols). */
-export function npyBytes(data: Float32Array, rows: number, cols: number): Buffer {
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows}, ${cols}), }`;
-  // Magic (6) + version (2) + header length (2) + header, padded with spaces to a multiple of 64, ending in \n.
-  const unpadded = 10 + header.length + 1;
-  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  const prefix = Buffer.alloc(10);
-  prefix.write('\x93NUMPY', 0, 'latin1');
-  prefix[6] = 1;
-  prefix[7] = 0;
-  prefix.writeUInt16LE(header.length, 8);
-  return Buffer.concat([
-    prefix,
-    Buffer.from(header, 'latin1'),
-    Buffer.from(data.buffer, data.byteOffset, data.byteLength),
-  ]);
-}
+import { npyBytes } from '../../npy';
 
 export function registerEmbed(program: Command): void {
   program

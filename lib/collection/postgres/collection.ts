@@ -3,27 +3,17 @@
 // machines may open one collection at once: ingest is idempotent by content hash (a unique
 // column), each batch is one transaction, and every search is one query in the database, so
 // there is no local index to keep in step and nothing to lock.
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type * as Pg from 'pg';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { checkBoolean, checkOptions, guardClass } from '../../checks';
 import { CrossmodalError, invalidArgument } from '../../errors';
-import {
-  checkAddOptions,
-  checkEmbedded,
-  checkImageInput,
-  checkImageInputs,
-  checkStrings,
-  checkVectors,
-  metadataJson,
-  metadataTexts,
-} from '../arguments';
+import { checkImageInput, checkVectors, metadataJson } from '../arguments';
 import { toIdArray } from '../../search';
 import type { Metric } from '../../types';
-import { imageSize } from '../image-header';
-import type { ItemKind } from '../store';
+import { checkAdd, imageSource, ingest, textSource, vectorSource, type IngestSource, type Metadata } from '../ingest';
+import type { ItemKind, NewItem } from '../store';
 import type {
   AddOptions,
   AddResult,
@@ -44,15 +34,6 @@ const SCHEMA_VERSION = 1;
 /** One advisory lock serialises every crossmodal migration in a database (its key: 'crossmodal' in ASCII). */
 const MIGRATION_LOCK = 0x63726f73736d;
 
-type Metadata = Record<string, unknown> | Record<string, unknown>[] | undefined;
-
-interface Described {
-  source: string | null;
-  hash: string;
-  width: number | null;
-  height: number | null;
-}
-
 interface ItemRow {
   id: string;
   kind: ItemKind;
@@ -65,10 +46,6 @@ interface ItemRow {
 }
 
 const ITEM_COLUMNS = 'id, kind, source, hash, width, height, metadata, added_at';
-
-function sha256(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
 
 function itemId(id: number | bigint): bigint {
   if (typeof id === 'bigint' && BigInt.asIntN(64, id) === id) return id;
@@ -113,6 +90,58 @@ function positiveInteger(value: unknown, name: string, fallback: number, max: nu
   if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > max)
     throw invalidArgument(`${name} must be an integer in [1, ${max}]`);
   return value as number;
+}
+
+/** The session's staging table of ingest (temporary: private to the connection). */
+const STAGING = 'crossmodal_staging';
+
+/** COPY's text format: \N for null; backslash, tab, newline and carriage return escaped. */
+function copyField(value: string | number | null): string {
+  if (value === null) return '\\N';
+  if (typeof value === 'number') return String(value);
+  return value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c] as string);
+}
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** The rows of a batch in COPY's text format, about 64 KiB per chunk. */
+function* copyRows(items: NewItem[], vectors: Float32Array, dim: number): Generator<string> {
+  let chunk = '';
+  for (let j = 0; j < items.length; j++) {
+    const item = items[j] as NewItem;
+    chunk +=
+      [
+        item.kind,
+        copyField(item.source),
+        item.hash,
+        copyField(item.width),
+        copyField(item.height),
+        copyField(item.metadata),
+        new Date(item.addedAt).toISOString(),
+        vectorLiteral(vectors.subarray(j * dim, (j + 1) * dim)),
+      ].join('\t') + '\n';
+    if (chunk.length >= 65536) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+/** `from` of pg-copy-streams: a Writable that a pg client runs as `COPY … FROM STDIN`. */
+type CopyFrom = (sql: string) => Writable & Pg.Submittable;
+
+/** Loads pg-copy-streams (a dependency, needed only by PostgreSQL collections). */
+function loadCopyFrom(): CopyFrom {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('pg-copy-streams') as { from: CopyFrom }).from;
+  } catch (error) {
+    throw new CrossmodalError(
+      'ERR_RUNTIME_UNAVAILABLE',
+      'PostgreSQL collections need the `pg-copy-streams` package: npm install pg-copy-streams',
+      { cause: error },
+    );
+  }
 }
 
 /** Loads node-postgres, an optional peer dependency. */
@@ -278,55 +307,12 @@ export class PostgresCollection implements CollectionApi {
    * @throws {CrossmodalError} `ERR_IO`, image and model errors, `ERR_STORE_UNAVAILABLE`, `ERR_STORE`, `ERR_DISPOSED`
    */
   async addImages(images: (string | Uint8Array)[], metadata?: Metadata, options?: AddOptions): Promise<AddResult> {
-    checkImageInputs(images);
-    let bytes: Uint8Array[] = [];
-    return this.#add(
-      'image',
-      images.length,
-      metadata,
-      options,
-      async (start, end) => {
-        bytes = await Promise.all(
-          images.slice(start, end).map(async (img) =>
-            typeof img === 'string'
-              ? new Uint8Array(
-                  await fs.promises.readFile(img).catch((e: Error) => {
-                    throw new CrossmodalError('ERR_IO', `cannot read ${img}: ${e.message}`, { cause: e });
-                  }),
-                )
-              : img,
-          ),
-        );
-        return bytes.map((b, i) => {
-          const img = images[start + i];
-          const size = imageSize(b);
-          return {
-            source: typeof img === 'string' ? path.resolve(img) : null,
-            hash: sha256(b),
-            width: size?.width ?? null,
-            height: size?.height ?? null,
-          };
-        });
-      },
-      (positions) => this.#model.embedImages(positions.map((i) => bytes[i] as Uint8Array)),
-    );
+    return this.#add(imageSource(images, this.#model), metadata, options, 32);
   }
 
   /** Embeds and adds texts; a text already stored returns its existing id. */
   async addTexts(texts: string[], metadata?: Metadata, options?: AddOptions): Promise<AddResult> {
-    checkStrings(texts, 'texts');
-    let batch: string[] = [];
-    return this.#add(
-      'text',
-      texts.length,
-      metadata,
-      options,
-      async (start, end) => {
-        batch = texts.slice(start, end);
-        return batch.map((t) => ({ source: t, hash: sha256(`text\0${t}`), width: null, height: null }));
-      },
-      (positions) => this.#model.embedTexts(positions.map((i) => batch[i] as string)),
-    );
+    return this.#add(textSource(texts, this.#model), metadata, options, 32);
   }
 
   /** Adds precomputed vectors with one unique key each (stored as `source`; de-duplicated). */
@@ -336,90 +322,33 @@ export class PostgresCollection implements CollectionApi {
     metadata?: Metadata,
     options?: AddOptions,
   ): Promise<AddResult> {
-    checkStrings(keys, 'keys');
-    checkVectors(vectors, keys.length, this.dim, 'vectors');
-    const dim = this.dim;
-    return this.#add(
-      'vector',
-      keys.length,
-      metadata,
-      { batchSize: 1000, ...checkAddOptions(options) },
-      async (start, end) =>
-        keys.slice(start, end).map((k) => ({ source: k, hash: sha256(`key\0${k}`), width: null, height: null })),
-      async (positions) => {
-        const data = new Float32Array(positions.length * dim);
-        // `absolute` below: positions index the whole call's vectors.
-        positions.forEach((i, j) => data.set(vectors.subarray(i * dim, (i + 1) * dim), j * dim));
-        return { data, dim };
-      },
-      true,
-    );
+    return this.#add(vectorSource(vectors, keys, this.dim), metadata, options, 1000);
   }
 
   /**
-   * The ingest loop: per batch, hash the inputs, skip those stored already or repeated in the
-   * call, embed the rest in this process, and insert them in one transaction
+   * The shared ingest loop (../ingest.ts) over this database: per batch, the stored hashes are
+   * looked up, the new inputs embedded in this process and inserted in one transaction
    * (`ON CONFLICT (hash) DO NOTHING`: an item another process inserted meanwhile keeps its id).
-   * `absolute`: `embed` receives positions within the whole call rather than within the batch.
    */
-  async #add(
-    kind: ItemKind,
-    total: number,
+  async #add<T>(
+    source: IngestSource<T>,
     metadata: Metadata,
     addOptions: AddOptions | undefined,
-    describe: (start: number, end: number) => Promise<Described[]>,
-    embed: (positions: number[]) => Promise<{ data: Float32Array; dim: number }>,
-    absolute = false,
+    defaultBatch: number,
   ): Promise<AddResult> {
-    const options = checkAddOptions(addOptions);
-    const metadataJsons = metadataTexts(metadata, total);
-    const batchSize = options.batchSize ?? 32;
+    const { batchSize, options, metadata: metadataJsons } = checkAdd(source.total, metadata, addOptions, defaultBatch);
     this.#live();
-    const ids: bigint[] = [];
-    let added = 0,
-      duplicates = 0;
-    const seen = new Map<string, bigint>();
-    for (let start = 0; start < total; start += batchSize) {
-      const end = Math.min(start + batchSize, total);
-      const described = await describe(start, end);
-      const stored = await this.#idsByHash(described.map((d) => d.hash));
-      const fresh: number[] = [];
-      const firstOf = new Set<string>();
-      described.forEach((d, i) => {
-        if (stored.has(d.hash) || seen.has(d.hash) || firstOf.has(d.hash)) return;
-        firstOf.add(d.hash);
-        fresh.push(i);
-      });
-      let newIds = new Map<string, bigint>();
-      if (fresh.length > 0) {
-        const embedded = checkEmbedded(
-          await embed(absolute ? fresh.map((i) => start + i) : fresh),
-          fresh.length,
-          this.dim,
-        );
-        const rows = fresh.map((i, j) => {
-          const d = described[i] as Described;
-          return {
-            ...d,
-            metadata: metadataJsons[start + i] as string,
-            embedding: vectorLiteral(embedded.data.subarray(j * this.dim, (j + 1) * this.dim)),
-          };
-        });
-        const inserted = await this.#insert(kind, rows);
-        newIds = inserted.added;
-        for (const [hash, id] of inserted.existing) stored.set(hash, id);
-      }
-      for (const [hash, id] of newIds) seen.set(hash, id);
-      for (const d of described) {
-        const id = stored.get(d.hash) ?? seen.get(d.hash);
-        if (stored.has(d.hash)) seen.set(d.hash, id as bigint);
-        ids.push(id as bigint);
-      }
-      added += newIds.size;
-      duplicates += described.length - newIds.size;
-      options.onProgress?.({ done: end, total, added, duplicates });
-    }
-    return { ids, added, duplicates };
+    return ingest(
+      source,
+      {
+        dim: this.dim,
+        lookup: (hashes) => this.#idsByHash(hashes),
+        insert: (items, vectors) => this.#insert(items, vectors),
+      },
+      metadataJsons,
+      options,
+      batchSize,
+    );
   }
 
   async #idsByHash(hashes: string[]): Promise<Map<string, bigint>> {
@@ -431,38 +360,70 @@ export class PostgresCollection implements CollectionApi {
     return new Map(rows.map((row) => [row.hash, BigInt(row.id)]));
   }
 
-  /** One batch in one transaction. Returns the ids it inserted and those that another writer had inserted first. */
+  /**
+   * Copies items with their vectors as they are (kind, source, hash, metadata, time added): what
+   * an export from a local collection writes. Items whose hash is stored already are skipped, so
+   * a repeated export adds only what is new. One transaction.
+   * @internal
+   * @returns how many were inserted and how many were there already
+   */
+  async importItems(items: NewItem[], vectors: Float32Array): Promise<{ added: number; present: number }> {
+    this.#live();
+    if (vectors.length !== items.length * this.dim)
+      throw invalidArgument('vectors must hold items.length × dim floats');
+    const stored = await this.#idsByHash(items.map((item) => item.hash));
+    const keep: number[] = [];
+    items.forEach((item, i) => {
+      if (!stored.has(item.hash)) keep.push(i);
+    });
+    if (keep.length === 0) return { added: 0, present: items.length };
+    const dim = this.dim;
+    const subset = new Float32Array(keep.length * dim);
+    keep.forEach((i, j) => subset.set(vectors.subarray(i * dim, (i + 1) * dim), j * dim));
+    const { added } = await this.#insert(
+      keep.map((i) => items[i] as NewItem),
+      subset,
+    );
+    return { added: added.size, present: items.length - added.size };
+  }
+
+  /**
+   * One batch in one transaction: COPY the rows into this session's staging table, then move
+   * them into the items table with `ON CONFLICT (hash) DO NOTHING`. COPY streams the rows as
+   * one text payload the server parses row by row, instead of one bound array per column that
+   * it must parse whole before the INSERT starts. Returns the ids the batch inserted and those
+   * another writer had inserted first.
+   */
   async #insert(
-    kind: ItemKind,
-    rows: (Described & { metadata: string; embedding: string })[],
+    items: NewItem[],
+    vectors: Float32Array,
   ): Promise<{ added: Map<string, bigint>; existing: Map<string, bigint> }> {
-    // Hash order: concurrent writers wait for each other's unique-index entries in one global
-    // order, so overlapping batches cannot deadlock.
-    rows.sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
-    const type = this.#spec.halfvec ? 'halfvec' : 'vector';
+    const copyFrom = loadCopyFrom();
     const r = this.#relations;
     return this.#transaction('inserting a batch', async (client) => {
+      // Per session, once: ON COMMIT DELETE ROWS empties it at the end of every transaction, so
+      // a batch never sees another's rows and no temporary table is created per batch.
+      await client.query(
+        `CREATE TEMPORARY TABLE IF NOT EXISTS ${STAGING} (kind text, source text, hash text, width integer,
+           height integer, metadata jsonb, added_at timestamptz, embedding ${vectorType(this.#spec)}) ON COMMIT DELETE ROWS`,
+      );
+      const copy = client.query(
+        copyFrom(`COPY ${STAGING} (kind, source, hash, width, height, metadata, added_at, embedding) FROM STDIN`),
+      );
+      await pipeline(Readable.from(copyRows(items, vectors, this.dim)), copy);
+      // Hash order: concurrent writers wait for each other's unique-index entries in one global
+      // order, so overlapping batches cannot deadlock. DISTINCT ON: a row repeated within one
+      // staging load (not produced by the ingest loop, which de-duplicates) would otherwise
+      // make ON CONFLICT fail with "cannot affect row a second time".
       const inserted = await client.query<{ id: string; hash: string }>(
         `INSERT INTO ${r.items} (kind, source, hash, width, height, metadata, embedding, added_at)
-         SELECT $1, u.source, u.hash, u.width, u.height, u.metadata, u.embedding, $2
-         FROM unnest($3::text[], $4::text[], $5::integer[], $6::integer[], $7::jsonb[], $8::${type}[])
-           WITH ORDINALITY AS u(source, hash, width, height, metadata, embedding, n)
-         ORDER BY u.n
+         SELECT DISTINCT ON (hash) kind, source, hash, width, height, metadata, embedding, added_at
+         FROM ${STAGING} ORDER BY hash
          ON CONFLICT (hash) DO NOTHING
          RETURNING id, hash`,
-        [
-          kind,
-          new Date(),
-          rows.map((x) => x.source),
-          rows.map((x) => x.hash),
-          rows.map((x) => x.width),
-          rows.map((x) => x.height),
-          rows.map((x) => x.metadata),
-          rows.map((x) => x.embedding),
-        ],
       );
       const added = new Map(inserted.rows.map((row) => [row.hash, BigInt(row.id)]));
-      const missing = rows.filter((x) => !added.has(x.hash)).map((x) => x.hash);
+      const missing = items.filter((x) => !added.has(x.hash)).map((x) => x.hash);
       const existing = new Map<string, bigint>();
       if (missing.length > 0) {
         // Another writer committed these first (the conflict waited for its commit); a new statement sees them.
