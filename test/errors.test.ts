@@ -191,13 +191,17 @@ describe('error codes', () => {
     expect(fromNative(Object.assign(new Error('x'), { code: 'ERR_NOT_A_CODE' })).code).toBe('ERR_INTERNAL');
   });
 
+  // Node's own error codes that lib/ inspects (never raises): ERR_REQUIRE_ESM in the Parquet
+  // writer's loader.
+  const NODE_CODES = new Set(['ERR_REQUIRE_ESM']);
+
   it('uses no code outside the list, in native/ or lib/', () => {
     const known = new Set<string>(ERROR_CODES);
     const strays = [
       ...codeLiterals(path.join(repoRoot, 'native'), ['.cc', '.h']),
       ...codeLiterals(path.join(repoRoot, 'lib'), ['.ts']),
     ]
-      .filter(([code]) => !known.has(code))
+      .filter(([code]) => !known.has(code) && !NODE_CODES.has(code))
       .map(([code, file]) => `${code} (${file})`);
     expect(strays).toEqual([]);
   });

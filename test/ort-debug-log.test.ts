@@ -10,7 +10,7 @@ import { repoRoot, scratchDirs, tinyBundle } from './helpers';
 
 const scratch = scratchDirs('crossmodal-ort-log-');
 
-function runModelChild(env: Record<string, string>): { pid: number; files: string[] } {
+function runModelChild(env: Record<string, string>): { pid: number; env: string; files: string[] } {
   const tmp = scratch();
   fs.mkdirSync(tmp);
   const script = `
@@ -19,7 +19,7 @@ function runModelChild(env: Record<string, string>): { pid: number; files: strin
       const model = await load(${JSON.stringify(tinyBundle)}, { device: 'cpu' });
       await model.embedTexts(['a photo of a cat']);
       model.dispose();
-      process.stdout.write(String(process.pid));
+      process.stdout.write(String(process.pid) + ' ' + process.env.ORT_DISABLE_TELEMETRY);
     })().catch((e) => { console.error(e); process.exit(1); });`;
   const child = spawnSync(process.execPath, ['-e', script], {
     env: { ...process.env, TMPDIR: `${tmp}/`, ...env },
@@ -27,7 +27,8 @@ function runModelChild(env: Record<string, string>): { pid: number; files: strin
     timeout: 120_000,
   });
   expect(child.status, child.stderr).toBe(0);
-  return { pid: Number(child.stdout), files: fs.readdirSync(tmp) };
+  const [pid, value] = child.stdout.split(' ');
+  return { pid: Number(pid), env: value as string, files: fs.readdirSync(tmp) };
 }
 
 describe('no mat-debug-<pid>.log', () => {
@@ -37,8 +38,10 @@ describe('no mat-debug-<pid>.log', () => {
     expect(files.filter((f) => f.startsWith('mat-debug-'))).toEqual([]);
   });
 
-  it('an explicit ORT_DISABLE_TELEMETRY=0 is respected (and shows what the setting prevents)', () => {
-    const { pid, files } = runModelChild({ ORT_DISABLE_TELEMETRY: '0' });
-    expect(files).toContain(`mat-debug-${pid}.log`);
+  it('an explicit ORT_DISABLE_TELEMETRY=0 is respected: the addon sets the variable only when unset', () => {
+    // Whether ONNX Runtime then writes the file depends on its telemetry SDK's state, not on us;
+    // what the addon guarantees is that it does not override the application's choice.
+    expect(runModelChild({ ORT_DISABLE_TELEMETRY: '0' }).env).toBe('0');
+    expect(runModelChild({}).env).toBe('1');
   });
 });

@@ -98,7 +98,8 @@ async function round() {
   await index.add(t.data);
   await index.add(v.data);
   const hits = await index.search(t.data, 5);
-  if (hits.ids.length !== 20) throw new Error('wrong search result size');
+  // k is clamped to the index size: another round may just have replaced the index.
+  if (hits.k < 1 || hits.k > 5 || hits.ids.length !== 4 * hits.k) throw new Error('wrong search result size');
   const m = await similarity(v, t);
   if (!(Math.abs(m.get(0, 0)) <= 1.0001)) throw new Error('similarity out of range');
   counts.rounds++;
