@@ -107,6 +107,12 @@ console.log(
 
 const url = opt('url', undefined);
 const cluster = url ? undefined : startCluster(['shared_buffers=1GB', 'maintenance_work_mem=1GB', 'max_wal_size=4GB']);
+// A run stopped from outside (Ctrl-C, `timeout`) removes its throwaway cluster too.
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.once(signal, () => {
+    cluster?.destroy();
+    process.exit(130);
+  });
 const results = { n, dim, clusters, spread, queries: nq, k, cpus: os.cpus().length, loadavg: os.loadavg(), entry };
 try {
   const pg = await crossmodal.openCollection(url ?? cluster.url, {
