@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCollection } from '../lib/index';
+import { mulberry32 } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { fakeModel, vectorFor } = require('./helpers/fake-model.cjs') as {
@@ -31,16 +32,6 @@ try {
 const runnable = fs.existsSync(distEntry) && haveSqlite;
 if (!runnable)
   console.warn('collection-crash: skipped (needs `npm run build:ts` for the child process and better-sqlite3)');
-
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function runAndKill(dir: string, iteration: number, delayMs: number, type: string): Promise<void> {
   const proc = spawn(process.execPath, [child, dir, String(iteration), type], { stdio: ['ignore', 'pipe', 'pipe'] });

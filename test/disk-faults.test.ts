@@ -90,6 +90,7 @@ function rows(n: number, seed: number): Float32Array {
 }
 const cases: string[] = [];
 
+// Skipped (with the reason printed and named below) when a tmpfs cannot be mounted: needs root on Linux.
 describe.skipIf(!mounted)('disk full and read-only', () => {
   beforeAll(() => {
     for (const f of fs.readdirSync(mnt)) fs.rmSync(path.join(mnt, f), { recursive: true, force: true });

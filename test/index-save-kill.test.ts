@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadIndex } from '../lib/index';
+import { mulberry32 } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { vectorFor } = require('./helpers/fake-model.cjs') as { vectorFor: (key: string, dim: number) => Float32Array };
@@ -20,16 +21,6 @@ if (!runnable) console.warn('index-save-kill: skipped (needs `npm run build:ts` 
 const KILLS = 50;
 const dim = 32;
 const base = 20_000; // 2.6 MB per file: a save takes long enough for kills to land inside it
-
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crossmodal-save-kill-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -65,3 +65,14 @@ export async function rejection(promise: Promise<unknown>): Promise<CrossmodalEr
   }
   throw new Error('expected a rejection');
 }
+
+/** A seeded generator in [0, 1) (mulberry32): kill points and data that reproduce from a seed. */
+export function mulberry32(seed: number): () => number {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
