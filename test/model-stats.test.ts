@@ -94,11 +94,22 @@ describe('model.stats()', () => {
   });
 
   it('reports queued rows while a tower is busy', async () => {
-    const calls = Array.from({ length: 40 }, () => model.embedTexts(['queue depth probe']));
-    const during = model.stats().text.queuedRows;
-    await Promise.all(calls);
-    expect(during).toBeGreaterThan(0);
-    expect(during).toBeLessThanOrEqual(40);
+    // Rows reach the queue once the prepare thread has tokenised them and leave it in batches of
+    // at most 32, so a single snapshot can land between the two; the deepest of the snapshots
+    // taken while 400 calls are pending must show a queue.
+    const calls = Array.from({ length: 400 }, () => model.embedTexts(['queue depth probe']));
+    let settled = false;
+    const all = Promise.all(calls).finally(() => {
+      settled = true;
+    });
+    let deepest = 0;
+    while (!settled) {
+      deepest = Math.max(deepest, model.stats().text.queuedRows);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await all;
+    expect(deepest).toBeGreaterThan(0);
+    expect(deepest).toBeLessThanOrEqual(400);
     expect(model.stats().text.queuedRows).toBe(0);
   });
 

@@ -11,7 +11,9 @@
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/HNSW.h>
 #include <faiss/impl/IDSelector.h>
+#include <faiss/impl/io.h>
 #include <faiss/index_factory.h>
+#include <faiss/index_io.h>
 #include <faiss/utils/distances.h>
 
 #include <algorithm>
@@ -23,6 +25,7 @@
 
 #include "common/embedding_matrix.h"
 #include "common/error.h"
+#include "search/faiss_payload.h"
 #include "search/fast_flat.h"
 #include "search/hnsw_search.h"
 #include "search/huge_pages.h"
@@ -207,6 +210,16 @@ void AnnIndex::CreateEmpty() {
       // argument too, so ERR_INVALID_ARGUMENT rather than ERR_INDEX or ERR_INTERNAL.
       try {
         index_.reset(Accelerate(faiss::index_factory(d, spec_.factory.c_str(), metric)));
+        // Only components AnnIndex::Load validates may be built (search/faiss_payload.h): an
+        // index that can be created can always be saved and loaded again.
+        faiss::VectorIOWriter writer;
+        faiss::write_index(index_.get(), &writer);
+        const std::string problem = FaissPayloadProblem(writer.data.data(), writer.data.size());
+        if (!problem.empty()) {
+          index_.reset();
+          throw Error(codes::kInvalidArgument,
+                      "factory '" + spec_.factory + "' builds an index crossmodal cannot save and load: " + problem);
+        }
       } catch (const faiss::FaissException& e) {
         throw Error(codes::kInvalidArgument,
                     "factory '" + spec_.factory + "' is not a valid FAISS index_factory string: " + e.what());

@@ -38,6 +38,7 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "search/ann_index.h"
+#include "search/faiss_payload.h"
 #include "search/fast_flat.h"
 #include "search/hnsw_search.h"
 #include "search/huge_pages.h"
@@ -403,12 +404,22 @@ std::unique_ptr<AnnIndex> IndexFileAccess::Load(const std::string& path, const L
     if (crc != t.data_crc) Corrupt(path, "data checksum mismatch");
   }
 
+  // The checksums prove the file is intact, not that it was not crafted: FAISS's reader trusts
+  // the sizes and parameters in its stream, so they are checked first (search/faiss_payload.h).
+  std::rewind(file.get());
+  const FaissPayloadInfo payload = CheckFaissPayload(file.get(), t.faiss_bytes, path);
+  int io_flags = 0;
+  if (payload.precomputed_table_bytes > std::max(kDerivedFloorBytes, kDerivedFactor * t.faiss_bytes)) {
+    // Search computes the IVF-PQ tables per query instead: same results, no outsized allocation.
+    io_flags |= faiss::IO_FLAG_SKIP_PRECOMPUTE_TABLE;
+  }
+
   std::unique_ptr<faiss::Index> faiss_index;
   bool mmapped = false;
   try {
     if (options.mmap && (type == IndexType::kIvfFlat || type == IndexType::kIvfPq || type == IndexType::kFactory)) {
       // FAISS 1.7.3 can map only inverted lists; other types are read into memory.
-      faiss_index.reset(Accelerate(faiss::read_index(path.c_str(), faiss::IO_FLAG_MMAP)));
+      faiss_index.reset(Accelerate(faiss::read_index(path.c_str(), faiss::IO_FLAG_MMAP | io_flags)));
       mmapped = true;
       // FAISS opened the path again to map it: it must still be the file whose size and
       // checksums were verified above. A file replaced or truncated in between is refused here;
@@ -422,7 +433,7 @@ std::unique_ptr<AnnIndex> IndexFileAccess::Load(const std::string& path, const L
     } else {
       std::rewind(file.get());
       BoundedFileReader reader(file.get(), t.faiss_bytes);
-      faiss_index.reset(Accelerate(faiss::read_index(&reader)));
+      faiss_index.reset(Accelerate(faiss::read_index(&reader, io_flags)));
       if (reader.remaining != 0) Corrupt(path, "FAISS data shorter than its header says");
     }
   } catch (const faiss::FaissException& e) {
