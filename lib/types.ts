@@ -102,7 +102,12 @@ export interface LoadOptions extends ImageOptions {
   device?: Device;
   /** GPU ordinal for CUDA/TensorRT. Default 0. */
   deviceId?: number;
-  /** Threads per ONNX Runtime inference, 0..256; default (0): ONNX Runtime's choice (one per physical core). */
+  /**
+   * Threads per ONNX Runtime inference, 0..256. Default (0): one per CPU this process may use
+   * (its affinity mask and cgroup CPU quota, so a container limited to 2 CPUs gets 2), the same
+   * count as `preprocessThreads`; threads do not spin (`allowSpinning`), so the pools only
+   * compete while each has work.
+   */
   intraOpThreads?: number;
   /**
    * ONNX Runtime shared library to use. Default: `CROSSMODAL_ORT_LIBRARY`, else the library shipped
@@ -127,7 +132,7 @@ export interface LoadOptions extends ImageOptions {
   maxQueueDelayMs?: number;
   /** Rows (images or texts) that may wait per tower before calls reject with `ERR_QUEUE_FULL` (default 8192). */
   maxQueueSize?: number;
-  /** Threads decoding and preprocessing images, 0..256 (default, 0: one per CPU, at most 256). */
+  /** Threads decoding and preprocessing images, 0..256 (default, 0: one per usable CPU, as `intraOpThreads`). */
   preprocessThreads?: number;
   /** Let ONNX Runtime's threads spin between batches (lower latency, burns CPU; default false). */
   allowSpinning?: boolean;

@@ -6,7 +6,7 @@
 // reads as ~9 MB/min over 80 s (~18 MB/min over the 40 s a 60 s run leaves). So the bound here is
 // 12 MB/min, against the long run's 1 MB/min, and the child runs with MALLOC_ARENA_MAX=2 (fewer,
 // so smaller, steps; default-allocator 60 s runs measured 0.8 and 10 MB/min, MALLOC_ARENA_MAX=2
-// ones 3 MB/min). At the ~13,000 rounds a minute this traffic reaches it still fails any leak of
+// ones 3 MB/min). At the 13,000–30,000 rounds a minute this traffic reaches it still fails any leak of
 // more than ~1 KB per round: one text batch's tensors, one decoded image (600 KB), a session or
 // an index left behind each round. CROSSMODAL_SOAK_SECONDS overrides the duration.
 import { spawn } from 'node:child_process';

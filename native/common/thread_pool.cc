@@ -1,6 +1,11 @@
 #include "common/thread_pool.h"
 
+#include <sched.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "common/error.h"
@@ -14,7 +19,69 @@ void CheckThreadCount(size_t threads, const char* what) {
   }
 }
 
-size_t DefaultThreadCount() { return std::clamp<size_t>(std::thread::hardware_concurrency(), 1, kMaxThreads); }
+namespace {
+
+// ceil(quota / period) from a cgroup file pair, or 0 when there is no limit or no such file.
+size_t CgroupCpuLimit() {
+  // cgroup v2: "<quota|max> <period>" in the process's own cgroup (its path from /proc/self/cgroup
+  // "0::<path>"; inside a container's namespace that is usually "/").
+  std::string relative = "/";
+  if (std::FILE* f = std::fopen("/proc/self/cgroup", "re")) {
+    char line[4096];
+    while (std::fgets(line, sizeof line, f) != nullptr) {
+      if (std::strncmp(line, "0::", 3) == 0) {
+        relative = line + 3;
+        while (!relative.empty() && (relative.back() == '\n' || relative.back() == '\r')) relative.pop_back();
+      }
+    }
+    std::fclose(f);
+  }
+  // `first` holds at least 32 bytes.
+  auto read_two = [](const std::string& path, char* first, long long* second) {
+    std::FILE* f = std::fopen(path.c_str(), "re");
+    if (f == nullptr) return false;
+    const bool ok = std::fscanf(f, "%31s %lld", first, second) == 2;
+    std::fclose(f);
+    return ok;
+  };
+  char quota[32] = {0};
+  long long period = 0;
+  for (const std::string& dir : {"/sys/fs/cgroup" + relative, std::string("/sys/fs/cgroup")}) {
+    if (read_two(dir + "/cpu.max", quota, &period)) {
+      if (std::strcmp(quota, "max") == 0 || period <= 0) return 0;
+      const long long q = std::atoll(quota);
+      return q > 0 ? static_cast<size_t>((q + period - 1) / period) : 0;
+    }
+  }
+  // cgroup v1.
+  long long q = -1, p = 0;
+  if (std::FILE* f = std::fopen("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "re")) {
+    if (std::fscanf(f, "%lld", &q) != 1) q = -1;
+    std::fclose(f);
+  }
+  if (std::FILE* f = std::fopen("/sys/fs/cgroup/cpu/cpu.cfs_period_us", "re")) {
+    if (std::fscanf(f, "%lld", &p) != 1) p = 0;
+    std::fclose(f);
+  }
+  return q > 0 && p > 0 ? static_cast<size_t>((q + p - 1) / p) : 0;
+}
+
+}  // namespace
+
+size_t UsableCpuCount() {
+  static const size_t count = [] {
+    size_t cpus = std::max(1u, std::thread::hardware_concurrency());
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (::sched_getaffinity(0, sizeof set, &set) == 0) cpus = std::max(1, CPU_COUNT(&set));
+    const size_t limit = CgroupCpuLimit();
+    if (limit > 0) cpus = std::min(cpus, limit);
+    return cpus;
+  }();
+  return count;
+}
+
+size_t DefaultThreadCount() { return std::clamp<size_t>(UsableCpuCount(), 1, kMaxThreads); }
 
 // Items are claimed under the pool mutex and `done` is counted under the job's own mutex, so a
 // worker never touches a Job after its last item is counted: the owner may then destroy it.

@@ -19,7 +19,14 @@ inline constexpr size_t kMaxThreads = 256;
 // Throws ERR_INVALID_ARGUMENT naming `what` when threads > kMaxThreads (0, "default", passes).
 void CheckThreadCount(size_t threads, const char* what);
 
-// The default thread count: one per hardware thread, at least 1 and at most kMaxThreads.
+// The CPUs this process may actually use: its affinity mask (taskset, cpusets, Kubernetes static
+// CPU manager) and its cgroup CPU quota (docker --cpus, Kubernetes limits; v2 cpu.max or v1
+// cfs_quota, rounded up), whichever is smaller; at least 1. hardware_concurrency() counts every
+// CPU of the host, so a container limited to 2 CPUs on a 64-core host would start 64 threads.
+size_t UsableCpuCount();
+
+// The default thread count of every pool (preprocessing, ONNX Runtime's intra-op threads):
+// UsableCpuCount(), at most kMaxThreads.
 size_t DefaultThreadCount();
 
 class ThreadPool {

@@ -85,23 +85,100 @@ void TowerScheduler::Finish(const std::shared_ptr<EmbedRequest>& request) {
   if (request->on_complete) request->on_complete(request);
 }
 
+namespace {
+
+// A call of one text not yet batched: the calls that length grouping may reorder.
+bool IsSingleText(const EmbedRequest& request) {
+  return request.kind == EmbedRequest::Kind::kText && request.rows() == 1 && request.next_row == 0;
+}
+
+}  // namespace
+
+// Under a backlog of single-text calls (the typical server: one caption per HTTP request), FIFO
+// batches mix short and long captions and every row is padded to its batch's longest, which
+// doubled inference time against one call of the same texts (a call sorts its own rows by
+// length). So when more than a batch is queued and the oldest calls are single texts, the
+// longest run of single texts at the front of the queue (at most kLengthWindowBatches batches'
+// worth, whole batches only) is planned at once: sorted by UTF-8 byte length (standing in for token count, which is
+// only known after prepare), cut into full batches, and the batches run in the order of their
+// oldest call. Every planned call runs within the plan's batches, as it would within as many
+// FIFO batches, and calls behind the run wait for the plan as they would for those batches: only
+// the order within that bound changes. Caller holds mutex_.
+void TowerScheduler::PlanSingleTexts() {
+  struct Entry {
+    size_t length, position;
+    std::shared_ptr<EmbedRequest> request;
+  };
+  std::vector<Entry> run;
+  const size_t limit = kLengthWindowBatches * limits_.max_batch;
+  while (!queue_.empty() && run.size() < limit && IsSingleText(*queue_.front())) {
+    run.push_back({queue_.front()->texts[0].size(), run.size(), queue_.front()});
+    queue_.pop_front();
+  }
+  // Only whole batches are planned; the newest calls that would make a partial one go back to
+  // the front of the queue, to share a FIFO batch with whatever follows them as before.
+  const size_t planned = run.size() / limits_.max_batch * limits_.max_batch;
+  for (size_t i = run.size(); i > planned; --i) queue_.push_front(std::move(run[i - 1].request));
+  run.resize(planned);
+  std::sort(run.begin(), run.end(), [](const Entry& a, const Entry& b) {
+    return a.length != b.length ? a.length < b.length : a.position < b.position;
+  });
+  std::vector<std::pair<size_t, std::vector<std::shared_ptr<EmbedRequest>>>> batches;  // (oldest, calls)
+  for (size_t begin = 0; begin < run.size(); begin += limits_.max_batch) {
+    const size_t end = std::min(run.size(), begin + limits_.max_batch);
+    size_t oldest = run[begin].position;
+    std::vector<std::shared_ptr<EmbedRequest>> calls;
+    for (size_t i = begin; i < end; ++i) {
+      oldest = std::min(oldest, run[i].position);
+      calls.push_back(std::move(run[i].request));
+    }
+    batches.emplace_back(oldest, std::move(calls));
+  }
+  std::sort(batches.begin(), batches.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& planned : batches) plan_.push_back(std::move(planned.second));
+}
+
+// Moves the next planned batch into `batch`; planned calls cancelled or past their deadline go to
+// `dropped`, as the FIFO pass does. Caller holds mutex_.
+void TowerScheduler::TakePlanned(Batch& batch, EmbedRequest::Clock::time_point now,
+                                 std::vector<std::shared_ptr<EmbedRequest>>& dropped) {
+  for (std::shared_ptr<EmbedRequest>& request : plan_.front()) {
+    queued_rows_ -= 1;
+    if (request->cancelled.load() || now > request->deadline) {
+      dropped.push_back(std::move(request));
+      continue;
+    }
+    if (stats_) stats_->queue_wait.Record(NanosecondsSince(request->enqueued, now));
+    request->next_row = 1;
+    batch.slices.push_back({request, 0, 1});
+    batch.rows += 1;
+  }
+  plan_.pop_front();
+}
+
 void TowerScheduler::PrepareLoop() {
   for (;;) {
     auto batch = std::make_unique<Batch>();
     std::vector<std::shared_ptr<EmbedRequest>> dropped;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      queue_changed_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (stopping_ && queue_.empty()) break;
+      queue_changed_.wait(lock, [this] { return stopping_ || !queue_.empty() || !plan_.empty(); });
+      if (stopping_ && queue_.empty() && plan_.empty()) break;
       // Coalescing window: wait for more rows until the batch is full or the oldest call has
-      // waited max_delay.
-      const auto window_end = queue_.front()->enqueued + limits_.max_delay;
-      while (!stopping_ && queued_rows_ < limits_.max_batch && EmbedRequest::Clock::now() < window_end) {
-        queue_changed_.wait_until(lock, window_end);
-        if (queue_.empty()) break;
+      // waited max_delay (planned batches are full already).
+      if (plan_.empty()) {
+        const auto window_end = queue_.front()->enqueued + limits_.max_delay;
+        while (!stopping_ && queued_rows_ < limits_.max_batch && EmbedRequest::Clock::now() < window_end) {
+          queue_changed_.wait_until(lock, window_end);
+          if (queue_.empty()) break;
+        }
       }
       const auto now = EmbedRequest::Clock::now();
-      while (!queue_.empty() && batch->rows < limits_.max_batch) {
+      if (plan_.empty() && queued_rows_ > limits_.max_batch && !queue_.empty() && IsSingleText(*queue_.front())) {
+        PlanSingleTexts();
+      }
+      if (!plan_.empty()) TakePlanned(*batch, now, dropped);
+      while (plan_.empty() && !queue_.empty() && batch->rows < limits_.max_batch) {
         std::shared_ptr<EmbedRequest> request = queue_.front();
         const size_t remaining = request->rows() - request->next_row;
         if (request->cancelled.load() || now > request->deadline || remaining == 0) {

@@ -5,6 +5,9 @@
 // call may span several batches and one batch may hold rows of many calls; each call gets
 // exactly its own rows back. The queue is bounded (ERR_QUEUE_FULL instead of unbounded growth).
 //
+// Under a backlog, a run of single-text calls at the front of the queue is batched by length
+// (less padding) within the number of batches FIFO would take for it.
+//
 // Two threads form a pipeline: the prepare thread collects the next batch and fills its input
 // tensor (decoding and preprocessing images on the shared ThreadPool, tokenising texts) while
 // the infer thread runs the current batch through ONNX Runtime.
@@ -94,9 +97,16 @@ class TowerScheduler {
 
   size_t queued_rows() const;
 
+  // At most this many batches' worth of queued single-text calls are grouped by length at once.
+  static constexpr size_t kLengthWindowBatches = 8;
+
  private:
   void PrepareLoop();
   void InferLoop();
+  // Length grouping of queued single-text calls (see the .cc). Caller holds mutex_.
+  void PlanSingleTexts();
+  void TakePlanned(Batch& batch, std::chrono::steady_clock::time_point now,
+                   std::vector<std::shared_ptr<EmbedRequest>>& dropped);
   // Completes `request` (cancelled, failed or successful) and calls its on_complete.
   void Finish(const std::shared_ptr<EmbedRequest>& request);
   // Re-runs each call of a failed batch on its own (see the .cc).
@@ -112,7 +122,9 @@ class TowerScheduler {
   mutable std::mutex mutex_;
   std::condition_variable queue_changed_;
   std::deque<std::shared_ptr<EmbedRequest>> queue_;
-  size_t queued_rows_ = 0;
+  size_t queued_rows_ = 0;  // rows in queue_ and plan_ not yet batched
+  // Batches of single-text calls taken out of queue_ by PlanSingleTexts, run before queue_.
+  std::deque<std::vector<std::shared_ptr<EmbedRequest>>> plan_;
   bool stopping_ = false;
 
   std::mutex handoff_mutex_;

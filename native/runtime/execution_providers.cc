@@ -18,7 +18,12 @@ Ort::SessionOptions BaseOptions(const SessionSettings& settings) {
   options.SetGraphOptimizationLevel(settings.optimization);
   // Bounded here too, for callers that build SessionSettings without the binding's checks.
   CheckThreadCount(static_cast<size_t>(std::max(0, settings.intra_op_threads)), "intraOpThreads");
-  if (settings.intra_op_threads > 0) options.SetIntraOpNumThreads(settings.intra_op_threads);
+  // 0 means one thread per usable CPU, not ONNX Runtime's own default: that counts physical cores
+  // (1 on many 2-vCPU VMs, which halved throughput) and ignores affinity and cgroup quotas.
+  // Spinning stays off by default, so the two towers' pools and the preprocessing pool, all sized
+  // to the same CPUs, only compete while each has work rather than burning idle cycles.
+  options.SetIntraOpNumThreads(settings.intra_op_threads > 0 ? settings.intra_op_threads
+                                                             : static_cast<int>(DefaultThreadCount()));
   // Each Run() is already issued from its own worker thread; inter-op parallelism only adds threads.
   options.SetInterOpNumThreads(1);
   options.SetExecutionMode(ORT_SEQUENTIAL);
