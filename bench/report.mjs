@@ -2,7 +2,7 @@
 // One command, one report (issue #15): runs every benchmark and writes bench/REPORT.md with SVG
 // charts under bench/report/.
 //
-//   npm run bench [-- --quick] [--only tokenize,preprocess,encode,search,server] [--out FILE]
+//   npm run bench [-- --quick] [--only tokenize,preprocess,encode,int8,search,server] [--out FILE]
 //
 // `npm run bench` first runs `tools/bootstrap.sh --python` (native build, Debian packages for the
 // model generator and the Pillow references); the ViT-B/32-architecture random-weight bundle is
@@ -75,6 +75,17 @@ const benchmarks = [
             '64',
           ]
         : []),
+    ],
+  },
+  {
+    name: 'int8',
+    title: 'int8: dynamically quantized ViT-B/32 towers, crossmodal and the peer, drift against fp32',
+    command: [
+      node,
+      'bench/int8.mjs',
+      ...(quick
+        ? ['--images', '32', '--texts', '128', '--rounds', '1']
+        : ['--images', '128', '--texts', '512', '--rounds', '3']),
     ],
   },
   {

