@@ -18,16 +18,17 @@ namespace {
 
 constexpr int64_t kMaxDim = 65536;
 constexpr int64_t kMaxVectors = int64_t{1} << 40;  // FAISS's own READVECTOR bound
-constexpr uint64_t kMaxLists = uint64_t{1} << 20;   // IndexSpec's nlist bound
-constexpr int kMaxDepth = 8;                        // components nested in one another
-constexpr int kMaxTransforms = 16;                  // pre-transforms in one chain
+constexpr uint64_t kMaxLists = uint64_t{1} << 20;  // IndexSpec's nlist bound
+constexpr int kMaxDepth = 8;                       // components nested in one another
+constexpr int kMaxTransforms = 16;                 // pre-transforms in one chain
 constexpr uint64_t kMaxHnswLevels = 64;
 constexpr int kMaxEf = 1 << 20;
 constexpr uint64_t kFaissPrecomputeCap = uint64_t{1} << 31;  // faiss::precomputed_table_max_bytes
 
 constexpr uint32_t Fourcc(const char (&s)[5]) {
   return static_cast<uint32_t>(static_cast<uint8_t>(s[0])) | static_cast<uint32_t>(static_cast<uint8_t>(s[1])) << 8 |
-         static_cast<uint32_t>(static_cast<uint8_t>(s[2])) << 16 | static_cast<uint32_t>(static_cast<uint8_t>(s[3])) << 24;
+         static_cast<uint32_t>(static_cast<uint8_t>(s[2])) << 16 |
+         static_cast<uint32_t>(static_cast<uint8_t>(s[3])) << 24;
 }
 
 std::string FourccText(uint32_t h) {
@@ -153,12 +154,13 @@ class Walker {
   // A FAISS vector's element count, checked to fit in what remains of the payload.
   uint64_t Count(uint64_t element_bytes, const std::string& what) {
     const uint64_t n = U64();
-    Expect(n <= in_.remaining() / element_bytes,
-           what + " declares " + std::to_string(n) + " elements but only " + std::to_string(in_.remaining()) +
-               " bytes remain");
+    Expect(n <= in_.remaining() / element_bytes, what + " declares " + std::to_string(n) + " elements but only " +
+                                                     std::to_string(in_.remaining()) + " bytes remain");
     return n;
   }
-  void SkipVector(uint64_t element_bytes, const std::string& what) { in_.Skip(Count(element_bytes, what) * element_bytes); }
+  void SkipVector(uint64_t element_bytes, const std::string& what) {
+    in_.Skip(Count(element_bytes, what) * element_bytes);
+  }
   template <typename T>
   std::vector<T> ReadVector(const std::string& what) {
     std::vector<T> v(Count(sizeof(T), what));
@@ -176,30 +178,30 @@ class Walker {
     Expect(d >= 1 && d <= kMaxDim, FourccText(h) + " dimension " + std::to_string(d) + " is not between 1 and 65536");
     c.d = d;
     c.ntotal = I64();
-    Expect(c.ntotal >= 0 && c.ntotal <= kMaxVectors, FourccText(h) + " vector count " + std::to_string(c.ntotal) +
-                                                         " is out of range");
+    Expect(c.ntotal >= 0 && c.ntotal <= kMaxVectors,
+           FourccText(h) + " vector count " + std::to_string(c.ntotal) + " is out of range");
     I64();  // two unused fields FAISS still writes
     I64();
     c.trained = Bool("is_trained");
     c.metric = I32();
     // crossmodal builds inner-product and L2 indexes only (FAISS's metrics 0 and 1).
-    Expect(c.metric == 0 || c.metric == 1, FourccText(h) + " uses metric " + std::to_string(c.metric) +
-                                               ", not inner product or L2");
+    Expect(c.metric == 0 || c.metric == 1,
+           FourccText(h) + " uses metric " + std::to_string(c.metric) + ", not inner product or L2");
     return c;
   }
 
   // ProductQuantizer: size_t d, M, nbits, then the centroids (d × 2^nbits floats).
   void ProductQuantizer(int64_t d, Component& out, uint64_t* code_size) {
     const uint64_t pq_d = U64(), m = U64(), nbits = U64();
-    Expect(pq_d == static_cast<uint64_t>(d), "PQ dimension " + std::to_string(pq_d) + " differs from its index's " +
-                                                 std::to_string(d));
+    Expect(pq_d == static_cast<uint64_t>(d),
+           "PQ dimension " + std::to_string(pq_d) + " differs from its index's " + std::to_string(d));
     Expect(m >= 1 && m <= pq_d && pq_d % m == 0,
            "PQ sub-quantizer count " + std::to_string(m) + " does not divide dimension " + std::to_string(pq_d));
     Expect(nbits >= 1 && nbits <= 16, "PQ bits per code " + std::to_string(nbits) + " is not between 1 and 16");
     const uint64_t ksub = uint64_t{1} << nbits;
     const uint64_t centroids = Count(sizeof(float), "PQ centroids");
-    Expect(centroids == pq_d * ksub, "PQ centroid table has " + std::to_string(centroids) + " values, expected " +
-                                         std::to_string(pq_d * ksub));
+    Expect(centroids == pq_d * ksub,
+           "PQ centroid table has " + std::to_string(centroids) + " values, expected " + std::to_string(pq_d * ksub));
     in_.Skip(centroids * sizeof(float));
     out.pq_m = m;
     out.pq_ksub = ksub;
@@ -214,10 +216,10 @@ class Walker {
     const uint64_t sq_d = U64();
     const uint64_t code_size = U64();
     Expect(qtype >= 0 && qtype <= 6, "scalar quantizer type " + std::to_string(qtype) + " is unknown");
-    Expect(rangestat >= 0 && rangestat <= 3, "scalar quantizer range statistic " + std::to_string(rangestat) +
-                                                 " is unknown");
-    Expect(sq_d == static_cast<uint64_t>(d), "SQ dimension " + std::to_string(sq_d) + " differs from its index's " +
-                                                 std::to_string(d));
+    Expect(rangestat >= 0 && rangestat <= 3,
+           "scalar quantizer range statistic " + std::to_string(rangestat) + " is unknown");
+    Expect(sq_d == static_cast<uint64_t>(d),
+           "SQ dimension " + std::to_string(sq_d) + " differs from its index's " + std::to_string(d));
     const uint64_t ud = sq_d;
     // ScalarQuantizer::set_derived_sizes, by QuantizerType.
     const uint64_t derived[] = {ud, (ud + 1) / 2, ud, (ud + 1) / 2, 2 * ud, ud, (ud * 6 + 7) / 8};
@@ -243,11 +245,11 @@ class Walker {
         h == Fourcc("PcAm")) {
       family = kLinear;
       if (h != Fourcc("rrot") && h != Fourcc("LTra")) {
-        F32();                                       // eigen_power
-        if (h == Fourcc("Pcam")) F32();              // epsilon
+        F32();                           // eigen_power
+        if (h == Fourcc("Pcam")) F32();  // epsilon
         Bool("PCA random_rotation");
-        if (h != Fourcc("PCAm")) I32();              // balanced_bins
-        SkipVector(sizeof(float), "PCA mean");       // used only in training
+        if (h != Fourcc("PCAm")) I32();         // balanced_bins
+        SkipVector(sizeof(float), "PCA mean");  // used only in training
         SkipVector(sizeof(float), "PCA eigenvalues");
         SkipVector(sizeof(float), "PCA matrix");
       }
@@ -285,8 +287,8 @@ class Walker {
                name + " bias has " + std::to_string(b_size) + " values, expected " + std::to_string(t.d_out));
         break;
       case kRemap:
-        Expect(map.size() == static_cast<size_t>(t.d_out), "dimension map has " + std::to_string(map.size()) +
-                                                               " entries, expected " + std::to_string(t.d_out));
+        Expect(map.size() == static_cast<size_t>(t.d_out),
+               "dimension map has " + std::to_string(map.size()) + " entries, expected " + std::to_string(t.d_out));
         for (int32_t m : map) Expect(m >= -1 && m < t.d_in, "dimension map points outside the input");
         break;
       case kNorm:
@@ -313,19 +315,19 @@ class Walker {
     ivf.c.kind = Kind::kIvf;
     ivf.nlist = U64();
     const uint64_t nprobe = U64();
-    Expect(ivf.nlist >= 1 && ivf.nlist <= kMaxLists, "IVF list count " + std::to_string(ivf.nlist) +
-                                                         " is not between 1 and 2^20");
+    Expect(ivf.nlist >= 1 && ivf.nlist <= kMaxLists,
+           "IVF list count " + std::to_string(ivf.nlist) + " is not between 1 and 2^20");
     Expect(nprobe >= 1 && nprobe <= kMaxLists, "IVF nprobe " + std::to_string(nprobe) + " is out of range");
     const Component q = Index(depth + 1);
-    Expect(q.d == ivf.c.d, "IVF coarse quantizer has dimension " + std::to_string(q.d) + ", its index " +
-                               std::to_string(ivf.c.d));
+    Expect(q.d == ivf.c.d,
+           "IVF coarse quantizer has dimension " + std::to_string(q.d) + ", its index " + std::to_string(ivf.c.d));
     Expect(static_cast<uint64_t>(q.ntotal) == ivf.nlist || (!ivf.c.trained && q.ntotal == 0),
            "IVF coarse quantizer holds " + std::to_string(q.ntotal) + " centroids for " + std::to_string(ivf.nlist) +
                " lists");
     // DirectMap: type (char), array, and for a hashtable its (id, position) pairs.
     const uint8_t map_type = Get<uint8_t>();
-    Expect(map_type == 0 || map_type == 2, "IVF direct map type " + std::to_string(map_type) +
-                                               " is not one crossmodal writes");
+    Expect(map_type == 0 || map_type == 2,
+           "IVF direct map type " + std::to_string(map_type) + " is not one crossmodal writes");
     Expect(Count(sizeof(int64_t), "IVF direct map array") == 0, "IVF direct map array is not empty");
     if (map_type == 2) {
       const uint64_t pairs = Count(2 * sizeof(int64_t), "IVF direct map");
@@ -345,16 +347,16 @@ class Walker {
     const uint32_t h = U32();
     Expect(h == Fourcc("ilar"), "inverted lists of kind '" + FourccText(h) + "' are not ones crossmodal loads");
     const uint64_t nlist = U64(), stored_code_size = U64();
-    Expect(nlist == ivf.nlist, "inverted lists count " + std::to_string(nlist) + " differs from the IVF's " +
-                                   std::to_string(ivf.nlist));
+    Expect(nlist == ivf.nlist,
+           "inverted lists count " + std::to_string(nlist) + " differs from the IVF's " + std::to_string(ivf.nlist));
     Expect(stored_code_size == code_size, "inverted lists code size " + std::to_string(stored_code_size) +
                                               " differs from the index's " + std::to_string(code_size));
     std::vector<uint64_t> sizes(nlist, 0);
     const uint32_t list_type = U32();
     if (list_type == Fourcc("full")) {
       const std::vector<uint64_t> full = ReadVector<uint64_t>("inverted list sizes");
-      Expect(full.size() == nlist, "inverted list sizes cover " + std::to_string(full.size()) + " lists of " +
-                                       std::to_string(nlist));
+      Expect(full.size() == nlist,
+             "inverted list sizes cover " + std::to_string(full.size()) + " lists of " + std::to_string(nlist));
       sizes = full;
     } else if (list_type == Fourcc("sprs")) {
       const std::vector<uint64_t> pairs = ReadVector<uint64_t>("inverted list sizes");
@@ -376,8 +378,8 @@ class Walker {
              "inverted lists declare more vectors than the remaining bytes hold");
       bytes += s * entry_bytes;
     }
-    Expect(total == static_cast<uint64_t>(ivf.c.ntotal), "inverted lists hold " + std::to_string(total) +
-                                                             " vectors, the index says " + std::to_string(ivf.c.ntotal));
+    Expect(total == static_cast<uint64_t>(ivf.c.ntotal),
+           "inverted lists hold " + std::to_string(total) + " vectors, the index says " + std::to_string(ivf.c.ntotal));
     for (int64_t position : ivf.direct_map) {
       const uint64_t list = static_cast<uint64_t>(position) >> 32;
       const uint64_t offset = static_cast<uint64_t>(position) & 0xffffffffu;
@@ -397,8 +399,8 @@ class Walker {
              "HNSW neighbours-per-level table is not a running sum");
     }
     const uint64_t levels = Count(sizeof(int32_t), "HNSW levels");
-    Expect(levels == static_cast<uint64_t>(c.ntotal), "HNSW levels cover " + std::to_string(levels) + " of " +
-                                                          std::to_string(c.ntotal) + " vectors");
+    Expect(levels == static_cast<uint64_t>(c.ntotal),
+           "HNSW levels cover " + std::to_string(levels) + " of " + std::to_string(c.ntotal) + " vectors");
     in_.Skip(levels * sizeof(int32_t));
     const uint64_t offsets = Count(sizeof(uint64_t), "HNSW offsets");
     Expect(offsets == levels + 1, "HNSW offsets do not match its levels");
@@ -431,9 +433,8 @@ class Walker {
       uint64_t code_size = 0;
       ProductQuantizer(c.d, c, &code_size);
       const uint64_t codes = Count(1, "PQ codes");
-      Expect(codes == static_cast<uint64_t>(c.ntotal) * code_size, "PQ index holds " + std::to_string(codes) +
-                                                                       " code bytes for " + std::to_string(c.ntotal) +
-                                                                       " vectors");
+      Expect(codes == static_cast<uint64_t>(c.ntotal) * code_size,
+             "PQ index holds " + std::to_string(codes) + " code bytes for " + std::to_string(c.ntotal) + " vectors");
       in_.Skip(codes);
       const int32_t search_type = I32();
       Expect(search_type == 0, "PQ search mode " + std::to_string(search_type) + " is not plain PQ");
@@ -446,9 +447,8 @@ class Walker {
       c.kind = Kind::kSq;
       const uint64_t code_size = ScalarQuantizer(c.d, c.trained);
       const uint64_t codes = Count(1, "SQ codes");
-      Expect(codes == static_cast<uint64_t>(c.ntotal) * code_size, "SQ index holds " + std::to_string(codes) +
-                                                                       " code bytes for " + std::to_string(c.ntotal) +
-                                                                       " vectors");
+      Expect(codes == static_cast<uint64_t>(c.ntotal) * code_size,
+             "SQ index holds " + std::to_string(codes) + " code bytes for " + std::to_string(c.ntotal) + " vectors");
       in_.Skip(codes);
       return c;
     }
@@ -535,8 +535,8 @@ class Walker {
       if (h == Fourcc("IHNp")) {
         // ProductQuantizer::compute_sdc_table on load: M × ksub² floats.
         const uint64_t sdc = storage.pq_m * storage.pq_ksub * storage.pq_ksub * sizeof(float);
-        Expect(sdc <= DerivedBound(), "HNSW-PQ distance table of " + std::to_string(sdc >> 20) +
-                                          " MiB is out of proportion to the file");
+        Expect(sdc <= DerivedBound(),
+               "HNSW-PQ distance table of " + std::to_string(sdc >> 20) + " MiB is out of proportion to the file");
       }
       return c;
     }

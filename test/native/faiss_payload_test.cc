@@ -75,10 +75,11 @@ void Put(std::vector<uint8_t>& bytes, size_t offset, T value) {
 }
 
 TEST(FaissPayload, EverySupportedComponentPassesAsFaissWritesIt) {
-  for (const char* factory : {"Flat", "IVF4,Flat", "IVF4,PQ4x4", "IVF4,PQ4np", "IVF4,SQ8", "IVF4,SQ4", "IVF4,SQfp16",
-                              "HNSW16,Flat", "HNSW16,PQ4", "HNSW16,SQ8", "PQ4np", "SQ8", "SQ6", "PCA4,Flat", "PCAR4,Flat",
-                              "OPQ4_8,IVF4,PQ4x4", "RR8,Flat", "L2norm,Flat", "IDMap,Flat", "IDMap2,Flat",
-                              "IVF4,PQ4np,RFlat", "IVF4_HNSW8,Flat"}) {
+  for (const char* factory :
+       {"Flat",        "IVF4,Flat",   "IVF4,PQ4x4",       "IVF4,PQ4np",        "IVF4,SQ8", "IVF4,SQ4",
+        "IVF4,SQfp16", "HNSW16,Flat", "HNSW16,PQ4",       "HNSW16,SQ8",        "PQ4np",    "SQ8",
+        "SQ6",         "PCA4,Flat",   "PCAR4,Flat",       "OPQ4_8,IVF4,PQ4x4", "RR8,Flat", "L2norm,Flat",
+        "IDMap,Flat",  "IDMap2,Flat", "IVF4,PQ4np,RFlat", "IVF4_HNSW8,Flat"}) {
     for (faiss::MetricType metric : {faiss::METRIC_L2, faiss::METRIC_INNER_PRODUCT}) {
       const std::vector<uint8_t> bytes = FactoryPayload(factory, metric);
       EXPECT_EQ(Problem(bytes), "") << factory << " metric " << metric;
@@ -125,7 +126,7 @@ TEST(FaissPayload, ProductQuantizerParametersAreChecked) {
   };
   for (const Case& c : {Case{kPqM, 0, "sub-quantizer count 0"},  // FAISS divides d by M: SIGFPE
                         Case{kPqM, 3, "does not divide"}, Case{kPqBits, 0, "bits per code 0"},
-                        Case{kPqBits, 40, "bits per code 40"},         // 2^40 centroids per sub-quantizer
+                        Case{kPqBits, 40, "bits per code 40"},             // 2^40 centroids per sub-quantizer
                         Case{kPqD, uint64_t{1} << 40, "PQ dimension"}}) {  // d × ksub floats allocated
     std::vector<uint8_t> bytes = valid;
     Put<uint64_t>(bytes, c.offset, c.value);
