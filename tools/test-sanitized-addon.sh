@@ -25,7 +25,7 @@ addon_dir="${CROSSMODAL_SANITIZED_ADDON_DIR:-$root/build-sanitized-addon}"
 
 # Files that exercise the native code broadly (every index type, hostile and crafted inputs,
 # image decoding and preprocessing, all tokenizers, models, their failures, cancellation and
-# stats, Workers, 10,000 concurrent calls) and finish in about 6 minutes under ASan on 2 cores
+# stats, Workers, 10,000 concurrent calls) and finish in 3.5 to 6 minutes under ASan on 2 cores
 # (docs/fuzzing.md has the measurements). Left out: index-recall (minutes of flat/HNSW searches),
 # load-dispose-cycles (over 5 minutes, and its RSS bounds do not hold with ASan's quarantine),
 # the soak and kill tests, the model-quality checks and the files that mostly test TypeScript
