@@ -212,12 +212,26 @@ interface NodeGypBuild {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const nodeGypBuild = (): NodeGypBuild => require('node-gyp-build') as NodeGypBuild;
 
-/** The addon file node-gyp-build picks: prebuilds/<platform>-<arch>/ first, then build/Release. */
-export function nativePath(): string {
-  return nodeGypBuild().path(packageRoot);
+/**
+ * CROSSMODAL_ADDON_PATH names an addon file to load instead of node-gyp-build's pick: for
+ * sanitizer and debug builds, which live outside prebuilds/ and build/Release
+ * (tools/test-sanitized-addon.sh loads the ASan + UBSan build this way, docs/fuzzing.md). Unset or
+ * empty, the default applies.
+ */
+function explicitAddonPath(): string | undefined {
+  const fromEnv = process.env.CROSSMODAL_ADDON_PATH;
+  return fromEnv ? path.resolve(fromEnv) : undefined;
 }
 
-/** Loads the addon on first use (prebuilt binary first, then a local build). */
+/**
+ * The addon file that is loaded: CROSSMODAL_ADDON_PATH when set, else node-gyp-build's pick
+ * (prebuilds/<platform>-<arch>/ first, then build/Release).
+ */
+export function nativePath(): string {
+  return explicitAddonPath() ?? nodeGypBuild().path(packageRoot);
+}
+
+/** Loads the addon on first use (CROSSMODAL_ADDON_PATH, else prebuilt binary first, then a local build). */
 export function native(): NativeAddon {
   if (addon) return addon;
   // Vector search: FAISS's OpenMP threads otherwise spin after every parallel region, starving
@@ -225,7 +239,9 @@ export function native(): NativeAddon {
   // default (an explicit setting wins); it must be in place before libgomp loads with the addon.
   process.env.OMP_WAIT_POLICY ??= 'passive';
   try {
-    addon = nodeGypBuild()(packageRoot) as NativeAddon;
+    const explicit = explicitAddonPath();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    addon = (explicit ? require(explicit) : nodeGypBuild()(packageRoot)) as NativeAddon;
   } catch (error) {
     const platform = `${process.platform}-${process.arch}`;
     throw new CrossmodalError(

@@ -26,9 +26,8 @@ describe('native addon', () => {
     expect(files.length, `no prebuilt binary in ${dir}: run npm run prebuild`).toBeGreaterThan(0);
     const out = runNode(
       ['-e', `const m = require(${JSON.stringify(distCjs)}); console.log(JSON.stringify(m.nativeInfo()))`],
-      {
-        PREBUILDS_ONLY: '1',
-      },
+      // CROSSMODAL_ADDON_PATH (set by tools/test-sanitized-addon.sh) would override prebuilds/.
+      { PREBUILDS_ONLY: '1', CROSSMODAL_ADDON_PATH: '' },
     );
     expect(out.status, out.stderr).toBe(0);
     const info = JSON.parse(out.stdout) as { path: string; napiVersion: number };
@@ -119,12 +118,35 @@ describe('load failures', () => {
       {
         cwd: tmp,
         encoding: 'utf8',
+        env: { ...process.env, CROSSMODAL_ADDON_PATH: '' },
       },
     );
     expect(res.status, res.stderr).toBe(0);
     expect(res.stdout).toMatch(/^ERR_NATIVE_BINDING/);
     expect(res.stdout).toContain(`${process.platform}-${process.arch}`);
     expect(res.stdout).toMatch(/apt-get install/);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  // tools/test-sanitized-addon.sh relies on this to run the suites against the sanitized build.
+  it('loads the addon file named by CROSSMODAL_ADDON_PATH instead of the default', () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'crossmodal-addon-path-'));
+    const copy = path.join(tmp, 'other.node');
+    fs.copyFileSync(nativeInfo().path, copy);
+    const script =
+      `const info = require(${JSON.stringify(distCjs)}).nativeInfo();` +
+      `const maps = require('node:fs').readFileSync('/proc/self/maps', 'utf8');` +
+      `console.log(JSON.stringify({ path: info.path, mapped: maps.includes(${JSON.stringify(copy)}) }));`;
+    const res = runNode(['-e', script], { CROSSMODAL_ADDON_PATH: copy });
+    expect(res.status, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout)).toEqual({ path: copy, mapped: process.platform === 'linux' });
+    const missing = path.join(tmp, 'missing.node');
+    const failed = runNode(
+      ['-e', `try { require(${JSON.stringify(distCjs)}).nativeInfo(); } catch (e) { console.log(e.code, e.message); }`],
+      { CROSSMODAL_ADDON_PATH: missing },
+    );
+    expect(failed.stdout).toMatch(/^ERR_NATIVE_BINDING /);
+    expect(failed.stdout).toContain(missing);
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 

@@ -10,6 +10,10 @@
 # directory would shadow clang's own intrinsics headers).
 #
 #   sanitized_build <cmake target>...    configure (once) and build those targets
+#   sanitized_configure <dir> <cmake args>...
+#                                        the same toolchain and sanitizers for another build
+#                                        directory: tools/test-sanitized-addon.sh builds the Node
+#                                        addon this way in build-sanitized-addon/
 #
 # Environment: CROSSMODAL_BUILD_JOBS (default 2), CROSSMODAL_SANITIZED_BUILD_DIR.
 sanitized_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,31 +35,40 @@ export CROSSMODAL_FIXTURES="$sanitized_root/test/fixtures"
 # the cap keeps each such input fast and lets the fuzzer look for other bugs.
 export CROSSMODAL_FUZZ_ALLOC_CAP_MB="${CROSSMODAL_FUZZ_ALLOC_CAP_MB:-256}"
 
-sanitized_build() {
+# Installs clang 14 when missing, prepares <dir>/omp-include/omp.h and puts it on
+# CPLUS_INCLUDE_PATH, then configures <dir> once (later runs keep its cache) with clang 14,
+# -O1 -g with asserts, CROSSMODAL_SANITIZE=address,undefined, libgomp as the OpenMP runtime, and
+# the extra cmake arguments given.
+sanitized_configure() {
+  local dir="$1"
+  shift
   bash "$sanitized_root/tools/setup-fuzz.sh"
   local gomp
   gomp=$(g++ -print-file-name=libgomp.so)
-  mkdir -p "$sanitized_dir/omp-include"
-  sed -E 's/__malloc__ \(omp_free\),? ?//g' "$(g++ -print-file-name=include/omp.h)" >"$sanitized_dir/omp-include/omp.h.new"
+  mkdir -p "$dir/omp-include"
+  sed -E 's/__malloc__ \(omp_free\),? ?//g' "$(g++ -print-file-name=include/omp.h)" >"$dir/omp-include/omp.h.new"
   # Replaced only when it changed, so the objects that include it are not rebuilt every time.
-  if cmp -s "$sanitized_dir/omp-include/omp.h.new" "$sanitized_dir/omp-include/omp.h"; then
-    rm "$sanitized_dir/omp-include/omp.h.new"
+  if cmp -s "$dir/omp-include/omp.h.new" "$dir/omp-include/omp.h"; then
+    rm "$dir/omp-include/omp.h.new"
   else
-    mv "$sanitized_dir/omp-include/omp.h.new" "$sanitized_dir/omp-include/omp.h"
+    mv "$dir/omp-include/omp.h.new" "$dir/omp-include/omp.h"
   fi
-  export CPLUS_INCLUDE_PATH="$sanitized_dir/omp-include${CPLUS_INCLUDE_PATH:+:$CPLUS_INCLUDE_PATH}"
-  if [ ! -f "$sanitized_dir/build.ninja" ] && [ ! -f "$sanitized_dir/Makefile" ]; then
+  export CPLUS_INCLUDE_PATH="$dir/omp-include${CPLUS_INCLUDE_PATH:+:$CPLUS_INCLUDE_PATH}"
+  if [ ! -f "$dir/build.ninja" ] && [ ! -f "$dir/Makefile" ]; then
     local generator=()
     command -v ninja >/dev/null && generator=(-G Ninja)
     local ort=()
     [ -n "${CROSSMODAL_ORT_INCLUDE_DIR:-}" ] && ort=("-DCROSSMODAL_ORT_INCLUDE_DIR=$CROSSMODAL_ORT_INCLUDE_DIR")
-    cmake -S "$sanitized_root" -B "$sanitized_dir" --log-level=WARNING "${generator[@]}" "${ort[@]}" \
+    cmake -S "$sanitized_root" -B "$dir" --log-level=WARNING "${generator[@]}" "${ort[@]}" \
       -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
       -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g" "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g" \
-      -DCROSSMODAL_BUILD_ADDON=OFF -DCROSSMODAL_BUILD_TESTS=ON \
-      -DCROSSMODAL_SANITIZE=address,undefined -DCROSSMODAL_FUZZ=ON \
+      -DCROSSMODAL_SANITIZE=address,undefined \
       -DOpenMP_C_FLAGS=-fopenmp=libgomp -DOpenMP_CXX_FLAGS=-fopenmp=libgomp \
-      -DOpenMP_C_LIB_NAMES=gomp -DOpenMP_CXX_LIB_NAMES=gomp "-DOpenMP_gomp_LIBRARY=$gomp"
+      -DOpenMP_C_LIB_NAMES=gomp -DOpenMP_CXX_LIB_NAMES=gomp "-DOpenMP_gomp_LIBRARY=$gomp" "$@"
   fi
+}
+
+sanitized_build() {
+  sanitized_configure "$sanitized_dir" -DCROSSMODAL_BUILD_ADDON=OFF -DCROSSMODAL_BUILD_TESTS=ON -DCROSSMODAL_FUZZ=ON
   cmake --build "$sanitized_dir" --parallel "$sanitized_jobs" --target "$@"
 }
