@@ -15,7 +15,17 @@ const sanitized = /libclang_rt\.asan/.test(process.env.LD_PRELOAD ?? '');
 
 describe('10,000 concurrent embedTexts + search calls, bounded queue', () => {
   it('every call settles, resolved results are correct, RSS stays bounded', async () => {
-    const model = await load(tinyBundle, { device: 'cpu', intraOpThreads: 1, maxQueueSize: QUEUE });
+    // The tiny model runs a batch in about a millisecond, fast enough that the native side could
+    // keep up with the JS loop and the queue might never fill, leaving the bounded-queue check
+    // below to timing. A batch size above the queue limit and a 50 ms coalescing window make the
+    // batcher hold a full queue for 50 ms at a time, so the loop always meets ERR_QUEUE_FULL.
+    const model = await load(tinyBundle, {
+      device: 'cpu',
+      intraOpThreads: 1,
+      maxQueueSize: QUEUE,
+      maxTextBatchSize: 4 * QUEUE,
+      maxQueueDelayMs: 50,
+    });
     const texts = Array.from(
       { length: 64 },
       (_, i) =>

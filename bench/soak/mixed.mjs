@@ -83,6 +83,19 @@ const sampler = setInterval(() => {
     console.log(`${elapsed().toFixed(0).padStart(5)} s  rss ${rss.toFixed(1)} MB  rounds ${counts.rounds}`);
 }, 1000);
 
+// Rounds in flight per index, and indexes replaced but maybe still in use.
+const users = new Map();
+const retired = new Set();
+function retire(old) {
+  if ((users.get(old) ?? 0) > 0) {
+    retired.add(old);
+    return;
+  }
+  retired.delete(old);
+  users.delete(old);
+  old.dispose();
+}
+
 let next = 0;
 async function round() {
   const r = next++;
@@ -91,15 +104,24 @@ async function round() {
   const [t, v] = await Promise.all([model.embedTexts(texts), model.embedImages(imgs)]);
   if (t.count !== 4 || v.count !== 2) throw new Error('wrong count');
   if (index.size >= 2000) {
-    index.dispose();
+    retire(index);
     index = createIndex({ dim });
     counts.indexResets++;
   }
-  await index.add(t.data);
-  await index.add(v.data);
-  const hits = await index.search(t.data, 5);
-  // k is clamped to the index size: another round may just have replaced the index.
-  if (hits.k < 1 || hits.k > 5 || hits.ids.length !== 4 * hits.k) throw new Error('wrong search result size');
+  // Each round works on the index it started with; a replaced one is disposed once no round uses
+  // it (another lane may replace `index` while this round awaits).
+  const own = index;
+  users.set(own, (users.get(own) ?? 0) + 1);
+  try {
+    await own.add(t.data);
+    await own.add(v.data);
+    const hits = await own.search(t.data, 5);
+    // At least this round's 6 vectors are in `own`, so k is 5.
+    if (hits.k !== 5 || hits.ids.length !== 4 * hits.k) throw new Error(`wrong search result size (k ${hits.k})`);
+  } finally {
+    users.set(own, users.get(own) - 1);
+    if (retired.has(own) && users.get(own) === 0) retire(own);
+  }
   const m = await similarity(v, t);
   if (!(Math.abs(m.get(0, 0)) <= 1.0001)) throw new Error('similarity out of range');
   counts.rounds++;
