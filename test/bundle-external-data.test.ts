@@ -44,7 +44,11 @@ function bundleWithExternalWeight(name: string, location: string, dataFile: stri
 
 describe.skipIf(!havePythonOnnx)('ONNX external data stays inside the bundle', () => {
   it('loads external weights beside the model, with the same embeddings', async () => {
-    const dir = bundleWithExternalWeight('inside', 'weights.bin', path.join(scratch, 'inside', 'bundle', 'onnx', 'weights.bin'));
+    const dir = bundleWithExternalWeight(
+      'inside',
+      'weights.bin',
+      path.join(scratch, 'inside', 'bundle', 'onnx', 'weights.bin'),
+    );
     const image = path.join(repoRoot, 'test/fixtures/images/jpeg_baseline_640x427.jpg');
     const external = await load(dir, { device: 'cpu', intraOpThreads: 1 });
     const plain = await load(tinyBundle, { device: 'cpu', intraOpThreads: 1 });
