@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <string>
 
+#include "common/error.h"
+
 namespace crossmodal {
 
 // Throws ERR_INVALID_ARGUMENT if `path` contains a NUL byte; `what` names the argument.
@@ -68,5 +70,20 @@ std::string ReadFileToString(const std::string& path, uint64_t max_bytes = uint6
 
 // The file parsed as JSON; throws ERR_MODEL_LOAD naming the path when it cannot be read or parsed.
 nlohmann::json ReadJsonFile(const std::string& path);
+
+// Runs `fn`. A nlohmann::json exception escaping it — a value of the wrong type read with
+// value()/get(), a missing key read with at() — becomes Error(code, "<what>: …"): JSON read from
+// a bundle, an index file or an option is input, and its type errors are the input's fault, not
+// an internal error (fuzzing found `"tokenizer_class": true` reaching std::terminate). The
+// public entry points that interpret JSON (ReadModelBundle, LoadTokenizer, ParsePreprocessConfig,
+// IndexSpec::FromJson) run their bodies through this, so no accessor inside needs its own check.
+template <typename Fn>
+auto RethrowJsonErrors(const char* code, const std::string& what, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(code, what + ": a value has the wrong type or shape (" + e.what() + ")");
+  }
+}
 
 }  // namespace crossmodal

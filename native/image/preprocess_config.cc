@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/file_util.h"
 
 namespace crossmodal::image {
 
@@ -91,7 +92,7 @@ bool IsSiglip(const json& j) {
 
 }  // namespace
 
-PreprocessConfig ParsePreprocessConfig(const json& j) {
+static PreprocessConfig ParsePreprocessConfigUnchecked(const json& j) {
   if (!j.is_object()) {
     throw Error(codes::kModelLoad, "preprocessor config: expected a JSON object");
   }
@@ -171,6 +172,10 @@ PreprocessConfig ParsePreprocessConfig(const json& j) {
 
   cfg.do_convert_rgb = GetBool(j, "do_convert_rgb", cfg.do_convert_rgb);
   return cfg;
+}
+
+PreprocessConfig ParsePreprocessConfig(const json& j) {
+  return RethrowJsonErrors(codes::kModelLoad, "preprocessor config", [&] { return ParsePreprocessConfigUnchecked(j); });
 }
 
 int PreprocessConfig::OutputHeight() const {

@@ -180,7 +180,7 @@ const char* PrecisionName(Precision precision) {
   return "unknown";
 }
 
-ModelBundle ReadModelBundle(const std::string& dir, Precision precision, bool prefer_gpu_precision) {
+static ModelBundle ReadModelBundleUnchecked(const std::string& dir, Precision precision, bool prefer_gpu_precision) {
   CheckPathHasNoNul(dir, "the model directory");
   std::error_code ec;
   fs::path root = fs::absolute(dir, ec);
@@ -280,6 +280,11 @@ ModelBundle ReadModelBundle(const std::string& dir, Precision precision, bool pr
   hash.Update("context:" + std::to_string(bundle.context_length));
   bundle.fingerprint = hash.HexDigest();
   return bundle;
+}
+
+ModelBundle ReadModelBundle(const std::string& dir, Precision precision, bool prefer_gpu_precision) {
+  return RethrowJsonErrors(codes::kModelLoad, "model bundle " + dir,
+                           [&] { return ReadModelBundleUnchecked(dir, precision, prefer_gpu_precision); });
 }
 
 }  // namespace crossmodal::model

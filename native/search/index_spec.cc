@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "common/file_util.h"
 
 namespace crossmodal::search {
 
@@ -113,7 +114,7 @@ int IntField(const nlohmann::json& j, const char* key, int fallback, int min, in
 
 }  // namespace
 
-IndexSpec IndexSpec::FromJson(const std::string& text) {
+static IndexSpec FromJsonUnchecked(const std::string& text) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
@@ -143,6 +144,10 @@ IndexSpec IndexSpec::FromJson(const std::string& text) {
   spec.device_id = IntField(j, "deviceId", spec.device_id, 0, 1023);
   spec.Validate();
   return spec;
+}
+
+IndexSpec IndexSpec::FromJson(const std::string& text) {
+  return RethrowJsonErrors(codes::kInvalidArgument, "index options", [&] { return FromJsonUnchecked(text); });
 }
 
 namespace {

@@ -46,7 +46,7 @@ std::string FirstExisting(const fs::path& root, std::initializer_list<const char
 
 }  // namespace
 
-std::unique_ptr<Tokenizer> LoadTokenizer(const std::string& dir, const TokenizerLoadOptions& options) {
+static std::unique_ptr<Tokenizer> LoadTokenizerUnchecked(const std::string& dir, const TokenizerLoadOptions& options) {
   CheckPathHasNoNul(dir, "the tokenizer directory");
   std::error_code ec;
   const fs::path root = fs::absolute(dir, ec);
@@ -204,6 +204,11 @@ std::unique_ptr<Tokenizer> LoadTokenizer(const std::string& dir, const Tokenizer
                     "spiece.model, sentencepiece.bpe.model, tokenizer.model)");
   }
   return result;
+}
+
+std::unique_ptr<Tokenizer> LoadTokenizer(const std::string& dir, const TokenizerLoadOptions& options) {
+  return RethrowJsonErrors(codes::kModelLoad, "tokenizer files in " + dir,
+                           [&] { return LoadTokenizerUnchecked(dir, options); });
 }
 
 }  // namespace crossmodal::text
