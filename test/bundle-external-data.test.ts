@@ -12,25 +12,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { load } from '../lib/index';
-import { maxAbsDiff, rejection, repoRoot, tinyBundle } from './helpers/index';
+import { fp32BundleCopy, hasPythonOnnx, maxAbsDiff, rejection, repoRoot, tinyBundle } from './helpers/index';
 
-let havePythonOnnx = true;
-try {
-  execFileSync('/usr/bin/python3', ['-c', 'import onnx'], { stdio: 'pipe' });
-} catch {
-  havePythonOnnx = false;
-  console.warn('bundle-external-data: skipped (needs /usr/bin/python3 with the onnx module)');
-}
+const havePythonOnnx = hasPythonOnnx();
+if (!havePythonOnnx) console.warn('bundle-external-data: skipped (needs /usr/bin/python3 with the onnx module)');
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'crossmodal-extdata-'));
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
 /** A copy of the tiny bundle whose vision tower keeps its largest weight at `location`. */
 function bundleWithExternalWeight(name: string, location: string, dataFile: string): string {
-  const dir = path.join(scratch, name, 'bundle');
-  fs.cpSync(tinyBundle, dir, { recursive: true });
-  for (const f of fs.readdirSync(path.join(dir, 'onnx')))
-    if (f !== 'text_model.onnx' && f !== 'vision_model.onnx') fs.rmSync(path.join(dir, 'onnx', f));
+  const dir = fp32BundleCopy(path.join(scratch, name, 'bundle'));
   const model = path.join(dir, 'onnx', 'vision_model.onnx');
   execFileSync('/usr/bin/python3', [
     path.join(__dirname, 'helpers', 'external_data_model.py'),

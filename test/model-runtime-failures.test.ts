@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrossmodalError, load } from '../lib/index';
-import { maxAbsDiff, rejection, tinyBundle } from './helpers/index';
+import { fp32BundleCopy, hasPythonOnnx, maxAbsDiff, rejection, tinyBundle } from './helpers/index';
 
 const POISON_TOKEN = 22548; // "zebra</w>" in the fixture's CLIP vocabulary
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'crossmodal-ort-'));
@@ -25,11 +25,8 @@ function bundleCopy(name: string): string {
   return dir;
 }
 
-let havePythonOnnx = true;
-try {
-  execFileSync('/usr/bin/python3', ['-c', 'import onnx'], { stdio: 'pipe' });
-} catch {
-  havePythonOnnx = false;
+const havePythonOnnx = hasPythonOnnx();
+if (!havePythonOnnx) {
   console.warn('model-runtime-failures: run-time failure tests skipped (needs /usr/bin/python3 with the onnx module)');
 }
 
@@ -65,9 +62,7 @@ describe.skipIf(!havePythonOnnx)('run-time failures in a batch', () => {
   let poisoned = '';
 
   beforeAll(async () => {
-    poisoned = bundleCopy('poisoned');
-    for (const f of fs.readdirSync(path.join(poisoned, 'onnx')))
-      if (f !== 'text_model.onnx' && f !== 'vision_model.onnx') fs.rmSync(path.join(poisoned, 'onnx', f));
+    poisoned = fp32BundleCopy(path.join(scratch, 'poisoned'));
     const file = path.join(poisoned, 'onnx', 'text_model.onnx');
     execFileSync('/usr/bin/python3', [
       path.join(__dirname, 'helpers', 'poison_text_model.py'),

@@ -1,6 +1,7 @@
 // Shared test helpers: fixture locations and numeric comparisons. The other helpers of the suites
 // live beside this file: png.ts (PNG reading), vectors.ts (random vectors, exact top-k), and the
 // CommonJS scripts child processes run (fake-model.cjs, ingest-child.cjs, hold-child.cjs).
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -75,4 +76,25 @@ export function mulberry32(seed: number): () => number {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Whether /usr/bin/python3 has the onnx module (tests that generate ONNX files skip without it). */
+export function hasPythonOnnx(): boolean {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import onnx'], { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Copies the tiny fixture bundle to `dir` with only its fp32 towers (the fp16 and int8 variants
+ * removed), for tests that rewrite a tower: `precision: 'auto'` must load the rewritten file.
+ */
+export function fp32BundleCopy(dir: string): string {
+  fs.cpSync(tinyBundle, dir, { recursive: true });
+  for (const f of fs.readdirSync(path.join(dir, 'onnx')))
+    if (f !== 'text_model.onnx' && f !== 'vision_model.onnx') fs.rmSync(path.join(dir, 'onnx', f));
+  return dir;
 }

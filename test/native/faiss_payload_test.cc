@@ -32,11 +32,7 @@ using crossmodal::testing::ErrorCodeOf;
 constexpr int kDim = 8;
 
 std::vector<float> Vectors(size_t count, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> v(count * kDim);
-  for (float& x : v) x = normal(rng);
-  return v;
+  return crossmodal::testing::NormalVectors(count, kDim, seed);
 }
 
 std::vector<uint8_t> Serialise(const faiss::Index* index) {

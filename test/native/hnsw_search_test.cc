@@ -11,6 +11,7 @@
 
 #include "search/fast_flat.h"
 #include "search/hnsw_search.h"
+#include "test_support.h"
 
 namespace crossmodal::search {
 namespace {
@@ -22,11 +23,7 @@ constexpr size_t kCount = 3000;
 constexpr size_t kQueries = 40;
 
 std::vector<float> Gaussian(size_t count, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> v(count * kDim);
-  for (float& x : v) x = normal(rng);
-  return v;
+  return crossmodal::testing::NormalVectors(count, kDim, seed);
 }
 
 // An HNSW graph with FastFlatIndex storage, built the way AnnIndex builds one.

@@ -23,11 +23,7 @@ constexpr size_t kCount = 200;
 constexpr size_t kTrailerBytes = 256;
 
 std::vector<float> RandomVectors(size_t count, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> v(count * kDim);
-  for (float& x : v) x = normal(rng);
-  return v;
+  return crossmodal::testing::NormalVectors(count, kDim, seed);
 }
 
 class IndexFileTest : public ::testing::Test {

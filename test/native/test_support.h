@@ -7,12 +7,22 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
 
 namespace crossmodal::testing {
+
+// `count` × `dim` floats drawn from a standard normal distribution with a fixed seed.
+inline std::vector<float> NormalVectors(size_t count, size_t dim, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal;
+  std::vector<float> v(count * dim);
+  for (float& x : v) x = normal(rng);
+  return v;
+}
 
 // The repository's test/fixtures, from CROSSMODAL_FIXTURES (set by CTest; see CMakeLists.txt).
 inline std::string FixturePath(const std::string& relative) {
