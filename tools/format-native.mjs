@@ -20,8 +20,11 @@ const clangFormat = process.env.CLANG_FORMAT || 'clang-format';
 
 // The C++ code lives in native/ (addon and core library), test/native/ (GoogleTest), and a few
 // standalone programs under bench/ and tools/; pathspecs keep vendored or generated code out.
+// Tracked files and new ones git does not ignore (`--others --exclude-standard`): a file created
+// in the same change as it is formatted and committed was otherwise skipped and landed unformatted.
 const pathspecs = ['*.cc', '*.h', '*.cpp', '*.hpp'];
-const files = execFileSync('git', ['ls-files', '-z', '--', ...pathspecs], { cwd: root, encoding: 'utf8' })
+const listing = ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', ...pathspecs];
+const files = execFileSync('git', listing, { cwd: root, encoding: 'utf8' })
   .split('\0')
   .filter((file) => file.length > 0);
 
