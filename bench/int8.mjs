@@ -11,12 +11,12 @@
 // the same side's fp32 ones (cosine, mean and worst item). The weights are random, so the drift
 // says how much int8 moves an embedding, not how retrieval quality changes.
 import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { peerSide } from './encode/peer.mjs';
+import { defaultFlickrDir, flickrCaptions, flickrPhotos, hasFlickr } from './flickr.mjs';
 import { ensureBundle, vitB32Dir } from './models.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,13 +28,10 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '2' },
     threads: { type: 'string', default: String(os.availableParallelism()) },
     model: { type: 'string', default: vitB32Dir },
-    data: {
-      type: 'string',
-      default: process.env.CROSSMODAL_FLICKR_DIR || path.resolve(root, '../shared/data/flickr8k-1k'),
-    },
+    data: { type: 'string', default: defaultFlickrDir },
   },
 });
-if (!fs.existsSync(path.join(values.data, 'images'))) {
+if (!hasFlickr(values.data)) {
   log(`no Flickr8k sample at ${values.data}: skipped`);
   process.exit(0);
 }
@@ -44,19 +41,8 @@ execFileSync('/usr/bin/python3', [path.join(root, 'tools/dev/quantize_dynamic.py
 });
 
 const threads = Number(values.threads);
-const images = fs
-  .readdirSync(path.join(values.data, 'images'))
-  .filter((f) => /\.jpe?g$/i.test(f))
-  .sort()
-  .slice(0, Number(values.images))
-  .map((f) => path.join(values.data, 'images', f));
-const texts = fs
-  .readFileSync(path.join(values.data, 'captions.csv'), 'utf8')
-  .split('\n')
-  .slice(1)
-  .map((line) => line.slice(line.indexOf(',') + 1).replace(/^"|"$/g, ''))
-  .filter((c) => c.length > 0)
-  .slice(0, Number(values.texts));
+const images = flickrPhotos(values.data, Number(values.images));
+const texts = flickrCaptions(values.data, Number(values.texts));
 
 const { load } = await import('crossmodal');
 async function crossmodal(precision) {

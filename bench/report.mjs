@@ -17,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { defaultFlickrDir, hasFlickr } from './flickr.mjs';
 import { ensureBundle } from './models.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -33,7 +34,6 @@ const { values } = parseArgs({
 const quick = values.quick;
 const reportDir = path.join(path.dirname(values.out), 'report');
 fs.mkdirSync(reportDir, { recursive: true });
-const flickr = process.env.CROSSMODAL_FLICKR_DIR || path.resolve(root, '../shared/data/flickr8k-1k');
 
 // --- the benchmarks --------------------------------------------------------------------------------
 // args: full run, then --quick. json: where the benchmark writes its measurements, for charts.
@@ -273,11 +273,23 @@ function run(bench) {
 }
 
 const started = Date.now();
-if (!fs.existsSync(path.join(flickr, 'images'))) {
-  log(`no Flickr8k sample at ${flickr}: the image, encode and server benchmarks will skip`);
+if (!hasFlickr(defaultFlickrDir)) {
+  log(`no Flickr8k sample at ${defaultFlickrDir}: the image, encode and server benchmarks will skip`);
 }
 ensureBundle(undefined, log);
 const runs = [];
+if (selected.some((b) => b.name.startsWith('search'))) {
+  // The faiss-node peer, built offline against Debian's FAISS as `npm run bench:search` does;
+  // without it the search tables say the peer is unavailable.
+  try {
+    execFileSync('bash', [path.join(root, 'tools/dev/build-faiss-node.sh')], {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+  } catch {
+    log('faiss-node peer unavailable (tools/dev/build-faiss-node.sh failed); the search benchmark runs without it');
+  }
+}
 for (const bench of selected) runs.push(await run(bench));
 
 const sections = runs.map((r) =>

@@ -91,6 +91,8 @@ function rows(n: number, seed: number): Float32Array {
 const cases: string[] = [];
 
 // Skipped (with the reason printed and named below) when a tmpfs cannot be mounted: needs root on Linux.
+// Skipped when the 2 MB tmpfs cannot be mounted (not root, or not Linux): the cases need a file
+// system that really fills up and can be remounted read-only; the reason is printed above.
 describe.skipIf(!mounted)('disk full and read-only', () => {
   beforeAll(() => {
     for (const f of fs.readdirSync(mnt)) fs.rmSync(path.join(mnt, f), { recursive: true, force: true });
@@ -205,6 +207,8 @@ describe.skipIf(!mounted)('disk full and read-only', () => {
   });
 });
 
+// A visible placeholder when skipped, its name carrying the reason (no root / not Linux), so the
+// report shows why these cases did not run rather than nothing at all.
 if (!mounted)
   describe('disk full and read-only', () => {
     it.skip(`skipped: ${skipReason}`, () => undefined);

@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { merge, sketch } from './eld.mjs';
 import { runFidelity } from './fidelity.mjs';
 import { clipFlops, describeFlops } from './flops.mjs';
+import { defaultFlickrDir, flickrCaptions, flickrPhotos, hasFlickr } from '../flickr.mjs';
 import { ensureBundle } from '../models.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -66,7 +67,7 @@ function parseArgs(argv) {
     skipTransformers: false,
     fidelity: 50,
     model: path.join(root, 'bench/.models/clip-vit-b-32-random'),
-    data: process.env.CROSSMODAL_FLICKR_DIR || path.resolve(root, '../shared/data/flickr8k-1k'),
+    data: defaultFlickrDir,
     json: undefined,
   };
   const ints = {
@@ -121,9 +122,7 @@ try {
 
 // ---------------------------------------------------------------------------------------------
 // Prerequisites: data, build, model, MatMul model.
-const imagesDir = path.join(opts.data, 'images');
-const captionsFile = path.join(opts.data, 'captions.csv');
-if (!fs.existsSync(imagesDir) || !fs.existsSync(captionsFile)) {
+if (!hasFlickr(opts.data)) {
   console.log(
     `bench:encode skipped: the Flickr8k sample is not at ${opts.data} (expects images/ and captions.csv; set --data or CROSSMODAL_FLICKR_DIR)`,
   );
@@ -149,18 +148,9 @@ if (!fs.existsSync(matmulModel)) {
 }
 const config = JSON.parse(fs.readFileSync(path.join(opts.model, 'config.json'), 'utf8'));
 
-// Data: every JPEG (sorted) and every caption (everything after the first comma).
-const allImages = fs
-  .readdirSync(imagesDir)
-  .filter((f) => /\.jpe?g$/i.test(f))
-  .sort()
-  .map((f) => path.join(imagesDir, f));
-const allCaptions = fs
-  .readFileSync(captionsFile, 'utf8')
-  .split(/\r?\n/)
-  .slice(1)
-  .filter(Boolean)
-  .map((l) => l.slice(l.indexOf(',') + 1).trim());
+// Data: every JPEG (sorted) and every caption.
+const allImages = flickrPhotos(opts.data);
+const allCaptions = flickrCaptions(opts.data);
 if (allImages.length === 0 || allCaptions.length === 0) {
   console.log(`bench:encode skipped: no JPEGs or captions in ${opts.data}`);
   process.exit(0);
@@ -336,7 +326,7 @@ async function main() {
       ? await runFidelity({
           root,
           modelDir: opts.model,
-          imagesDir,
+          imagesDir: path.join(opts.data, 'images'),
           count: opts.fidelity,
           cacheRoot,
           workers,

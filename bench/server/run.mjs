@@ -22,6 +22,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { defaultFlickrDir, flickrCaptions, flickrPhotos, hasFlickr } from '../flickr.mjs';
 import { ensureBundle, vitB32Dir } from '../models.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -37,10 +38,7 @@ const { values } = parseArgs({
     corpus: { type: 'string', default: '10000' },
     threads: { type: 'string', default: String(os.availableParallelism()) },
     model: { type: 'string', default: vitB32Dir },
-    data: {
-      type: 'string',
-      default: process.env.CROSSMODAL_FLICKR_DIR || path.resolve(root, '../shared/data/flickr8k-1k'),
-    },
+    data: { type: 'string', default: defaultFlickrDir },
     json: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -60,26 +58,15 @@ const levels = values.concurrency.split(',').map(Number);
 const routes = values.routes.split(',');
 const corpusSize = Number(values.corpus);
 const threads = Number(values.threads);
-if (!fs.existsSync(path.join(values.data, 'images'))) {
+if (!hasFlickr(values.data)) {
   log(`no Flickr8k sample at ${values.data}: skipped (set --data or CROSSMODAL_FLICKR_DIR)`);
   process.exit(0);
 }
 ensureBundle(values.model, log);
 
 // --- inputs -------------------------------------------------------------------------------------
-const photos = fs
-  .readdirSync(path.join(values.data, 'images'))
-  .filter((f) => /\.jpe?g$/i.test(f))
-  .sort()
-  .slice(0, 64)
-  .map((f) => fs.readFileSync(path.join(values.data, 'images', f)));
-const captions = fs
-  .readFileSync(path.join(values.data, 'captions.csv'), 'utf8')
-  .split('\n')
-  .slice(1)
-  .map((line) => line.slice(line.indexOf(',') + 1).replace(/^"|"$/g, ''))
-  .filter((c) => c.length > 0)
-  .slice(0, 2000);
+const photos = flickrPhotos(values.data, 64).map((file) => fs.readFileSync(file));
+const captions = flickrCaptions(values.data, 2000);
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'crossmodal-bench-server-'));
 process.on('exit', () => fs.rmSync(work, { recursive: true, force: true }));
