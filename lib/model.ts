@@ -529,6 +529,8 @@ const LOAD_RANGES = {
   maxTextBatchSize: [1, 4096],
   maxQueueSize: [1, 1e9],
   preprocessThreads: [0, 256],
+  // native/common/thread_priority.h's kMaxWorkerNiceness
+  workerNice: [0, 19],
 } as const satisfies Partial<Record<keyof LoadOptions, IntegerRange>>;
 const MAX_QUEUE_DELAY_MS: IntegerRange = [0, 60_000];
 const DEVICES: readonly Device[] = ['auto', 'cpu', 'cuda', 'tensorrt'];

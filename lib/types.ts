@@ -136,6 +136,14 @@ export interface LoadOptions extends ImageOptions {
   preprocessThreads?: number;
   /** Let ONNX Runtime's threads spin between batches (lower latency, burns CPU; default false). */
   allowSpinning?: boolean;
+  /**
+   * Nice value, 0..19, of the model's compute threads: ONNX Runtime's intra-op threads, the
+   * batchers and the preprocessing pool (Linux; ignored elsewhere). Default 10: when they saturate
+   * the CPUs, the process's event loop (nice 0) still gets a core at once, and they get every cycle
+   * it leaves. 0 runs them at the caller's priority, as before — then other processes at nice 0 do
+   * not preempt them either. See docs/models.md.
+   */
+  workerNice?: number;
   /** ONNX Runtime's CPU memory arena (default true). */
   cpuMemoryArena?: boolean;
   /** ONNX Runtime graph optimisation level (default `all`). */

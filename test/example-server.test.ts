@@ -488,6 +488,27 @@ describe.skipIf(!canRequireEsm)('example server', () => {
         ).toBe(true);
       }
     });
+    test('crossmodal_event_loop_delay_seconds reports how late the loop ran, without the sampling interval', async () => {
+      const scrape = async () => parsePrometheus((await server.app.inject({ method: 'GET', url: '/metrics' })).body);
+      const delay = (samples: ReturnType<typeof parsePrometheus>, quantile: string) =>
+        sampleValue(samples, 'crossmodal_event_loop_delay_seconds', { quantile });
+      await scrape(); // resets the window
+      // After a reset the monitor's next sample only sets its reference time: block after it.
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      const blockedUntil = performance.now() + 80;
+      while (performance.now() < blockedUntil); // block the loop for 80 ms
+      await new Promise((resolve) => setTimeout(resolve, 40)); // let the sampler fire after the block
+      const blocked = await scrape();
+      expect(delay(blocked, '1')).toBeGreaterThanOrEqual(0.06);
+      expect(delay(blocked, '1')).toBeLessThan(1);
+      // Each scrape starts a new window; an idle loop reads near 0, where prom-client's own
+      // nodejs_eventloop_lag_* read its 10 ms interval.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const idle = await scrape();
+      expect(delay(idle, '1')).toBeLessThan(delay(blocked, '1')!);
+      expect(delay(idle, '0.5')).toBeLessThan(0.005);
+      expect(sampleValue(idle, 'nodejs_eventloop_lag_min_seconds')).toBeGreaterThanOrEqual(0.009);
+    });
   });
 
   test('the service answers 503 with Retry-After until the model is ready', async () => {

@@ -10,9 +10,9 @@
 // for `--duration` seconds each, `--connections` = concurrency, one request in flight per
 // connection. Per point: successful requests/s, latency p50/p95/p99 of every response (recorded
 // by this process from autocannon's response events), failed requests (errors, timeouts,
-// non-2xx), the service's event-loop delay p99 (its prom-client /metrics, reset by a scrape just
-// before the point) and peak RSS (VmHWM of the service process, reset per point through
-// /proc/<pid>/clear_refs). Requests: /embed/text one Flickr caption, /embed/image one Flickr JPEG
+// non-2xx), the service's event-loop delay p99 beyond the monitor's 10 ms sampling interval
+// (its prom-client /metrics, reset by a scrape just before the point) and peak RSS (VmHWM of the
+// service process, reset per point through /proc/<pid>/clear_refs). Requests: /embed/text one Flickr caption, /embed/image one Flickr JPEG
 // as the raw body, /search one caption against a corpus of `--corpus` random unit vectors (the
 // crossmodal service's collection and the peer's hnswlib index hold the same vectors).
 import autocannon from 'autocannon';
@@ -184,10 +184,18 @@ function requestFor(route) {
   };
 }
 
+// Both services run prom-client's default metrics with eventLoopMonitoringPrecision 10: its
+// nodejs_eventloop_lag_* are perf_hooks.monitorEventLoopDelay readings, which are whole intervals
+// between firings of a 10 ms timer (an idle loop reads 10.2 ms). The sampling interval is
+// subtracted, so the figure is how late the loop ran (what the example service's own
+// crossmodal_event_loop_delay_seconds exports). bench:encode's in-process probes sample every
+// 1 ms and include that millisecond.
+const LOOP_MONITOR_RESOLUTION_MS = 10;
+
 async function scrapeLoopDelayP99(url) {
   const text = await fetch(`${url}/metrics`).then((r) => r.text());
   const m = /^nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? ([0-9.eE+-]+)/m.exec(text);
-  return m ? Number(m[1]) * 1000 : null;
+  return m ? Math.max(0, Number(m[1]) * 1000 - LOOP_MONITOR_RESOLUTION_MS) : null;
 }
 
 function peakRss(pid, reset) {
@@ -203,9 +211,45 @@ function peakRss(pid, reset) {
 const quantile = (sorted, q) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null;
 
+/**
+ * CPU seconds (user + system) the process has used, from /proc/<pid>/stat, or with `mainThread`
+ * only its main thread's (the event loop's: /proc/<pid>/task/<pid>/stat); null off Linux.
+ */
+function cpuSeconds(pid, mainThread = false) {
+  try {
+    const fields = fs
+      .readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8')
+      .split(') ')[1]
+      .split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Waits until every service is idle (under 5% of a core over 250 ms, at most 120 s). autocannon
+ * stops sending at the end of a point, but a saturated service still works through the requests
+ * it has queued (seconds of them at c=128); without this wait that work overlaps the next point,
+ * which is the other service's.
+ */
+async function quiesce() {
+  const started = Date.now();
+  let before = services.map((s) => cpuSeconds(s.child.pid));
+  while (Date.now() - started < 120_000) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const now = services.map((s) => cpuSeconds(s.child.pid));
+    if (now.every((t, i) => t === null || before[i] === null || t - before[i] < 0.0125)) return;
+    before = now;
+  }
+  log('services still busy after 120 s; measuring anyway');
+}
+
 async function point(service, route, connections) {
+  await quiesce();
   await scrapeLoopDelayP99(service.url); // prom-client resets its event-loop histogram per scrape
   peakRss(service.child.pid, true);
+  const loopCpuBefore = cpuSeconds(service.child.pid, true);
   const latencies = [];
   const instance = autocannon({
     url: service.url,
@@ -221,6 +265,7 @@ async function point(service, route, connections) {
   const result = await instance;
   latencies.sort((a, b) => a - b);
   const failed = result.errors + result.timeouts + result.non2xx;
+  const loopCpuAfter = cpuSeconds(service.child.pid, true);
   return {
     service: service.name,
     route,
@@ -232,6 +277,12 @@ async function point(service, route, connections) {
     ok: latencies.length,
     failed,
     loopDelayP99Ms: await scrapeLoopDelayP99(service.url),
+    // Event-loop CPU per answered request (HTTP, JSON, the handlers): work no library can move off
+    // the loop. A burst of c completions runs c of these back to back.
+    loopCpuMsPerRequest:
+      loopCpuBefore === null || loopCpuAfter === null || latencies.length === 0
+        ? null
+        : ((loopCpuAfter - loopCpuBefore) * 1000) / latencies.length,
     peakRssMb: peakRss(service.child.pid, false),
   };
 }
@@ -245,20 +296,31 @@ for (const route of routes) {
       log(
         `${route.padEnd(6)} c=${String(c).padEnd(3)} ${service.name.padEnd(10)} ${r.requestsPerSecond.toFixed(1).padStart(7)} req/s  ` +
           `p50 ${r.p50?.toFixed(0)} p95 ${r.p95?.toFixed(0)} p99 ${r.p99?.toFixed(0)} ms  failed ${r.failed}  ` +
-          `loop p99 ${r.loopDelayP99Ms?.toFixed(1)} ms  RSS ${r.peakRssMb?.toFixed(0)} MB`,
+          `loop p99 ${r.loopDelayP99Ms?.toFixed(1)} ms  loop CPU ${r.loopCpuMsPerRequest?.toFixed(2)} ms/req  RSS ${r.peakRssMb?.toFixed(0)} MB`,
       );
     }
   }
 }
-stopAll();
+// The work directory (the collection) is removed at exit: the services must be gone first, or the
+// crossmodal service's shutdown may still be writing into it.
+await Promise.all(
+  services.map((s) =>
+    s.child.exitCode !== null || s.child.signalCode !== null
+      ? undefined
+      : new Promise((resolve) => {
+          s.child.once('exit', resolve);
+          s.child.kill('SIGTERM');
+        }),
+  ),
+);
 
 // --- report ---------------------------------------------------------------------------------------
 const fmt = (v, d = 0) => (v === null || v === undefined ? '–' : v.toFixed(d));
 const lines = [
   `Server load test: ${duration} s per point, loopback, autocannon, ${threads} intra-op threads on both sides, ${os.availableParallelism()} CPUs`,
   '',
-  '| route | conc. | crossmodal req/s | peer req/s | ratio | p50 ms (cm / peer) | p95 ms | p99 ms | failed (cm / peer) | loop p99 ms (cm / peer) | peak RSS MB (cm / peer) |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  '| route | conc. | crossmodal req/s | peer req/s | ratio | p50 ms (cm / peer) | p95 ms | p99 ms | failed (cm / peer) | loop p99 ms (cm / peer) | loop CPU ms/req (cm / peer) | peak RSS MB (cm / peer) |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
 ];
 for (const route of routes) {
   for (const c of levels) {
@@ -267,7 +329,7 @@ for (const route of routes) {
     lines.push(
       `| ${route} | ${c} | ${fmt(a.requestsPerSecond, 1)} | ${fmt(b.requestsPerSecond, 1)} | ${b.requestsPerSecond > 0 ? `${(a.requestsPerSecond / b.requestsPerSecond).toFixed(2)}×` : '–'} | ` +
         `${fmt(a.p50)} / ${fmt(b.p50)} | ${fmt(a.p95)} / ${fmt(b.p95)} | ${fmt(a.p99)} / ${fmt(b.p99)} | ${a.failed} / ${b.failed} | ` +
-        `${fmt(a.loopDelayP99Ms, 1)} / ${fmt(b.loopDelayP99Ms, 1)} | ${fmt(a.peakRssMb)} / ${fmt(b.peakRssMb)} |`,
+        `${fmt(a.loopDelayP99Ms, 1)} / ${fmt(b.loopDelayP99Ms, 1)} | ${fmt(a.loopCpuMsPerRequest, 2)} / ${fmt(b.loopCpuMsPerRequest, 2)} | ${fmt(a.peakRssMb)} / ${fmt(b.peakRssMb)} |`,
     );
   }
 }

@@ -157,6 +157,7 @@ export function buildServer(config, seams = {}) {
       await state.collection?.close();
     } finally {
       state.model?.dispose();
+      metrics.close();
     }
   });
 

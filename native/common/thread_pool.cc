@@ -1,5 +1,7 @@
 #include "common/thread_pool.h"
 
+#include "common/thread_priority.h"
+
 #include <sched.h>
 
 #include <algorithm>
@@ -94,11 +96,16 @@ struct ThreadPool::Job {
   std::condition_variable finished;
 };
 
-ThreadPool::ThreadPool(size_t threads) {
+ThreadPool::ThreadPool(size_t threads, int worker_niceness) {
   CheckThreadCount(threads, "threads");
   if (threads == 0) threads = DefaultThreadCount();
   // The caller of ParallelFor works too, so the pool holds one thread fewer.
-  for (size_t i = 1; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  for (size_t i = 1; i < threads; ++i) {
+    workers_.emplace_back([this, worker_niceness] {
+      LowerCurrentThreadPriority(worker_niceness);
+      WorkerLoop();
+    });
+  }
 }
 
 ThreadPool::~ThreadPool() {

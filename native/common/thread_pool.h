@@ -32,7 +32,8 @@ size_t DefaultThreadCount();
 class ThreadPool {
  public:
   // threads == 0: DefaultThreadCount(). Throws ERR_INVALID_ARGUMENT above kMaxThreads.
-  explicit ThreadPool(size_t threads);
+  // worker_niceness > 0: the workers run at that nice value (common/thread_priority.h).
+  explicit ThreadPool(size_t threads, int worker_niceness = 0);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;

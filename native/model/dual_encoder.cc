@@ -86,11 +86,16 @@ std::shared_ptr<DualEncoder> DualEncoder::Load(const std::string& bundle_dir, co
   encoder->trim_text_padding_ = options.trim_text_padding &&
                                 encoder->tokenizer_->padding() == text::Padding::kTrimmable &&
                                 (bundle.text_padding_trimmable || !encoder->text_->attention_mask().name.empty());
-  encoder->pool_ = std::make_unique<ThreadPool>(options.preprocess_threads);
+  // Every compute thread of the encoder (preprocessing pool, batchers, ONNX Runtime's intra-op
+  // threads) runs at the same nice value, so none is favoured over another, only the caller's loop.
+  const int niceness = options.session.worker_niceness;
+  encoder->pool_ = std::make_unique<ThreadPool>(options.preprocess_threads, niceness);
   DualEncoder* self = encoder.get();  // the schedulers are owned by, and die before, *self
   const size_t dim = encoder->embedding_dim();
-  TowerScheduler::Limits image_limits{options.max_image_batch, options.max_queue_delay, options.max_queued_rows};
-  TowerScheduler::Limits text_limits{options.max_text_batch, options.max_queue_delay, options.max_queued_rows};
+  TowerScheduler::Limits image_limits{options.max_image_batch, options.max_queue_delay, options.max_queued_rows,
+                                      niceness};
+  TowerScheduler::Limits text_limits{options.max_text_batch, options.max_queue_delay, options.max_queued_rows,
+                                     niceness};
   encoder->image_scheduler_ = std::make_unique<TowerScheduler>(
       "image", image_limits,
       TowerScheduler::Hooks{[](EmbedRequest&) {}, [self](Batch& batch) { self->FillImages(batch); },

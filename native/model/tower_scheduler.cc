@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "common/thread_priority.h"
 
 namespace crossmodal::model {
 namespace {
@@ -17,8 +18,14 @@ uint64_t NanosecondsSince(EmbedRequest::Clock::time_point start, EmbedRequest::C
 TowerScheduler::TowerScheduler(std::string name, Limits limits, Hooks hooks, TowerStats* stats)
     : name_(std::move(name)), limits_(limits), hooks_(std::move(hooks)), stats_(stats) {
   if (limits_.max_batch == 0) limits_.max_batch = 1;
-  prepare_thread_ = std::thread([this] { PrepareLoop(); });
-  infer_thread_ = std::thread([this] { InferLoop(); });
+  prepare_thread_ = std::thread([this] {
+    LowerCurrentThreadPriority(limits_.worker_niceness);
+    PrepareLoop();
+  });
+  infer_thread_ = std::thread([this] {
+    LowerCurrentThreadPriority(limits_.worker_niceness);
+    InferLoop();
+  });
 }
 
 TowerScheduler::~TowerScheduler() {

@@ -69,6 +69,9 @@ class TowerScheduler {
     size_t max_batch = 32;
     std::chrono::microseconds max_delay{2000};
     size_t max_queued_rows = 8192;
+    // Nice value of the prepare and inference threads (the inference thread also works as one of
+    // ONNX Runtime's intra-op threads during Run); see common/thread_priority.h.
+    int worker_niceness = 0;
   };
   struct Hooks {
     // Once per request before its first rows are batched (tokenise, allocate the result). Runs

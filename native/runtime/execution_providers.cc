@@ -1,13 +1,36 @@
 #include "runtime/execution_providers.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <thread>
 
 #include "common/error.h"
 #include "common/thread_pool.h"
+#include "common/thread_priority.h"
 #include "runtime/ort_library.h"
 
 namespace crossmodal::runtime {
 namespace {
+
+// ONNX Runtime creates its intra-op threads through these when a session sets them (the
+// documented OrtApi::SessionOptionsSetCustomCreateThreadFn contract: run worker_fn(param) on a
+// new thread, return a handle the join function accepts). They exist only to lower the new
+// thread's priority before it runs ORT's loop. The creation options pointer carries the nice
+// value itself, so no object must outlive the session.
+OrtCustomThreadHandle CreateLowPriorityThread(void* options, OrtThreadWorkerFn worker_fn, void* param) {
+  const int niceness = static_cast<int>(reinterpret_cast<intptr_t>(options));
+  auto* thread = new std::thread([niceness, worker_fn, param] {
+    LowerCurrentThreadPriority(niceness);
+    worker_fn(param);
+  });
+  return reinterpret_cast<OrtCustomThreadHandle>(thread);
+}
+
+void JoinLowPriorityThread(OrtCustomThreadHandle handle) {
+  auto* thread = reinterpret_cast<std::thread*>(const_cast<OrtCustomHandleType*>(handle));
+  thread->join();
+  delete thread;
+}
 
 constexpr const char* kCpuProvider = "CPUExecutionProvider";
 constexpr const char* kCudaProvider = "CUDAExecutionProvider";
@@ -29,6 +52,12 @@ Ort::SessionOptions BaseOptions(const SessionSettings& settings) {
   options.SetExecutionMode(ORT_SEQUENTIAL);
   options.AddConfigEntry("session.intra_op.allow_spinning", settings.allow_spinning ? "1" : "0");
   options.AddConfigEntry("session.inter_op.allow_spinning", "0");
+  if (settings.worker_niceness > 0) {
+    options.SetCustomCreateThreadFn(CreateLowPriorityThread);
+    options.SetCustomThreadCreationOptions(
+        reinterpret_cast<void*>(static_cast<intptr_t>(std::clamp(settings.worker_niceness, 0, kMaxWorkerNiceness))));
+    options.SetCustomJoinThreadFn(JoinLowPriorityThread);
+  }
   if (!settings.optimized_model_path.empty()) options.SetOptimizedModelFilePath(settings.optimized_model_path.c_str());
   if (settings.cpu_memory_arena) options.EnableCpuMemArena();
   else options.DisableCpuMemArena();

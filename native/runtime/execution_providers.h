@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "common/thread_priority.h"
+
 namespace crossmodal::runtime {
 
 // Which ONNX Runtime execution provider a model's towers run on (load option `device`: 'auto',
@@ -22,6 +24,9 @@ struct SessionSettings {
   int device_id = 0;
   int intra_op_threads = 0;     // 0: ONNX Runtime's default (one per physical core)
   bool allow_spinning = false;  // spinning burns CPU between requests; off suits servers
+  // Nice value of ONNX Runtime's intra-op threads and of the library's own compute threads
+  // (common/thread_priority.h: keeps the caller's event loop responsive when cores are saturated).
+  int worker_niceness = kDefaultWorkerNiceness;
   GraphOptimizationLevel optimization = ORT_ENABLE_ALL;
   std::string optimized_model_path;  // non-empty: ORT writes the optimised graph there
   bool cpu_memory_arena = true;      // ORT's CPU arena: faster steady state, memory is not returned

@@ -5,14 +5,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <new>
+#include <set>
 #include <string>
+#include <thread>
 
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/thread_pool.h"
+#include "common/thread_priority.h"
 #include "search/index_spec.h"
 #include "test_support.h"
 
@@ -90,6 +96,36 @@ TEST(Threads, CountsAreBounded) {
   EXPECT_EQ(ErrorCodeOf([] { CheckThreadCount(kMaxThreads, "intraOpThreads"); }), "");
   EXPECT_GE(DefaultThreadCount(), 1u);
   EXPECT_LE(DefaultThreadCount(), kMaxThreads);
+}
+
+// Compute threads run niced so a saturated machine still schedules the caller's event loop at
+// once (common/thread_priority.h). Nice values are per thread on Linux.
+TEST(Threads, PoolWorkersRunAtTheirNiceValueAndTheCallerKeepsItsOwn) {
+#ifdef __linux__
+  const int caller = CurrentThreadNiceness();
+  const int target = std::min(kMaxWorkerNiceness, caller + 5);
+  ThreadPool pool(3, target);
+  std::mutex mutex;
+  std::set<int> worker_nice;
+  const std::thread::id caller_id = std::this_thread::get_id();
+  // Enough slow items that the two workers take some: each records its own nice value.
+  pool.ParallelFor(64, [&](size_t) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (std::this_thread::get_id() == caller_id) return;
+    std::lock_guard<std::mutex> lock(mutex);
+    worker_nice.insert(CurrentThreadNiceness());
+  });
+  EXPECT_EQ(worker_nice, std::set<int>{target});
+  EXPECT_EQ(CurrentThreadNiceness(), caller);
+  // Never lowered: a thread already nicer than asked stays as it is.
+  std::thread([target] {
+    LowerCurrentThreadPriority(target);
+    LowerCurrentThreadPriority(0);
+    EXPECT_EQ(CurrentThreadNiceness(), target);
+  }).join();
+#else
+  GTEST_SKIP() << "per-thread nice values are Linux-only";
+#endif
 }
 
 TEST(FactoryStrings, ParametersAreBoundedBeforeFaiss) {

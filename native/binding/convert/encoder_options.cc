@@ -7,6 +7,7 @@
 #include "binding/napi_util.h"
 #include "common/error.h"
 #include "common/thread_pool.h"
+#include "common/thread_priority.h"
 #include "runtime/execution_providers.h"
 
 namespace crossmodal::binding {
@@ -54,6 +55,7 @@ model::EncoderOptions ParseEncoderOptions(const Napi::Object& options, std::stri
   if (has("maxQueueSize")) parsed.max_queued_rows = static_cast<size_t>(number("maxQueueSize", 1, 1e9));
   if (has("preprocessThreads"))
     parsed.preprocess_threads = static_cast<size_t>(number("preprocessThreads", 0, kMaxThreads));
+  if (has("workerNice")) parsed.session.worker_niceness = static_cast<int>(number("workerNice", 0, kMaxWorkerNiceness));
   if (has("allowSpinning")) parsed.session.allow_spinning = options.Get("allowSpinning").ToBoolean().Value();
   if (has("cpuMemoryArena")) parsed.session.cpu_memory_arena = options.Get("cpuMemoryArena").ToBoolean().Value();
   if (has("graphOptimizationLevel")) {
