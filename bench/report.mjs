@@ -120,7 +120,7 @@ const benchmarks = [
   },
   {
     name: 'server',
-    title: 'HTTP service under load: examples/server vs onnxruntime-node + sharp + hnswlib-node',
+    title: 'HTTP service under load: examples/server vs onnxruntime-node + sharp + hnswlib-node and vs Transformers.js',
     command: [
       node,
       'bench/server/run.mjs',
@@ -216,19 +216,24 @@ function serverChart() {
   if (!fs.existsSync(file)) return null;
   const { results } = JSON.parse(fs.readFileSync(file, 'utf8'));
   const bars = [];
-  for (const r of results.filter((x) => x.service === 'crossmodal')) {
-    const peer = results.find((x) => x.service === 'peer' && x.route === r.route && x.concurrency === r.concurrency);
-    if (peer?.requestsPerSecond > 0) {
-      bars.push({
-        label: `${r.route}, concurrency ${r.concurrency}`,
-        value: r.requestsPerSecond / peer.requestsPerSecond,
-      });
+  for (const [service, name] of [
+    ['peer', 'onnxruntime-node'],
+    ['transformers.js', 'Transformers.js'],
+  ]) {
+    for (const r of results.filter((x) => x.service === 'crossmodal')) {
+      const peer = results.find((x) => x.service === service && x.route === r.route && x.concurrency === r.concurrency);
+      if (peer?.requestsPerSecond > 0) {
+        bars.push({
+          label: `${r.route}, concurrency ${r.concurrency} ÷ ${name}`,
+          value: r.requestsPerSecond / peer.requestsPerSecond,
+        });
+      }
     }
   }
   if (bars.length === 0) return null;
   fs.writeFileSync(
     path.join(reportDir, 'server-throughput.svg'),
-    ratioChart('HTTP requests/s: crossmodal service ÷ peer service', bars),
+    ratioChart('HTTP requests/s: crossmodal service ÷ peer services', bars),
   );
   return 'report/server-throughput.svg';
 }

@@ -139,8 +139,11 @@ export async function transformersSide({ modelDir, threads, cacheRoot }) {
   const text = await tjs.CLIPTextModelWithProjection.from_pretrained(modelId, options);
   const processor = await tjs.AutoProcessor.from_pretrained(modelId);
   const tokenizer = await tjs.AutoTokenizer.from_pretrained(modelId);
+  // Paths, or encoded image bytes (the server benchmark's request bodies).
   const pixels = async (paths) => {
-    const images = await Promise.all(paths.map((p) => tjs.RawImage.read(p)));
+    const images = await Promise.all(
+      paths.map((p) => (typeof p === 'string' ? tjs.RawImage.read(p) : tjs.RawImage.fromBlob(new Blob([p])))),
+    );
     return (await processor(images)).pixel_values;
   };
   return {

