@@ -2,7 +2,7 @@
 // One command, one report (issue #15): runs every benchmark and writes bench/REPORT.md with SVG
 // charts under bench/report/.
 //
-//   npm run bench [-- --quick] [--only tokenize,preprocess,encode,int8,search,server] [--out FILE]
+//   npm run bench [-- --quick] [--only tokenize,preprocess,encode,defaults,int8,search,server] [--out FILE]
 //
 // `npm run bench` first runs `tools/bootstrap.sh --python` (native build, Debian packages for the
 // model generator and the Pillow references); the ViT-B/32-architecture random-weight bundle is
@@ -75,6 +75,17 @@ const benchmarks = [
             '64',
           ]
         : []),
+    ],
+  },
+  {
+    name: 'defaults',
+    title: 'What a user gets: load(dir) defaults vs tuned, one call vs batches vs concurrent single calls, addImages',
+    command: [
+      node,
+      'bench/defaults.mjs',
+      '--json',
+      path.join(reportDir, 'defaults.json'),
+      ...(quick ? ['--images', '48', '--texts', '256', '--rounds', '1'] : []),
     ],
   },
   {

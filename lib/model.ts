@@ -549,7 +549,14 @@ function checkLoadOptions(options: LoadOptions): void {
   for (const [key, range] of Object.entries(LOAD_RANGES))
     checkInteger(options[key as keyof typeof LOAD_RANGES], `options.${key}`, range);
   checkNumber(options.maxQueueDelayMs, 'options.maxQueueDelayMs', MAX_QUEUE_DELAY_MS);
-  for (const key of ['allowSpinning', 'cpuMemoryArena', 'trtFp16', 'trimTextPadding', 'warmup'] as const)
+  for (const key of [
+    'allowSpinning',
+    'batchWhenIdle',
+    'cpuMemoryArena',
+    'trtFp16',
+    'trimTextPadding',
+    'warmup',
+  ] as const)
     checkBoolean(options[key], `options.${key}`);
   for (const key of ['ortLibrary', 'optimizedModelPath', 'trtCacheDir'] as const)
     checkOptionalPath(options[key], `options.${key}`);

@@ -126,10 +126,17 @@ export interface LoadOptions extends ImageOptions {
   maxImageBatchSize?: number;
   maxTextBatchSize?: number;
   /**
-   * How long the batcher may hold the oldest waiting call to gather a fuller batch (default 2 ms).
-   * Under load batches fill while the previous one runs, so this only matters for sparse traffic.
+   * How long the batcher may hold the oldest waiting call to gather a fuller batch while a batch
+   * is being prepared or run (default 2 ms). A call that finds its tower idle runs at once (see
+   * `batchWhenIdle`); under load, batches fill while the previous one runs.
    */
   maxQueueDelayMs?: number;
+  /**
+   * Hold calls that find the tower idle for the `maxQueueDelayMs` window too (default false).
+   * On: a burst arriving within the window runs as one batch, but every lone call waits the window
+   * (2 ms by default; measured on 2 vCPUs, a single text took 14.4 ms p50 this way against 11.3 ms).
+   */
+  batchWhenIdle?: boolean;
   /** Rows (images or texts) that may wait per tower before calls reject with `ERR_QUEUE_FULL` (default 8192). */
   maxQueueSize?: number;
   /** Threads decoding and preprocessing images, 0..256 (default, 0: one per usable CPU, as `intraOpThreads`). */

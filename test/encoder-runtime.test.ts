@@ -156,6 +156,56 @@ describe('execution providers', () => {
 });
 
 describe('dynamic batching', () => {
+  it('runs a call that finds its tower idle at once; batchWhenIdle holds it for the window', async () => {
+    const window = 300;
+    const eager = await load(tinyBundle, { device: 'cpu', warmup: false, maxQueueDelayMs: window });
+    const holding = await load(tinyBundle, {
+      device: 'cpu',
+      warmup: false,
+      maxQueueDelayMs: window,
+      batchWhenIdle: true,
+    });
+    try {
+      await eager.embedTexts(['warm']);
+      let started = performance.now();
+      await eager.embedTexts(['alone']);
+      expect(performance.now() - started).toBeLessThan(window / 2);
+      started = performance.now();
+      await holding.embedTexts(['alone']);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(window - 5);
+    } finally {
+      eager.dispose();
+      holding.dispose();
+    }
+  });
+
+  it('coalesces calls that arrive while a batch runs, and runs them as soon as it completes', async () => {
+    const window = 400;
+    const small = await load(tinyBundle, {
+      device: 'cpu',
+      warmup: false,
+      maxQueueDelayMs: window,
+      maxTextBatchSize: 64,
+    });
+    try {
+      await small.embedTexts(['warm']);
+      const before = small.stats().text;
+      const started = performance.now();
+      // The first call fills a batch and runs at once; the five that follow wait for it, then run
+      // together when it completes (the tower is idle again), long before their window ends.
+      await Promise.all([
+        small.embedTexts(Array.from({ length: 64 }, (_, i) => `a photo of ${i} cats`)),
+        ...Array.from({ length: 5 }, (_, i) => small.embedTexts([`single ${i}`])),
+      ]);
+      expect(performance.now() - started).toBeLessThan(window / 2);
+      const after = small.stats().text;
+      expect(after.batchRows.count - before.batchRows.count).toBe(2);
+      expect(after.batchRows.sum - before.batchRows.sum).toBe(69);
+    } finally {
+      small.dispose();
+    }
+  });
+
   it('gives each of 1,000 concurrent mixed calls exactly its own rows', async () => {
     const paths = referenceImagePaths(reference);
     const [expectedImages, expectedTexts] = await Promise.all([
@@ -225,7 +275,14 @@ describe('cancellation', () => {
     pre.abort();
     expect((await rejection(model.embedTexts(['x'], { signal: pre.signal }))).code).toBe('ERR_ABORTED');
 
-    const slow = await load(tinyBundle, { device: 'cpu', warmup: false, maxQueueDelayMs: 200, maxTextBatchSize: 1000 });
+    // batchWhenIdle: the lone call waits in the coalescing window, where it can be aborted.
+    const slow = await load(tinyBundle, {
+      device: 'cpu',
+      warmup: false,
+      maxQueueDelayMs: 200,
+      maxTextBatchSize: 1000,
+      batchWhenIdle: true,
+    });
     const controller = new AbortController();
     const pending = slow.embedTexts(['waiting in the coalescing window'], { signal: controller.signal });
     setTimeout(() => controller.abort(new Error('user gave up')), 10);
@@ -237,7 +294,13 @@ describe('cancellation', () => {
   });
 
   it('rejects with ERR_DEADLINE_EXCEEDED after timeoutMs', async () => {
-    const slow = await load(tinyBundle, { device: 'cpu', warmup: false, maxQueueDelayMs: 300, maxTextBatchSize: 1000 });
+    const slow = await load(tinyBundle, {
+      device: 'cpu',
+      warmup: false,
+      maxQueueDelayMs: 300,
+      maxTextBatchSize: 1000,
+      batchWhenIdle: true,
+    });
     const started = Date.now();
     const error = await rejection(slow.embedTexts(['slow'], { timeoutMs: 20 }));
     expect(error.code).toBe('ERR_DEADLINE_EXCEEDED');

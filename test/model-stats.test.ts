@@ -9,8 +9,15 @@ const photo = path.join(repoRoot, 'test/fixtures/images/jpeg_baseline_640x427.jp
 let model: Model;
 
 beforeAll(async () => {
-  // A long coalescing window and small batches: how calls are batched is then predictable.
-  model = await load(tinyBundle, { device: 'cpu', maxTextBatchSize: 8, maxImageBatchSize: 4, maxQueueDelayMs: 50 });
+  // A long coalescing window that applies to an idle tower too, and small batches: how calls are
+  // batched is then predictable.
+  model = await load(tinyBundle, {
+    device: 'cpu',
+    maxTextBatchSize: 8,
+    maxImageBatchSize: 4,
+    maxQueueDelayMs: 50,
+    batchWhenIdle: true,
+  });
   await model.ready;
 });
 afterAll(() => model?.dispose());

@@ -93,9 +93,9 @@ std::shared_ptr<DualEncoder> DualEncoder::Load(const std::string& bundle_dir, co
   DualEncoder* self = encoder.get();  // the schedulers are owned by, and die before, *self
   const size_t dim = encoder->embedding_dim();
   TowerScheduler::Limits image_limits{options.max_image_batch, options.max_queue_delay, options.max_queued_rows,
-                                      niceness};
+                                      options.batch_when_idle, niceness};
   TowerScheduler::Limits text_limits{options.max_text_batch, options.max_queue_delay, options.max_queued_rows,
-                                     niceness};
+                                     options.batch_when_idle, niceness};
   encoder->image_scheduler_ = std::make_unique<TowerScheduler>(
       "image", image_limits,
       TowerScheduler::Hooks{[](EmbedRequest&) {}, [self](Batch& batch) { self->FillImages(batch); },

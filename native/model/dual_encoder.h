@@ -30,6 +30,7 @@ struct EncoderOptions {
   size_t max_text_batch = 128;
   std::chrono::microseconds max_queue_delay{2000};
   size_t max_queued_rows = 8192;  // per tower
+  bool batch_when_idle = false;   // TowerScheduler::Limits::batch_when_idle
   size_t preprocess_threads = 0;  // 0: one per hardware thread
   // Run text batches at their longest text's length when the bundle allows it (exact for CLIP).
   bool trim_text_padding = true;

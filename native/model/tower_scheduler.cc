@@ -172,10 +172,13 @@ void TowerScheduler::PrepareLoop() {
       queue_changed_.wait(lock, [this] { return stopping_ || !queue_.empty() || !plan_.empty(); });
       if (stopping_ && queue_.empty() && plan_.empty()) break;
       // Coalescing window: wait for more rows until the batch is full or the oldest call has
-      // waited max_delay (planned batches are full already).
+      // waited max_delay (planned batches are full already). An idle tower does not wait (unless
+      // batch_when_idle): the infer thread would only sit idle meanwhile. A batch completing
+      // during the window makes the tower idle and ends the wait (InferLoop notifies).
       if (plan_.empty()) {
         const auto window_end = queue_.front()->enqueued + limits_.max_delay;
-        while (!stopping_ && queued_rows_ < limits_.max_batch && EmbedRequest::Clock::now() < window_end) {
+        while (!stopping_ && queued_rows_ < limits_.max_batch && EmbedRequest::Clock::now() < window_end &&
+               (limits_.batch_when_idle || batches_in_flight_ > 0)) {
           queue_changed_.wait_until(lock, window_end);
           if (queue_.empty()) break;
         }
@@ -202,6 +205,7 @@ void TowerScheduler::PrepareLoop() {
         queued_rows_ -= take;
         if (request->next_row == request->rows()) queue_.pop_front();
       }
+      if (batch->rows > 0) ++batches_in_flight_;  // until InferLoop has completed it
     }
     for (auto& request : dropped) {
       if (request->cancelled.load()) {
@@ -338,6 +342,11 @@ void TowerScheduler::InferLoop() {
       offset += n;
       if (request.rows_done.fetch_add(n) + n == request.rows()) Finish(slice.request);
     }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      --batches_in_flight_;
+    }
+    queue_changed_.notify_all();  // a prepare thread in its coalescing window re-checks idleness
   }
 }
 

@@ -69,6 +69,12 @@ class TowerScheduler {
     size_t max_batch = 32;
     std::chrono::microseconds max_delay{2000};
     size_t max_queued_rows = 8192;
+    // false: a call that finds the tower idle (no batch being prepared or run) is dispatched at
+    // once and the coalescing window applies only while a batch is in flight — rows that arrive
+    // meanwhile could not run earlier anyway. true: every batch waits for the window (up to
+    // max_delay for max_batch rows), which groups a burst into one batch at the price of
+    // max_delay on every lone call.
+    bool batch_when_idle = false;
     // Nice value of the prepare and inference threads (the inference thread also works as one of
     // ONNX Runtime's intra-op threads during Run); see common/thread_priority.h.
     int worker_niceness = 0;
@@ -126,6 +132,9 @@ class TowerScheduler {
   std::condition_variable queue_changed_;
   std::deque<std::shared_ptr<EmbedRequest>> queue_;
   size_t queued_rows_ = 0;  // rows in queue_ and plan_ not yet batched
+  // Batches formed by the prepare thread and not yet completed by the infer thread (0: the tower
+  // is idle, so a new call need not wait for the coalescing window). Guarded by mutex_.
+  size_t batches_in_flight_ = 0;
   // Batches of single-text calls taken out of queue_ by PlanSingleTexts, run before queue_.
   std::deque<std::vector<std::shared_ptr<EmbedRequest>>> plan_;
   bool stopping_ = false;

@@ -52,6 +52,7 @@ model::EncoderOptions ParseEncoderOptions(const Napi::Object& options, std::stri
     parsed.max_queue_delay =
         std::chrono::microseconds(static_cast<int64_t>(number("maxQueueDelayMs", 0, 60000) * 1000));
   }
+  if (has("batchWhenIdle")) parsed.batch_when_idle = options.Get("batchWhenIdle").ToBoolean().Value();
   if (has("maxQueueSize")) parsed.max_queued_rows = static_cast<size_t>(number("maxQueueSize", 1, 1e9));
   if (has("preprocessThreads"))
     parsed.preprocess_threads = static_cast<size_t>(number("preprocessThreads", 0, kMaxThreads));
