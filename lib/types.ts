@@ -67,6 +67,11 @@ export interface TowerStats {
   failedRequests: number;
   /** Rows (images or texts) waiting in the queue now. */
   queuedRows: number;
+  /**
+   * ONNX Runtime runs: one per batch, more when a text batch of very different lengths runs as
+   * sub-batches of similar length (less padding).
+   */
+  runs: number;
   /** Rows per batch run. */
   batchRows: StatsHistogram;
   /** Per call: from submission until its first rows joined a batch. */

@@ -248,6 +248,29 @@ describe('dynamic batching', () => {
     padded.dispose();
   });
 
+  it('runs a batch of very different lengths as sub-batches of similar length, with the same embeddings', async () => {
+    const padded = await load(tinyBundle, { device: 'cpu', warmup: false, trimTextPadding: false });
+    // 10 long captions and 100 short ones, in one call (one batch of 110 rows): run at the long
+    // length, the short rows would be mostly padding.
+    const long = Array.from({ length: 10 }, (_, i) => `${'a very long caption about a red circle '.repeat(5)}${i}`);
+    const short = Array.from({ length: 100 }, (_, i) => `dog ${i}`);
+    const texts = [...short.slice(0, 50), ...long, ...short.slice(50)];
+    const before = model.stats().text;
+    const [split, full] = await Promise.all([
+      model.embedTexts(texts, { normalize: false }),
+      padded.embedTexts(texts, { normalize: false }),
+    ]);
+    const after = model.stats().text;
+    expect(after.batchRows.count - before.batchRows.count).toBe(1); // one batch...
+    expect(after.runs - before.runs).toBe(2); // ...run as two sub-batches, long and short
+    expect(maxAbsDiff(split.data, full.data)).toBeLessThanOrEqual(1e-5);
+    // Captions of similar length stay one run.
+    const similar = model.stats().text.runs;
+    await model.embedTexts(short);
+    expect(model.stats().text.runs - similar).toBe(1);
+    padded.dispose();
+  });
+
   it('rejects with ERR_QUEUE_FULL instead of queueing without bound', async () => {
     const small = await load(tinyBundle, {
       device: 'cpu',

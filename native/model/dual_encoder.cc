@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "common/error.h"
+#include "model/length_groups.h"
 #include "text/tokenizer_factory.h"
 
 namespace crossmodal::model {
@@ -100,6 +101,7 @@ std::shared_ptr<DualEncoder> DualEncoder::Load(const std::string& bundle_dir, co
       "image", image_limits,
       TowerScheduler::Hooks{[](EmbedRequest&) {}, [self](Batch& batch) { self->FillImages(batch); },
                             [self](Batch& batch) {
+                              self->stats_.image.runs.fetch_add(1, std::memory_order_relaxed);
                               const auto& p = self->bundle_.preprocess;
                               self->vision_->RunPixels(batch.pixels.data(), static_cast<int64_t>(batch.rows),
                                                        p.OutputHeight(), p.OutputWidth(), batch.output.data());
@@ -110,13 +112,7 @@ std::shared_ptr<DualEncoder> DualEncoder::Load(const std::string& bundle_dir, co
       "text", text_limits,
       TowerScheduler::Hooks{[self](EmbedRequest& request) { self->PrepareText(request); },
                             [self](Batch& batch) { self->FillTexts(batch); },
-                            [self](Batch& batch) {
-                              self->text_->RunTokens(batch.ids64.data(),
-                                                     batch.mask.empty() ? nullptr : batch.mask.data(),
-                                                     static_cast<int64_t>(batch.rows),
-                                                     static_cast<int64_t>(batch.sequence_length), batch.output.data());
-                            },
-                            dim},
+                            [self](Batch& batch) { self->RunTexts(batch); }, dim},
       &encoder->stats_.text);
   return encoder;
 }
@@ -176,6 +172,7 @@ void DualEncoder::FillTexts(Batch& batch) const {
     }
   }
   batch.sequence_length = sequence;
+  batch.row_lengths.assign(batch.rows, 0);
   batch.ids64.assign(batch.rows * sequence, tokenizer_->pad_id());
   const bool with_mask = !text_->attention_mask().name.empty();
   if (with_mask) batch.mask.assign(batch.rows * sequence, 0);
@@ -185,12 +182,59 @@ void DualEncoder::FillTexts(Batch& batch) const {
     for (size_t i = slice.begin; i < slice.end; ++i, ++row) {
       if (r.token_lengths.empty()) continue;
       const size_t original = r.order[i];
+      batch.row_lengths[row] = static_cast<uint32_t>(std::min<size_t>(r.token_lengths[original], sequence));
       const int32_t* src = r.token_ids.data() + original * context;
       std::copy(src, src + sequence, batch.ids64.begin() + row * sequence);
       if (with_mask) {
         std::fill_n(batch.mask.begin() + row * sequence, std::min<size_t>(r.token_lengths[original], sequence), 1);
       }
     }
+  }
+}
+
+void DualEncoder::RunTexts(Batch& batch) const {
+  const size_t rows = batch.rows;
+  const size_t sequence = batch.sequence_length;
+  const int64_t* mask = batch.mask.empty() ? nullptr : batch.mask.data();
+  auto run_whole = [&] {
+    stats_.text.runs.fetch_add(1, std::memory_order_relaxed);
+    text_->RunTokens(batch.ids64.data(), mask, static_cast<int64_t>(rows), static_cast<int64_t>(sequence),
+                     batch.output.data());
+  };
+  // Only trimmed batches may run shorter than the context length (see FillTexts).
+  if (!trim_text_padding_ || rows < 2 || batch.row_lengths.size() != rows) return run_whole();
+  std::vector<uint32_t> order(rows);
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return batch.row_lengths[a] > batch.row_lengths[b]; });
+  std::vector<size_t> lengths(rows);
+  for (size_t k = 0; k < rows; ++k) lengths[k] = std::clamp<size_t>(batch.row_lengths[order[k]], 1, sequence);
+  const std::vector<size_t> ends = PlanLengthGroups(lengths);
+  if (ends.size() <= 1) return run_whole();
+
+  const size_t dim = embedding_dim();
+  std::vector<int64_t> ids;
+  std::vector<int64_t> sub_mask;
+  std::vector<float> output;
+  size_t begin = 0;
+  for (const size_t end : ends) {
+    const size_t n = end - begin;
+    const size_t length = lengths[begin];  // the longest of this sub-batch
+    ids.resize(n * length);
+    if (mask) sub_mask.resize(n * length);
+    for (size_t k = 0; k < n; ++k) {
+      const size_t row = order[begin + k];
+      std::copy_n(batch.ids64.data() + row * sequence, length, ids.data() + k * length);
+      if (mask) std::copy_n(mask + row * sequence, length, sub_mask.data() + k * length);
+    }
+    output.resize(n * dim);
+    stats_.text.runs.fetch_add(1, std::memory_order_relaxed);
+    text_->RunTokens(ids.data(), mask ? sub_mask.data() : nullptr, static_cast<int64_t>(n),
+                     static_cast<int64_t>(length), output.data());
+    for (size_t k = 0; k < n; ++k) {
+      std::copy_n(output.data() + k * dim, dim, batch.output.data() + order[begin + k] * dim);
+    }
+    begin = end;
   }
 }
 

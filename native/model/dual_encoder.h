@@ -80,6 +80,9 @@ class DualEncoder {
   void PrepareText(EmbedRequest& request) const;
   void FillImages(Batch& batch) const;
   void FillTexts(Batch& batch) const;
+  // Runs a filled text batch, as sub-batches of similar length when that saves work
+  // (model/length_groups.h), writing batch.output in the batch's row order.
+  void RunTexts(Batch& batch) const;
 
   ModelBundle bundle_;
   EncoderOptions options_;

@@ -45,7 +45,8 @@ struct Batch {
   std::vector<int32_t> ids32;
   std::vector<int64_t> mask;
   size_t sequence_length = 0;
-  std::vector<float> output;  // rows × dim, written by the run hook
+  std::vector<uint32_t> row_lengths;  // texts: each row's token count (0: its call failed to prepare)
+  std::vector<float> output;          // rows × dim, written by the run hook
 };
 
 // What one tower's batcher has done, for monitoring (DualEncoder::Stats, Model.stats() in JS).
@@ -61,6 +62,8 @@ struct TowerStats {
   Histogram batch_rows{Histogram::SizeBounds()};
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> failed_requests{0};  // errors, aborts and deadlines
+  // ONNX Runtime runs: one per batch, more when a text batch runs as sub-batches of similar length.
+  std::atomic<uint64_t> runs{0};
 };
 
 class TowerScheduler {

@@ -51,6 +51,7 @@ Napi::Object TowerStatsToJs(Napi::Env env, const model::TowerStats& stats, size_
   out.Set("failedRequests",
           Napi::Number::New(env, static_cast<double>(stats.failed_requests.load(std::memory_order_relaxed))));
   out.Set("queuedRows", Napi::Number::New(env, static_cast<double>(queued_rows)));
+  out.Set("runs", Napi::Number::New(env, static_cast<double>(stats.runs.load(std::memory_order_relaxed))));
   out.Set("batchRows", HistogramToJs(env, stats.batch_rows, 1.0));
   out.Set("queueWaitSeconds", HistogramToJs(env, stats.queue_wait, 1e9));
   out.Set("fillSeconds", HistogramToJs(env, stats.fill, 1e9));
