@@ -148,6 +148,59 @@ describe('a file with valid checksums but a malformed HNSW graph is ERR_INDEX_CO
   });
 });
 
+/** Byte offset of the ids of the first non-empty inverted list ("ilar", FAISS's write_InvertedLists). */
+function firstListIds(bytes: Buffer): { at: number; size: number } {
+  const ilar = bytes.indexOf('ilar', 0, 'latin1');
+  expect(ilar).toBeGreaterThan(0);
+  const nlist = Number(bytes.readBigUInt64LE(ilar + 4));
+  const codeSize = Number(bytes.readBigUInt64LE(ilar + 12));
+  expect(bytes.subarray(ilar + 20, ilar + 24).toString('latin1')).toBe('full');
+  expect(Number(bytes.readBigUInt64LE(ilar + 24))).toBe(nlist);
+  const sizes = Array.from({ length: nlist }, (_, l) => Number(bytes.readBigUInt64LE(ilar + 32 + 8 * l)));
+  let at = ilar + 32 + 8 * nlist;
+  for (const size of sizes) {
+    if (size > 0) return { at: at + size * codeSize, size };
+    at += size * (codeSize + 8);
+  }
+  throw new Error('every inverted list is empty');
+}
+
+describe('a file with valid checksums but inverted-list labels outside the slots is ERR_INDEX_CORRUPT', () => {
+  // A refined IVF-PQ used such a label as a row of its exact vectors (fuzzing found the overflow).
+  const specs = {
+    'ivf-flat': { dim: 8, type: 'ivf-flat', nlist: 4 },
+    'ivf-pq refined': { dim: 8, type: 'ivf-pq', nlist: 4, pqM: 4, refineFactor: 4 },
+  } as const;
+  for (const [name, spec] of Object.entries(specs)) {
+    it(`${name}: a too-large or negative label is refused on load; the untouched file still loads`, async () => {
+      const file = scratch();
+      const index = createIndex(spec);
+      const vectors = randomVectors(300, 8, 3);
+      await index.add(vectors);
+      await index.save(file);
+      const good = fs.readFileSync(file);
+      const ids = firstListIds(good);
+      const stored = good.readBigInt64LE(ids.at);
+      expect(stored >= 0n && stored < 300n).toBe(true);
+      for (const label of [300n, 1n << 40n, -5n]) {
+        const bad = Buffer.from(good);
+        bad.writeBigInt64LE(label, ids.at + 8 * (ids.size - 1));
+        rechecksum(bad);
+        const badFile = scratch();
+        fs.writeFileSync(badFile, bad);
+        const error = await rejection(loadIndex(badFile));
+        expect(error.code, `${name} label ${label}`).toBe('ERR_INDEX_CORRUPT');
+        expect(error.message).toContain('outside the');
+      }
+      const same = Buffer.from(good);
+      rechecksum(same);
+      fs.writeFileSync(file, same);
+      const loaded = await loadIndex(file);
+      expect((await loaded.search(vectors.subarray(0, 8), 1)).get(0)[0]?.id).toBe(0n);
+    });
+  }
+});
+
 describe('save refuses targets that are not regular files', () => {
   it('a FIFO, a directory and symlinks to them or to a device are ERR_IO and stay as they were', async () => {
     const index = createIndex({ dim: 2 });

@@ -705,7 +705,9 @@ SearchResult AnnIndex::Search(const float* queries, size_t count, size_t k, cons
         const float* x = data.data() + q * spec_.dim;
         for (size_t j = 0; j < k_base; ++j) {
           const idx_t slot = cand[q * k_base + j];
-          if (slot < 0) continue;
+          // Load checked every base label against the exact rows (CheckLabelRange); kept as the
+          // memory-safety invariant of this pointer arithmetic.
+          if (slot < 0 || slot >= exact->ntotal) continue;
           const float* v = exact->get_xb() + slot * spec_.dim;
           const float s = distance(x, v, spec_.dim);
           scored.emplace_back(s, slot);

@@ -19,12 +19,14 @@
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/io.h>
 #include <faiss/index_io.h>
+#include <faiss/invlists/InvertedLists.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -156,6 +158,44 @@ void CheckGraphs(const faiss::Index* index, const std::string& path, int depth =
     CheckGraphs(refine->refine_index, path, depth + 1);
   } else if (const auto* map = dynamic_cast<const faiss::IndexIDMap*>(index)) {
     CheckGraphs(map->index, path, depth + 1);
+  }
+}
+
+// Every label `index` can return from a search must be below `bound`: the caller maps labels to
+// ids through a table of that size, and IndexRefine / IndexIDMap use their base's labels as
+// positions in their own arrays without a bounds check. FAISS stores IVF list ids and ID-map
+// entries as written, so a crafted file could otherwise send a search outside those arrays
+// (fuzzing, test/fuzz/regressions/index_file/crash-4f2865cf…). Throws ERR_INDEX_CORRUPT.
+void CheckLabelRange(const faiss::Index* index, int64_t bound, const std::string& path, int depth = 0) {
+  if (index == nullptr || depth > 8) return;
+  if (const auto* ivf = dynamic_cast<const faiss::IndexIVF*>(index)) {
+    const faiss::InvertedLists* lists = ivf->invlists;
+    if (lists == nullptr) return;
+    for (size_t list = 0; list < lists->nlist; ++list) {
+      const size_t size = lists->list_size(list);
+      if (size == 0) continue;
+      faiss::InvertedLists::ScopedIds ids(lists, list);
+      for (size_t j = 0; j < size; ++j) {
+        if (ids[j] < 0 || ids[j] >= bound) {
+          Corrupt(path, "inverted list " + std::to_string(list) + " holds label " + std::to_string(ids[j]) +
+                            " outside the " + std::to_string(bound) + " slots");
+        }
+      }
+    }
+  } else if (const auto* pre = dynamic_cast<const faiss::IndexPreTransform*>(index)) {
+    CheckLabelRange(pre->index, bound, path, depth + 1);
+  } else if (const auto* refine = dynamic_cast<const faiss::IndexRefine*>(index)) {
+    const int64_t exact_rows = refine->refine_index != nullptr ? refine->refine_index->ntotal : 0;
+    CheckLabelRange(refine->base_index, std::min(bound, exact_rows), path, depth + 1);
+  } else if (const auto* map = dynamic_cast<const faiss::IndexIDMap*>(index)) {
+    for (const int64_t id : map->id_map) {
+      if (id < 0 || id >= bound) Corrupt(path, "ID map holds label " + std::to_string(id) + " outside the slots");
+    }
+    CheckLabelRange(map->index, static_cast<int64_t>(map->id_map.size()), path, depth + 1);
+  } else if (index->ntotal > bound) {
+    // Flat, PQ, SQ and HNSW indexes return positions below their own row count.
+    Corrupt(path,
+            "a FAISS part holds " + std::to_string(index->ntotal) + " rows for " + std::to_string(bound) + " slots");
   }
 }
 
@@ -498,6 +538,7 @@ std::unique_ptr<AnnIndex> IndexFileAccess::Load(const std::string& path, const L
   const uint64_t expected_ntotal = explicit_slots ? t.count : t.slots;
   if (static_cast<uint64_t>(index->index_->ntotal) != expected_ntotal)
     Corrupt(path, "FAISS row count disagrees with the header");
+  CheckLabelRange(index->index_.get(), static_cast<int64_t>(nlabels), path);
   index->live_.store(index->slots_.size());
   index->mmapped_ = mmapped;
   index->fingerprint_ = fingerprint;
