@@ -11,11 +11,21 @@
 // the addon and this program can search the very same graph (vectors and gt may then be empty
 // files; recall prints as -1 without ground truth).
 // Prints one JSON line per efSearch value (one for other types): ef, build_ms, qps1, qps64, recall, rss_mb.
+//
+// Usage: direct_faiss --bandwidth
+//   The machine's memory read bandwidth: every hardware thread streams its share of a 1 GiB buffer
+//   (AVX2 loads, the access pattern of a flat scan), best of 5 passes. Prints {"read_gbps", "threads"}.
+//   A flat search at batch 1 reads all n × dim floats per query, so bandwidth ÷ (n · dim · 4 bytes)
+//   bounds its QPS from above.
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVFFlat.h>
+#include <immintrin.h>
+#include <sys/mman.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <condition_variable>
 #include <cstdio>
 #include <fstream>
@@ -87,7 +97,55 @@ class Worker {
   std::thread thread_;
 };
 
+__attribute__((target("avx2"))) static float SumAvx2(const float* p, size_t n) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    a0 = _mm256_add_ps(a0, _mm256_loadu_ps(p + i));
+    a1 = _mm256_add_ps(a1, _mm256_loadu_ps(p + i + 8));
+    a2 = _mm256_add_ps(a2, _mm256_loadu_ps(p + i + 16));
+    a3 = _mm256_add_ps(a3, _mm256_loadu_ps(p + i + 24));
+  }
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+  float sum = 0;
+  for (float v : lanes) sum += v;
+  for (; i < n; ++i) sum += p[i];
+  return sum;
+}
+
+static int MeasureBandwidth() {
+  const size_t floats = size_t{1} << 28;  // 1 GiB: far beyond any cache
+  // 2 MiB-aligned and advised for transparent huge pages, as crossmodal's own indexes are
+  // (search/huge_pages.cc), so TLB misses do not lower the floor.
+  float* data = static_cast<float*>(std::aligned_alloc(size_t{2} << 20, floats * sizeof(float)));
+  if (data == nullptr) return 1;
+  ::madvise(data, floats * sizeof(float), MADV_HUGEPAGE);
+  std::unique_ptr<float, decltype(&std::free)> owner(data, &std::free);
+  std::fill(data, data + floats, 1.0f);
+  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  double best = 1e30;
+  float sink = 0;
+  for (int pass = 0; pass < 5; ++pass) {
+    std::vector<float> sums(threads, 0);
+    const auto t0 = Clock::now();
+    std::vector<std::thread> workers;
+    for (unsigned t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] {
+        const size_t begin = floats * t / threads, end = floats * (t + 1) / threads;
+        sums[t] = SumAvx2(data + begin, end - begin);
+      });
+    }
+    for (auto& w : workers) w.join();
+    best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
+    for (float v : sums) sink += v;
+  }
+  std::printf("{\"read_gbps\":%.2f,\"threads\":%u,\"checksum\":%.0f}\n", floats * 4.0 / best / 1e9, threads, sink);
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string(argv[1]) == "--bandwidth") return MeasureBandwidth();
   if (argc < 8) {
     std::fprintf(stderr, "usage: direct_faiss vectors queries gt dim type k batch [ann|stock]\n");
     return 2;

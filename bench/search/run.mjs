@@ -177,6 +177,16 @@ if (dataKind !== 'uniform' && dataKind !== 'clustered') throw new Error('--data 
 const makeVectors = dataKind === 'clustered' ? clusteredNormalized : randomNormalized;
 
 const rssMb = () => process.memoryUsage().rss / 1048576;
+// Collects garbage and lets finalizers run (a peer's native buffers are freed in them), so an RSS
+// baseline taken next does not include the previous library's memory: without this the HNSW row
+// after faiss-node's flat index once showed -101 MB.
+async function settledRssMb() {
+  for (let i = 0; i < 2; i++) {
+    global.gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return rssMb();
+}
 
 /**
  * Runs `search(offset, count)` over all queries at a batch size; returns QPS and how long the
@@ -276,6 +286,17 @@ execFileSync(
   { stdio: 'inherit' },
 );
 
+// The memory-bandwidth floor of a flat scan: at batch 1 every query reads all n × dim floats.
+const bandwidth = (() => {
+  const res = spawnSync(directBin, ['--bandwidth'], { encoding: 'utf8' });
+  try {
+    return JSON.parse(res.stdout.trim().split('\n').pop());
+  } catch {
+    notes.push(`memory bandwidth not measured: ${res.stderr || res.stdout || res.error}`);
+    return null;
+  }
+})();
+
 function median(values) {
   const v = [...values].sort((a, b) => a - b);
   return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
@@ -370,8 +391,7 @@ for (const n of sizes) {
     if (!gt && type !== 'flat') throw new Error('--types must start with flat (it provides the ground truth)');
     const efs = type === 'hnsw' ? efValues : [0];
     console.log(`-- ${type}: crossmodal`);
-    global.gc?.();
-    const rss0 = rssMb();
+    const rss0 = await settledRssMb();
     const index = crossmodal.createIndex({
       dim,
       metric: 'ip',
@@ -483,7 +503,7 @@ for (const n of sizes) {
     if (type === 'flat' && faissNode.mod && !skipped.has('faiss-node')) {
       console.log(`-- ${type}: faiss-node`);
       const { IndexFlatIP } = faissNode.mod;
-      const rss1 = rssMb();
+      const rss1 = await settledRssMb();
       const f = new IndexFlatIP(dim);
       t = performance.now();
       // In chunks: one JS array of n × dim doubles exceeds V8's array limits at 1M × 512.
@@ -516,7 +536,7 @@ for (const n of sizes) {
     if (type === 'hnsw' && hnswlib.mod && !skipped.has('hnswlib-node')) {
       console.log(`-- ${type}: hnswlib-node`);
       const { HierarchicalNSW } = hnswlib.mod;
-      const rss1 = rssMb();
+      const rss1 = await settledRssMb();
       const h = new HierarchicalNSW('ip', dim);
       h.initIndex(n, hnswM, hnswEfc, 100);
       t = performance.now();
@@ -580,6 +600,24 @@ for (const r of rows) {
 console.log(
   '\nRatios are crossmodal ÷ that row (> 1: crossmodal faster), at the same ef. "C++ same calls" runs crossmodal\'s search core without Node: crossmodal ÷ it is 1 − binding overhead.',
 );
+
+const flatRows = rows.filter((r) => r.type === 'flat');
+if (bandwidth && flatRows.length > 0) {
+  console.log(
+    `\nMemory-bandwidth floor for flat search: ${bandwidth.read_gbps.toFixed(1)} GB/s read with ${bandwidth.threads} threads (bench/search/direct_faiss.cc --bandwidth, best of 5 passes over 1 GiB); a query at batch 1 reads n × ${dim} × 4 bytes`,
+  );
+  console.log('| n | library | QPS b=1 | bandwidth floor QPS b=1 | share of floor |');
+  console.log('|---|---|---|---|---|');
+  for (const r of flatRows) {
+    const floorQps = (bandwidth.read_gbps * 1e9) / (r.n * dim * 4);
+    console.log(
+      `| ${r.n} | ${r.lib} | ${fmt(r.qps1)} | ${fmt(floorQps)} | ${((100 * r.qps1) / floorQps).toFixed(0)}% |`,
+    );
+  }
+  console.log(
+    "The floor is a plain summing pass, so a scan within ±10% of it (above 100% included) runs at the machine's streaming bandwidth. At batch 64 one pass over the vectors serves 64 queries, so batched flat search is bound by compute (a GEMM), not by this floor.",
+  );
+}
 
 if (overheadRows.length > 0) {
   console.log(
