@@ -131,6 +131,8 @@ async function start(name, script, args) {
   return { name, url, child };
 }
 
+// Both peer services: same model, vectors and threads; the second on Transformers.js.
+const peerArgs = ['--model', values.model, '--vectors', corpusFile, '--threads', String(threads)];
 const services = [
   await start('crossmodal', path.join(root, 'examples/server/main.mjs'), [
     '--model',
@@ -142,24 +144,8 @@ const services = [
     '--intra-op-threads',
     String(threads),
   ]),
-  await start('peer', path.join(here, 'peer-service.mjs'), [
-    '--model',
-    values.model,
-    '--vectors',
-    corpusFile,
-    '--threads',
-    String(threads),
-  ]),
-  await start('transformers.js', path.join(here, 'peer-service.mjs'), [
-    '--model',
-    values.model,
-    '--vectors',
-    corpusFile,
-    '--threads',
-    String(threads),
-    '--engine',
-    'transformers',
-  ]),
+  await start('peer', path.join(here, 'peer-service.mjs'), peerArgs),
+  await start('transformers.js', path.join(here, 'peer-service.mjs'), [...peerArgs, '--engine', 'transformers']),
 ];
 // Which peer each table compares crossmodal with.
 const PEERS = [
