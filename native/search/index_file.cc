@@ -175,9 +175,13 @@ void CheckLabelRange(const faiss::Index* index, int64_t bound, const std::string
       const size_t size = lists->list_size(list);
       if (size == 0) continue;
       faiss::InvertedLists::ScopedIds ids(lists, list);
+      // Lists loaded with mmap point into the file, where ids need not be 8-byte aligned.
+      const auto* raw = reinterpret_cast<const unsigned char*>(ids.get());
       for (size_t j = 0; j < size; ++j) {
-        if (ids[j] < 0 || ids[j] >= bound) {
-          Corrupt(path, "inverted list " + std::to_string(list) + " holds label " + std::to_string(ids[j]) +
+        int64_t label = 0;
+        std::memcpy(&label, raw + j * sizeof(int64_t), sizeof(label));
+        if (label < 0 || label >= bound) {
+          Corrupt(path, "inverted list " + std::to_string(list) + " holds label " + std::to_string(label) +
                             " outside the " + std::to_string(bound) + " slots");
         }
       }
