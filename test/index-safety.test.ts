@@ -1,6 +1,7 @@
 // Index inputs that used to crash, hang or report the wrong code: factory strings that bypass the
 // named types' parameter checks, files whose checksums are right but whose HNSW graph is not,
-// save targets that are not regular files, and temp files left by a save that was killed.
+// inverted lists whose labels lie outside the slots, save targets that are not regular files, and
+// temp files left by a save that was killed.
 import { spawnSync, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -165,7 +165,7 @@ void CheckGraphs(const faiss::Index* index, const std::string& path, int depth =
 // ids through a table of that size, and IndexRefine / IndexIDMap use their base's labels as
 // positions in their own arrays without a bounds check. FAISS stores IVF list ids and ID-map
 // entries as written, so a crafted file could otherwise send a search outside those arrays
-// (fuzzing, test/fuzz/regressions/index_file/crash-4f2865cf…). Throws ERR_INDEX_CORRUPT.
+// (fuzzing: test/fuzz/regressions/index_file/crash-7ee4ca4f…). Throws ERR_INDEX_CORRUPT.
 void CheckLabelRange(const faiss::Index* index, int64_t bound, const std::string& path, int depth = 0) {
   if (index == nullptr || depth > 8) return;
   if (const auto* ivf = dynamic_cast<const faiss::IndexIVF*>(index)) {
